@@ -1,0 +1,213 @@
+//! Separator search with asyncio's limit accounting, resumable without rescanning.
+
+use crate::Error;
+
+/// A validated, non-empty set of non-empty separators, shortest first.
+///
+/// Equal lengths keep the caller's order (a stable sort), which is how asyncio breaks ties.
+#[derive(Debug)]
+pub(crate) struct Separators<'a> {
+    seps: SepList<'a>,
+    max_len: usize,
+}
+
+#[derive(Debug)]
+enum SepList<'a> {
+    One(&'a [u8]),
+    Many(Vec<&'a [u8]>),
+}
+
+/// What one search step found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// A record ends at this index (separator included); `start` is where its separator begins.
+    Record { start: usize, end: usize },
+    /// No separator yet; the next search needs more bytes.
+    NotYet,
+    /// The search crossed the limit (asyncio's `LimitOverrunError`).
+    Overrun {
+        consumed: usize,
+        separator_found: bool,
+    },
+}
+
+impl<'a> Separators<'a> {
+    /// One separator (asyncio's `readuntil(bytes)`).
+    pub(crate) fn one(sep: &'a [u8]) -> Result<Self, Error> {
+        if sep.is_empty() {
+            return Err(Error::InvalidArgument(
+                "Separator should be at least one-byte string",
+            ));
+        }
+        Ok(Separators {
+            seps: SepList::One(sep),
+            max_len: sep.len(),
+        })
+    }
+
+    /// Several separators (asyncio 3.13's `readuntil(tuple)`), checked in asyncio's order.
+    pub(crate) fn many(seps: &[&'a [u8]]) -> Result<Self, Error> {
+        let mut sorted = seps.to_vec();
+        sorted.sort_by_key(|s| s.len());
+        match (sorted.first(), sorted.last()) {
+            (None, _) | (_, None) => Err(Error::InvalidArgument(
+                "Separator should contain at least one element",
+            )),
+            (Some(first), _) if first.is_empty() => Err(Error::InvalidArgument(
+                "Separator should be at least one-byte string",
+            )),
+            (Some(_), Some(last)) => Ok(Separators {
+                max_len: last.len(),
+                seps: SepList::Many(sorted),
+            }),
+        }
+    }
+
+    fn min_len(&self) -> usize {
+        match &self.seps {
+            SepList::One(s) => s.len(),
+            SepList::Many(v) => v[0].len(),
+        }
+    }
+
+    /// Searches `buf` from `*offset` and applies asyncio's limit rules.
+    ///
+    /// `*offset` is the number of leading bytes already known to hold no separator start;
+    /// it is advanced on `NotYet` so the next call resumes instead of rescanning. Start it
+    /// at 0 for a new read, and never reuse it once bytes were removed from the front.
+    pub(crate) fn search(&self, buf: &[u8], offset: &mut usize, limit: usize) -> Found {
+        if buf.len() - *offset < self.min_len() {
+            return Found::NotYet;
+        }
+        if let Some((start, end)) = self.earliest_end(buf, *offset) {
+            return if start > limit {
+                Found::Overrun {
+                    consumed: start,
+                    separator_found: true,
+                }
+            } else {
+                Found::Record { start, end }
+            };
+        }
+        *offset = (buf.len() + 1).saturating_sub(self.max_len);
+        if *offset > limit {
+            return Found::Overrun {
+                consumed: *offset,
+                separator_found: false,
+            };
+        }
+        Found::NotYet
+    }
+
+    /// The match with the smallest end index; on ties, the shortest separator.
+    fn earliest_end(&self, buf: &[u8], offset: usize) -> Option<(usize, usize)> {
+        match &self.seps {
+            SepList::One(sep) => find(&buf[offset..], sep).map(|i| {
+                let start = offset + i;
+                (start, start + sep.len())
+            }),
+            SepList::Many(seps) => {
+                let mut best: Option<(usize, usize)> = None;
+                for sep in seps {
+                    // A later (longer) separator only wins with a strictly earlier end, so
+                    // its search can stop where the best end so far would be reached.
+                    let stop = best.map_or(buf.len(), |(_, end)| end - 1).min(buf.len());
+                    if stop < offset + sep.len() {
+                        continue;
+                    }
+                    if let Some(i) = find(&buf[offset..stop], sep) {
+                        let start = offset + i;
+                        best = Some((start, start + sep.len()));
+                    }
+                }
+                best
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    match needle {
+        [b] => memchr::memchr(*b, haystack),
+        _ => memchr::memmem::find(haystack, needle),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(seps: &[&[u8]], buf: &[u8], limit: usize) -> Found {
+        Separators::many(seps).unwrap().search(buf, &mut 0, limit)
+    }
+
+    #[test]
+    fn earliest_end_wins_even_if_longer() {
+        assert_eq!(
+            run(&[b"DEF", b"BCDE"], b"ABCDEFG", 100),
+            Found::Record { start: 1, end: 5 }
+        );
+        assert_eq!(
+            run(&[b"BC", b"ABC", b"C"], b"xxABCyy", 100),
+            Found::Record { start: 4, end: 5 }
+        );
+    }
+
+    #[test]
+    fn limit_uses_the_shortest_separator_at_the_earliest_end() {
+        assert_eq!(
+            run(&[b"\r\n", b"\n"], b"abc\r\n", 1),
+            Found::Overrun {
+                consumed: 4,
+                separator_found: true
+            }
+        );
+    }
+
+    #[test]
+    fn not_found_offset_uses_the_longest_separator() {
+        assert_eq!(run(&[b"\n", b"XXXXX"], b"abcdef", 3), Found::NotYet);
+        assert_eq!(
+            run(&[b"\n", b"XXXXX"], b"abcdefgh", 3),
+            Found::Overrun {
+                consumed: 4,
+                separator_found: false
+            }
+        );
+        assert_eq!(
+            run(&[b"\n"], b"abcdef", 3),
+            Found::Overrun {
+                consumed: 6,
+                separator_found: false
+            }
+        );
+    }
+
+    #[test]
+    fn resumed_search_finds_a_straddling_separator() {
+        let seps = Separators::one(b"aaa").unwrap();
+        let mut offset = 0;
+        assert_eq!(seps.search(b"QWEaa", &mut offset, 100), Found::NotYet);
+        assert_eq!(offset, 3);
+        assert_eq!(seps.search(b"QWEaaXYaa", &mut offset, 100), Found::NotYet);
+        assert_eq!(
+            seps.search(b"QWEaaXYaaa", &mut offset, 100),
+            Found::Record { start: 7, end: 10 }
+        );
+    }
+
+    #[test]
+    fn validation_messages() {
+        assert!(Separators::one(b"").is_err());
+        let e = Separators::many(&[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Separator should contain at least one element"
+        );
+        let e = Separators::many(&[b"x", b""]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Separator should be at least one-byte string"
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! Python asyncio's streams API on tokio.
+//!
+//! aiostreams brings `asyncio.StreamReader`, `StreamWriter`, `open_connection`,
+//! `start_server` and friends to Rust with asyncio's observable behaviour, edge case by
+//! edge case, and what tokio lacks: a reader that owns its buffer, is bounded by a limit,
+//! never loses bytes when a read is cancelled, keeps partial data on early EOF and
+//! searches multi-byte separators.
+//!
+//! | asyncio | aiostreams |
+//! |---|---|
+//! | `StreamReader(limit=n)` | [`StreamReader::with_limit`], [`StreamReader::from_io`] |
+//! | `reader.read(n)` / `read(-1)` | [`StreamReader::read`] / [`StreamReader::read_to_eof`] |
+//! | `reader.readline()` | [`StreamReader::readline`] |
+//! | `reader.readuntil(sep)` / `readuntil((a, b))` | [`StreamReader::readuntil`] / [`StreamReader::readuntil_any`] |
+//! | `reader.readexactly(n)` | [`StreamReader::readexactly`] |
+//! | `async for line in reader` | [`StreamReader::lines`] |
+//! | `IncompleteReadError`, `LimitOverrunError` | [`Error::IncompleteRead`], [`Error::LimitOverrun`] |
+//!
+//! # Examples
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+//! use aiostreams::{Error, StreamReader};
+//!
+//! let mut reader = StreamReader::with_limit(8)?;
+//! reader.feed_data(b"short\nfar too long a line\n")?;
+//! assert_eq!(reader.readline().await?, "short\n");
+//! assert!(matches!(reader.readline().await, Err(Error::LimitOverrun { .. })));
+//! # Ok(()) }
+//! ```
+
+mod buffer;
+mod error;
+mod reader;
+
+pub use error::Error;
+pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};

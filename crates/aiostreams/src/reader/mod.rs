@@ -1,0 +1,332 @@
+//! [`StreamReader`]: asyncio's reader, owning its buffer, bounded by a limit, cancel safe.
+
+mod feeder;
+mod io;
+mod lines;
+mod read;
+mod readuntil;
+pub(crate) mod shared;
+pub(crate) mod source;
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::AsyncRead;
+
+pub use feeder::Feeder;
+pub use lines::Lines;
+
+use crate::Error;
+use crate::buffer::{RecvBuffer, Step};
+use shared::Shared;
+use source::{IoSource, Source};
+
+/// asyncio's default reader limit: 64 KiB.
+pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// A buffered byte reader with asyncio's `StreamReader` API.
+///
+/// asyncio: `asyncio.StreamReader`. Not related to `tokio_util::io::StreamReader`.
+///
+/// The reader owns its buffer. When a read needs more bytes it pulls them from its
+/// source (any [`AsyncRead`]) itself, or waits for bytes fed with [`feed_data`] or
+/// through a [`Feeder`]. Reads hand out [`Bytes`](bytes::Bytes) split off the buffer
+/// without copying.
+///
+/// # Limit
+///
+/// `limit` (default [`DEFAULT_LIMIT`]) bounds a line or separated record:
+/// [`readline`]/[`readuntil`] fail with [`Error::LimitOverrun`] rather than buffer
+/// an endless record. The reader never pulls more than `2 * limit` bytes ahead of what
+/// the application consumes (asyncio's pause threshold), unless the current read itself
+/// needs more ([`readexactly`] of a large size, [`read_to_eof`]).
+///
+/// # Cancel safety
+///
+/// Every read is cancel safe, [`read_to_eof`] included: bytes leave the buffer only
+/// when a read completes, so dropping a read future loses nothing, and the next read
+/// sees the stream exactly where the dropped one left it. (asyncio's `read(-1)` loses
+/// the chunks it had gathered when cancelled; ours does not.)
+///
+/// # Concurrency
+///
+/// Reads take `&mut self`, so "another coroutine is already waiting for incoming data"
+/// (asyncio's `RuntimeError`) cannot happen: the borrow checker rules it out. To feed the
+/// reader from another task, or to set its exception from there, use a [`Feeder`].
+///
+/// # Memory
+///
+/// `size_of::<StreamReader>()` is 80 bytes on 64-bit targets; its shared state is one
+/// more allocation of about 100 bytes. A reader that waits for input with an empty buffer
+/// holds no buffer allocation, and a drained buffer larger than 64 KiB is released.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use aiostreams::StreamReader;
+///
+/// let mut reader = StreamReader::from_io(&b"line1\nline2\nrest"[..]);
+/// assert_eq!(reader.readline().await?, "line1\n");
+/// assert_eq!(reader.readuntil(b"2\n").await?, "line2\n");
+/// assert_eq!(reader.read_to_eof().await?, "rest");
+/// assert!(reader.at_eof());
+/// # Ok(()) }
+/// ```
+///
+/// [`feed_data`]: StreamReader::feed_data
+/// [`readline`]: StreamReader::readline
+/// [`readuntil`]: StreamReader::readuntil
+/// [`readexactly`]: StreamReader::readexactly
+/// [`read_to_eof`]: StreamReader::read_to_eof
+pub struct StreamReader {
+    buf: RecvBuffer,
+    limit: usize,
+    source: Option<Box<dyn Source>>,
+    shared: Arc<Shared>,
+}
+
+impl StreamReader {
+    /// A reader with no source, fed with [`feed_data`](Self::feed_data) or a [`Feeder`].
+    ///
+    /// asyncio: `StreamReader()`.
+    pub fn new() -> Self {
+        Self::build(DEFAULT_LIMIT, None)
+    }
+
+    /// A reader with no source and the given limit.
+    ///
+    /// asyncio: `StreamReader(limit=limit)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    pub fn with_limit(limit: usize) -> Result<Self, Error> {
+        Ok(Self::build(check_limit(limit)?, None))
+    }
+
+    /// A reader that pulls from `io` when a read needs more bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::from_io(&b"abc"[..]);
+    /// assert_eq!(reader.readexactly(3).await?, "abc");
+    /// # Ok(()) }
+    /// ```
+    pub fn from_io(io: impl AsyncRead + Send + Unpin + 'static) -> Self {
+        Self::build(DEFAULT_LIMIT, Some(Box::new(IoSource(io))))
+    }
+
+    /// A reader that pulls from `io`, with the given limit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    pub fn from_io_with_limit(
+        io: impl AsyncRead + Send + Unpin + 'static,
+        limit: usize,
+    ) -> Result<Self, Error> {
+        Ok(Self::build(
+            check_limit(limit)?,
+            Some(Box::new(IoSource(io))),
+        ))
+    }
+
+    pub(crate) fn build(limit: usize, source: Option<Box<dyn Source>>) -> Self {
+        StreamReader {
+            buf: RecvBuffer::default(),
+            limit,
+            source,
+            shared: Arc::default(),
+        }
+    }
+
+    /// The limit given at construction.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The bytes buffered and not yet read (asyncio's private `_buffer`, for tests and
+    /// protocol code that must look before it reads).
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf.data
+    }
+
+    /// True when EOF was received and every buffered byte has been read.
+    ///
+    /// asyncio: `at_eof()`. A stored exception does not change the answer.
+    pub fn at_eof(&self) -> bool {
+        if self.shared.has_pending() {
+            let inbox = self.shared.lock();
+            return self.buf.data.is_empty() && inbox.data.is_empty() && inbox.eof;
+        }
+        self.buf.eof && self.buf.data.is_empty()
+    }
+
+    /// Appends bytes to the buffer and wakes a pending read.
+    ///
+    /// asyncio: `feed_data(data)`. Empty data is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FeedAfterEof`] once EOF was fed (even for empty data, as in asyncio,
+    /// where it is an assertion); the reader is left unchanged.
+    pub fn feed_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.sync_inbox();
+        if self.buf.eof {
+            return Err(Error::FeedAfterEof);
+        }
+        self.buf.extend(data);
+        Ok(())
+    }
+
+    /// Marks EOF: once the buffer is read, reads return empty or `IncompleteRead`.
+    ///
+    /// asyncio: `feed_eof()`. Idempotent.
+    pub fn feed_eof(&mut self) {
+        self.sync_inbox();
+        self.mark_eof();
+    }
+
+    /// Stores an error that every later read raises, ahead of any buffered data.
+    ///
+    /// asyncio: `set_exception(exc)`. The buffer is not modified, and data may still be
+    /// fed afterwards. A read waiting for data wakes and fails with it.
+    pub fn set_exception(&self, err: impl Into<Error>) {
+        self.shared.set_exception(err.into());
+    }
+
+    /// Forgets the stored error (asyncio: `set_exception(None)` with no waiter).
+    pub fn clear_exception(&self) {
+        self.shared.clear_exception();
+    }
+
+    /// The stored error, if any.
+    ///
+    /// asyncio: `exception()`.
+    pub fn exception(&self) -> Option<Error> {
+        self.shared.exception()
+    }
+
+    /// A cloneable handle that feeds this reader from other tasks.
+    pub fn feeder(&self) -> Feeder {
+        Feeder::new(self.shared.clone())
+    }
+
+    fn mark_eof(&mut self) {
+        self.buf.eof = true;
+        self.shared.mark_eof();
+    }
+
+    /// Moves bytes and EOF fed through feeders into the buffer; true if anything moved.
+    fn sync_inbox(&mut self) -> bool {
+        if !self.shared.has_pending() {
+            return false;
+        }
+        let (data, eof) = self.shared.take_pending();
+        if !data.is_empty() {
+            self.buf.append(data);
+        }
+        if eof {
+            self.buf.eof = true;
+        }
+        true
+    }
+
+    /// Drives one read: `step` runs on the buffer until it completes, pulling in between.
+    ///
+    /// The stored exception is checked first on every attempt, as asyncio does.
+    fn poll_step<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        need: usize,
+        mut step: impl FnMut(&mut RecvBuffer, usize) -> Step<T>,
+    ) -> Poll<Result<T, Error>> {
+        loop {
+            self.sync_inbox();
+            if let Some(err) = self.shared.exception() {
+                return Poll::Ready(Err(err));
+            }
+            if let Step::Done(result) = step(&mut self.buf, self.limit) {
+                return Poll::Ready(result);
+            }
+            std::task::ready!(self.poll_more(cx, need));
+        }
+    }
+
+    /// Waits until something changes: bytes, EOF or an exception arrive.
+    fn poll_more(&mut self, cx: &mut Context<'_>, need: usize) -> Poll<()> {
+        if self.sync_inbox() {
+            return Poll::Ready(());
+        }
+        let Some(source) = self.source.as_mut().filter(|_| !self.buf.eof) else {
+            return self.park(cx);
+        };
+        let window = self.buf.pull_window(self.limit, need);
+        match source.poll_pull(cx, &mut self.buf.data, window) {
+            Poll::Ready(Ok(0)) => self.mark_eof(),
+            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Err(err)) => {
+                self.source = None;
+                self.shared.set_exception(err.into());
+            }
+            Poll::Pending => {
+                self.buf.release_if_empty();
+                return self.park(cx);
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Registers for wake-ups from feeders (only needed when a feeder can exist).
+    fn park(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if Arc::strong_count(&self.shared) == 1 && self.source.is_some() {
+            return Poll::Pending;
+        }
+        if self.shared.park(cx) {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+}
+
+fn check_limit(limit: usize) -> Result<usize, Error> {
+    if limit == 0 {
+        return Err(Error::InvalidArgument("Limit cannot be <= 0"));
+    }
+    Ok(limit)
+}
+
+impl Default for StreamReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Formats like asyncio's `repr()`: `<StreamReader 4 bytes eof limit=10 exception=...>`.
+impl fmt::Debug for StreamReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<StreamReader")?;
+        let buffered = self.buf.len() + self.shared.lock().data.len();
+        if buffered > 0 {
+            write!(f, " {buffered} bytes")?;
+        }
+        if self.buf.eof || self.shared.lock().eof {
+            f.write_str(" eof")?;
+        }
+        if self.limit != DEFAULT_LIMIT {
+            write!(f, " limit={}", self.limit)?;
+        }
+        if let Some(err) = self.exception() {
+            write!(f, " exception={err:?}")?;
+        }
+        if self.source.is_some() {
+            f.write_str(" source")?;
+        }
+        f.write_str(">")
+    }
+}

@@ -1,0 +1,113 @@
+//! `read(n)`, `read_to_eof()` and `readexactly(n)`.
+
+use std::future::poll_fn;
+
+use bytes::Bytes;
+
+use super::StreamReader;
+use crate::Error;
+use crate::buffer::MAX_PULL;
+
+impl StreamReader {
+    /// Reads up to `n` bytes, returning as soon as at least one is buffered.
+    ///
+    /// asyncio: `read(n)` with `n >= 0`. `read(0)` returns empty at once, without
+    /// waiting. At EOF with nothing buffered it returns empty. The limit does not apply.
+    ///
+    /// # Errors
+    ///
+    /// The stored exception, if any, before anything else (even for `n == 0`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no byte was removed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"line1")?;
+    /// reader.feed_data(b"line2")?;
+    /// assert_eq!(reader.read(5).await?, "line1");
+    /// assert_eq!(reader.read(100).await?, "line2");
+    /// # Ok(()) }
+    /// ```
+    pub async fn read(&mut self, n: usize) -> Result<Bytes, Error> {
+        if n == 0 {
+            return match self.exception() {
+                Some(err) => Err(err),
+                None => Ok(Bytes::new()),
+            };
+        }
+        poll_fn(|cx| self.poll_step(cx, 1, |buf, _| buf.try_read(n))).await
+    }
+
+    /// Reads until EOF and returns every byte.
+    ///
+    /// asyncio: `read()` / `read(-1)`. The result is not bounded by the limit.
+    ///
+    /// # Errors
+    ///
+    /// The stored exception, if any, including one stored while waiting; the bytes
+    /// gathered so far then stay in the buffer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, unlike asyncio's: the bytes gathered so far stay in the buffer until
+    /// EOF, so a dropped future loses nothing and a later read returns them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"chunk1\n")?;
+    /// reader.feed_data(b"chunk2")?;
+    /// reader.feed_eof();
+    /// assert_eq!(reader.read_to_eof().await?, "chunk1\nchunk2");
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "read_to_end")]
+    pub async fn read_to_eof(&mut self) -> Result<Bytes, Error> {
+        poll_fn(|cx| self.poll_step(cx, MAX_PULL, |buf, _| buf.try_read_to_eof())).await
+    }
+
+    /// Reads exactly `n` bytes.
+    ///
+    /// asyncio: `readexactly(n)`. `n` may exceed the limit. `readexactly(0)` returns
+    /// empty at once unless an exception is stored.
+    ///
+    /// # Errors
+    ///
+    /// - the stored exception, if any, first; bytes already buffered stay there;
+    /// - [`Error::IncompleteRead`] with `expected: Some(n)` when EOF comes first: its
+    ///   `partial` holds every buffered byte, and the buffer is left empty.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the bytes stay in the buffer until all `n` are there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use aiostreams::{Error, StreamReader};
+    /// let mut reader = StreamReader::new();
+    /// reader.feed_data(b"abc").unwrap();
+    /// reader.feed_eof();
+    /// let Err(Error::IncompleteRead { partial, expected }) = reader.readexactly(5).await else {
+    ///     panic!("EOF came first");
+    /// };
+    /// assert_eq!((&partial[..], expected), (&b"abc"[..], Some(5)));
+    /// # }
+    /// ```
+    #[doc(alias = "read_exact")]
+    pub async fn readexactly(&mut self, n: usize) -> Result<Bytes, Error> {
+        poll_fn(|cx| {
+            let need = n.saturating_sub(self.buf.len());
+            self.poll_step(cx, need, |buf, _| buf.try_readexactly(n))
+        })
+        .await
+    }
+}

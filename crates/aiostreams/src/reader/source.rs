@@ -1,0 +1,38 @@
+//! Where a reader pulls its bytes from.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{BufMut, BytesMut};
+use tokio::io::AsyncRead;
+
+/// A byte source the reader pulls from when a read needs more data.
+///
+/// Implementations read at most `window` bytes into the spare capacity of `buf` and
+/// return how many they read (0 = EOF). Transports implement this directly so they can
+/// wait for readiness before any buffer is allocated, and flush pending writes first.
+pub(crate) trait Source: Send + Unpin {
+    fn poll_pull(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        window: usize,
+    ) -> Poll<io::Result<usize>>;
+}
+
+/// Any tokio `AsyncRead` as a source.
+pub(crate) struct IoSource<R>(pub(crate) R);
+
+impl<R: AsyncRead + Send + Unpin> Source for IoSource<R> {
+    fn poll_pull(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        window: usize,
+    ) -> Poll<io::Result<usize>> {
+        buf.reserve(window);
+        let mut limited = buf.limit(window);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.0), cx, &mut limited)
+    }
+}
