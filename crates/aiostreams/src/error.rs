@@ -7,12 +7,19 @@
 //! | `ValueError` from `readline()` (too long) | [`Error::LimitOverrun`] (buffer cleaned up) |
 //! | `ValueError` for a bad argument           | [`Error::InvalidArgument`]                  |
 //! | `AssertionError('feed_data after feed_eof')` | [`Error::FeedAfterEof`]                  |
+//! | `ConnectionResetError('Connection lost')` | [`Error::ConnectionLost`]                   |
+//! | `RuntimeError` (e.g. write after write_eof) | [`Error::InvalidState`]                   |
 //! | `OSError` and subclasses                  | [`Error::Io`]                               |
+//! | `OSError('Connect call failed …')`, `OSError('Multiple exceptions: …')`, `ExceptionGroup` (`all_errors=True`) | [`Error::Connect`] (every attempt kept) |
+//! | `socket.gaierror` from name resolution    | [`Error::Resolve`]                          |
+//! | `TimeoutError` from a deadline            | [`Error::TimedOut`]                         |
 //! | any exception given to `set_exception`    | [`Error::Custom`] (or any variant)          |
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -77,9 +84,50 @@ pub enum Error {
     #[error("feed_data after feed_eof")]
     FeedAfterEof,
 
+    /// The connection is gone: asyncio's `ConnectionResetError('Connection lost')`, raised
+    /// by `drain()` after the connection was closed or lost.
+    #[error("Connection lost")]
+    ConnectionLost,
+
+    /// A call that the object's state forbids (asyncio's `RuntimeError`), with asyncio's
+    /// message, e.g. `"Cannot call write() after write_eof()"`.
+    #[error("{0}")]
+    InvalidState(&'static str),
+
     /// An I/O error from the byte source or the socket.
     #[error("{0}")]
     Io(Arc<io::Error>),
+
+    /// Every address of a connect failed (asyncio's `create_connection` error).
+    ///
+    /// `attempts` lists each failure in the order the attempts started, as asyncio 3.12's
+    /// `all_errors=True` does; an address can appear more than once when several local
+    /// addresses failed to bind. The message follows asyncio's rules: one failure gives its
+    /// own text, several with identical text give the first, otherwise
+    /// `Multiple exceptions: a, b, …`. [`Error::io_kind`] is the first failure's kind.
+    #[error("{}", connect_message(attempts))]
+    Connect {
+        /// The failed attempts, in the order they started.
+        attempts: Arc<[ConnectAttempt]>,
+    },
+
+    /// A host name could not be resolved (asyncio's `socket.gaierror`).
+    #[error("cannot resolve host {host:?}: {error}")]
+    Resolve {
+        /// The name that was looked up.
+        host: Arc<str>,
+        /// The resolver's error.
+        error: Arc<io::Error>,
+    },
+
+    /// An operation did not finish before its deadline (asyncio's `TimeoutError`).
+    #[error("{operation} timed out after {after:?}")]
+    TimedOut {
+        /// What timed out, e.g. `"connect"`.
+        operation: &'static str,
+        /// The deadline that expired.
+        after: Duration,
+    },
 
     /// Any other error, typically one given to [`StreamReader::set_exception`].
     ///
@@ -100,7 +148,13 @@ impl Error {
             Error::IncompleteRead { .. } => io::ErrorKind::UnexpectedEof,
             Error::LimitOverrun { .. } | Error::FeedAfterEof => io::ErrorKind::InvalidData,
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
-            Error::Io(e) => e.kind(),
+            Error::ConnectionLost => io::ErrorKind::ConnectionReset,
+            Error::InvalidState(_) => io::ErrorKind::Other,
+            Error::Io(e) | Error::Resolve { error: e, .. } => e.kind(),
+            Error::Connect { attempts } => attempts
+                .first()
+                .map_or(io::ErrorKind::Other, |a| a.error.kind()),
+            Error::TimedOut { .. } => io::ErrorKind::TimedOut,
             Error::Custom(_) => io::ErrorKind::Other,
         }
     }
@@ -124,7 +178,23 @@ impl fmt::Debug for Error {
                 .finish(),
             Error::InvalidArgument(m) => f.debug_tuple("InvalidArgument").field(m).finish(),
             Error::FeedAfterEof => f.write_str("FeedAfterEof"),
+            Error::ConnectionLost => f.write_str("ConnectionLost"),
+            Error::InvalidState(m) => f.debug_tuple("InvalidState").field(m).finish(),
             Error::Io(e) => f.debug_tuple("Io").field(e).finish(),
+            Error::Connect { attempts } => f
+                .debug_struct("Connect")
+                .field("attempts", attempts)
+                .finish(),
+            Error::Resolve { host, error } => f
+                .debug_struct("Resolve")
+                .field("host", host)
+                .field("error", error)
+                .finish(),
+            Error::TimedOut { operation, after } => f
+                .debug_struct("TimedOut")
+                .field("operation", operation)
+                .field("after", after)
+                .finish(),
             Error::Custom(e) => f.debug_tuple("Custom").field(e).finish(),
         }
     }
@@ -138,6 +208,62 @@ impl fmt::Display for Expected {
         match self.0 {
             Some(n) => write!(f, "{n}"),
             None => f.write_str("undefined"),
+        }
+    }
+}
+
+/// One failed connection attempt inside [`Error::Connect`].
+///
+/// Its `Display` is asyncio's text for the failure: `Connect call failed ('127.0.0.1', 1):
+/// <os error>` for a refused or failed connect, or the error's own message when it already
+/// names an address (a failed bind of the local address).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ConnectAttempt {
+    /// The remote address the attempt tried to reach.
+    pub addr: SocketAddr,
+    /// Why it failed; [`io::Error::raw_os_error`] is kept for connect failures, and a bind
+    /// failure's original error is its [`source`](std::error::Error::source).
+    pub error: Arc<io::Error>,
+}
+
+impl fmt::Display for ConnectAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Errors we built ourselves (bind failures) carry a message naming the address.
+        if self.error.get_ref().is_some() {
+            return write!(f, "{}", self.error);
+        }
+        write!(
+            f,
+            "Connect call failed {}: {}",
+            PyAddr(&self.addr),
+            self.error
+        )
+    }
+}
+
+/// asyncio's message for a failed `create_connection` (see [`Error::Connect`]).
+fn connect_message(attempts: &[ConnectAttempt]) -> String {
+    let texts: Vec<String> = attempts.iter().map(ToString::to_string).collect();
+    match texts.as_slice() {
+        [] => "create_connection failed".to_owned(),
+        [first, rest @ ..] if rest.iter().all(|t| t == first) => first.clone(),
+        _ => format!("Multiple exceptions: {}", texts.join(", ")),
+    }
+}
+
+/// Renders a socket address as Python's `repr` of the sockaddr tuple:
+/// `('127.0.0.1', 80)` or `('::1', 80, 0, 0)`.
+pub(crate) struct PyAddr<'a>(pub(crate) &'a SocketAddr);
+
+impl fmt::Display for PyAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SocketAddr::V4(a) => write!(f, "('{}', {})", a.ip(), a.port()),
+            SocketAddr::V6(a) => {
+                let (ip, port) = (a.ip(), a.port());
+                write!(f, "('{ip}', {port}, {}, {})", a.flowinfo(), a.scope_id())
+            }
         }
     }
 }
@@ -181,6 +307,57 @@ mod tests {
             e.to_string(),
             "11 bytes read on a total of undefined expected bytes"
         );
+    }
+
+    fn attempt(addr: &str, error: io::Error) -> ConnectAttempt {
+        let addr = addr.parse().unwrap();
+        ConnectAttempt {
+            addr,
+            error: Arc::new(error),
+        }
+    }
+
+    #[test]
+    fn connect_messages_follow_asyncio_rules() {
+        let refused = || io::Error::from_raw_os_error(111);
+        let one = Error::Connect {
+            attempts: Arc::new([attempt("127.0.0.1:1", refused())]),
+        };
+        assert!(
+            one.to_string()
+                .starts_with("Connect call failed ('127.0.0.1', 1): ")
+        );
+        assert_eq!(one.io_kind(), io::ErrorKind::ConnectionRefused);
+
+        let same = [
+            attempt("127.0.0.1:1", refused()),
+            attempt("127.0.0.1:1", refused()),
+        ];
+        let same = Error::Connect {
+            attempts: Arc::new(same),
+        };
+        assert_eq!(same.to_string(), one.to_string());
+
+        let bind = io::Error::new(io::ErrorKind::AddrNotAvailable, "error while binding");
+        let two = [attempt("[::1]:1", refused()), attempt("127.0.0.1:1", bind)];
+        let two = Error::Connect {
+            attempts: Arc::new(two),
+        };
+        let text = two.to_string();
+        assert!(text.starts_with("Multiple exceptions: Connect call failed ('::1', 1, 0, 0): "));
+        assert!(text.ends_with(", error while binding"), "{text}");
+        assert_eq!(two.io_kind(), io::ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn timed_out_message_and_kind() {
+        let e = Error::TimedOut {
+            operation: "connect",
+            after: Duration::from_secs(2),
+        };
+        assert_eq!(e.to_string(), "connect timed out after 2s");
+        assert_eq!(e.io_kind(), io::ErrorKind::TimedOut);
+        assert!(format!("{e:?}").starts_with("TimedOut"));
     }
 
     #[test]

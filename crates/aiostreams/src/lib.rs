@@ -30,8 +30,19 @@
 //! ```
 
 mod buffer;
+mod connect;
 mod error;
+mod protocol;
 mod reader;
+mod transport;
+mod writer;
 
-pub use error::Error;
+pub use buffer::DEFAULT_HIGH_WATER;
+pub use connect::{ConnectOptions, Family, open_connection};
+pub use error::{ConnectAttempt, Error};
+pub use protocol::{
+    Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
+};
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
+pub use transport::{ExtraInfo, SocketAddress, Transport};
+pub use writer::StreamWriter;

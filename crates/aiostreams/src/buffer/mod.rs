@@ -5,10 +5,13 @@
 //! needs more input; the async reader loops on them.
 
 mod search;
+mod write_queue;
 
 use bytes::{Bytes, BytesMut};
 
 pub(crate) use search::{Found, Separators};
+pub use write_queue::DEFAULT_HIGH_WATER;
+pub(crate) use write_queue::{WriteQueue, resolve_limits};
 
 use crate::Error;
 

@@ -37,6 +37,10 @@ impl Feeder {
         Feeder { shared }
     }
 
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Appends bytes and wakes a pending read (asyncio: `feed_data`).
     ///
     /// # Errors

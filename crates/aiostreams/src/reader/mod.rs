@@ -251,9 +251,23 @@ impl StreamReader {
                 return Poll::Ready(Err(err));
             }
             if let Step::Done(result) = step(&mut self.buf, self.limit) {
+                self.publish_flow(false);
                 return Poll::Ready(result);
             }
+            self.publish_flow(true);
             std::task::ready!(self.poll_more(cx, need));
+        }
+    }
+
+    /// Fed readers: tell the flow control how much is buffered (maybe resuming).
+    fn publish_flow(&self, waiting: bool) {
+        if let Some(flow) = self.shared.flow.get() {
+            let inbox_len = if self.shared.has_pending() {
+                self.shared.lock().data.len()
+            } else {
+                0
+            };
+            flow.after_read(self.buf.len(), inbox_len, waiting);
         }
     }
 
@@ -324,8 +338,13 @@ impl fmt::Debug for StreamReader {
         if let Some(err) = self.exception() {
             write!(f, " exception={err:?}")?;
         }
-        if self.source.is_some() {
+        if let Some(flow) = self.shared.flow.get() {
+            write!(f, " transport={:?}", flow.transport())?;
+        } else if self.source.is_some() {
             f.write_str(" source")?;
+        }
+        if self.shared.is_paused() {
+            f.write_str(" paused")?;
         }
         f.write_str(">")
     }

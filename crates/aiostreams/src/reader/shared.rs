@@ -4,16 +4,34 @@
 //! lock. Bytes fed from another task wait in the inbox until the reader's next step moves
 //! them over (one atomic load when nothing was fed).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Waker};
 
 use bytes::BytesMut;
 
 use crate::Error;
 
+/// The transport a fed reader pauses and resumes (asyncio's `StreamReader._transport`).
+pub(crate) trait ReadFlow: Send + Sync + std::fmt::Debug {
+    fn pause_reading(&self);
+    fn resume_reading(&self);
+}
+
+/// Flow control of a fed reader: pause the transport above `2 * limit` buffered bytes,
+/// resume at `limit` or below, and always before waiting (spec 3.3, 3.9).
+#[derive(Debug)]
+pub(crate) struct Flow {
+    transport: Arc<dyn ReadFlow>,
+    limit: usize,
+    paused: AtomicBool,
+    /// Bytes in the reader's own buffer, published by the reader for the feeders.
+    local_len: AtomicUsize,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
+    pub(crate) flow: OnceLock<Flow>,
     /// The inbox holds bytes or EOF the reader has not taken yet.
     pending: AtomicBool,
     /// An exception is stored (checked by every read before anything else).
@@ -73,8 +91,30 @@ impl Shared {
         }
         inbox.data.extend_from_slice(bytes);
         self.pending.store(true, Ordering::Release);
+        let buffered = inbox.data.len();
         wake(inbox);
+        if let Some(flow) = self.flow.get() {
+            flow.after_feed(buffered);
+        }
         Ok(())
+    }
+
+    /// Links the transport to pause (asyncio `set_transport`); false if already linked.
+    pub(crate) fn set_flow(&self, transport: Arc<dyn ReadFlow>, limit: usize) -> bool {
+        self.flow
+            .set(Flow {
+                transport,
+                limit,
+                paused: AtomicBool::new(false),
+                local_len: AtomicUsize::new(0),
+            })
+            .is_ok()
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.flow
+            .get()
+            .is_some_and(|f| f.paused.load(Ordering::Acquire))
     }
 
     pub(crate) fn feed_eof(&self) {
@@ -119,5 +159,31 @@ fn wake(mut inbox: MutexGuard<'_, Inbox>) {
     drop(inbox);
     if let Some(w) = waker {
         w.wake();
+    }
+}
+
+impl Flow {
+    pub(crate) fn transport(&self) -> &dyn ReadFlow {
+        &*self.transport
+    }
+
+    fn after_feed(&self, inbox_len: usize) {
+        let total = inbox_len + self.local_len.load(Ordering::Acquire);
+        if total > 2 * self.limit && !self.paused.swap(true, Ordering::AcqRel) {
+            self.transport.pause_reading();
+        }
+    }
+
+    /// Called by the reader after it consumed bytes (`waiting`: it is about to wait).
+    pub(crate) fn after_read(&self, local_len: usize, inbox_len: usize, waiting: bool) {
+        self.local_len.store(local_len, Ordering::Release);
+        if !self.paused.load(Ordering::Acquire) {
+            return;
+        }
+        if (waiting || local_len + inbox_len <= self.limit)
+            && self.paused.swap(false, Ordering::AcqRel)
+        {
+            self.transport.resume_reading();
+        }
     }
 }

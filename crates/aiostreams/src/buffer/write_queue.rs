@@ -1,0 +1,215 @@
+//! The outgoing queue with asyncio's write-buffer water marks (spec 7.2, 7.7).
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::Error;
+
+/// asyncio's default high-water mark for socket transports.
+pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
+
+/// Writes up to this size are copied into a shared tail chunk, so many small writes
+/// leave as one iovec entry.
+const COALESCE: usize = 8 * 1024;
+
+/// At most this many iovec entries per `writev`.
+const MAX_IOVECS: usize = 64;
+
+/// Bytes waiting to be sent, in order, with the pause/resume water marks.
+#[derive(Debug)]
+pub(crate) struct WriteQueue {
+    chunks: VecDeque<Bytes>,
+    tail: BytesMut,
+    size: usize,
+    high: usize,
+    low: usize,
+    paused: bool,
+}
+
+impl Default for WriteQueue {
+    fn default() -> Self {
+        WriteQueue {
+            chunks: VecDeque::new(),
+            tail: BytesMut::new(),
+            size: 0,
+            high: DEFAULT_HIGH_WATER,
+            low: DEFAULT_HIGH_WATER / 4,
+            paused: false,
+        }
+    }
+}
+
+/// asyncio's `set_write_buffer_limits` defaulting and validation: returns `(high, low)`.
+pub(crate) fn resolve_limits(
+    high: Option<usize>,
+    low: Option<usize>,
+) -> Result<(usize, usize), Error> {
+    let (high, low) = match (high, low) {
+        (None, None) => (DEFAULT_HIGH_WATER, DEFAULT_HIGH_WATER / 4),
+        (None, Some(low)) => (low.saturating_mul(4), low),
+        (Some(high), None) => (high, high / 4),
+        (Some(high), Some(low)) => (high, low),
+    };
+    if high < low {
+        return Err(Error::InvalidArgument("high must be >= low must be >= 0"));
+    }
+    Ok((high, low))
+}
+
+impl WriteQueue {
+    pub(crate) fn len(&self) -> usize {
+        self.size
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// `(low, high)`, asyncio's `get_write_buffer_limits()` order.
+    pub(crate) fn limits(&self) -> (usize, usize) {
+        (self.low, self.high)
+    }
+
+    /// Sets the marks; returns true if the queue just became paused (size > high).
+    pub(crate) fn set_limits(&mut self, high: usize, low: usize) -> bool {
+        self.high = high;
+        self.low = low;
+        self.check_pause()
+    }
+
+    /// Queues a copy of `data`; returns true if the queue just crossed the high mark.
+    pub(crate) fn push(&mut self, data: &[u8]) -> bool {
+        if data.is_empty() {
+            return false;
+        }
+        if data.len() <= COALESCE {
+            self.tail.extend_from_slice(data);
+        } else {
+            self.seal_tail();
+            self.chunks.push_back(Bytes::copy_from_slice(data));
+        }
+        self.size += data.len();
+        self.check_pause()
+    }
+
+    /// Queues an owned chunk without copying it (unless it is small).
+    pub(crate) fn push_bytes(&mut self, data: Bytes) -> bool {
+        if data.len() <= COALESCE {
+            return self.push(&data);
+        }
+        self.seal_tail();
+        self.size += data.len();
+        self.chunks.push_back(data);
+        self.check_pause()
+    }
+
+    fn seal_tail(&mut self) {
+        if !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
+        }
+    }
+
+    fn check_pause(&mut self) -> bool {
+        if !self.paused && self.size > self.high {
+            self.paused = true;
+            return true;
+        }
+        false
+    }
+
+    /// Calls `f` with the queued bytes in order as iovecs, for one `writev`.
+    pub(crate) fn with_slices<R>(&self, f: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let mut n = 0;
+        for chunk in self.chunks.iter().take(MAX_IOVECS - 1) {
+            slices[n] = IoSlice::new(chunk);
+            n += 1;
+        }
+        if n == self.chunks.len() && !self.tail.is_empty() {
+            slices[n] = IoSlice::new(&self.tail);
+            n += 1;
+        }
+        f(&slices[..n])
+    }
+
+    /// Drops `n` sent bytes; returns true if the queue just resumed (size <= low).
+    pub(crate) fn advance(&mut self, mut n: usize) -> bool {
+        self.size -= n;
+        while n > 0 {
+            match self.chunks.front_mut() {
+                Some(front) if front.len() <= n => {
+                    n -= front.len();
+                    self.chunks.pop_front();
+                }
+                Some(front) => {
+                    front.advance(n);
+                    n = 0;
+                }
+                None => {
+                    self.tail.advance(n);
+                    n = 0;
+                }
+            }
+        }
+        if self.tail.is_empty() && self.tail.capacity() > 4 * COALESCE {
+            self.tail = BytesMut::new();
+        }
+        if self.paused && self.size <= self.low {
+            self.paused = false;
+            return true;
+        }
+        false
+    }
+
+    /// Drops everything (abort); returns true if the queue was paused.
+    pub(crate) fn clear(&mut self) -> bool {
+        self.chunks.clear();
+        self.tail = BytesMut::new();
+        self.size = 0;
+        std::mem::take(&mut self.paused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_follow_asyncio_defaulting() {
+        assert_eq!(resolve_limits(None, Some(100)).unwrap(), (400, 100));
+        assert_eq!(resolve_limits(Some(1000), None).unwrap(), (1000, 250));
+        assert_eq!(resolve_limits(Some(0), None).unwrap(), (0, 0));
+        assert!(resolve_limits(Some(10), Some(20)).is_err());
+    }
+
+    #[test]
+    fn pauses_strictly_above_high_and_resumes_at_low() {
+        let mut q = WriteQueue::default();
+        q.set_limits(10, 4);
+        assert!(!q.push(&[0; 10]));
+        assert!(q.push(&[0; 1]));
+        assert!(!q.advance(6)); // 5 left
+        assert!(q.advance(1)); // 4 left
+        assert_eq!(q.len(), 4);
+    }
+
+    #[test]
+    fn slices_preserve_order_across_chunks_and_tail() {
+        let mut q = WriteQueue::default();
+        q.push(b"ab");
+        q.push(&[b'x'; COALESCE + 1]);
+        q.push(b"cd");
+        let joined: Vec<u8> = q.with_slices(|v| v.iter().flat_map(|s| s.iter().copied()).collect());
+        assert_eq!(joined.len(), COALESCE + 5);
+        assert_eq!(&joined[..2], b"ab");
+        assert_eq!(&joined[joined.len() - 2..], b"cd");
+        q.advance(3);
+        assert_eq!(q.len(), COALESCE + 2);
+    }
+}

@@ -1,0 +1,211 @@
+//! `open_connection` and its options builder.
+
+use std::time::Duration;
+
+use super::tcp::{Family, TcpConnectOptions, connect_tcp};
+use crate::transport::io::Socket;
+use crate::{DEFAULT_LIMIT, Error, StreamReader, StreamWriter, Transport};
+
+/// Opens a TCP connection and returns its reader and writer.
+///
+/// asyncio: `await asyncio.open_connection(host, port)`. Uses the default options; see
+/// [`ConnectOptions`] for asyncio's keywords (`limit`, `local_addr`, `family`, `sock`,
+/// `happy_eyeballs_delay`, `interleave`) and more.
+///
+/// # Errors
+///
+/// [`Error::Connect`] listing every address tried and its error when no address
+/// accepted the connection; an [`Error::Io`] naming the host when it does not resolve.
+///
+/// # Cancel safety
+///
+/// Cancel safe: a dropped call leaves no connection open.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let port = listener.local_addr()?.port();
+/// # tokio::spawn(async move {
+/// #     let (mut s, _) = listener.accept().await.unwrap();
+/// #     let (mut r, mut w) = s.split();
+/// #     tokio::io::copy(&mut r, &mut w).await.unwrap();
+/// # });
+/// let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+/// writer.write(b"Hello World!\n")?;
+/// assert_eq!(reader.readline().await?, "Hello World!\n");
+/// writer.close();
+/// writer.wait_closed().await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_connection(host: &str, port: u16) -> Result<(StreamReader, StreamWriter), Error> {
+    ConnectOptions::new().connect(host, port).await
+}
+
+/// asyncio's `open_connection` keywords, as a builder.
+///
+/// ```
+/// # async fn demo() -> Result<(), aiostreams::Error> {
+/// use std::time::Duration;
+/// let (reader, writer) = aiostreams::ConnectOptions::new()
+///     .limit(1 << 20)
+///     .happy_eyeballs_delay(Duration::from_millis(250))
+///     .connect_timeout(Duration::from_secs(5))
+///     .connect("localhost", 8888)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    limit: usize,
+    tcp: TcpConnectOptions,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ConnectOptions {
+    /// The defaults: limit 64 KiB, any family, TCP_NODELAY on (as asyncio), no keepalive.
+    pub fn new() -> Self {
+        ConnectOptions {
+            limit: DEFAULT_LIMIT,
+            tcp: TcpConnectOptions {
+                nodelay: true,
+                ..TcpConnectOptions::default()
+            },
+        }
+    }
+
+    pub(crate) fn tcp(&self) -> &TcpConnectOptions {
+        &self.tcp
+    }
+
+    /// The reader's limit (asyncio `limit=`). 0 is rejected when connecting.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Address family for resolution (asyncio `family=`).
+    pub fn family(mut self, family: Family) -> Self {
+        self.tcp.family = family;
+        self
+    }
+
+    /// Bind the local end to `(host, port)` before connecting (asyncio `local_addr=`).
+    pub fn local_addr(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.tcp.local_addr = Some((host.into(), port));
+        self
+    }
+
+    /// Happy Eyeballs (RFC 8305): start the next address's attempt after `delay` if the
+    /// previous one has not finished (asyncio `happy_eyeballs_delay=`, 0.25 s suggested).
+    pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
+        self.tcp.happy_eyeballs_delay = Some(delay);
+        self
+    }
+
+    /// Interleave address families (asyncio `interleave=`; 1 when Happy Eyeballs is on).
+    pub fn interleave(mut self, interleave: usize) -> Self {
+        self.tcp.interleave = Some(interleave);
+        self
+    }
+
+    /// TCP_NODELAY (default on, as asyncio sets it on every TCP transport).
+    pub fn nodelay(mut self, nodelay: bool) -> Self {
+        self.tcp.nodelay = nodelay;
+        self
+    }
+
+    /// SO_KEEPALIVE (default off).
+    pub fn keepalive(mut self, keepalive: bool) -> Self {
+        self.tcp.keepalive = keepalive;
+        self
+    }
+
+    /// Give up connecting after `timeout` (beyond asyncio), with [`Error::TimedOut`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.tcp.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Connects to `host:port`. See [`open_connection`].
+    ///
+    /// # Errors
+    ///
+    /// As [`open_connection`], plus [`Error::InvalidArgument`] for a zero limit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call leaves no connection open.
+    pub async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let limit = check_limit(self.limit)?;
+        let stream = connect_tcp(host, port, &self.tcp).await?;
+        Ok(streams(Socket::Tcp(stream), limit))
+    }
+
+    /// Wraps an already connected stream socket (asyncio `open_connection(sock=...)`):
+    /// TCP, or a Unix stream socket (e.g. one end of a socketpair).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `sock` is not a stream socket
+    /// (`"A Stream Socket was expected"`) or the limit is zero; [`Error::Io`] when it
+    /// cannot be registered with the runtime.
+    pub fn connect_sock(
+        &self,
+        sock: impl Into<socket2::Socket>,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let limit = check_limit(self.limit)?;
+        let socket = from_socket2(sock.into(), &self.tcp)?;
+        Ok(streams(socket, limit))
+    }
+}
+
+fn check_limit(limit: usize) -> Result<usize, Error> {
+    if limit == 0 {
+        return Err(Error::InvalidArgument("Limit cannot be <= 0"));
+    }
+    Ok(limit)
+}
+
+/// Registers a connected socket2 socket with tokio, as TCP or Unix.
+pub(crate) fn from_socket2(
+    sock: socket2::Socket,
+    opts: &TcpConnectOptions,
+) -> Result<Socket, Error> {
+    if sock.r#type()? != socket2::Type::STREAM {
+        return Err(Error::InvalidArgument("A Stream Socket was expected"));
+    }
+    sock.set_nonblocking(true)?;
+    let domain = sock.local_addr()?.domain();
+    #[cfg(unix)]
+    if domain == socket2::Domain::UNIX {
+        let std: std::os::unix::net::UnixStream = sock.into();
+        return Ok(Socket::Unix(tokio::net::UnixStream::from_std(std)?));
+    }
+    let _ = domain;
+    sock.set_nodelay(opts.nodelay)?;
+    if opts.keepalive {
+        sock.set_keepalive(true)?;
+    }
+    let std: std::net::TcpStream = sock.into();
+    Ok(Socket::Tcp(tokio::net::TcpStream::from_std(std)?))
+}
+
+/// Builds the reader/writer pair over a connected socket (the fused fast path of
+/// asyncio's `open_connection`: no protocol object in between).
+pub(crate) fn streams(socket: Socket, limit: usize) -> (StreamReader, StreamWriter) {
+    let transport = Transport::new(socket);
+    let reader = transport.reader(limit);
+    let writer = StreamWriter::new(transport, Some(reader.feeder()));
+    (reader, writer)
+}

@@ -1,0 +1,146 @@
+//! The task that reads a transport and calls its [`Protocol`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use tokio::task::JoinHandle;
+
+use super::Protocol;
+use crate::connect::ConnectOptions;
+use crate::connect::tcp::connect_tcp;
+use crate::reader::source::Source;
+use crate::transport::inner::Inner;
+use crate::transport::io::Socket;
+use crate::transport::source::TransportSource;
+use crate::transport::{Event, Events};
+use crate::{Error, Transport};
+
+/// Read size per `data_received` call.
+const CHUNK: usize = 64 * 1024;
+
+/// Reads in a row before the driver yields to other tasks.
+const READS_PER_TURN: usize = 16;
+
+/// The task driving a protocol; awaiting it gives the protocol back once
+/// `connection_lost` has run.
+pub type ProtocolTask<P> = JoinHandle<P>;
+
+/// Connects to `host:port` and drives a protocol made by `factory` on a new task.
+///
+/// asyncio: `await loop.create_connection(protocol_factory, host, port)`. Returns once
+/// `connection_made` has run, with the transport and the task, which yields the protocol
+/// back after `connection_lost`.
+///
+/// # Errors
+///
+/// As [`open_connection`](crate::open_connection).
+///
+/// # Cancel safety
+///
+/// Cancel safe: a dropped call leaves no connection open.
+pub async fn create_connection<P: Protocol>(
+    factory: impl FnOnce() -> P,
+    host: &str,
+    port: u16,
+) -> Result<(Transport, ProtocolTask<P>), Error> {
+    create_connection_with(factory, host, port, &ConnectOptions::new()).await
+}
+
+/// [`create_connection`] with options (the reader `limit` option is not used here).
+///
+/// # Errors
+///
+/// As [`open_connection`](crate::open_connection).
+///
+/// # Cancel safety
+///
+/// Cancel safe: a dropped call leaves no connection open.
+pub async fn create_connection_with<P: Protocol>(
+    factory: impl FnOnce() -> P,
+    host: &str,
+    port: u16,
+    options: &ConnectOptions,
+) -> Result<(Transport, ProtocolTask<P>), Error> {
+    let stream = connect_tcp(host, port, options.tcp()).await?;
+    Ok(drive(Socket::Tcp(stream), factory()))
+}
+
+/// Wraps a connected socket in a transport and starts driving `protocol` on it.
+pub(crate) fn drive<P: Protocol>(socket: Socket, mut protocol: P) -> (Transport, ProtocolTask<P>) {
+    let transport = Transport::new(socket);
+    let inner = transport.inner().clone();
+    let _ = inner.events.set(Events::default());
+    protocol.connection_made(transport.clone());
+    let task = tokio::spawn(Driver {
+        source: TransportSource {
+            inner: inner.clone(),
+        },
+        inner,
+        protocol: Some(protocol),
+        buf: BytesMut::new(),
+        eof: false,
+    });
+    (transport, task)
+}
+
+struct Driver<P> {
+    inner: Arc<Inner>,
+    source: TransportSource,
+    protocol: Option<P>,
+    buf: BytesMut,
+    eof: bool,
+}
+
+// The protocol is never pinned: it is only reached through `&mut` and moved out at the end.
+impl<P> Unpin for Driver<P> {}
+
+impl<P: Protocol> Future for Driver<P> {
+    type Output = P;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<P> {
+        let this = self.get_mut();
+        let events = this
+            .inner
+            .events
+            .get()
+            .expect("set before the driver starts");
+        for _ in 0..READS_PER_TURN {
+            while let Poll::Ready(event) = events.poll_next(cx) {
+                let protocol = this.protocol.as_mut().expect("polled after completion");
+                match event {
+                    Event::PauseWriting => protocol.pause_writing(),
+                    Event::ResumeWriting => protocol.resume_writing(),
+                    Event::ConnectionLost(exc) => {
+                        protocol.connection_lost(exc);
+                        return Poll::Ready(this.protocol.take().expect("checked above"));
+                    }
+                }
+            }
+            if this.eof || this.inner.is_closing() {
+                return Poll::Pending;
+            }
+            match this.source.poll_pull(cx, &mut this.buf, CHUNK) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => {} // connection_lost(exc) is queued as an event
+                Poll::Ready(Ok(0)) if this.inner.is_closing() => {}
+                Poll::Ready(Ok(0)) => {
+                    this.eof = true;
+                    let protocol = this.protocol.as_mut().expect("polled after completion");
+                    if !protocol.eof_received() {
+                        this.inner.close();
+                    }
+                }
+                Poll::Ready(Ok(_)) => {
+                    let data = this.buf.split().freeze();
+                    let protocol = this.protocol.as_mut().expect("polled after completion");
+                    protocol.data_received(data);
+                }
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

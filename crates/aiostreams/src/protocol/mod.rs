@@ -1,0 +1,55 @@
+//! asyncio's callback layer: the [`Protocol`] trait, [`create_connection`], and
+//! [`StreamReaderProtocol`], the bridge from a transport to a fed [`StreamReader`].
+//!
+//! The stream functions ([`open_connection`](crate::open_connection)) do not go through
+//! this layer (the reader pulls from the socket itself), but their observable behaviour
+//! is the same; this layer exists so that protocols can be written, and stream pairs
+//! built by hand, as the asyncio docs invite.
+
+mod driver;
+mod stream_reader_protocol;
+
+use bytes::Bytes;
+
+pub use driver::{ProtocolTask, create_connection, create_connection_with};
+pub use stream_reader_protocol::StreamReaderProtocol;
+
+use crate::{Error, Transport};
+
+/// asyncio's `Protocol` callbacks, called in order by the task that drives the connection.
+///
+/// asyncio: `asyncio.Protocol`. Every method has a default that does nothing (and
+/// `eof_received` returns `false`, closing the transport, as asyncio's default does).
+///
+/// Unlike asyncio, `pause_writing`/`resume_writing` are delivered by the driving task
+/// right after the `write()` that crossed the mark rather than inside it, because the
+/// protocol is owned by that task. The order of callbacks is asyncio's.
+pub trait Protocol: Send + 'static {
+    /// The connection is up; keep the transport to write.
+    fn connection_made(&mut self, transport: Transport) {
+        let _ = transport;
+    }
+
+    /// Bytes arrived (up to 64 KiB per call).
+    fn data_received(&mut self, data: Bytes) {
+        let _ = data;
+    }
+
+    /// The peer sent EOF. Return `true` to keep the connection open for writing
+    /// (half-close); `false` closes the transport.
+    fn eof_received(&mut self) -> bool {
+        false
+    }
+
+    /// The connection is gone: `None` after a clean close, the error otherwise. The
+    /// last callback.
+    fn connection_lost(&mut self, exc: Option<Error>) {
+        let _ = exc;
+    }
+
+    /// The transport's write queue went above its high-water mark.
+    fn pause_writing(&mut self) {}
+
+    /// The transport's write queue went down to its low-water mark.
+    fn resume_writing(&mut self) {}
+}

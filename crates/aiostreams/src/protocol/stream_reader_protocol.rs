@@ -1,0 +1,87 @@
+//! [`StreamReaderProtocol`]: feeds a [`StreamReader`] from a transport.
+
+use bytes::Bytes;
+
+use super::Protocol;
+use crate::{Error, Feeder, StreamReader, Transport};
+
+/// The protocol that turns a transport's callbacks into a fed [`StreamReader`].
+///
+/// asyncio: `asyncio.StreamReaderProtocol(reader)`. Bytes received are fed to the
+/// reader; when more than `2 * limit` bytes are buffered the transport stops reading,
+/// and it resumes once the reader is down to `limit` (or is about to wait). EOF and
+/// connection loss reach the reader as `feed_eof` or its stored exception.
+///
+/// # Examples
+///
+/// The asyncio docs invite "copying the code of `open_connection`"; here it is:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let port = listener.local_addr()?.port();
+/// # tokio::spawn(async move {
+/// #     let (mut s, _) = listener.accept().await.unwrap();
+/// #     let (mut r, mut w) = s.split();
+/// #     tokio::io::copy(&mut r, &mut w).await.unwrap();
+/// # });
+/// use aiostreams::{StreamReader, StreamReaderProtocol, StreamWriter, create_connection};
+///
+/// let mut reader = StreamReader::new();
+/// let protocol = StreamReaderProtocol::new(&reader);
+/// let (transport, _task) = create_connection(|| protocol, "127.0.0.1", port).await?;
+/// let writer = StreamWriter::new(transport, Some(reader.feeder()));
+///
+/// writer.write(b"ping\n")?;
+/// assert_eq!(reader.readline().await?, "ping\n");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct StreamReaderProtocol {
+    feeder: Feeder,
+    limit: usize,
+    transport: Option<Transport>,
+}
+
+impl StreamReaderProtocol {
+    /// A protocol feeding `reader`.
+    pub fn new(reader: &StreamReader) -> Self {
+        StreamReaderProtocol {
+            feeder: reader.feeder(),
+            limit: reader.limit(),
+            transport: None,
+        }
+    }
+
+    /// The transport, once `connection_made` has run.
+    pub fn transport(&self) -> Option<&Transport> {
+        self.transport.as_ref()
+    }
+}
+
+impl Protocol for StreamReaderProtocol {
+    fn connection_made(&mut self, transport: Transport) {
+        self.feeder
+            .shared()
+            .set_flow(transport.inner().clone(), self.limit);
+        self.transport = Some(transport);
+    }
+
+    fn data_received(&mut self, data: Bytes) {
+        // The transport stops reading at EOF, so the reader cannot refuse these bytes.
+        let _ = self.feeder.feed_data(&data);
+    }
+
+    fn eof_received(&mut self) -> bool {
+        self.feeder.feed_eof();
+        true
+    }
+
+    fn connection_lost(&mut self, exc: Option<Error>) {
+        match exc {
+            None => self.feeder.feed_eof(),
+            Some(err) => self.feeder.set_exception(err),
+        }
+        self.transport = None;
+    }
+}

@@ -1,0 +1,60 @@
+//! Typed extra info: asyncio's `get_extra_info('peername')` and friends.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A socket address: an internet address or, on Unix, a Unix socket address.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum SocketAddress {
+    /// An IPv4 or IPv6 address and port.
+    Inet(SocketAddr),
+    /// A Unix domain socket address (unnamed, a path, or a Linux abstract name).
+    #[cfg(unix)]
+    Unix(std::os::unix::net::SocketAddr),
+}
+
+impl SocketAddress {
+    /// The internet address, if this is one.
+    pub fn as_inet(&self) -> Option<SocketAddr> {
+        match self {
+            SocketAddress::Inet(a) => Some(*a),
+            #[cfg(unix)]
+            SocketAddress::Unix(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for SocketAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SocketAddress::Inet(a) => write!(f, "{a}"),
+            #[cfg(unix)]
+            SocketAddress::Unix(a) => match a.as_pathname() {
+                Some(p) => write!(f, "{}", p.display()),
+                None => f.write_str(""),
+            },
+        }
+    }
+}
+
+impl From<SocketAddr> for SocketAddress {
+    fn from(a: SocketAddr) -> Self {
+        SocketAddress::Inet(a)
+    }
+}
+
+/// One value of asyncio's `get_extra_info(name)`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ExtraInfo {
+    /// `'peername'` or `'sockname'`.
+    Address(SocketAddress),
+}
+
+/// What a transport knows about its connection, fixed at creation.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Extra {
+    pub(crate) peername: Option<SocketAddress>,
+    pub(crate) sockname: Option<SocketAddress>,
+}

@@ -1,0 +1,302 @@
+//! The connection state shared by the transport handles, the reader and the flush task.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::task::Waker;
+
+use tokio::sync::Notify;
+
+use super::events::Events;
+use super::extra::Extra;
+use super::io::{Socket, SocketSlot};
+use crate::buffer::WriteQueue;
+use crate::reader::shared::ReadFlow;
+use crate::{Error, Feeder};
+
+/// After this many writes dropped on a lost connection, each one logs a warning (asyncio).
+const WARN_AFTER_DROPPED_WRITES: usize = 5;
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) socket: SocketSlot,
+    state: Mutex<State>,
+    /// Woken when the connection is lost (`wait_closed`).
+    pub(crate) notify: Notify,
+    /// Fast-path flags read without the lock.
+    pub(crate) has_queued: AtomicBool,
+    pub(crate) closing: AtomicBool,
+    pub(crate) reading_paused: AtomicBool,
+    /// The reader fed on connection loss (asyncio's `connection_lost` -> reader).
+    pub(crate) reader: OnceLock<Feeder>,
+    pub(crate) events: OnceLock<Events>,
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) extra: Extra,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) queue: WriteQueue,
+    pub(crate) eof_requested: bool,
+    pub(crate) eof_sent: bool,
+    /// `Some` once the connection is gone: `Ok` after a clean close, `Err` after an error.
+    pub(crate) lost: Option<Result<(), Error>>,
+    dropped_writes: usize,
+    pub(crate) flush_task: bool,
+    pub(crate) flush_waker: Option<Waker>,
+    pub(crate) read_waker: Option<Waker>,
+    /// `drain()`/`flush` callers waiting for the queue to shrink or the connection to end.
+    drain_wakers: Vec<Waker>,
+}
+
+impl Inner {
+    pub(crate) fn new(socket: Socket, extra: Extra, runtime: tokio::runtime::Handle) -> Self {
+        Inner {
+            socket: SocketSlot::new(socket),
+            state: Mutex::default(),
+            notify: Notify::new(),
+            has_queued: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            reading_paused: AtomicBool::new(false),
+            reader: OnceLock::new(),
+            events: OnceLock::new(),
+            runtime,
+            extra,
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Queues bytes; see `Transport::write` for the rules.
+    pub(crate) fn write_with(
+        self: &std::sync::Arc<Self>,
+        method: &'static str,
+        push: impl FnOnce(&mut WriteQueue) -> bool,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        if st.eof_requested {
+            return Err(Error::InvalidState(method));
+        }
+        if st.lost.is_some() || (self.is_closing() && st.queue.is_empty()) {
+            st.dropped_writes += 1;
+            if st.dropped_writes >= WARN_AFTER_DROPPED_WRITES {
+                tracing::warn!("socket.send() raised exception.");
+            }
+            return Ok(());
+        }
+        let was_empty = st.queue.is_empty();
+        if push(&mut st.queue) {
+            self.event(|e| e.pause_writing());
+        }
+        if was_empty && !st.queue.is_empty() {
+            self.has_queued.store(true, Ordering::Release);
+            super::flush::kick(self, &mut st);
+        }
+        Ok(())
+    }
+
+    /// Sends as much of the queue as the socket takes now, without waiting.
+    ///
+    /// Returns false when the socket would block with bytes left.
+    pub(crate) fn flush_now(&self, st: &mut State) -> bool {
+        let guard = self.socket.get();
+        let Some(socket) = guard.as_ref() else {
+            return true;
+        };
+        while !st.queue.is_empty() {
+            match st
+                .queue
+                .with_slices(|slices| socket.try_write_vectored(slices))
+            {
+                Ok(n) => self.sent(st, n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    drop(guard);
+                    self.connection_lost(st, Err(e.into()));
+                    return true;
+                }
+            }
+        }
+        true
+    }
+
+    fn sent(&self, st: &mut State, n: usize) {
+        let resumed = st.queue.advance(n);
+        if resumed {
+            self.event(|e| e.resume_writing());
+        }
+        if st.queue.is_empty() {
+            self.has_queued.store(false, Ordering::Release);
+        }
+        if resumed || st.queue.is_empty() {
+            wake_all(&mut st.drain_wakers);
+        }
+    }
+
+    /// Waits until the queue is at or below the low mark (`until_empty`: empty).
+    ///
+    /// asyncio's drain rules: after the connection is gone, a caller that was already
+    /// waiting gets the outcome (`Ok` after a clean close or abort); a new caller gets
+    /// [`Error::ConnectionLost`].
+    pub(crate) fn poll_drain(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        waited: &mut bool,
+        until_empty: bool,
+    ) -> std::task::Poll<Result<(), Error>> {
+        use std::task::Poll;
+        let mut st = self.lock();
+        for attempt in 0..2 {
+            match &st.lost {
+                Some(outcome) if *waited => return Poll::Ready(outcome.clone()),
+                Some(_) => return Poll::Ready(Err(Error::ConnectionLost)),
+                None => {}
+            }
+            let done = if until_empty {
+                st.queue.is_empty()
+            } else {
+                !st.queue.is_paused()
+            };
+            if done {
+                return Poll::Ready(Ok(()));
+            }
+            if attempt == 0 {
+                self.flush_now(&mut st);
+            }
+        }
+        if !st.drain_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            st.drain_wakers.push(cx.waker().clone());
+        }
+        *waited = true;
+        Poll::Pending
+    }
+
+    /// Sends the queued bytes the reader would otherwise leave for the flush task.
+    pub(crate) fn flush_before_read(&self) {
+        if self.has_queued.load(Ordering::Acquire) {
+            let mut st = self.lock();
+            if st.lost.is_none() {
+                self.flush_now(&mut st);
+            }
+        }
+    }
+
+    /// Ends the connection (asyncio's `connection_lost`): closes the descriptor, tells
+    /// the reader (EOF, or the error), and wakes `drain()` and `wait_closed()`.
+    pub(crate) fn connection_lost(&self, st: &mut State, outcome: Result<(), Error>) {
+        if st.lost.is_some() {
+            return;
+        }
+        self.closing.store(true, Ordering::Release);
+        st.queue.clear();
+        self.has_queued.store(false, Ordering::Release);
+        let reset = outcome.is_err();
+        self.socket.close(reset);
+        if let Some(reader) = self.reader.get() {
+            match &outcome {
+                Ok(()) => reader.feed_eof(),
+                Err(err) => reader.set_exception(err.clone()),
+            }
+        }
+        self.event(|e| e.connection_lost(outcome.clone().err()));
+        st.lost = Some(outcome);
+        if let Some(w) = st.flush_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = st.read_waker.take() {
+            w.wake();
+        }
+        wake_all(&mut st.drain_wakers);
+        self.notify.notify_waiters();
+    }
+
+    /// asyncio `close()`: stop reading, flush, then close.
+    pub(crate) fn close(self: &std::sync::Arc<Self>) {
+        let mut st = self.lock();
+        if self.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(w) = st.read_waker.take() {
+            w.wake();
+        }
+        if st.queue.is_empty() {
+            self.connection_lost(&mut st, Ok(()));
+        } else {
+            super::flush::kick(self, &mut st);
+        }
+    }
+
+    /// asyncio `abort()`: drop the queue, close at once (the peer sees a reset).
+    pub(crate) fn abort(&self) {
+        let mut st = self.lock();
+        self.closing.store(true, Ordering::Release);
+        if st.lost.is_none() {
+            st.queue.clear();
+            let guard = self.socket.get();
+            if let Some(s) = guard.as_ref() {
+                let _ = s.sock_ref().set_linger(Some(std::time::Duration::ZERO));
+            }
+            drop(guard);
+            self.connection_lost(&mut st, Ok(()));
+        }
+    }
+
+    /// asyncio `write_eof()`: shut down the write side once the queue is sent.
+    pub(crate) fn write_eof(self: &std::sync::Arc<Self>) {
+        let mut st = self.lock();
+        if self.is_closing() || st.eof_requested {
+            return;
+        }
+        st.eof_requested = true;
+        if st.queue.is_empty() {
+            self.send_eof(&mut st);
+        }
+    }
+
+    pub(crate) fn send_eof(&self, st: &mut State) {
+        if st.eof_sent {
+            return;
+        }
+        st.eof_sent = true;
+        let guard = self.socket.get();
+        let result = guard.as_ref().map(|s| s.shutdown_write());
+        drop(guard);
+        if let Some(Err(e)) = result {
+            self.connection_lost(st, Err(e.into()));
+        }
+    }
+
+    pub(crate) fn event(&self, f: impl FnOnce(&Events)) {
+        if let Some(events) = self.events.get() {
+            f(events);
+        }
+    }
+}
+
+impl ReadFlow for Inner {
+    fn pause_reading(&self) {
+        if !self.is_closing() {
+            self.reading_paused.store(true, Ordering::Release);
+        }
+    }
+
+    fn resume_reading(&self) {
+        if self.reading_paused.swap(false, Ordering::AcqRel) {
+            if let Some(w) = self.lock().read_waker.take() {
+                w.wake();
+            }
+        }
+    }
+}
+
+fn wake_all(wakers: &mut Vec<Waker>) {
+    for w in wakers.drain(..) {
+        w.wake();
+    }
+}

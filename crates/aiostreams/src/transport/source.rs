@@ -1,0 +1,75 @@
+//! The reader's side of a transport: pulls from the socket, sending queued writes first.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, ready};
+
+use bytes::{BufMut, BytesMut};
+
+use super::inner::Inner;
+use crate::reader::source::Source;
+
+/// Reads the transport's socket for a [`StreamReader`](crate::StreamReader).
+pub(crate) struct TransportSource {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Source for TransportSource {
+    fn poll_pull(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        window: usize,
+    ) -> Poll<io::Result<usize>> {
+        let inner = &*self.inner;
+        // Answers written since the last read leave together, before we wait.
+        inner.flush_before_read();
+        loop {
+            if inner.is_closing() {
+                return Poll::Ready(Ok(0));
+            }
+            if inner.reading_paused.load(Ordering::Acquire) && !self.park_paused(cx) {
+                return Poll::Pending;
+            }
+            let guard = inner.socket.get();
+            let Some(socket) = guard.as_ref() else {
+                return Poll::Ready(Ok(0));
+            };
+            if let Err(e) = ready!(socket.poll_read_ready(cx)) {
+                drop(guard);
+                return Poll::Ready(Err(self.fatal(e)));
+            }
+            buf.reserve(window);
+            match socket.try_read_buf(&mut (&mut *buf).limit(window)) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    drop(guard);
+                    return Poll::Ready(Err(self.fatal(e)));
+                }
+            }
+        }
+    }
+}
+
+impl TransportSource {
+    /// Registers for `resume_reading`; false while still paused.
+    fn park_paused(&self, cx: &mut Context<'_>) -> bool {
+        let mut st = self.inner.lock();
+        if !self.inner.reading_paused.load(Ordering::Acquire) || self.inner.is_closing() {
+            return true;
+        }
+        st.read_waker = Some(cx.waker().clone());
+        false
+    }
+
+    /// A read error ends the connection (asyncio: fatal read error -> connection_lost).
+    fn fatal(&self, e: io::Error) -> io::Error {
+        let err = crate::Error::from(e);
+        let mut st = self.inner.lock();
+        self.inner.connection_lost(&mut st, Err(err.clone()));
+        err.into()
+    }
+}

@@ -1,0 +1,66 @@
+//! `drain()` and `wait_closed()`.
+
+use std::future::poll_fn;
+use std::pin::pin;
+
+use super::StreamWriter;
+use crate::Error;
+
+impl StreamWriter {
+    /// Waits until the write queue is small enough to write more.
+    ///
+    /// asyncio: `await writer.drain()`. Returns at once unless more than the high-water
+    /// mark (64 KiB by default) is queued; then waits until at most the low-water mark
+    /// (16 KiB) is. It does not wait for the queue to be empty.
+    ///
+    /// # Errors
+    ///
+    /// In asyncio's order:
+    /// - the reader's stored error (e.g. the peer's reset seen by a read);
+    /// - [`Error::ConnectionLost`] when the connection was already closed or lost before
+    ///   this call (a `drain()` that was waiting when a clean close or `abort()` happened
+    ///   returns `Ok`; one waiting when an error ended the connection returns the error).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it changes nothing; the queued bytes are still sent.
+    pub async fn drain(&self) -> Result<(), Error> {
+        if let Some(err) = self.reader_exception() {
+            return Err(err);
+        }
+        let inner = self.transport().inner();
+        let mut waited = false;
+        let result = poll_fn(|cx| inner.poll_drain(cx, &mut waited, false)).await;
+        match self.reader_exception() {
+            Some(err) if result.is_err() => Err(err),
+            _ => result,
+        }
+    }
+
+    /// Waits until the connection is closed.
+    ///
+    /// asyncio: `await writer.wait_closed()`. It does not close anything: it completes
+    /// after [`close`](Self::close) has sent the queue and closed the socket, after an
+    /// abort, or after an error ended the connection. A peer's EOF alone does not end it
+    /// (the connection stays half-open for writing). Can be awaited any number of times.
+    ///
+    /// # Errors
+    ///
+    /// The error that ended the connection (e.g. a reset by the peer), every time.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, and unlike asyncio's, cancelling one `wait_closed()` (e.g. in a
+    /// timeout) does not poison the others or later calls.
+    pub async fn wait_closed(&self) -> Result<(), Error> {
+        let inner = self.transport().inner();
+        loop {
+            let mut notified = pin!(inner.notify.notified());
+            notified.as_mut().enable();
+            if let Some(outcome) = &inner.lock().lost {
+                return outcome.clone();
+            }
+            notified.await;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! [`StreamWriter`]: asyncio's writer, a cheap cloneable handle over a [`Transport`].
+
+mod async_write;
+mod drain;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::transport::{ExtraInfo, SocketAddress};
+use crate::{Error, Feeder, Transport};
+
+/// The write half of a stream connection, with asyncio's `StreamWriter` API.
+///
+/// asyncio: `asyncio.StreamWriter`.
+///
+/// A cheap `Clone + Send + Sync` handle: several tasks may write, as in asyncio.
+/// [`write`](Self::write) never blocks and never fails because the peer is slow; it queues.
+/// Call [`drain`](Self::drain) to wait while too much is queued: that is where flow
+/// control and connection errors show up. The queued bytes leave even if `drain()` is
+/// never awaited.
+///
+/// When the last handle is dropped the connection is closed after the queued bytes are
+/// sent (asyncio 3.11.5+ closes a garbage-collected writer's transport; we do it without
+/// the `ResourceWarning`). Keeping only the reader therefore ends the connection: the
+/// reader then sees EOF.
+///
+/// # Why does `write()` not send everything? Call `drain()`.
+///
+/// `write()` is synchronous so that a handler can answer several requests and let them
+/// leave in one system call. `drain()` is the await point that applies back-pressure.
+#[derive(Clone)]
+pub struct StreamWriter {
+    shared: Arc<Shared>,
+    /// Per-handle state of `AsyncWrite::poll_write`'s wait for drain.
+    waited: bool,
+}
+
+struct Shared {
+    transport: Transport,
+    reader: Option<Feeder>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.transport.close();
+    }
+}
+
+impl StreamWriter {
+    /// A writer over `transport`; `reader` (a [`Feeder`] of the connection's reader) lets
+    /// [`drain`](Self::drain) raise the reader's stored error first, as asyncio does.
+    ///
+    /// asyncio: `StreamWriter(transport, protocol, reader, loop)`.
+    pub fn new(transport: Transport, reader: Option<Feeder>) -> Self {
+        StreamWriter {
+            shared: Arc::new(Shared { transport, reader }),
+            waited: false,
+        }
+    }
+
+    /// The transport under this writer. asyncio: the `transport` property.
+    pub fn transport(&self) -> &Transport {
+        &self.shared.transport
+    }
+
+    /// Queues `data`; never blocks. asyncio: `write(data)`.
+    ///
+    /// After [`close`](Self::close) or a lost connection the bytes are dropped silently,
+    /// as in asyncio; the next [`drain`](Self::drain) raises why.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] after [`write_eof`](Self::write_eof).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"hello ")?;
+    /// writer.write(b"world\n")?;
+    /// writer.drain().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn write(&self, data: &[u8]) -> Result<(), Error> {
+        self.shared.transport.write(data)
+    }
+
+    /// Queues an owned buffer without copying it. See [`write`](Self::write).
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    pub fn write_bytes(&self, data: Bytes) -> Result<(), Error> {
+        self.shared.transport.write_bytes(data)
+    }
+
+    /// Queues several buffers in order. asyncio: `writelines(list)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] after [`write_eof`](Self::write_eof).
+    pub fn writelines<I>(&self, data: I) -> Result<(), Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        self.shared.transport.writelines(data)
+    }
+
+    /// Half-closes: the peer sees EOF once the queued bytes are sent; reading goes on.
+    /// asyncio: `write_eof()`.
+    pub fn write_eof(&self) {
+        self.shared.transport.write_eof();
+    }
+
+    /// Whether [`write_eof`](Self::write_eof) is supported. asyncio: `can_write_eof()`.
+    pub fn can_write_eof(&self) -> bool {
+        self.shared.transport.can_write_eof()
+    }
+
+    /// Closes the connection once the queued bytes are sent. asyncio: `close()`.
+    ///
+    /// Returns at once; await [`wait_closed`](Self::wait_closed) to know it happened.
+    pub fn close(&self) {
+        self.shared.transport.close();
+    }
+
+    /// True once closing started or the connection was lost. asyncio: `is_closing()`.
+    pub fn is_closing(&self) -> bool {
+        self.shared.transport.is_closing()
+    }
+
+    /// The remote address. asyncio: `get_extra_info('peername')`.
+    pub fn peername(&self) -> Option<SocketAddress> {
+        self.shared.transport.peername()
+    }
+
+    /// The local address. asyncio: `get_extra_info('sockname')`.
+    pub fn sockname(&self) -> Option<SocketAddress> {
+        self.shared.transport.sockname()
+    }
+
+    /// asyncio's `get_extra_info(name)`; see [`Transport::get_extra_info`].
+    pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
+        self.shared.transport.get_extra_info(name)
+    }
+
+    fn reader_exception(&self) -> Option<Error> {
+        self.shared.reader.as_ref().and_then(Feeder::exception)
+    }
+}
+
+impl fmt::Debug for StreamWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamWriter")
+            .field("transport", &self.shared.transport)
+            .finish_non_exhaustive()
+    }
+}
