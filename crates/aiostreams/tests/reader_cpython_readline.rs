@@ -1,0 +1,287 @@
+//! CPython `test_streams.py` reader cases, part 2: `readline()` and `at_eof()` (inventory
+//! A17-A25).
+//!
+//! Where asyncio raises `ValueError` for an over-long line, `readline` returns
+//! [`Error::LimitOverrun`] after the same buffer clean-up. "Via cb" feeds (a callback that
+//! runs before the read's first step) are plain feeds before the read starts.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use aiostreams::{Error, StreamReader};
+
+/// The inventory's `DATA`.
+const DATA: &[u8] = b"line1\nline2\nline3\n";
+
+/// Runs an async test body under a timeout, so that a missed wake-up fails instead of hanging.
+async fn bounded<F: Future>(body: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(5), body)
+        .await
+        .expect("test timed out")
+}
+
+/// Polls `fut` once and returns its output; panics if it would have to wait.
+async fn without_waiting<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    match poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the read waited for data"),
+    }
+}
+
+/// asyncio's `ValueError()` given to `set_exception`.
+#[derive(Debug)]
+struct ValueError;
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ValueError")
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+/// Asserts `err` is the limit error asyncio's readline raises as `ValueError`.
+fn assert_overrun(err: Error, consumed: usize, separator_found: bool) {
+    let message = if separator_found {
+        "Separator is found, but chunk is longer than limit"
+    } else {
+        "Separator is not found, and chunk exceed the limit"
+    };
+    assert_eq!(err.to_string(), message);
+    match err {
+        Error::LimitOverrun {
+            consumed: c,
+            separator_found: f,
+        } => assert_eq!((c, f), (consumed, separator_found)),
+        other => panic!("expected LimitOverrun, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn test_readline() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_data(b"chunk1 ").unwrap();
+        let feeder = reader.feeder();
+        // One callback feeds three chunks once the readline waits.
+        tokio::spawn(async move {
+            for chunk in [&b"chunk2 "[..], b"chunk3 ", b"\n chunk4"] {
+                feeder.feed_data(chunk).unwrap();
+            }
+        });
+        assert_eq!(reader.readline().await.unwrap(), "chunk1 chunk2 chunk3 \n");
+        assert_eq!(reader.buffer(), b" chunk4");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_limit_with_existing_data() {
+    bounded(async {
+        let mut reader = StreamReader::with_limit(3).unwrap();
+        reader.feed_data(b"li").unwrap();
+        reader.feed_data(b"ne1\nline2\n").unwrap();
+        assert_overrun(reader.readline().await.unwrap_err(), 5, true);
+        // The over-long line is dropped through its newline; the next one stays.
+        assert_eq!(reader.buffer(), b"line2\n");
+
+        let mut reader = StreamReader::with_limit(3).unwrap();
+        for chunk in [&b"li"[..], b"ne1", b"li"] {
+            reader.feed_data(chunk).unwrap();
+        }
+        let err = without_waiting(reader.readline()).await.unwrap_err();
+        assert_overrun(err, 7, false);
+        assert_eq!(reader.buffer(), b"");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_at_eof() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        assert!(!reader.at_eof());
+        reader.feed_data(b"some data\n").unwrap();
+        assert!(!reader.at_eof());
+        reader.readline().await.unwrap();
+        // Empty buffer but no EOF yet.
+        assert!(!reader.at_eof());
+        reader.feed_data(b"some data\n").unwrap();
+        reader.feed_eof();
+        reader.readline().await.unwrap();
+        assert!(reader.at_eof());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_limit() {
+    bounded(async {
+        let mut reader = StreamReader::with_limit(7).unwrap();
+        let feeder = reader.feeder();
+        for chunk in [&b"chunk1"[..], b"chunk2", b"chunk3\n"] {
+            feeder.feed_data(chunk).unwrap();
+        }
+        feeder.feed_eof();
+        assert_overrun(reader.readline().await.unwrap_err(), 18, true);
+        assert_eq!(reader.buffer(), b"");
+
+        let mut reader = StreamReader::with_limit(7).unwrap();
+        let feeder = reader.feeder();
+        for chunk in [&b"chunk1"[..], b"chunk2\n", b"chunk3\n"] {
+            feeder.feed_data(chunk).unwrap();
+        }
+        feeder.feed_eof();
+        assert_overrun(reader.readline().await.unwrap_err(), 12, true);
+        assert_eq!(reader.buffer(), b"chunk3\n");
+
+        // The limit counts the line without its newline.
+        let mut reader = StreamReader::with_limit(7).unwrap();
+        reader.feed_data(b"1234567\n").unwrap();
+        assert_eq!(reader.readline().await.unwrap(), "1234567\n");
+        assert_eq!(reader.buffer(), b"");
+        reader.feed_data(b"12345678\n").unwrap();
+        assert_overrun(reader.readline().await.unwrap_err(), 8, true);
+        assert_eq!(reader.buffer(), b"");
+        reader.feed_data(b"12345678").unwrap();
+        assert_overrun(reader.readline().await.unwrap_err(), 8, false);
+        assert_eq!(reader.buffer(), b"");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_nolimit_nowait() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_data(&DATA[..6]).unwrap();
+        reader.feed_data(&DATA[6..]).unwrap();
+        assert_eq!(without_waiting(reader.readline()).await.unwrap(), "line1\n");
+        assert_eq!(reader.buffer(), b"line2\nline3\n");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_eof() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_data(b"some data").unwrap();
+        reader.feed_eof();
+        assert_eq!(reader.readline().await.unwrap(), "some data");
+        assert!(reader.at_eof());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_empty_eof() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_eof();
+        assert_eq!(reader.readline().await.unwrap(), "");
+        assert_eq!(reader.readline().await.unwrap(), "");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_read_byte_count() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_data(DATA).unwrap();
+        assert_eq!(reader.readline().await.unwrap(), "line1\n");
+        assert_eq!(reader.read(7).await.unwrap(), "line2\nl");
+        assert_eq!(reader.buffer(), b"ine3\n");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_readline_exception() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_data(b"line\n").unwrap();
+        assert_eq!(reader.readline().await.unwrap(), "line\n");
+        reader.set_exception(Error::custom(ValueError));
+        let err = reader.readline().await.unwrap_err();
+        assert!(matches!(&err, Error::Custom(e) if e.is::<ValueError>()));
+        assert_eq!(reader.buffer(), b"");
+        // The stored exception also wins over a buffered line, which stays buffered.
+        reader.feed_data(b"next\n").unwrap();
+        assert!(matches!(reader.readline().await, Err(Error::Custom(_))));
+        assert_eq!(reader.buffer(), b"next\n");
+    })
+    .await;
+}
+
+// Spec 3.8 and 3.10 cases beyond the CPython file.
+
+#[tokio::test]
+async fn readline_overlong_tail_at_eof_is_a_limit_error() {
+    bounded(async {
+        let mut reader = StreamReader::with_limit(3).unwrap();
+        reader.feed_data(b"abcdef").unwrap();
+        reader.feed_eof();
+        assert_overrun(reader.readline().await.unwrap_err(), 6, false);
+        assert_eq!(reader.buffer(), b"");
+        assert_eq!(reader.readline().await.unwrap(), "");
+        assert!(reader.at_eof());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn readline_returns_the_rest_of_an_overlong_line_as_a_line() {
+    bounded(async {
+        let mut reader = StreamReader::with_limit(3).unwrap();
+        reader.feed_data(b"abcdef").unwrap();
+        assert_overrun(reader.readline().await.unwrap_err(), 6, false);
+        reader.feed_data(b"gh\n").unwrap();
+        assert_eq!(reader.readline().await.unwrap(), "gh\n");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn at_eof_ignores_the_stored_exception() {
+    bounded(async {
+        let mut reader = StreamReader::new();
+        reader.feed_eof();
+        reader.set_exception(Error::custom(ValueError));
+        assert!(reader.at_eof());
+        assert!(reader.readline().await.is_err());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn async_iteration() {
+    bounded(async {
+        use tokio_stream::StreamExt;
+        let mut reader = StreamReader::new();
+        reader.feed_data(b"a\nb\nc").unwrap();
+        reader.feed_eof();
+        let lines: Vec<_> = reader.lines().map(Result::unwrap).collect().await;
+        assert_eq!(lines, ["a\n", "b\n", "c"]);
+
+        // An over-long line is an item of its own; iteration goes on after it.
+        let mut reader = StreamReader::with_limit(3).unwrap();
+        reader.feed_data(b"toolong\nok\n").unwrap();
+        reader.feed_eof();
+        let items: Vec<_> = reader.lines().collect().await;
+        assert_eq!(items.len(), 2);
+        assert!(matches!(
+            items[0],
+            Err(Error::LimitOverrun {
+                consumed: 7,
+                separator_found: true
+            })
+        ));
+        assert_eq!(*items[1].as_ref().unwrap(), "ok\n");
+    })
+    .await;
+}
