@@ -20,7 +20,8 @@ use crate::error::{ConnectAttempt, Error, PyAddr};
 ///
 /// asyncio: the `family=` keyword (`AF_UNSPEC`, `AF_INET`, `AF_INET6`). Resolved addresses
 /// of other families are dropped; if none is left the connect fails with
-/// `getaddrinfo() returned empty list`.
+/// `getaddrinfo() returned empty list` (asyncio passes the family to `getaddrinfo`, which
+/// may fail earlier with `gaierror`, e.g. for an IPv4 literal with `AF_INET6`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Family {
     /// Any family (`AF_UNSPEC`), in the resolver's order.
@@ -91,6 +92,7 @@ pub(crate) async fn connect_tcp(
     .await
 }
 
+/// [`connect_tcp`] without the deadline.
 async fn connect_inner(
     host: &str,
     port: u16,
@@ -277,7 +279,8 @@ fn new_socket(addr: SocketAddr, opts: &TcpConnectOptions) -> io::Result<TcpSocke
 }
 
 /// Binds the first local address of `remote`'s family that works, recording each failure
-/// in asyncio's words. Returns whether a bind succeeded.
+/// in asyncio's words. Returns whether a bind succeeded. The no-match message names the
+/// family as `AF_INET6` where Python prints `<AddressFamily.AF_INET6: 10>`.
 fn bind_local(
     socket: &TcpSocket,
     remote: SocketAddr,
