@@ -34,6 +34,7 @@ mod connect;
 mod error;
 mod protocol;
 mod reader;
+mod server;
 mod transport;
 mod writer;
 
@@ -44,5 +45,10 @@ pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
+#[cfg(unix)]
+pub use server::start_unix_server;
+pub use server::{
+    BoxError, HandlerResult, Hosts, Server, ServerOptions, ShutdownReport, start_server,
+};
 pub use transport::{ExtraInfo, SocketAddress, Transport};
 pub use writer::StreamWriter;

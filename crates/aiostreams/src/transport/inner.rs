@@ -16,7 +16,6 @@ use crate::{Error, Feeder};
 /// After this many writes dropped on a lost connection, each one logs a warning (asyncio).
 const WARN_AFTER_DROPPED_WRITES: usize = 5;
 
-#[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) socket: SocketSlot,
     state: Mutex<State>,
@@ -31,6 +30,21 @@ pub(crate) struct Inner {
     pub(crate) events: OnceLock<Events>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) extra: Extra,
+    /// Run once when the connection is lost (a server's connection tracking).
+    pub(crate) on_lost: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<Transport")?;
+        if let Some(peer) = &self.extra.peername {
+            write!(f, " peername={peer}")?;
+        }
+        if self.is_closing() {
+            write!(f, " closing")?;
+        }
+        write!(f, ">")
+    }
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +75,7 @@ impl Inner {
             events: OnceLock::new(),
             runtime,
             extra,
+            on_lost: OnceLock::new(),
         }
     }
 
@@ -214,6 +229,9 @@ impl Inner {
         }
         wake_all(&mut st.drain_wakers);
         self.notify.notify_waiters();
+        if let Some(hook) = self.on_lost.get() {
+            hook();
+        }
     }
 
     /// asyncio `close()`: stop reading, flush, then close.

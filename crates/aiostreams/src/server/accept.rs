@@ -1,0 +1,144 @@
+//! The accept loop and the task that runs each client's callback.
+
+use std::any::Any;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::core::Core;
+use super::listener::ListenerSlot;
+use crate::connect::streams;
+use crate::transport::io::Socket;
+use crate::{StreamReader, StreamWriter};
+
+/// An error a client callback returned.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// asyncio pauses accepting this long after running out of descriptors or memory.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// What a client callback may return: `()` or a `Result` whose error is logged.
+pub trait HandlerResult: Send + 'static {
+    /// The outcome as a result.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl HandlerResult for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError> + Send + 'static> HandlerResult for Result<(), E> {
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
+
+/// A client callback, type-erased.
+pub(crate) trait Handler: Send + Sync + 'static {
+    fn call(&self, reader: StreamReader, writer: StreamWriter) -> HandlerFuture;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    fn call(&self, reader: StreamReader, writer: StreamWriter) -> HandlerFuture {
+        let fut = self(reader, writer);
+        Box::pin(async move { fut.await.into_result() })
+    }
+}
+
+/// Accepts on one listening socket until it is closed.
+pub(crate) async fn accept_loop(core: Arc<Core>, slot: Arc<ListenerSlot>) {
+    loop {
+        let permit = match core.connection_limit() {
+            Some(sem) => match sem.acquire_owned().await {
+                Ok(permit) => Some(permit),
+                Err(_) => return,
+            },
+            None => None,
+        };
+        match poll_fn(|cx| slot.poll_accept(cx)).await {
+            None => return,
+            Some(Ok(socket)) => {
+                tokio::spawn(serve_client(core.clone(), socket, permit));
+            }
+            Some(Err(e)) if is_out_of_resources(&e) => {
+                tracing::error!(addr = %slot.addr, "socket.accept() out of system resource: {e}");
+                drop(permit);
+                tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+            }
+            Some(Err(e)) => {
+                tracing::debug!(addr = %slot.addr, "accept failed, skipped: {e}");
+            }
+        }
+    }
+}
+
+fn is_out_of_resources(e: &std::io::Error) -> bool {
+    // EMFILE 24, ENFILE 23, ENOBUFS 105, ENOMEM 12 (Linux numbering, as asyncio lists them).
+    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12))
+        || e.kind() == std::io::ErrorKind::OutOfMemory
+}
+
+/// Runs the callback for one client; an error or a panic is logged and the connection
+/// closed, and the server goes on (asyncio 3.12.1+).
+async fn serve_client(
+    core: Arc<Core>,
+    socket: Socket,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+) {
+    let socket = match core.prepare(socket) {
+        Ok(socket) => socket,
+        Err(e) => return tracing::debug!("accepted socket unusable: {e}"),
+    };
+    let (reader, writer) = streams(socket, core.options.limit);
+    let inner = writer.transport().inner().clone();
+    core.track(&inner, permit);
+    let peer = inner.extra.peername.clone();
+    let outcome = CatchUnwind(core.handler.call(reader, writer)).await;
+    let peer = peer.map(|p| p.to_string()).unwrap_or_default();
+    match outcome {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => tracing::error!(peer, "Unhandled exception in client_connected_cb: {e}"),
+        Err(panic) => tracing::error!(
+            peer,
+            "Unhandled exception in client_connected_cb: panicked: {}",
+            panic_message(&*panic)
+        ),
+    }
+    inner.close();
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(non-string panic payload)")
+}
+
+/// Turns a panic inside the callback's future into an error value.
+struct CatchUnwind(HandlerFuture);
+
+impl Future for CatchUnwind {
+    type Output = Result<Result<(), BoxError>, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = &mut self.0;
+        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}

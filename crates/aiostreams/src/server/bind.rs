@@ -1,0 +1,180 @@
+//! Creating and binding listening sockets, with asyncio's rules and error texts.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::options::ServerOptions;
+use crate::Error;
+use crate::connect::Family;
+
+/// Which hosts a TCP server binds: asyncio's `host=` forms.
+#[derive(Clone, Debug, Default)]
+pub enum Hosts {
+    /// Every interface (asyncio `host=None` or `''`): `0.0.0.0` and `::`.
+    #[default]
+    Any,
+    /// These hosts (names or literals); each resolved address gets its own socket.
+    List(Vec<String>),
+}
+
+impl From<&str> for Hosts {
+    fn from(host: &str) -> Self {
+        if host.is_empty() {
+            Hosts::Any
+        } else {
+            Hosts::List(vec![host.to_owned()])
+        }
+    }
+}
+
+impl From<String> for Hosts {
+    fn from(host: String) -> Self {
+        Hosts::from(host.as_str())
+    }
+}
+
+impl From<Option<&str>> for Hosts {
+    fn from(host: Option<&str>) -> Self {
+        host.map_or(Hosts::Any, Hosts::from)
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Hosts {
+    fn from(hosts: [&str; N]) -> Self {
+        Hosts::List(hosts.iter().map(|h| (*h).to_owned()).collect())
+    }
+}
+
+impl From<Vec<&str>> for Hosts {
+    fn from(hosts: Vec<&str>) -> Self {
+        Hosts::List(hosts.into_iter().map(str::to_owned).collect())
+    }
+}
+
+impl From<Vec<String>> for Hosts {
+    fn from(hosts: Vec<String>) -> Self {
+        Hosts::List(hosts)
+    }
+}
+
+/// Resolves the hosts and binds one socket per distinct address (more with
+/// `listeners_per_address`).
+pub(crate) async fn bind_tcp(
+    hosts: &Hosts,
+    port: u16,
+    opts: &ServerOptions,
+) -> Result<Vec<Socket>, Error> {
+    let addrs = resolve(hosts, port, opts.family).await?;
+    let mut sockets = Vec::new();
+    for addr in &addrs {
+        let mut addr = *addr;
+        for _ in 0..opts.listeners_per_address {
+            match bind_one(addr, opts) {
+                Ok(sock) => {
+                    if let Some(bound) = sock.local_addr()?.as_socket() {
+                        addr.set_port(bound.port());
+                    }
+                    sockets.push(sock);
+                }
+                // asyncio 3.13: an address that is not available is skipped.
+                Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => break,
+                Err(e) => return Err(bind_error(addr, e)),
+            }
+        }
+    }
+    if sockets.is_empty() {
+        let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        return Err(io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("could not bind on any address out of [{}]", list.join(", ")),
+        )
+        .into());
+    }
+    Ok(sockets)
+}
+
+async fn resolve(hosts: &Hosts, port: u16, family: Family) -> Result<Vec<SocketAddr>, Error> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    let candidates: Vec<SocketAddr> = match hosts {
+        Hosts::Any => vec![
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+        ],
+        Hosts::List(list) => {
+            let mut all = Vec::new();
+            for host in list {
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let found =
+                    tokio::net::lookup_host((host, port))
+                        .await
+                        .map_err(|e| Error::Resolve {
+                            host: host.into(),
+                            error: e.into(),
+                        })?;
+                all.extend(found);
+            }
+            all
+        }
+    };
+    for addr in candidates {
+        let wanted = match family {
+            Family::Unspec => true,
+            Family::Inet => addr.is_ipv4(),
+            Family::Inet6 => addr.is_ipv6(),
+        };
+        if wanted && !out.contains(&addr) {
+            out.push(addr);
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            io::Error::new(io::ErrorKind::NotFound, "getaddrinfo() returned empty list").into(),
+        );
+    }
+    Ok(out)
+}
+
+fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if opts.reuse_address {
+        sock.set_reuse_address(true)?;
+    }
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    if opts.reuse_port || opts.listeners_per_address > 1 {
+        sock.set_reuse_port(true)?;
+    }
+    if opts.keep_alive {
+        sock.set_keepalive(true)?;
+    }
+    if addr.is_ipv6() {
+        // No dual-stack sockets: `0.0.0.0` and `::` bind side by side, as in asyncio.
+        sock.set_only_v6(true)?;
+    }
+    sock.bind(&addr.into())?;
+    Ok(sock)
+}
+
+/// asyncio 3.13's text: `error while attempting to bind on address ('h', p): [errno N] reason`.
+fn bind_error(addr: SocketAddr, e: io::Error) -> Error {
+    let reason = strip_os_error(&e.to_string()).to_lowercase();
+    let errno = e
+        .raw_os_error()
+        .map(|n| format!("[errno {n}] "))
+        .unwrap_or_default();
+    let message = format!(
+        "error while attempting to bind on address ('{}', {}): {errno}{reason}",
+        addr.ip(),
+        addr.port()
+    );
+    io::Error::new(e.kind(), message).into()
+}
+
+/// `"Address already in use (os error 98)"` -> `"Address already in use"`.
+pub(crate) fn strip_os_error(text: &str) -> &str {
+    match text.rfind(" (os error ") {
+        Some(i) => &text[..i],
+        None => text,
+    }
+}

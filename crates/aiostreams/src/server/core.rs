@@ -1,0 +1,207 @@
+//! The state a server shares with its accept loops and client tasks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::accept::{Handler, accept_loop};
+use super::listener::{Listener, ListenerSlot, address_of};
+use super::options::ServerOptions;
+#[cfg(unix)]
+use super::unix::Cleanup;
+use crate::Error;
+use crate::transport::SocketAddress;
+use crate::transport::inner::Inner;
+use crate::transport::io::Socket;
+
+pub(crate) struct Core {
+    pub(crate) options: ServerOptions,
+    pub(crate) handler: Box<dyn Handler>,
+    state: Mutex<State>,
+    /// Woken when the server closes or its last connection ends.
+    pub(crate) notify: Notify,
+    limit: Option<Arc<Semaphore>>,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    /// Bound sockets waiting for `start_serving`.
+    bound: Vec<socket2::Socket>,
+    listeners: Vec<Arc<ListenerSlot>>,
+    accept_tasks: Vec<JoinHandle<()>>,
+    serving: bool,
+    closed: bool,
+    pub(crate) serve_forever: bool,
+    /// Live connections, by id (weak: a connection is owned by its task).
+    connections: HashMap<u64, Weak<Inner>>,
+    #[cfg(unix)]
+    cleanup: Option<Cleanup>,
+}
+
+impl Core {
+    pub(crate) fn new(
+        options: ServerOptions,
+        handler: Box<dyn Handler>,
+        bound: Vec<socket2::Socket>,
+        #[cfg(unix)] cleanup: Option<Cleanup>,
+    ) -> Self {
+        let limit = options.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+        Core {
+            options,
+            handler,
+            state: Mutex::new(State {
+                bound,
+                #[cfg(unix)]
+                cleanup,
+                ..State::default()
+            }),
+            notify: Notify::new(),
+            limit,
+            next_id: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn connection_limit(&self) -> Option<Arc<Semaphore>> {
+        self.limit.clone()
+    }
+
+    /// Listens on every bound socket and starts accepting. Idempotent.
+    pub(crate) fn start_serving(self: &Arc<Self>) -> Result<(), Error> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(Error::InvalidState("server is closed"));
+        }
+        if st.serving {
+            return Ok(());
+        }
+        for sock in std::mem::take(&mut st.bound) {
+            let addr = address_of(&sock)?;
+            let listener = Listener::listen(sock, self.options.backlog)?;
+            let slot = Arc::new(ListenerSlot::new(listener, addr));
+            st.accept_tasks
+                .push(tokio::spawn(accept_loop(self.clone(), slot.clone())));
+            st.listeners.push(slot);
+        }
+        st.serving = true;
+        Ok(())
+    }
+
+    pub(crate) fn is_serving(&self) -> bool {
+        let st = self.lock();
+        st.serving && !st.closed
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    pub(crate) fn sockets(&self) -> Vec<SocketAddress> {
+        let st = self.lock();
+        let listening = st.listeners.iter().map(|l| l.addr.clone());
+        let bound = st.bound.iter().filter_map(|s| address_of(s).ok());
+        listening.chain(bound).collect()
+    }
+
+    /// Stops accepting and closes the listening sockets; connections stay.
+    pub(crate) fn close(&self) {
+        let mut st = self.lock();
+        if st.closed {
+            return;
+        }
+        st.closed = true;
+        st.serving = false;
+        st.bound.clear();
+        for slot in st.listeners.drain(..) {
+            slot.close();
+        }
+        for task in st.accept_tasks.drain(..) {
+            task.abort();
+        }
+        #[cfg(unix)]
+        if let Some(cleanup) = st.cleanup.take() {
+            cleanup.run();
+        }
+        drop(st);
+        self.options.shutdown.cancel();
+        self.notify.notify_waiters();
+    }
+
+    /// True once closed with no connection left (asyncio 3.12.1 `wait_closed`).
+    pub(crate) fn is_finished(&self) -> bool {
+        let st = self.lock();
+        st.closed && st.connections.is_empty()
+    }
+
+    pub(crate) fn set_serve_forever(&self, on: bool) -> Result<(), Error> {
+        let mut st = self.lock();
+        if on {
+            if st.closed {
+                return Err(Error::InvalidState("server is closed"));
+            }
+            if st.serve_forever {
+                return Err(Error::InvalidState(
+                    "server is already being awaited on serve_forever()",
+                ));
+            }
+        }
+        st.serve_forever = on;
+        Ok(())
+    }
+
+    /// Socket options for an accepted connection.
+    pub(crate) fn prepare(&self, socket: Socket) -> std::io::Result<Socket> {
+        if let Socket::Tcp(s) = &socket {
+            s.set_nodelay(self.options.nodelay)?;
+            if self.options.keep_alive {
+                socket2::SockRef::from(s).set_keepalive(true)?;
+            }
+        }
+        Ok(socket)
+    }
+
+    /// Counts a connection until its transport is lost; the permit (max_connections)
+    /// is released then.
+    pub(crate) fn track(
+        self: &Arc<Self>,
+        inner: &Arc<Inner>,
+        permit: Option<OwnedSemaphorePermit>,
+    ) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.lock().connections.insert(id, Arc::downgrade(inner));
+        let core = Arc::downgrade(self);
+        let permit = Mutex::new(permit);
+        let _ = inner.on_lost.set(Box::new(move || {
+            drop(permit.lock().unwrap_or_else(|e| e.into_inner()).take());
+            if let Some(core) = core.upgrade() {
+                let mut st = core.lock();
+                st.connections.remove(&id);
+                let finished = st.closed && st.connections.is_empty();
+                drop(st);
+                if finished {
+                    core.notify.notify_waiters();
+                }
+            }
+        }));
+    }
+
+    /// The live connections' transports (taken out of the lock before use).
+    pub(crate) fn connections(&self) -> Vec<Arc<Inner>> {
+        self.lock()
+            .connections
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    pub(crate) fn active_connections(&self) -> usize {
+        self.lock().connections.len()
+    }
+}

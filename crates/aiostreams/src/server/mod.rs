@@ -1,0 +1,331 @@
+//! `start_server`, `start_unix_server` and the [`Server`] lifecycle.
+
+mod accept;
+mod bind;
+mod core;
+mod listener;
+mod options;
+mod shutdown;
+#[cfg(unix)]
+mod unix;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+pub use accept::{BoxError, HandlerResult};
+pub use bind::Hosts;
+pub use options::ServerOptions;
+pub use shutdown::ShutdownReport;
+
+use crate::transport::SocketAddress;
+use crate::{Error, StreamReader, StreamWriter};
+use accept::Handler;
+use core::Core;
+
+/// Starts a TCP server that runs `client_connected_cb(reader, writer)` for every client.
+///
+/// asyncio: `await asyncio.start_server(client_connected_cb, host, port)`. `host` is a
+/// name or address, `""` for every interface, or a list (see [`Hosts`]); port 0 picks
+/// an ephemeral port per socket, reported by [`Server::sockets`]. The callback's future
+/// runs on its own task; if it returns an error or panics, that is logged through
+/// `tracing` with the peer's address, the connection is closed, and the server goes on.
+///
+/// # Errors
+///
+/// Resolution errors, and bind errors with asyncio's text
+/// (`error while attempting to bind on address ('h', p): [errno 98] address already in use`).
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use aiostreams::{StreamReader, StreamWriter, open_connection, start_server};
+///
+/// async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), aiostreams::Error> {
+///     let line = reader.readline().await?;
+///     writer.write(&line)?;
+///     writer.drain().await
+/// }
+///
+/// let server = start_server(echo, "127.0.0.1", 0).await?;
+/// let port = server.sockets()[0].as_inet().unwrap().port();
+/// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+/// writer.write(b"hello world!\n")?;
+/// assert_eq!(reader.readline().await?, "hello world!\n");
+/// server.close();
+/// # Ok(()) }
+/// ```
+pub async fn start_server<F, Fut>(
+    client_connected_cb: F,
+    host: impl Into<Hosts>,
+    port: u16,
+) -> Result<Server, Error>
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    ServerOptions::new()
+        .start_server(client_connected_cb, host, port)
+        .await
+}
+
+/// Starts a Unix socket server at `path` (a leading NUL byte: a Linux abstract name).
+///
+/// asyncio: `await asyncio.start_unix_server(client_connected_cb, path)`. A stale socket
+/// file at `path` is removed first; any other file there makes binding fail and is left
+/// alone. The socket file is removed on close unless it was replaced meanwhile.
+///
+/// # Errors
+///
+/// Bind errors (`Address '{path}' is already in use`).
+#[cfg(unix)]
+pub async fn start_unix_server<F, Fut>(
+    client_connected_cb: F,
+    path: impl AsRef<std::path::Path>,
+) -> Result<Server, Error>
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    ServerOptions::new()
+        .start_unix_server(client_connected_cb, path)
+        .await
+}
+
+impl ServerOptions {
+    /// [`start_server`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`start_server`], plus [`Error::InvalidArgument`] for a zero limit.
+    pub async fn start_server<F, Fut>(
+        self,
+        client_connected_cb: F,
+        host: impl Into<Hosts>,
+        port: u16,
+    ) -> Result<Server, Error>
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerResult,
+    {
+        self.check()?;
+        let bound = bind::bind_tcp(&host.into(), port, &self).await?;
+        self.serve(Box::new(client_connected_cb), bound, None)
+    }
+
+    /// [`start_unix_server`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`start_unix_server`].
+    #[cfg(unix)]
+    pub async fn start_unix_server<F, Fut>(
+        self,
+        client_connected_cb: F,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Server, Error>
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerResult,
+    {
+        self.check()?;
+        let (sock, cleanup) = unix::bind_unix(path.as_ref())?;
+        let cleanup = cleanup.filter(|_| self.cleanup_socket);
+        self.serve(Box::new(client_connected_cb), vec![sock], cleanup)
+    }
+
+    /// Serves on an already bound (or listening) stream socket: TCP or Unix
+    /// (asyncio `start_server(sock=...)` / `start_unix_server(sock=...)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] if `sock` is not a stream socket
+    /// (`"A Stream Socket was expected"`).
+    pub async fn serve_sock<F, Fut>(
+        self,
+        client_connected_cb: F,
+        sock: impl Into<socket2::Socket>,
+    ) -> Result<Server, Error>
+    where
+        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerResult,
+    {
+        self.check()?;
+        let sock = sock.into();
+        if sock.r#type()? != socket2::Type::STREAM {
+            return Err(Error::InvalidArgument("A Stream Socket was expected"));
+        }
+        #[cfg(unix)]
+        let cleanup = sock
+            .local_addr()?
+            .as_pathname()
+            .and_then(unix::Cleanup::record)
+            .filter(|_| self.cleanup_socket);
+        #[cfg(not(unix))]
+        let cleanup = None;
+        self.serve(Box::new(client_connected_cb), vec![sock], cleanup)
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.limit == 0 {
+            return Err(Error::InvalidArgument("Limit cannot be <= 0"));
+        }
+        Ok(())
+    }
+
+    fn serve(
+        self,
+        handler: Box<dyn Handler>,
+        bound: Vec<socket2::Socket>,
+        #[cfg(unix)] cleanup: Option<unix::Cleanup>,
+        #[cfg(not(unix))] _cleanup: Option<()>,
+    ) -> Result<Server, Error> {
+        let start = self.start_serving;
+        let core = Arc::new(Core::new(
+            self,
+            handler,
+            bound,
+            #[cfg(unix)]
+            cleanup,
+        ));
+        if start {
+            core.start_serving()?;
+        }
+        Ok(Server { core })
+    }
+}
+
+/// A running server (asyncio's `Server`). Dropping it closes its listening sockets, as
+/// leaving asyncio's `async with server` does; connected clients stay.
+pub struct Server {
+    core: Arc<Core>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.core.close();
+    }
+}
+
+impl Server {
+    /// The listening addresses (asyncio `sockets`); empty after [`close`](Self::close).
+    pub fn sockets(&self) -> Vec<SocketAddress> {
+        self.core.sockets()
+    }
+
+    /// True between the start of serving and [`close`](Self::close). asyncio `is_serving()`.
+    pub fn is_serving(&self) -> bool {
+        self.core.is_serving()
+    }
+
+    /// Starts listening and accepting. Idempotent. asyncio `start_serving()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] (`"server is closed"`) after [`close`](Self::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: serving starts before the first await.
+    pub async fn start_serving(&self) -> Result<(), Error> {
+        self.core.start_serving()?;
+        tokio::task::yield_now().await;
+        Ok(())
+    }
+
+    /// Serves until the server is closed. asyncio `serve_forever()`.
+    ///
+    /// Starts serving if needed. Returns `Ok` when [`close`](Self::close) is called
+    /// from elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] when the server is already closed (`"server is closed"`)
+    /// or another `serve_forever()` is running.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes the server (asyncio closes it when `serve_forever()` is
+    /// cancelled); await [`wait_closed`](Self::wait_closed) afterwards to wait for clients.
+    pub async fn serve_forever(&self) -> Result<(), Error> {
+        self.core.set_serve_forever(true)?;
+        let _guard = CloseOnDrop(&self.core);
+        self.core.start_serving()?;
+        loop {
+            let mut notified = std::pin::pin!(self.core.notify.notified());
+            notified.as_mut().enable();
+            if self.core.is_closed() {
+                return Ok(());
+            }
+            notified.await;
+        }
+    }
+
+    /// Stops listening and closes the listening sockets; connected clients stay.
+    /// Idempotent. asyncio `close()`.
+    pub fn close(&self) {
+        self.core.close();
+    }
+
+    /// Closes every client connection gracefully (queued bytes are sent first).
+    /// asyncio 3.13 `close_clients()`.
+    pub fn close_clients(&self) {
+        for inner in self.core.connections() {
+            inner.close();
+        }
+    }
+
+    /// Aborts every client connection: queued bytes are dropped, peers see a reset.
+    /// asyncio 3.13 `abort_clients()`.
+    pub fn abort_clients(&self) {
+        for inner in self.core.connections() {
+            inner.abort();
+        }
+    }
+
+    /// How many client connections are live.
+    pub fn active_connections(&self) -> usize {
+        self.core.active_connections()
+    }
+
+    /// Waits until the server is closed **and** every client connection has ended.
+    ///
+    /// asyncio 3.12.1+ `wait_closed()`: the order of `close()` and `wait_closed()` does
+    /// not matter; once both conditions held it returns at once forever.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait_closed(&self) {
+        loop {
+            let mut notified = std::pin::pin!(self.core.notify.notified());
+            notified.as_mut().enable();
+            if self.core.is_finished() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+struct CloseOnDrop<'a>(&'a Arc<Core>);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set_serve_forever(false);
+        self.0.close();
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sockets: Vec<String> = self.sockets().iter().map(ToString::to_string).collect();
+        write!(f, "<Server sockets=[{}]>", sockets.join(", "))
+    }
+}

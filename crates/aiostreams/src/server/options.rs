@@ -1,0 +1,142 @@
+//! [`ServerOptions`]: asyncio's `start_server` keywords, as a builder.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::DEFAULT_LIMIT;
+use crate::connect::Family;
+
+/// asyncio's `start_server`/`start_unix_server` keywords, plus a few of our own.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+/// let server = ServerOptions::new()
+///     .backlog(512)
+///     .max_connections(10_000)
+///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
+///     .await?;
+/// assert!(server.is_serving());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    pub(crate) limit: usize,
+    pub(crate) family: Family,
+    pub(crate) backlog: u32,
+    pub(crate) reuse_address: bool,
+    pub(crate) reuse_port: bool,
+    pub(crate) keep_alive: bool,
+    pub(crate) start_serving: bool,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) listeners_per_address: usize,
+    pub(crate) nodelay: bool,
+    pub(crate) cleanup_socket: bool,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServerOptions {
+    /// asyncio's defaults: limit 64 KiB, backlog 100, SO_REUSEADDR on (Unix), serving at
+    /// once, TCP_NODELAY on accepted connections, Unix socket file removed on close.
+    pub fn new() -> Self {
+        ServerOptions {
+            limit: DEFAULT_LIMIT,
+            family: Family::Unspec,
+            backlog: 100,
+            reuse_address: cfg!(unix),
+            reuse_port: false,
+            keep_alive: false,
+            start_serving: true,
+            max_connections: None,
+            listeners_per_address: 1,
+            nodelay: true,
+            cleanup_socket: true,
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Each connection's reader limit (asyncio `limit=`).
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Address family when resolving hosts (asyncio `family=`).
+    pub fn family(mut self, family: Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// The listen backlog (asyncio `backlog=`, default 100).
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// SO_REUSEADDR on listening sockets (asyncio `reuse_address=`, default true on Unix).
+    pub fn reuse_address(mut self, on: bool) -> Self {
+        self.reuse_address = on;
+        self
+    }
+
+    /// SO_REUSEPORT on listening sockets (asyncio `reuse_port=`).
+    pub fn reuse_port(mut self, on: bool) -> Self {
+        self.reuse_port = on;
+        self
+    }
+
+    /// SO_KEEPALIVE on accepted connections (asyncio 3.13 `keep_alive=`).
+    pub fn keep_alive(mut self, on: bool) -> Self {
+        self.keep_alive = on;
+        self
+    }
+
+    /// Start accepting at once (asyncio `start_serving=`, default true); with false,
+    /// nothing is accepted until [`Server::start_serving`](crate::Server::start_serving).
+    pub fn start_serving(mut self, on: bool) -> Self {
+        self.start_serving = on;
+        self
+    }
+
+    /// Beyond asyncio: stop accepting while this many clients are connected, and resume
+    /// when one leaves (Go's `LimitListener`). Waiting clients queue in the backlog.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = Some(max.max(1));
+        self
+    }
+
+    /// Beyond asyncio: bind `n` listening sockets per address with SO_REUSEPORT, each with
+    /// its own accept task, so a multi-thread runtime accepts on every worker (Linux
+    /// spreads new connections across them). Default 1.
+    pub fn listeners_per_address(mut self, n: usize) -> Self {
+        self.listeners_per_address = n.max(1);
+        self
+    }
+
+    /// TCP_NODELAY on accepted connections (default on, as asyncio).
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.nodelay = on;
+        self
+    }
+
+    /// Unix servers: remove the socket file on close if it is still ours (asyncio 3.13
+    /// `cleanup_socket=`, default true).
+    pub fn cleanup_socket(mut self, on: bool) -> Self {
+        self.cleanup_socket = on;
+        self
+    }
+
+    /// A token cancelled when the server starts shutting down ([`Server::close`] or
+    /// [`Server::shutdown`]); handlers capture a clone to notice and finish early.
+    ///
+    /// [`Server::close`]: crate::Server::close
+    /// [`Server::shutdown`]: crate::Server::shutdown
+    pub fn shutdown_signal(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
