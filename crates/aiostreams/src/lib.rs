@@ -46,9 +46,11 @@ pub use protocol::{
 };
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
 #[cfg(unix)]
+pub use connect::open_unix_connection;
+#[cfg(unix)]
 pub use server::start_unix_server;
 pub use server::{
     BoxError, HandlerResult, Hosts, Server, ServerOptions, ShutdownReport, start_server,
 };
-pub use transport::{ExtraInfo, SocketAddress, Transport};
+pub use transport::{ExtraInfo, PeerCredentials, SocketAddress, Transport};
 pub use writer::StreamWriter;

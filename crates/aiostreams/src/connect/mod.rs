@@ -5,5 +5,7 @@ pub(crate) mod tcp;
 mod open;
 
 pub(crate) use open::streams;
+#[cfg(unix)]
+pub use open::open_unix_connection;
 pub use open::{ConnectOptions, open_connection};
 pub use tcp::Family;

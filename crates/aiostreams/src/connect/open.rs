@@ -43,6 +43,24 @@ pub async fn open_connection(host: &str, port: u16) -> Result<(StreamReader, Str
     ConnectOptions::new().connect(host, port).await
 }
 
+/// Opens a Unix socket connection to `path` (a leading NUL byte: a Linux abstract name).
+///
+/// asyncio: `await asyncio.open_unix_connection(path)`.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the connection fails (e.g. no such file, connection refused).
+///
+/// # Cancel safety
+///
+/// Cancel safe: a dropped call leaves no connection open.
+#[cfg(unix)]
+pub async fn open_unix_connection(
+    path: impl AsRef<std::path::Path>,
+) -> Result<(StreamReader, StreamWriter), Error> {
+    ConnectOptions::new().connect_unix(path).await
+}
+
 /// asyncio's `open_connection` keywords, as a builder.
 ///
 /// ```
@@ -150,6 +168,35 @@ impl ConnectOptions {
         let limit = check_limit(self.limit)?;
         let stream = connect_tcp(host, port, &self.tcp).await?;
         Ok(streams(Socket::Tcp(stream), limit))
+    }
+
+    /// Connects to a Unix socket at `path`. See [`open_unix_connection`].
+    ///
+    /// # Errors
+    ///
+    /// As [`open_unix_connection`], plus [`Error::InvalidArgument`] for a zero limit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call leaves no connection open.
+    #[cfg(unix)]
+    pub async fn connect_unix(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let limit = check_limit(self.limit)?;
+        let path = path.as_ref();
+        let stream = if path.as_os_str().as_encoded_bytes().first() == Some(&0) {
+            let addr = socket2::SockAddr::unix(path)?;
+            let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+            sock.connect(&addr)?;
+            sock.set_nonblocking(true)?;
+            let std: std::os::unix::net::UnixStream = sock.into();
+            tokio::net::UnixStream::from_std(std)?
+        } else {
+            tokio::net::UnixStream::connect(path).await?
+        };
+        Ok(streams(Socket::Unix(stream), limit))
     }
 
     /// Wraps an already connected stream socket (asyncio `open_connection(sock=...)`):

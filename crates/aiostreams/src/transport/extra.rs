@@ -50,6 +50,19 @@ impl From<SocketAddr> for SocketAddress {
 pub enum ExtraInfo {
     /// `'peername'` or `'sockname'`.
     Address(SocketAddress),
+    /// `'peercred'` (beyond asyncio): a Unix peer's pid, uid and gid.
+    PeerCredentials(PeerCredentials),
+}
+
+/// The credentials of a Unix socket's peer process (SO_PEERCRED), beyond asyncio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerCredentials {
+    /// The peer's process id, when the platform reports it.
+    pub pid: Option<i32>,
+    /// The peer's user id.
+    pub uid: u32,
+    /// The peer's group id.
+    pub gid: u32,
 }
 
 /// What a transport knows about its connection, fixed at creation.
@@ -57,4 +70,5 @@ pub enum ExtraInfo {
 pub(crate) struct Extra {
     pub(crate) peername: Option<SocketAddress>,
     pub(crate) sockname: Option<SocketAddress>,
+    pub(crate) peer_credentials: Option<PeerCredentials>,
 }

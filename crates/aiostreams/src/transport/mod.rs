@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 pub(crate) use events::{Event, Events};
 pub(crate) use extra::Extra;
-pub use extra::{ExtraInfo, SocketAddress};
+pub use extra::{ExtraInfo, PeerCredentials, SocketAddress};
 
 use crate::buffer::resolve_limits;
 use crate::reader::shared::ReadFlow;
@@ -225,6 +225,11 @@ impl Transport {
         self.inner().extra.sockname.clone()
     }
 
+    /// The Unix peer's credentials (SO_PEERCRED), beyond asyncio; `None` for TCP.
+    pub fn peer_credentials(&self) -> Option<PeerCredentials> {
+        self.inner().extra.peer_credentials
+    }
+
     /// Runs `f` on the socket, borrowed as a [`socket2::SockRef`] (asyncio:
     /// `get_extra_info('socket')`); `None` once the socket is closed.
     pub fn with_socket<T>(&self, f: impl FnOnce(socket2::SockRef<'_>) -> T) -> Option<T> {
@@ -238,6 +243,7 @@ impl Transport {
         match name {
             "peername" => self.peername().map(ExtraInfo::Address),
             "sockname" => self.sockname().map(ExtraInfo::Address),
+            "peercred" => self.peer_credentials().map(ExtraInfo::PeerCredentials),
             _ => None,
         }
     }
@@ -248,11 +254,17 @@ fn extra_of(socket: &Socket) -> Extra {
         Socket::Tcp(s) => Extra {
             peername: s.peer_addr().ok().map(SocketAddress::Inet),
             sockname: s.local_addr().ok().map(SocketAddress::Inet),
+            peer_credentials: None,
         },
         #[cfg(unix)]
         Socket::Unix(s) => Extra {
             peername: s.peer_addr().ok().map(|a| SocketAddress::Unix(a.into())),
             sockname: s.local_addr().ok().map(|a| SocketAddress::Unix(a.into())),
+            peer_credentials: s.peer_cred().ok().map(|c| PeerCredentials {
+                pid: c.pid(),
+                uid: c.uid(),
+                gid: c.gid(),
+            }),
         },
     }
 }
