@@ -52,9 +52,18 @@ where
     Fut::Output: HandlerResult,
 {
     fn call(&self, reader: StreamReader, writer: StreamWriter) -> HandlerFuture {
-        let fut = self(reader, writer);
-        Box::pin(async move { fut.await.into_result() })
+        // A callback that panics before returning its future is reported like one whose
+        // future panics, and its connection closed (asyncio gh-155941).
+        match catch_unwind(AssertUnwindSafe(|| self(reader, writer))) {
+            Ok(fut) => Box::pin(async move { fut.await.into_result() }),
+            Err(panic) => Box::pin(resume_panic(panic)),
+        }
     }
+}
+
+/// Raises `panic` again when polled, where `CatchUnwind` reports it.
+async fn resume_panic(panic: Box<dyn Any + Send>) -> Result<(), BoxError> {
+    std::panic::resume_unwind(panic)
 }
 
 /// Accepts on one listening socket until it is closed.
@@ -103,7 +112,9 @@ async fn serve_client(
     };
     let (reader, writer) = streams(socket, core.options.limit);
     let inner = writer.transport().inner().clone();
-    core.track(&inner, permit);
+    if !core.track(&inner, permit) {
+        return tracing::debug!("server closed before the connection's task ran; closed");
+    }
     let peer = inner.extra.peername.clone();
     let outcome = CatchUnwind(core.handler.call(reader, writer)).await;
     let peer = peer.map(|p| p.to_string()).unwrap_or_default();

@@ -169,13 +169,22 @@ impl Core {
 
     /// Counts a connection until its transport is lost; the permit (max_connections)
     /// is released then.
+    ///
+    /// Returns false, tracking nothing, once the server is closed: a connection whose
+    /// task starts after `close()` is turned away, as if it had still been in the
+    /// backlog, so that no handler starts after `wait_closed()` returned.
     pub(crate) fn track(
         self: &Arc<Self>,
         inner: &Arc<Inner>,
         permit: Option<OwnedSemaphorePermit>,
-    ) {
+    ) -> bool {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().connections.insert(id, Arc::downgrade(inner));
+        let mut st = self.lock();
+        if st.closed {
+            return false;
+        }
+        st.connections.insert(id, Arc::downgrade(inner));
+        drop(st);
         let core = Arc::downgrade(self);
         let permit = Mutex::new(permit);
         let _ = inner.on_lost.set(Box::new(move || {
@@ -190,6 +199,7 @@ impl Core {
                 }
             }
         }));
+        true
     }
 
     /// The live connections' transports (taken out of the lock before use).
