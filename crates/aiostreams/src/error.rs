@@ -94,6 +94,11 @@ pub enum Error {
     #[error("{0}")]
     InvalidState(&'static str),
 
+    /// A TLS failure: certificate verification, the peer's alert, a handshake timeout...
+    #[cfg(feature = "tls")]
+    #[error("{0}")]
+    Tls(crate::tls::TlsError),
+
     /// An I/O error from the byte source or the socket.
     #[error("{0}")]
     Io(Arc<io::Error>),
@@ -149,6 +154,8 @@ impl Error {
             Error::LimitOverrun { .. } | Error::FeedAfterEof => io::ErrorKind::InvalidData,
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
             Error::ConnectionLost => io::ErrorKind::ConnectionReset,
+            #[cfg(feature = "tls")]
+            Error::Tls(e) => e.io_kind(),
             Error::InvalidState(_) => io::ErrorKind::Other,
             Error::Io(e) | Error::Resolve { error: e, .. } => e.kind(),
             Error::Connect { attempts } => attempts
@@ -179,6 +186,8 @@ impl fmt::Debug for Error {
             Error::InvalidArgument(m) => f.debug_tuple("InvalidArgument").field(m).finish(),
             Error::FeedAfterEof => f.write_str("FeedAfterEof"),
             Error::ConnectionLost => f.write_str("ConnectionLost"),
+            #[cfg(feature = "tls")]
+            Error::Tls(e) => f.debug_tuple("Tls").field(e).finish(),
             Error::InvalidState(m) => f.debug_tuple("InvalidState").field(m).finish(),
             Error::Io(e) => f.debug_tuple("Io").field(e).finish(),
             Error::Connect { attempts } => f

@@ -35,6 +35,8 @@ mod error;
 mod protocol;
 mod reader;
 mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 mod writer;
 

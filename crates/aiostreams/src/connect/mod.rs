@@ -3,6 +3,8 @@
 pub(crate) mod tcp;
 
 mod open;
+#[cfg(feature = "tls")]
+mod ssl;
 
 pub(crate) use open::streams;
 #[cfg(unix)]

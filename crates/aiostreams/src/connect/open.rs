@@ -78,6 +78,8 @@ pub async fn open_unix_connection(
 pub struct ConnectOptions {
     limit: usize,
     tcp: TcpConnectOptions,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: super::ssl::ClientTlsOptions,
 }
 
 impl Default for ConnectOptions {
@@ -95,6 +97,8 @@ impl ConnectOptions {
                 nodelay: true,
                 ..TcpConnectOptions::default()
             },
+            #[cfg(feature = "tls")]
+            tls: Default::default(),
         }
     }
 
@@ -166,8 +170,14 @@ impl ConnectOptions {
         port: u16,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let limit = check_limit(self.limit)?;
+        #[cfg(feature = "tls")]
+        let tls = self.tls.prepare(Some(host))?;
         let stream = connect_tcp(host, port, &self.tcp).await?;
-        Ok(streams(Socket::Tcp(stream), limit))
+        let socket = Socket::Tcp(stream);
+        #[cfg(feature = "tls")]
+        return super::ssl::finish(socket, tls, limit).await;
+        #[cfg(not(feature = "tls"))]
+        Ok(streams(socket, limit))
     }
 
     /// Connects to a Unix socket at `path`. See [`open_unix_connection`].
@@ -185,6 +195,8 @@ impl ConnectOptions {
         path: impl AsRef<std::path::Path>,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let limit = check_limit(self.limit)?;
+        #[cfg(feature = "tls")]
+        let tls = self.tls.prepare(None)?;
         let path = path.as_ref();
         let stream = if path.as_os_str().as_encoded_bytes().first() == Some(&0) {
             let addr = socket2::SockAddr::unix(path)?;
@@ -196,7 +208,11 @@ impl ConnectOptions {
         } else {
             tokio::net::UnixStream::connect(path).await?
         };
-        Ok(streams(Socket::Unix(stream), limit))
+        let socket = Socket::Unix(stream);
+        #[cfg(feature = "tls")]
+        return super::ssl::finish(socket, tls, limit).await;
+        #[cfg(not(feature = "tls"))]
+        Ok(streams(socket, limit))
     }
 
     /// Wraps an already connected stream socket (asyncio `open_connection(sock=...)`):
@@ -207,12 +223,19 @@ impl ConnectOptions {
     /// [`Error::InvalidArgument`] when `sock` is not a stream socket
     /// (`"A Stream Socket was expected"`) or the limit is zero; [`Error::Io`] when it
     /// cannot be registered with the runtime.
-    pub fn connect_sock(
+    ///
+    /// With TLS, `server_hostname` must be set (there is no host to take it from).
+    pub async fn connect_sock(
         &self,
         sock: impl Into<socket2::Socket>,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let limit = check_limit(self.limit)?;
+        #[cfg(feature = "tls")]
+        let tls = self.tls.prepare(None)?;
         let socket = from_socket2(sock.into(), &self.tcp)?;
+        #[cfg(feature = "tls")]
+        return super::ssl::finish(socket, tls, limit).await;
+        #[cfg(not(feature = "tls"))]
         Ok(streams(socket, limit))
     }
 }

@@ -155,6 +155,20 @@ impl StreamReader {
         &self.buf.data
     }
 
+    /// Takes every buffered byte out (start_tls moves them into the TLS input).
+    #[cfg(feature = "tls")]
+    pub(crate) fn take_buffered(&mut self) -> bytes::BytesMut {
+        self.sync_inbox();
+        std::mem::take(&mut self.buf.data)
+    }
+
+    /// True when nothing is buffered (fed bytes included).
+    #[cfg(feature = "tls")]
+    pub(crate) fn buffer_is_empty(&mut self) -> bool {
+        self.sync_inbox();
+        self.buf.data.is_empty()
+    }
+
     /// True when EOF was received and every buffered byte has been read.
     ///
     /// asyncio: `at_eof()`. A stored exception does not change the answer.

@@ -110,7 +110,16 @@ async fn serve_client(
         Ok(socket) => socket,
         Err(e) => return tracing::debug!("accepted socket unusable: {e}"),
     };
+    #[cfg(feature = "tls")]
+    let socket = match tls_accept(&core, socket).await {
+        Ok(socket) => socket,
+        Err(e) => return tracing::debug!("TLS handshake failed: {e}"),
+    };
     let (reader, writer) = streams(socket, core.options.limit);
+    #[cfg(feature = "tls")]
+    if let Some(t) = core.options.ssl_shutdown_timeout {
+        let _ = writer.transport().inner().ssl_shutdown_timeout.set(t);
+    }
     let inner = writer.transport().inner().clone();
     if !core.track(&inner, permit) {
         return tracing::debug!("server closed before the connection's task ran; closed");
@@ -128,6 +137,19 @@ async fn serve_client(
         ),
     }
     inner.close();
+}
+
+/// The server side of the TLS handshake, in the client's own task.
+#[cfg(feature = "tls")]
+async fn tls_accept(core: &Core, socket: Socket) -> Result<Socket, crate::Error> {
+    let Some(config) = &core.options.ssl else {
+        return Ok(socket);
+    };
+    let timeout = core
+        .options
+        .ssl_handshake_timeout
+        .unwrap_or(crate::tls::DEFAULT_SSL_HANDSHAKE_TIMEOUT);
+    crate::tls::wrap(socket, crate::tls::Side::Server(config.clone()), timeout).await
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {

@@ -176,6 +176,25 @@ impl ServerOptions {
         if self.limit == 0 {
             return Err(Error::InvalidArgument("Limit cannot be <= 0"));
         }
+        #[cfg(feature = "tls")]
+        {
+            if self.ssl.is_none() && self.ssl_handshake_timeout.is_some() {
+                return Err(Error::InvalidArgument(
+                    "ssl_handshake_timeout is only meaningful with ssl",
+                ));
+            }
+            if self.ssl.is_none() && self.ssl_shutdown_timeout.is_some() {
+                return Err(Error::InvalidArgument(
+                    "ssl_shutdown_timeout is only meaningful with ssl",
+                ));
+            }
+            for t in [self.ssl_handshake_timeout, self.ssl_shutdown_timeout]
+                .into_iter()
+                .flatten()
+            {
+                crate::tls::check_timeout("ssl_handshake_timeout should be a positive number", t)?;
+            }
+        }
         Ok(())
     }
 

@@ -32,6 +32,12 @@ pub struct ServerOptions {
     pub(crate) nodelay: bool,
     pub(crate) cleanup_socket: bool,
     pub(crate) shutdown: CancellationToken,
+    #[cfg(feature = "tls")]
+    pub(crate) ssl: Option<std::sync::Arc<rustls::ServerConfig>>,
+    #[cfg(feature = "tls")]
+    pub(crate) ssl_handshake_timeout: Option<std::time::Duration>,
+    #[cfg(feature = "tls")]
+    pub(crate) ssl_shutdown_timeout: Option<std::time::Duration>,
 }
 
 impl Default for ServerOptions {
@@ -57,6 +63,12 @@ impl ServerOptions {
             nodelay: true,
             cleanup_socket: true,
             shutdown: CancellationToken::new(),
+            #[cfg(feature = "tls")]
+            ssl: None,
+            #[cfg(feature = "tls")]
+            ssl_handshake_timeout: None,
+            #[cfg(feature = "tls")]
+            ssl_shutdown_timeout: None,
         }
     }
 
@@ -138,5 +150,30 @@ impl ServerOptions {
     /// [`Server::shutdown`]: crate::Server::shutdown
     pub fn shutdown_signal(&self) -> CancellationToken {
         self.shutdown.clone()
+    }
+
+    /// Serve TLS with this rustls configuration (asyncio `ssl=context`); see
+    /// [`server_config_from_pem`](crate::tls::server_config_from_pem). The handshake runs
+    /// in each client's own task, bounded by `ssl_handshake_timeout`, so a silent client
+    /// never holds up the others; the callback runs once it succeeded.
+    #[cfg(feature = "tls")]
+    pub fn ssl(mut self, config: std::sync::Arc<rustls::ServerConfig>) -> Self {
+        self.ssl = Some(config);
+        self
+    }
+
+    /// How long a client's TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
+    #[cfg(feature = "tls")]
+    pub fn ssl_handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.ssl_handshake_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a TLS close may take to send close_notify (asyncio
+    /// `ssl_shutdown_timeout=`, 30 s).
+    #[cfg(feature = "tls")]
+    pub fn ssl_shutdown_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.ssl_shutdown_timeout = Some(timeout);
+        self
     }
 }

@@ -52,6 +52,9 @@ pub enum ExtraInfo {
     Address(SocketAddress),
     /// `'peercred'` (beyond asyncio): a Unix peer's pid, uid and gid.
     PeerCredentials(PeerCredentials),
+    /// `'sslcontext'`, `'peercert'`, `'cipher'`: the TLS session's parameters.
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsInfo),
 }
 
 /// The credentials of a Unix socket's peer process (SO_PEERCRED), beyond asyncio.

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::inner::{Inner, State};
@@ -22,6 +23,7 @@ pub(crate) fn kick(inner: &Arc<Inner>, st: &mut State) {
         inner.runtime.spawn(FlushTask {
             inner: inner.clone(),
             yielded: false,
+            shutdown_deadline: None,
         });
     }
 }
@@ -29,6 +31,8 @@ pub(crate) fn kick(inner: &Arc<Inner>, st: &mut State) {
 struct FlushTask {
     inner: Arc<Inner>,
     yielded: bool,
+    /// TLS close: give up sending close_notify and the rest after `ssl_shutdown_timeout`.
+    shutdown_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Future for FlushTask {
@@ -42,9 +46,20 @@ impl Future for FlushTask {
             if st.lost.is_some() {
                 return Poll::Ready(());
             }
-            if st.queue.is_empty() {
-                if st.eof_requested {
+            if inner.upgrading.load(Ordering::Acquire) {
+                st.flush_waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            if inner.flush_now(&mut st) {
+                if st.lost.is_some() {
+                    return Poll::Ready(());
+                }
+                if (st.eof_requested || (inner.is_closing() && inner.socket_is_tls()))
+                    && !st.eof_sent
+                {
+                    // write_eof, or a TLS close: FIN / close_notify, then flush that.
                     inner.send_eof(&mut st);
+                    continue;
                 }
                 if inner.is_closing() {
                     inner.connection_lost(&mut st, Ok(()));
@@ -61,8 +76,18 @@ impl Future for FlushTask {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            if inner.flush_now(&mut st) {
-                continue;
+            if inner.is_closing() && inner.socket_is_tls() {
+                let deadline = this.shutdown_deadline.get_or_insert_with(|| {
+                    Box::pin(tokio::time::sleep(inner.ssl_shutdown_timeout()))
+                });
+                if deadline.as_mut().poll(cx).is_ready() {
+                    let err = std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "SSL shutdown timed out",
+                    );
+                    inner.connection_lost(&mut st, Err(err.into()));
+                    return Poll::Ready(());
+                }
             }
             let guard = inner.socket.get();
             let Some(socket) = guard.as_ref() else {
@@ -71,7 +96,12 @@ impl Future for FlushTask {
                 return Poll::Ready(());
             };
             match socket.poll_write_ready(cx) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    // Closing the socket does not wake a readiness waiter: let
+                    // `connection_lost` wake this task, or it would wait forever.
+                    st.flush_waker = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => {
                     drop(guard);

@@ -13,6 +13,9 @@ use crate::buffer::WriteQueue;
 use crate::reader::shared::ReadFlow;
 use crate::{Error, Feeder};
 
+/// asyncio's `SSL_SHUTDOWN_TIMEOUT`.
+const DEFAULT_SSL_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// After this many writes dropped on a lost connection, each one logs a warning (asyncio).
 const WARN_AFTER_DROPPED_WRITES: usize = 5;
 
@@ -30,6 +33,12 @@ pub(crate) struct Inner {
     pub(crate) events: OnceLock<Events>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) extra: Extra,
+    /// The reader saw the peer's close_notify (TLS).
+    pub(crate) peer_closed: AtomicBool,
+    /// `start_tls` is handshaking on the socket: plaintext writes must wait.
+    pub(crate) upgrading: AtomicBool,
+    /// How long a TLS close may take to send close_notify (asyncio's default: 30 s).
+    pub(crate) ssl_shutdown_timeout: OnceLock<std::time::Duration>,
     /// Run once when the connection is lost (a server's connection tracking).
     pub(crate) on_lost: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -76,6 +85,9 @@ impl Inner {
             runtime,
             extra,
             on_lost: OnceLock::new(),
+            upgrading: AtomicBool::new(false),
+            peer_closed: AtomicBool::new(false),
+            ssl_shutdown_timeout: OnceLock::new(),
         }
     }
 
@@ -123,6 +135,9 @@ impl Inner {
         let Some(socket) = guard.as_ref() else {
             return true;
         };
+        if self.upgrading.load(Ordering::Acquire) {
+            return false;
+        }
         while !st.queue.is_empty() {
             match st
                 .queue
@@ -138,7 +153,25 @@ impl Inner {
                 }
             }
         }
-        true
+        match socket.try_flush_output() {
+            Ok(all_sent) => all_sent,
+            Err(e) => {
+                drop(guard);
+                self.connection_lost(st, Err(e.into()));
+                true
+            }
+        }
+    }
+
+    pub(crate) fn socket_is_tls(&self) -> bool {
+        self.socket.get().as_ref().is_some_and(Socket::is_tls)
+    }
+
+    pub(crate) fn ssl_shutdown_timeout(&self) -> std::time::Duration {
+        *self
+            .ssl_shutdown_timeout
+            .get()
+            .unwrap_or(&DEFAULT_SSL_SHUTDOWN_TIMEOUT)
     }
 
     fn sent(&self, st: &mut State, n: usize) {
@@ -192,6 +225,14 @@ impl Inner {
         Poll::Pending
     }
 
+    /// Makes sure pending output will be sent by the flush task.
+    pub(crate) fn kick_flush(self: &std::sync::Arc<Self>) {
+        let mut st = self.lock();
+        if st.lost.is_none() {
+            super::flush::kick(self, &mut st);
+        }
+    }
+
     /// Sends the queued bytes the reader would otherwise leave for the flush task.
     pub(crate) fn flush_before_read(&self) {
         if self.has_queued.load(Ordering::Acquire) {
@@ -243,7 +284,7 @@ impl Inner {
         if let Some(w) = st.read_waker.take() {
             w.wake();
         }
-        if st.queue.is_empty() {
+        if st.queue.is_empty() && !self.socket_is_tls() {
             self.connection_lost(&mut st, Ok(()));
         } else {
             super::flush::kick(self, &mut st);
@@ -274,6 +315,19 @@ impl Inner {
         st.eof_requested = true;
         if st.queue.is_empty() {
             self.send_eof(&mut st);
+            if self.socket_is_tls() {
+                super::flush::kick(self, &mut st);
+            }
+        }
+    }
+
+    /// The reader reached EOF on a TLS session: if we already sent close_notify too,
+    /// the session is over and the connection closes.
+    pub(crate) fn tls_peer_closed(self: &std::sync::Arc<Self>) {
+        self.peer_closed.store(true, Ordering::Release);
+        let eof_sent = self.lock().eof_sent;
+        if eof_sent {
+            self.close();
         }
     }
 
@@ -282,6 +336,11 @@ impl Inner {
             return;
         }
         st.eof_sent = true;
+        if self.peer_closed.load(Ordering::Acquire) && self.socket_is_tls() {
+            // Both sides sent close_notify: the TLS session is over, close (asyncio
+            // tears a TLS connection down at the peer's close_notify).
+            self.closing.store(true, Ordering::Release);
+        }
         let guard = self.socket.get();
         let result = guard.as_ref().map(|s| s.shutdown_write());
         drop(guard);

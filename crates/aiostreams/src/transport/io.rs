@@ -1,18 +1,22 @@
-//! The socket under a transport: TCP or Unix, shared by the reader and the writer.
+//! The socket under a transport: TCP, Unix or TLS, shared by the reader and the writer.
 //!
-//! Both halves work on `&Socket` (tokio's readiness API), so no lock is taken per read
-//! or write; the `RwLock` only lets `close()`/`abort()` drop the descriptor while other
-//! handles still point at the transport.
+//! Both halves work on `&Socket` (tokio's readiness API), so plain sockets take no lock
+//! per read or write; a TLS socket locks its rustls session only around each step. The
+//! `RwLock` of [`SocketSlot`] lets `close()`/`abort()` drop the descriptor while other
+//! handles still point at the transport, and `start_tls` swap the socket in place.
 
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::sync::{RwLock, RwLockReadGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use bytes::BufMut;
+use bytes::{BufMut, BytesMut};
 use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::net::UnixStream;
+
+#[cfg(feature = "tls")]
+use crate::tls::TlsSocket;
 
 /// A connected stream socket.
 #[derive(Debug)]
@@ -20,42 +24,106 @@ pub(crate) enum Socket {
     Tcp(TcpStream),
     #[cfg(unix)]
     Unix(UnixStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<TlsSocket>),
 }
 
-macro_rules! dispatch {
-    ($sock:expr, $s:ident => $body:expr) => {
+macro_rules! plain {
+    ($sock:expr, $s:ident => $body:expr, $tls:ident => $tls_body:expr) => {
         match $sock {
             Socket::Tcp($s) => $body,
             #[cfg(unix)]
             Socket::Unix($s) => $body,
+            #[cfg(feature = "tls")]
+            Socket::Tls($tls) => $tls_body,
         }
     };
 }
 
 impl Socket {
+    /// Reads up to `window` bytes (plaintext for TLS) into `buf`; `Ok(0)` at EOF.
+    pub(crate) fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        window: usize,
+    ) -> Poll<io::Result<usize>> {
+        plain!(self, _s => loop {
+            ready!(self.poll_read_ready(cx))?;
+            buf.reserve(window);
+            match self.try_read_buf(&mut (&mut *buf).limit(window)) {
+                Err(e) if retry(&e) => continue,
+                other => return Poll::Ready(other),
+            }
+        }, tls => tls.poll_read_buf(cx, buf, window))
+    }
+
+    /// Raw readiness (TLS: of the socket under the session).
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        dispatch!(self, s => s.poll_read_ready(cx))
+        plain!(self, s => s.poll_read_ready(cx), tls => tls.raw().poll_read_ready(cx))
     }
 
-    pub(crate) fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        dispatch!(self, s => s.try_read_buf(buf))
+    fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        plain!(self, s => s.try_read_buf(buf), tls => tls.raw().try_read_buf(buf))
     }
 
+    /// Raw non-blocking read into a slice (used under a TLS session).
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        plain!(self, s => s.try_read(buf), tls => tls.raw().try_read(buf))
+    }
+
+    /// Raw non-blocking write (used under a TLS session).
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        plain!(self, s => s.try_write(buf), tls => tls.raw().try_write(buf))
+    }
+
+    /// Waits until more can be written (TLS: until the session's records are sent).
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        dispatch!(self, s => s.poll_write_ready(cx))
+        plain!(self, s => s.poll_write_ready(cx), tls => tls.poll_flush(cx))
     }
 
+    /// Writes what the socket takes now; `WouldBlock` when it takes nothing.
     pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        dispatch!(self, s => s.try_write_vectored(bufs))
+        plain!(self, s => s.try_write_vectored(bufs), tls => tls.try_write_vectored(bufs))
+    }
+
+    /// Bytes written but still held in user space (TLS records not yet sent).
+    pub(crate) fn has_pending_output(&self) -> bool {
+        plain!(self, _s => false, tls => tls.has_pending_output())
+    }
+
+    /// Sends pending TLS records without waiting; true when none are left.
+    pub(crate) fn try_flush_output(&self) -> io::Result<bool> {
+        plain!(self, _s => Ok(true), tls => tls.try_flush_output())
+    }
+
+    pub(crate) fn is_tls(&self) -> bool {
+        plain!(self, _s => false, _tls => true)
     }
 
     pub(crate) fn sock_ref(&self) -> socket2::SockRef<'_> {
-        dispatch!(self, s => socket2::SockRef::from(s))
+        plain!(self, s => socket2::SockRef::from(s), tls => tls.raw().sock_ref())
     }
 
+    /// Half-close: TCP FIN, or TLS close_notify (reading goes on in both cases).
     pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        self.sock_ref().shutdown(Shutdown::Write)
+        plain!(self, _s => self.sock_ref().shutdown(Shutdown::Write), tls => tls.send_close_notify())
     }
+}
+
+/// Reads and drops what is already in the kernel's receive buffer (bounded).
+fn discard_unread_input(socket: &Socket) {
+    let mut scratch = [0u8; 16 * 1024];
+    for _ in 0..64 {
+        match socket.try_read(&mut scratch) {
+            Ok(n) if n > 0 => {}
+            _ => return,
+        }
+    }
+}
+
+fn retry(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
 }
 
 /// The socket slot: `None` once the transport has closed its descriptor.
@@ -71,13 +139,41 @@ impl SocketSlot {
         self.0.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Replaces the socket (start_tls); returns the old one.
+    #[cfg(feature = "tls")]
+    pub(crate) fn replace(&self, f: impl FnOnce(Socket) -> Socket) -> bool {
+        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some(old) => {
+                *slot = Some(f(old));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes the socket out (a handshake's temporary slot).
+    #[cfg(feature = "tls")]
+    pub(crate) fn take(self) -> Option<Socket> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Closes the descriptor; with `reset`, SO_LINGER 0 makes the peer see a RST.
+    ///
+    /// A graceful close first discards input that already arrived and was never read:
+    /// closing a socket with unread input makes the kernel send a RST, and the peer
+    /// could then lose the answer we just sent (asyncio reads eagerly, so it rarely has
+    /// unread input; our reader pulls only on demand).
     pub(crate) fn close(&self, reset: bool) {
         let socket = self.0.write().unwrap_or_else(|e| e.into_inner()).take();
-        if let (Some(socket), true) = (&socket, reset) {
-            let _ = socket
-                .sock_ref()
-                .set_linger(Some(std::time::Duration::ZERO));
+        if let Some(socket) = &socket {
+            if reset {
+                let _ = socket
+                    .sock_ref()
+                    .set_linger(Some(std::time::Duration::ZERO));
+            } else {
+                discard_unread_input(socket);
+            }
         }
         drop(socket);
     }

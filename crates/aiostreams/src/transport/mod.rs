@@ -132,7 +132,8 @@ impl Transport {
         self.inner().write_eof();
     }
 
-    /// True: TCP and Unix stream sockets can half-close.
+    /// True: TCP and Unix stream sockets can half-close, and so can TLS here (with
+    /// close_notify, reading goes on; asyncio's TLS transport cannot).
     ///
     /// asyncio: `can_write_eof()`.
     pub fn can_write_eof(&self) -> bool {
@@ -237,6 +238,16 @@ impl Transport {
         guard.as_ref().map(|s| f(s.sock_ref()))
     }
 
+    /// The TLS session's negotiated parameters (asyncio `'sslcontext'`, `'peercert'`,
+    /// `'cipher'`); `None` for a plain connection.
+    #[cfg(feature = "tls")]
+    pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
+        match self.inner().socket.get().as_ref() {
+            Some(Socket::Tls(tls)) => Some(tls.info()),
+            _ => None,
+        }
+    }
+
     /// asyncio's `get_extra_info(name)` by name: `"peername"`, `"sockname"`; `None` for
     /// unknown keys (the `default` of asyncio).
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
@@ -244,6 +255,8 @@ impl Transport {
             "peername" => self.peername().map(ExtraInfo::Address),
             "sockname" => self.sockname().map(ExtraInfo::Address),
             "peercred" => self.peer_credentials().map(ExtraInfo::PeerCredentials),
+            #[cfg(feature = "tls")]
+            "sslcontext" | "peercert" | "cipher" => self.tls_info().map(ExtraInfo::Tls),
             _ => None,
         }
     }
@@ -251,6 +264,8 @@ impl Transport {
 
 fn extra_of(socket: &Socket) -> Extra {
     match socket {
+        #[cfg(feature = "tls")]
+        Socket::Tls(tls) => extra_of(tls.raw()),
         Socket::Tcp(s) => Extra {
             peername: s.peer_addr().ok().map(SocketAddress::Inet),
             sockname: s.local_addr().ok().map(SocketAddress::Inet),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use super::inner::Inner;
 use crate::reader::source::Source;
@@ -22,35 +22,31 @@ impl Source for TransportSource {
         buf: &mut BytesMut,
         window: usize,
     ) -> Poll<io::Result<usize>> {
-        let inner = &*self.inner;
+        let inner = &self.inner;
         // Answers written since the last read leave together, before we wait.
         inner.flush_before_read();
-        loop {
-            if inner.is_closing() {
-                return Poll::Ready(Ok(0));
-            }
-            if inner.reading_paused.load(Ordering::Acquire) && !self.park_paused(cx) {
-                return Poll::Pending;
-            }
-            let guard = inner.socket.get();
-            let Some(socket) = guard.as_ref() else {
-                return Poll::Ready(Ok(0));
-            };
-            if let Err(e) = ready!(socket.poll_read_ready(cx)) {
-                drop(guard);
-                return Poll::Ready(Err(self.fatal(e)));
-            }
-            buf.reserve(window);
-            match socket.try_read_buf(&mut (&mut *buf).limit(window)) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    drop(guard);
-                    return Poll::Ready(Err(self.fatal(e)));
-                }
-            }
+        if inner.is_closing() {
+            return Poll::Ready(Ok(0));
         }
+        if inner.reading_paused.load(Ordering::Acquire) && !self.park_paused(cx) {
+            return Poll::Pending;
+        }
+        let guard = inner.socket.get();
+        let Some(socket) = guard.as_ref() else {
+            return Poll::Ready(Ok(0));
+        };
+        let result = ready!(socket.poll_read_buf(cx, buf, window));
+        // A TLS read may leave records to send (alerts, key updates).
+        let pending_output = socket.has_pending_output();
+        let tls_eof = socket.is_tls() && matches!(result, Ok(0));
+        drop(guard);
+        if pending_output {
+            inner.kick_flush();
+        }
+        if tls_eof {
+            inner.tls_peer_closed();
+        }
+        Poll::Ready(result.map_err(|e| self.fatal(e)))
     }
 }
 

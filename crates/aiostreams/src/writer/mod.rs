@@ -2,6 +2,8 @@
 
 mod async_write;
 mod drain;
+#[cfg(feature = "tls")]
+mod start_tls;
 
 use std::fmt;
 use std::sync::Arc;

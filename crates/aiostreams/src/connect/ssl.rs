@@ -1,0 +1,134 @@
+//! The TLS keywords of `open_connection`: `ssl`, `server_hostname`,
+//! `ssl_handshake_timeout`, `ssl_shutdown_timeout`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+
+use super::ConnectOptions;
+use super::open::streams;
+use crate::tls::{
+    DEFAULT_SSL_HANDSHAKE_TIMEOUT, DEFAULT_SSL_SHUTDOWN_TIMEOUT, Side, check_timeout,
+    default_client_config, wrap,
+};
+use crate::transport::io::Socket;
+use crate::{Error, StreamReader, StreamWriter};
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClientTlsOptions {
+    /// `Some(None)`: verify with the system trust store (asyncio `ssl=True`).
+    ssl: Option<Option<Arc<ClientConfig>>>,
+    server_hostname: Option<String>,
+    handshake_timeout: Option<Duration>,
+    shutdown_timeout: Option<Duration>,
+}
+
+/// What a TLS connect needs once the socket is up.
+pub(crate) struct Prepared {
+    config: Arc<ClientConfig>,
+    name: ServerName<'static>,
+    handshake_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl ClientTlsOptions {
+    /// Validates asyncio's rules before connecting; `None` without TLS.
+    pub(crate) fn prepare(&self, host: Option<&str>) -> Result<Option<Prepared>, Error> {
+        let Some(ssl) = &self.ssl else {
+            if self.server_hostname.is_some() {
+                return Err(Error::InvalidArgument("server_hostname is only meaningful with ssl"));
+            }
+            if self.handshake_timeout.is_some() {
+                return Err(Error::InvalidArgument("ssl_handshake_timeout is only meaningful with ssl"));
+            }
+            if self.shutdown_timeout.is_some() {
+                return Err(Error::InvalidArgument("ssl_shutdown_timeout is only meaningful with ssl"));
+            }
+            return Ok(None);
+        };
+        let name = match (self.server_hostname.as_deref(), host) {
+            (Some(name), _) | (None, Some(name)) if !name.is_empty() => name,
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "You must set server_hostname when using ssl without a host",
+                ));
+            }
+        };
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(name.to_owned())
+            .map_err(|_| Error::InvalidArgument("server_hostname is not a valid DNS name or IP address"))?;
+        let config = match ssl {
+            Some(config) => config.clone(),
+            None => default_client_config()?,
+        };
+        Ok(Some(Prepared {
+            config,
+            name,
+            handshake_timeout: check_timeout(
+                "ssl_handshake_timeout should be a positive number",
+                self.handshake_timeout.unwrap_or(DEFAULT_SSL_HANDSHAKE_TIMEOUT),
+            )?,
+            shutdown_timeout: check_timeout(
+                "ssl_shutdown_timeout should be a positive number",
+                self.shutdown_timeout.unwrap_or(DEFAULT_SSL_SHUTDOWN_TIMEOUT),
+            )?,
+        }))
+    }
+}
+
+/// Runs the client handshake (if any) and builds the stream pair.
+pub(crate) async fn finish(
+    socket: Socket,
+    tls: Option<Prepared>,
+    limit: usize,
+) -> Result<(StreamReader, StreamWriter), Error> {
+    let Some(tls) = tls else {
+        return Ok(streams(socket, limit));
+    };
+    let side = Side::Client(tls.config, tls.name);
+    let socket = wrap(socket, side, tls.handshake_timeout).await?;
+    let (reader, writer) = streams(socket, limit);
+    let _ = writer
+        .transport()
+        .inner()
+        .ssl_shutdown_timeout
+        .set(tls.shutdown_timeout);
+    Ok((reader, writer))
+}
+
+impl ConnectOptions {
+    /// TLS, verifying the server against the system trust store with hostname checks
+    /// (asyncio `ssl=True`). The store honours `SSL_CERT_FILE` and `SSL_CERT_DIR`.
+    pub fn ssl(mut self) -> Self {
+        self.tls.ssl = Some(None);
+        self
+    }
+
+    /// TLS with this rustls client configuration (asyncio `ssl=context`).
+    pub fn ssl_config(mut self, config: Arc<ClientConfig>) -> Self {
+        self.tls.ssl = Some(Some(config));
+        self
+    }
+
+    /// The name to verify and send as SNI instead of the host (asyncio
+    /// `server_hostname=`); required with `connect_sock` and Unix sockets.
+    pub fn server_hostname(mut self, name: impl Into<String>) -> Self {
+        self.tls.server_hostname = Some(name.into());
+        self
+    }
+
+    /// How long the TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
+    pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.tls.handshake_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a TLS close may take to send close_notify (asyncio
+    /// `ssl_shutdown_timeout=`, 30 s).
+    pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.tls.shutdown_timeout = Some(timeout);
+        self
+    }
+}

@@ -1,0 +1,122 @@
+//! `start_tls()`: upgrade a plain connection to TLS in place (STARTTLS).
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rustls::{ClientConfig, ServerConfig};
+use rustls_pki_types::ServerName;
+
+use super::StreamWriter;
+use crate::tls::{DEFAULT_SSL_HANDSHAKE_TIMEOUT, Side, TlsConfig, TlsSocket, handshake};
+use crate::transport::io::Socket;
+use crate::{Error, StreamReader};
+
+impl From<Arc<ClientConfig>> for TlsConfig {
+    fn from(config: Arc<ClientConfig>) -> Self {
+        TlsConfig::Client(config)
+    }
+}
+
+impl From<Arc<ServerConfig>> for TlsConfig {
+    fn from(config: Arc<ServerConfig>) -> Self {
+        TlsConfig::Server(config)
+    }
+}
+
+impl StreamWriter {
+    /// Upgrades this connection to TLS; `reader` and `self` then read and write through
+    /// the TLS session.
+    ///
+    /// asyncio 3.11: `await writer.start_tls(sslcontext, server_hostname=...)`. The side
+    /// comes from the configuration: a [`ClientConfig`] makes us the TLS client (then
+    /// `server_hostname` names the server to verify), a [`ServerConfig`] the server.
+    /// The reader is passed in because its buffer matters, and borrowing it guarantees no
+    /// read runs during the handshake:
+    ///
+    /// - server side, bytes already in the reader's buffer (a ClientHello pipelined
+    ///   after the `STARTTLS` line) become the start of the TLS input (asyncio's 2026 fix);
+    /// - client side, unread bytes in the reader's buffer are plaintext the server sent
+    ///   before the upgrade: they are refused rather than ever read as if they came over
+    ///   TLS (the STARTTLS injection attack).
+    ///
+    /// It drains first, and queued plaintext is sent before the handshake starts.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidState`] if the connection is already TLS, or (client side) if
+    ///   plaintext is buffered in the reader;
+    /// - [`Error::InvalidArgument`] without a valid `server_hostname` on the client side;
+    /// - [`Error::Tls`] for certificate and protocol failures and
+    ///   [`TlsError::HandshakeTimeout`](crate::tls::TlsError::HandshakeTimeout) after 60 s; the connection is then aborted.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future mid-handshake leaves the connection unusable;
+    /// it is aborted.
+    pub async fn start_tls(
+        &self,
+        reader: &mut StreamReader,
+        config: impl Into<TlsConfig>,
+        server_hostname: Option<&str>,
+    ) -> Result<(), Error> {
+        let side = match config.into() {
+            TlsConfig::Client(config) => {
+                let name = server_hostname
+                    .filter(|n| !n.is_empty())
+                    .and_then(|n| ServerName::try_from(n.to_owned()).ok())
+                    .ok_or(Error::InvalidArgument(
+                        "start_tls needs a valid server_hostname on the client side",
+                    ))?;
+                Side::Client(config, name)
+            }
+            TlsConfig::Server(config) => Side::Server(config),
+        };
+        self.drain().await?;
+        let inner = self.transport().inner().clone();
+        let mut waited = false;
+        poll_fn(|cx| inner.poll_drain(cx, &mut waited, true)).await?;
+        if inner.socket_is_tls() {
+            return Err(Error::InvalidState("start_tls: the connection is already TLS"));
+        }
+        let prefix = match side {
+            Side::Server(_) => reader.take_buffered(),
+            Side::Client(..) if !reader.buffer_is_empty() => {
+                return Err(Error::InvalidState(
+                    "start_tls: plaintext arrived before the TLS upgrade",
+                ));
+            }
+            Side::Client(..) => bytes::BytesMut::new(),
+        };
+        inner.upgrading.store(true, Ordering::Release);
+        let guard = AbortOnDrop(&inner);
+        let result = handshake(&inner.socket, side, prefix, DEFAULT_SSL_HANDSHAKE_TIMEOUT).await;
+        std::mem::forget(guard);
+        inner.upgrading.store(false, Ordering::Release);
+        let (session, config) = match result {
+            Ok(done) => done,
+            Err(err) => {
+                inner.abort();
+                return Err(err);
+            }
+        };
+        let swapped = inner
+            .socket
+            .replace(|plain| Socket::Tls(Box::new(TlsSocket::new(plain, session, config))));
+        if !swapped {
+            return Err(Error::ConnectionLost);
+        }
+        inner.kick_flush();
+        Ok(())
+    }
+}
+
+/// A dropped `start_tls` leaves a half-done handshake: abort the connection.
+struct AbortOnDrop<'a>(&'a Arc<crate::transport::inner::Inner>);
+
+impl Drop for AbortOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.upgrading.store(false, Ordering::Release);
+        self.0.abort();
+    }
+}
