@@ -1,0 +1,77 @@
+"""The bench's CPython server: asyncio streams, written as the asyncio docs write them.
+
+    python3 asyncio_server.py --mode echo|lines|discard [--host H] [--port P] [--uvloop]
+
+Prints "Serving on HOST:PORT" (flushed) once listening; serves until killed.
+echo: read(65536) + write + drain until EOF. lines: readline + write + drain until EOF.
+"""
+
+import argparse
+import asyncio
+import sys
+
+
+async def echo(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+
+
+async def lines(reader, writer):
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        writer.write(line)
+        await writer.drain()
+
+
+async def discard(reader, writer):
+    while await reader.read(65536):
+        pass
+
+
+MODES = {"echo": echo, "lines": lines, "discard": discard}
+
+
+def handler(mode):
+    serve = MODES[mode]
+
+    async def client_connected(reader, writer):
+        try:
+            await serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    return client_connected
+
+
+async def main(args):
+    server = await asyncio.start_server(handler(args.mode), args.host, args.port)
+    for sock in server.sockets:
+        host, port = sock.getsockname()[:2]
+        print(f"Serving on {host}:{port}", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=sorted(MODES), required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--uvloop", action="store_true")
+    args = parser.parse_args()
+    if args.uvloop:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        asyncio.run(main(args))
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -1,0 +1,310 @@
+//! The load generator: plain tokio clients that verify every byte they get back.
+//!
+//! Each connection of a round-trip cell loops: send the request, read exactly as many
+//! bytes back (writing and reading at once, so a 100 KiB echo cannot deadlock), compare,
+//! record the latency. Requests that end inside the measured window are counted; the
+//! server's CPU time is sampled at the window's edges.
+
+use std::io;
+use std::time::Duration;
+
+use anyhow::Result;
+use hdrhistogram::Histogram;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::cell::{LINE_LEN, Load};
+use super::system::{cpu_ticks, rss_bytes};
+
+/// A request that gets no answer within this long fails its cell.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Distinct requests per connection, sent in turn, so a stale answer does not verify.
+const VARIANTS: usize = 8;
+/// Connections the idle cell opens at once.
+const IDLE_OPENERS: usize = 16;
+
+/// The warm-up and the measured window of one measurement.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    /// Load before measuring.
+    pub(crate) warmup: Duration,
+    /// The measured window.
+    pub(crate) measure: Duration,
+}
+
+/// What one measurement of one server saw.
+#[derive(Debug)]
+pub(crate) struct Sample {
+    /// Requests completed inside the window.
+    pub(crate) requests: u64,
+    /// The window's length.
+    pub(crate) seconds: f64,
+    /// Latency of those requests, in microseconds.
+    pub(crate) latency: Histogram<u64>,
+    /// Server CPU time (user + system) during the window, in clock ticks.
+    pub(crate) cpu_ticks: u64,
+    /// Server RSS at the end of the window.
+    pub(crate) rss_bytes: u64,
+    /// Server RSS growth per idle connection (idle cells only).
+    pub(crate) rss_per_conn: Option<f64>,
+    /// Bytes received and found equal to what was sent (warm-up included).
+    pub(crate) verified_bytes: u64,
+    /// Failed connections or requests (errors, timeouts, wrong bytes).
+    pub(crate) errors: u64,
+    /// The first failure, for the report.
+    pub(crate) first_error: Option<String>,
+}
+
+impl Sample {
+    fn new(seconds: f64) -> Sample {
+        Sample {
+            requests: 0,
+            seconds,
+            latency: new_histogram(),
+            cpu_ticks: 0,
+            rss_bytes: 0,
+            rss_per_conn: None,
+            verified_bytes: 0,
+            errors: 0,
+            first_error: None,
+        }
+    }
+
+    fn fail(&mut self, error: impl ToString) {
+        self.errors += 1;
+        self.first_error.get_or_insert_with(|| error.to_string());
+    }
+
+    fn merge(&mut self, other: Sample) {
+        self.requests += other.requests;
+        self.verified_bytes += other.verified_bytes;
+        self.errors += other.errors;
+        if let Some(e) = other.first_error {
+            self.first_error.get_or_insert(e);
+        }
+        let _ = self.latency.add(&other.latency);
+    }
+
+    fn record(&mut self, latency: Duration) {
+        let micros = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.latency.saturating_record(micros);
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Drives the server on `port` (process `pid`) as `load` says.
+pub(crate) async fn run(load: Load, port: u16, pid: u32, window: Window) -> Result<Sample> {
+    match load {
+        Load::RoundTrips {
+            bytes,
+            lines,
+            connections,
+        } => {
+            round_trips(port, pid, window, connections, |conn| {
+                requests(bytes, lines, conn)
+            })
+            .await
+        }
+        Load::Idle { connections } => idle(port, pid, connections).await,
+    }
+}
+
+async fn connect(port: u16) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+async fn round_trips(
+    port: u16,
+    pid: u32,
+    window: Window,
+    connections: usize,
+    requests: impl Fn(usize) -> Vec<Vec<u8>>,
+) -> Result<Sample> {
+    let mut streams = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        streams.push(connect(port).await?);
+    }
+    let from = Instant::now() + window.warmup;
+    let until = from + window.measure;
+    let mut clients = JoinSet::new();
+    for (conn, stream) in streams.into_iter().enumerate() {
+        clients.spawn(client(stream, requests(conn), from, until));
+    }
+    sleep_until(from).await;
+    let cpu_before = cpu_ticks(pid)?;
+    sleep_until(until).await;
+    let mut sample = Sample::new(window.measure.as_secs_f64());
+    sample.cpu_ticks = cpu_ticks(pid)?.saturating_sub(cpu_before);
+    sample.rss_bytes = rss_bytes(pid)?;
+    while let Some(done) = clients.join_next().await {
+        sample.merge(done?);
+    }
+    Ok(sample)
+}
+
+/// One connection's request loop, until `until`.
+async fn client(
+    mut stream: TcpStream,
+    requests: Vec<Vec<u8>>,
+    from: Instant,
+    until: Instant,
+) -> Sample {
+    let mut stats = Sample::new(0.0);
+    let mut response = vec![0; requests[0].len()];
+    for request in requests.iter().cycle() {
+        let began = Instant::now();
+        if began >= until {
+            break;
+        }
+        if let Err(e) = exchange(&mut stream, request, &mut response).await {
+            stats.fail(e);
+            break;
+        }
+        stats.verified_bytes += response.len() as u64;
+        let ended = Instant::now();
+        if ended >= from && ended <= until {
+            stats.requests += 1;
+            stats.record(ended - began);
+        }
+    }
+    stats
+}
+
+/// One verified request: sent, answered in time, and answered right.
+async fn exchange(
+    stream: &mut TcpStream,
+    request: &[u8],
+    response: &mut [u8],
+) -> Result<(), String> {
+    match timeout(REQUEST_TIMEOUT, round_trip(stream, request, response)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err("no answer within 10 s".into()),
+    }
+    match first_difference(request, response) {
+        Some(at) => Err(format!("wrong byte at offset {at} of a response")),
+        None => Ok(()),
+    }
+}
+
+async fn round_trip(stream: &mut TcpStream, request: &[u8], response: &mut [u8]) -> io::Result<()> {
+    let (mut read, mut write) = stream.split();
+    let (sent, received) = tokio::join!(write.write_all(request), read.read_exact(response));
+    sent?;
+    received?;
+    Ok(())
+}
+
+fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {
+    if expected == got {
+        return None;
+    }
+    Some(
+        expected
+            .iter()
+            .zip(got)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0),
+    )
+}
+
+/// `VARIANTS` pseudo-random requests of `bytes` bytes: raw bytes, or `lines` lines of
+/// `LINE_LEN` bytes (letters, then `\n`).
+fn requests(bytes: usize, lines: usize, conn: usize) -> Vec<Vec<u8>> {
+    (0..VARIANTS)
+        .map(|variant| {
+            let mut random = XorShift::new((conn * VARIANTS + variant) as u64);
+            (0..bytes)
+                .map(|i| match lines {
+                    0 => random.next_byte(),
+                    _ if i % LINE_LEN == LINE_LEN - 1 => b'\n',
+                    _ => b'a' + random.next_byte() % 26,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// xorshift64*: cheap bytes without period problems at 64 KiB boundaries.
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: u64) -> XorShift {
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next_byte(&mut self) -> u8 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+    }
+}
+
+/// Opens `connections` with one 1-byte round trip each, then reads the server's RSS.
+async fn idle(port: u16, pid: u32, connections: usize) -> Result<Sample> {
+    let rss_before = rss_bytes(pid)?;
+    let cpu_before = cpu_ticks(pid)?;
+    let started = Instant::now();
+    let mut openers = JoinSet::new();
+    for opener in 0..IDLE_OPENERS {
+        let share = connections / IDLE_OPENERS + usize::from(opener < connections % IDLE_OPENERS);
+        openers.spawn(open_idle(port, share));
+    }
+    let mut sample = Sample::new(0.0);
+    let mut held = Vec::with_capacity(connections);
+    while let Some(done) = openers.join_next().await {
+        let (streams, stats) = done?;
+        held.extend(streams);
+        sample.merge(stats);
+    }
+    sample.seconds = started.elapsed().as_secs_f64();
+    sample.cpu_ticks = cpu_ticks(pid)?.saturating_sub(cpu_before);
+    sample.rss_bytes = rss_bytes(pid)?;
+    let growth = sample.rss_bytes as f64 - rss_before as f64;
+    sample.rss_per_conn = Some(growth / held.len().max(1) as f64);
+    drop(held);
+    Ok(sample)
+}
+
+/// Opens `count` connections one after another, one verified round trip on each.
+async fn open_idle(port: u16, count: usize) -> (Vec<TcpStream>, Sample) {
+    let mut stats = Sample::new(0.0);
+    let mut streams = Vec::with_capacity(count);
+    for _ in 0..count {
+        let began = Instant::now();
+        let opened = async {
+            let mut stream = connect(port).await?;
+            let mut answer = [0u8];
+            round_trip(&mut stream, b"x", &mut answer).await?;
+            match &answer {
+                b"x" => Ok(stream),
+                _ => Err(io::Error::other("wrong echo on an idle connection")),
+            }
+        };
+        match timeout(REQUEST_TIMEOUT, opened).await {
+            Ok(Ok(stream)) => streams.push(stream),
+            Ok(Err(e)) => {
+                stats.fail(e);
+                continue;
+            }
+            Err(_) => {
+                stats.fail("no answer within 10 s");
+                continue;
+            }
+        }
+        stats.requests += 1;
+        stats.verified_bytes += 1;
+        stats.record(began.elapsed());
+    }
+    (streams, stats)
+}

@@ -1,0 +1,164 @@
+//! `aiostreams headers`: the asyncio docs' "Get HTTP headers" example.
+//!
+//! ```python
+//! reader, writer = await asyncio.open_connection(url.hostname, 80)
+//! writer.write(f"HEAD {url.path or '/'} HTTP/1.0\r\nHost: {url.hostname}\r\n\r\n".encode('latin-1'))
+//! while True:
+//!     line = await reader.readline()
+//!     if not line: break
+//!     line = line.decode('latin1').rstrip()
+//!     if line: print(f'HTTP header> {line}')
+//! ```
+//!
+//! As in the example, the query string is not sent. We stop at the blank line that ends
+//! the headers rather than at EOF, so a server that keeps the connection open works too.
+
+use std::io::Write;
+
+use aiostreams::open_connection;
+use anyhow::{Context, Result, bail};
+
+/// `headers` arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The http:// URL to ask for.
+    #[arg(default_value = "http://example.com/path/page.html?query=value")]
+    url: String,
+}
+
+/// Runs `headers`.
+pub(crate) fn run(args: Args) -> Result<()> {
+    let url = Url::parse(&args.url)?;
+    crate::runtime::Runtime::Current
+        .build()?
+        .block_on(print_http_headers(&url))
+}
+
+async fn print_http_headers(url: &Url) -> Result<()> {
+    let (mut reader, writer) = open_connection(&url.host, url.port)
+        .await
+        .with_context(|| format!("cannot connect to {}:{}", url.host, url.port))?;
+    let query = format!("HEAD {} HTTP/1.0\r\nHost: {}\r\n\r\n", url.path, url.host);
+    writer.write(query.as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    loop {
+        let line = reader.readline().await.context("reading the response")?;
+        let line = latin1(&line);
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        writeln!(out, "HTTP header> {line}")?;
+    }
+    out.flush()?;
+    writer.close();
+    writer.wait_closed().await?;
+    Ok(())
+}
+
+/// Decodes ISO-8859-1, as the example's `decode('latin1')`.
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// The parts of an http:// URL the example uses.
+#[derive(Debug, PartialEq, Eq)]
+struct Url {
+    host: String,
+    port: u16,
+    /// The path alone (`/` when empty), without query or fragment.
+    path: String,
+}
+
+impl Url {
+    fn parse(url: &str) -> Result<Url> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            bail!("not a URL: {url:?} (expected http://HOST[:PORT]/PATH)");
+        };
+        let default_port = match scheme.to_ascii_lowercase().as_str() {
+            "http" => 80,
+            "https" => bail!("https:// needs TLS support, which is not built yet"),
+            other => bail!("unsupported URL scheme {other:?} (only http:// is supported)"),
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+        let path = match &tail[..path_end] {
+            "" => "/".to_owned(),
+            p => p.to_owned(),
+        };
+        let (host, port) = split_host_port(authority, default_port)?;
+        Ok(Url { host, port, path })
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port` (user info is not supported).
+fn split_host_port(authority: &str, default_port: u16) -> Result<(String, u16)> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').context("unclosed '[' in URL host")?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host.contains('@') {
+        bail!("bad host in URL: {authority:?}");
+    }
+    let port = match port {
+        Some(p) => p
+            .parse()
+            .with_context(|| format!("bad port in URL: {p:?}"))?,
+        None => default_port,
+    };
+    Ok((host.to_owned(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Url;
+
+    fn url(host: &str, port: u16, path: &str) -> Url {
+        let (host, path) = (host.to_owned(), path.to_owned());
+        Url { host, port, path }
+    }
+
+    #[test]
+    fn the_docs_url_drops_the_query() {
+        let parsed = Url::parse("http://example.com/path/page.html?query=value").unwrap();
+        assert_eq!(parsed, url("example.com", 80, "/path/page.html"));
+    }
+
+    #[test]
+    fn ports_and_ipv6_hosts() {
+        assert_eq!(
+            Url::parse("http://127.0.0.1:8080").unwrap(),
+            url("127.0.0.1", 8080, "/")
+        );
+        assert_eq!(
+            Url::parse("http://[::1]:81/x#f").unwrap(),
+            url("::1", 81, "/x")
+        );
+        assert_eq!(Url::parse("HTTP://h?q").unwrap(), url("h", 80, "/"));
+    }
+
+    #[test]
+    fn https_says_tls_is_missing() {
+        let err = Url::parse("https://example.com/").unwrap_err();
+        assert!(err.to_string().contains("TLS support"), "{err}");
+    }
+
+    #[test]
+    fn bad_urls_are_errors() {
+        for bad in [
+            "example.com",
+            "ftp://h/",
+            "http://:80/",
+            "http://h:x/",
+            "http://[::1/",
+        ] {
+            assert!(Url::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

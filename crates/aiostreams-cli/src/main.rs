@@ -1,0 +1,75 @@
+//! `aiostreams`: the aiostreams library at work, and its benchmark.
+//!
+//! ```text
+//! aiostreams serve --mode echo --port 8888        # a server on the library
+//! aiostreams connect 127.0.0.1 8888               # netcat-like client
+//! aiostreams headers http://example.com/          # the asyncio docs' "Get HTTP headers"
+//! aiostreams bench --quick                        # aiostreams vs tokio vs asyncio (vs uvloop)
+//! ```
+//!
+//! Exit codes: 0 success, 1 an error (its message on stderr), 2 bad usage. A closed
+//! stdout (`aiostreams connect ... | head -c 10`) is not an error.
+
+mod bench;
+mod connect;
+mod headers;
+mod mode;
+mod raw_tokio;
+mod runtime;
+mod serve;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Python asyncio's streams API on tokio: servers, a client and a benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "aiostreams", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve echo, lines, discard or a minimal HTTP/1.1 "Hello, World!" over TCP or Unix.
+    Serve(serve::Args),
+    /// Connect to a server: stdin to the socket, the socket to stdout (like netcat).
+    Connect(connect::Args),
+    /// Print a URL's HTTP response headers (the asyncio docs' example).
+    Headers(headers::Args),
+    /// Benchmark aiostreams against raw tokio, CPython asyncio and uvloop.
+    Bench(bench::Args),
+    /// The bench's raw tokio baseline server (used by `bench`).
+    #[command(hide = true)]
+    RawTokioServe(raw_tokio::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Connect(args) => connect::run(args),
+        Command::Headers(args) => headers::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::RawTokioServe(args) => raw_tokio::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aiostreams: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// True when the error is a write to a closed pipe (stdout piped into `head`).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,238 @@
+//! One client callback per `--mode`, written as an asyncio user would write them.
+//!
+//! Every handler stops at its next idle point (waiting for the client's next message)
+//! once the server starts shutting down, so `Server::shutdown` ends them gracefully.
+
+use aiostreams::{DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter};
+use tokio_util::sync::CancellationToken;
+
+use crate::mode::Mode;
+
+/// What `read()` asks for at most (asyncio's `reader.read(65536)`).
+const CHUNK: usize = 64 * 1024;
+
+/// The `http-hello` answer to a keep-alive request.
+const HELLO: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
+/// The answer when the connection closes after it.
+const HELLO_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!";
+/// The answer to a request we cannot parse.
+const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/// Serves one client in `mode`, then closes the connection.
+pub(super) async fn handle(
+    mode: Mode,
+    mut reader: StreamReader,
+    writer: StreamWriter,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    let served = match mode {
+        Mode::Echo => echo(&mut reader, &writer, &shutdown).await,
+        Mode::Lines => lines(&mut reader, &writer, &shutdown).await,
+        Mode::Discard => discard(&mut reader, &shutdown).await,
+        Mode::HttpHello => http_hello(&mut reader, &writer, &shutdown).await,
+    };
+    writer.close();
+    served?;
+    writer.wait_closed().await
+}
+
+/// Waits for `read`, or returns `None` when the server shuts down first.
+async fn unless_shutdown<T>(
+    shutdown: &CancellationToken,
+    read: impl Future<Output = Result<T, Error>>,
+) -> Result<Option<T>, Error> {
+    tokio::select! {
+        biased;
+        result = read => result.map(Some),
+        () = shutdown.cancelled() => Ok(None),
+    }
+}
+
+/// `read(65536)`, `write`, `drain`, until EOF.
+async fn echo(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    shutdown: &CancellationToken,
+) -> Result<(), Error> {
+    while let Some(data) = unless_shutdown(shutdown, reader.read(CHUNK)).await? {
+        if data.is_empty() {
+            break;
+        }
+        writer.write_bytes(data)?;
+        writer.drain().await?;
+    }
+    Ok(())
+}
+
+/// `readline`, `write`, until EOF. Lines answered between two reads leave together:
+/// `drain()` is awaited only when the write queue is above the high-water mark.
+async fn lines(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    shutdown: &CancellationToken,
+) -> Result<(), Error> {
+    while let Some(line) = unless_shutdown(shutdown, reader.readline()).await? {
+        if line.is_empty() {
+            break;
+        }
+        writer.write_bytes(line)?;
+        if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
+            writer.drain().await?;
+        }
+    }
+    Ok(())
+}
+
+/// `read(65536)` and drop, until EOF.
+async fn discard(reader: &mut StreamReader, shutdown: &CancellationToken) -> Result<(), Error> {
+    while let Some(data) = unless_shutdown(shutdown, reader.read(CHUNK)).await? {
+        if data.is_empty() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// HTTP/1.1 keep-alive: `readuntil(b"\r\n\r\n")`, skip the body, answer `Hello, World!`.
+async fn http_hello(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    shutdown: &CancellationToken,
+) -> Result<(), Error> {
+    loop {
+        let head = match unless_shutdown(shutdown, reader.readuntil(b"\r\n\r\n")).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return Ok(()),
+            // The client closed between requests.
+            Err(Error::IncompleteRead { partial, .. }) if partial.is_empty() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let Ok(request) = RequestHead::parse(&head) else {
+            return writer.write(BAD_REQUEST);
+        };
+        skip_body(reader, request.content_length).await?;
+        if request.keep_alive {
+            writer.write(HELLO)?;
+        } else {
+            return writer.write(HELLO_CLOSE);
+        }
+        if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
+            writer.drain().await?;
+        }
+    }
+}
+
+/// Reads and drops `len` body bytes, a chunk at a time.
+async fn skip_body(reader: &mut StreamReader, mut len: u64) -> Result<(), Error> {
+    while len > 0 {
+        let chunk = len.min(CHUNK as u64) as usize;
+        reader.readexactly(chunk).await?;
+        len -= chunk as u64;
+    }
+    Ok(())
+}
+
+/// What `http-hello` needs from a request head.
+#[derive(Debug, PartialEq, Eq)]
+struct RequestHead {
+    content_length: u64,
+    keep_alive: bool,
+}
+
+impl RequestHead {
+    /// Parses `head` (request line and headers, ending in the blank line).
+    ///
+    /// Keep-alive follows HTTP/1.1's rules: on unless `Connection: close`; HTTP/1.0 only
+    /// with `Connection: keep-alive`. Chunked bodies are not supported (an error).
+    fn parse(head: &[u8]) -> Result<RequestHead, &'static str> {
+        let text = std::str::from_utf8(head).map_err(|_| "request head is not UTF-8")?;
+        let mut lines = text.split("\r\n");
+        let request_line = lines.next().ok_or("empty request")?;
+        let version = request_line.rsplit(' ').next().unwrap_or("");
+        let mut keep_alive = match version {
+            "HTTP/1.1" => true,
+            "HTTP/1.0" => false,
+            _ => return Err("not an HTTP/1.x request"),
+        };
+        let mut content_length = 0;
+        for line in lines.filter(|l| !l.is_empty()) {
+            let (name, value) = line.split_once(':').ok_or("malformed header")?;
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                content_length = value.parse().map_err(|_| "bad Content-Length")?;
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                return Err("Transfer-Encoding is not supported");
+            } else if name.eq_ignore_ascii_case("connection") {
+                keep_alive = connection_keeps_alive(value, keep_alive);
+            }
+        }
+        Ok(RequestHead {
+            content_length,
+            keep_alive,
+        })
+    }
+}
+
+/// Applies a `Connection:` header's tokens to the default.
+fn connection_keeps_alive(value: &str, default: bool) -> bool {
+    let mut keep = default;
+    for token in value.split(',').map(str::trim) {
+        if token.eq_ignore_ascii_case("close") {
+            return false;
+        }
+        if token.eq_ignore_ascii_case("keep-alive") {
+            keep = true;
+        }
+    }
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestHead;
+
+    fn parse(head: &str) -> Result<RequestHead, &'static str> {
+        RequestHead::parse(head.as_bytes())
+    }
+
+    #[test]
+    fn http11_keeps_alive_by_default() {
+        let head = parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(
+            head,
+            RequestHead {
+                content_length: 0,
+                keep_alive: true
+            }
+        );
+    }
+
+    #[test]
+    fn connection_close_ends_keep_alive() {
+        let head = parse("GET / HTTP/1.1\r\nconnection: Close\r\n\r\n").unwrap();
+        assert!(!head.keep_alive);
+    }
+
+    #[test]
+    fn http10_closes_unless_keep_alive() {
+        assert!(!parse("GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
+        let head = parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        assert!(head.keep_alive);
+    }
+
+    #[test]
+    fn content_length_is_read() {
+        let head = parse("POST / HTTP/1.1\r\nContent-Length:  42 \r\n\r\n").unwrap();
+        assert_eq!(head.content_length, 42);
+    }
+
+    #[test]
+    fn malformed_requests_are_errors() {
+        assert!(parse("GET /\r\n\r\n").is_err());
+        assert!(parse("GET / HTTP/1.1\r\nno colon\r\n\r\n").is_err());
+        assert!(parse("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n").is_err());
+        assert!(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").is_err());
+    }
+}

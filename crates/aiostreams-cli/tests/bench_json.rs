@@ -1,0 +1,81 @@
+//! A tiny `bench` run writes the JSON report (schema version 1) with zero errors.
+//! No timing is asserted.
+
+mod support;
+
+use serde_json::Value;
+use support::{aiostreams, run};
+
+#[test]
+fn quick_bench_writes_valid_json() {
+    let dir = std::env::temp_dir().join(format!("aiostreams-bench-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("bench.json");
+    let mut cmd = aiostreams();
+    cmd.args([
+        "bench",
+        "--quick",
+        "--cells",
+        "echo-1k-c10",
+        "--impls",
+        "aiostreams,tokio",
+    ])
+    .args(["--duration", "1", "--json"])
+    .arg(&json)
+    .env("CI", "true");
+    let output = run(cmd, b"");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench failed\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("echo-1k-c10"), "no table: {stdout}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["quick"], true);
+    let results = report["results"].as_array().unwrap();
+    let impls: Vec<&str> = results
+        .iter()
+        .map(|r| r["impl"].as_str().unwrap())
+        .collect();
+    assert_eq!(impls, ["aiostreams", "tokio"]);
+    for row in results {
+        assert_row_schema(row);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn assert_row_schema(row: &Value) {
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = [
+        "cell",
+        "impl",
+        "req_per_s",
+        "p50_us",
+        "p99_us",
+        "server_cpu_us_per_req",
+        "server_rss_bytes",
+        "rss_bytes_per_conn",
+        "verified_bytes",
+        "errors",
+    ];
+    expected.sort_unstable();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(row["cell"], "echo-1k-c10");
+    for figure in ["req_per_s", "p50_us", "p99_us", "server_cpu_us_per_req"] {
+        assert!(row[figure].as_f64().unwrap() >= 0.0, "{figure} in {row}");
+    }
+    assert!(row["req_per_s"].as_f64().unwrap() > 0.0, "{row}");
+    assert!(row["server_rss_bytes"].as_u64().unwrap() > 0, "{row}");
+    assert!(row["rss_bytes_per_conn"].is_null(), "{row}");
+    assert!(row["verified_bytes"].as_u64().unwrap() > 0, "{row}");
+    assert_eq!(row["errors"], 0, "{row}");
+}

@@ -1,0 +1,88 @@
+//! `serve` and `connect` together: bytes make the round trip, SIGTERM shuts down cleanly.
+
+mod support;
+
+use support::{Served, aiostreams, run};
+
+/// Enough bytes to need several reads and writes on both sides.
+fn payload() -> Vec<u8> {
+    (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect()
+}
+
+fn assert_clean_shutdown(served: Served, graceful: usize) {
+    let (success, rest) = served.terminate();
+    assert!(success, "serve did not exit with 0; stdout: {rest:?}");
+    let expected = format!("Shutdown: {graceful} graceful, 0 aborted");
+    assert!(
+        rest.lines().any(|l| l == expected),
+        "no {expected:?} in {rest:?}"
+    );
+}
+
+#[test]
+fn tcp_echo_round_trip_then_sigterm() {
+    let served = Served::start(&["--port", "0", "--mode", "echo"]);
+    let mut connect = aiostreams();
+    connect.args(["connect", "127.0.0.1", &served.port()]);
+    let output = run(connect, &payload());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout == payload(), "echoed bytes differ");
+    assert_clean_shutdown(served, 0);
+}
+
+#[test]
+fn unix_lines_round_trip_then_sigterm() {
+    let dir = std::env::temp_dir().join(format!("aiostreams-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lines.sock");
+    let path = path.to_str().unwrap();
+    let served = Served::start(&["--unix", path, "--mode", "lines"]);
+    assert_eq!(served.addr, path);
+    let mut connect = aiostreams();
+    connect.args(["connect", "--unix", path]);
+    let output = run(connect, b"first line\nsecond line\nno newline at the end");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        output.stdout,
+        b"first line\nsecond line\nno newline at the end"
+    );
+    assert_clean_shutdown(served, 0);
+    assert!(
+        !std::path::Path::new(path).exists(),
+        "the socket file was left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client still connected at SIGTERM is closed gracefully, and sees EOF.
+#[test]
+fn sigterm_ends_an_idle_client_gracefully() {
+    let served = Served::start(&["--port", "0"]);
+    let mut client = aiostreams()
+        .args(["connect", "127.0.0.1", &served.port()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One echoed line proves the server has the client.
+    let mut stdin = client.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(client.stdout.take().unwrap());
+    std::io::Write::write_all(&mut stdin, b"ping\n").unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line, "ping\n");
+    assert_clean_shutdown(served, 1);
+    drop(stdin);
+    let output = support::wait(client);
+    assert!(output.status.success(), "connect failed: {output:?}");
+}
