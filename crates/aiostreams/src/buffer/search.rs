@@ -53,7 +53,7 @@ impl<'a> Separators<'a> {
             (None, _) | (_, None) => Err(Error::InvalidArgument(
                 "Separator should contain at least one element",
             )),
-            (Some(first), _) if first.is_empty() => Err(Error::InvalidArgument(
+            (Some([]), _) => Err(Error::InvalidArgument(
                 "Separator should be at least one-byte string",
             )),
             (Some(_), Some(last)) => Ok(Separators {
