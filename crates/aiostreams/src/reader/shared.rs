@@ -91,11 +91,12 @@ impl Shared {
         }
         inbox.data.extend_from_slice(bytes);
         self.pending.store(true, Ordering::Release);
-        let buffered = inbox.data.len();
-        wake(inbox);
+        // Pause before the reader can see these bytes: a reader woken first could find
+        // the transport not yet paused, decide to wait, and then wait forever once paused.
         if let Some(flow) = self.flow.get() {
-            flow.after_feed(buffered);
+            flow.after_feed(inbox.data.len());
         }
+        wake(inbox);
         Ok(())
     }
 

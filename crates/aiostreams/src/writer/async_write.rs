@@ -7,12 +7,14 @@ use std::task::{Context, Poll, ready};
 use tokio::io::AsyncWrite;
 
 use super::StreamWriter;
+use crate::Error;
 
 /// Writes queue like [`StreamWriter::write`], but with back-pressure: `poll_write` waits
-/// while the queue is above the high-water mark, and fails once the connection is gone
+/// while the queue is above the high-water mark, and fails once the writer is closing
 /// (instead of dropping bytes silently, so `tokio::io::copy` cannot spin on a dead peer).
 /// `poll_flush` waits until the queue is handed to the kernel; `poll_shutdown` is
-/// [`write_eof`](StreamWriter::write_eof) then flush.
+/// [`write_eof`](StreamWriter::write_eof) then flush. Errors are `drain()`'s: the
+/// reader's stored error (e.g. the peer's reset) before a bare "Connection lost".
 impl AsyncWrite for StreamWriter {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -20,9 +22,13 @@ impl AsyncWrite for StreamWriter {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        ready!(this.poll_wait(cx, false))?;
+        // Once closing, no byte can be accepted: fail now rather than wait for a queue
+        // that a stalled peer may never let shrink.
+        if !this.is_closing() {
+            ready!(this.poll_wait(cx, false))?;
+        }
         if this.is_closing() {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            return Poll::Ready(Err(this.closed_error()));
         }
         this.write(buf)?;
         Poll::Ready(Ok(buf.len()))
@@ -47,6 +53,24 @@ impl StreamWriter {
         let inner = self.shared.transport.inner().clone();
         let result = ready!(inner.poll_drain(cx, &mut self.waited, until_empty));
         self.waited = false;
+        // As drain(): a send error reaches the reader; raise it rather than "lost".
+        let result = match (result, self.reader_exception()) {
+            (Err(_), Some(err)) => Err(err),
+            (result, _) => result,
+        };
         Poll::Ready(result.map_err(Into::into))
+    }
+
+    /// Why a write to a closing writer fails: the error that ended the connection,
+    /// `ConnectionLost` after a clean end, `BrokenPipe` while the queue is still sent.
+    fn closed_error(&self) -> io::Error {
+        if let Some(err) = self.reader_exception() {
+            return err.into();
+        }
+        match &self.shared.transport.inner().lock().lost {
+            Some(Err(err)) => err.clone().into(),
+            Some(Ok(())) => Error::ConnectionLost.into(),
+            None => io::ErrorKind::BrokenPipe.into(),
+        }
     }
 }

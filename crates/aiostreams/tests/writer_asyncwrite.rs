@@ -1,0 +1,235 @@
+//! `StreamWriter` as a tokio `AsyncWrite` (DESIGN decision 9): `tokio::io::copy`,
+//! `write_all` + `flush` + `shutdown`, back-pressure between writes, and errors once the
+//! connection is gone.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use aiostreams::{
+    ConnectOptions, DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter, open_connection,
+};
+use socket2::{Domain, SockRef, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+async fn bounded<F: Future>(body: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(10), body)
+        .await
+        .expect("test timed out")
+}
+
+fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+fn pattern(at: usize, len: usize) -> Vec<u8> {
+    (at..at + len).map(|i| (i % 251) as u8).collect()
+}
+
+async fn pair() -> (StreamReader, StreamWriter, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
+    let (reader, writer) = streams.unwrap();
+    (reader, writer, accepted.unwrap().0)
+}
+
+/// A connection whose peer does not read, with tiny kernel buffers (see writer_flow.rs).
+async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener.set_recv_buffer_size(4096).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    listener.bind(&any.into()).unwrap();
+    listener.listen(16).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let listener = TcpListener::from_std(listener.into()).unwrap();
+    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    client.set_send_buffer_size(4096).unwrap();
+    client
+        .connect(&listener.local_addr().unwrap().into())
+        .unwrap();
+    let (peer, _) = listener.accept().await.unwrap();
+    let (reader, writer) = ConnectOptions::new().connect_sock(client).await.unwrap();
+    (reader, writer, peer)
+}
+
+/// The `aiostreams::Error` inside an `io::Error` from the `AsyncWrite` impl.
+fn inner(err: &io::Error) -> Option<&Error> {
+    err.get_ref().and_then(|e| e.downcast_ref::<Error>())
+}
+
+async fn tokio_io_copy_into_a_stream_writer() {
+    let (_reader, mut writer, mut peer) = pair().await;
+    let total = 3 << 20;
+    let source = pattern(0, total);
+    let receiving = tokio::spawn(async move {
+        let mut all = Vec::new();
+        peer.read_to_end(&mut all).await.unwrap();
+        all
+    });
+    let copied = tokio::io::copy(&mut &source[..], &mut writer)
+        .await
+        .unwrap();
+    assert_eq!(copied, total as u64);
+    writer.shutdown().await.unwrap();
+    assert_eq!(writer.transport().get_write_buffer_size(), 0);
+    assert!(
+        receiving.await.unwrap() == source,
+        "the peer got every byte, then EOF"
+    );
+}
+
+#[tokio::test]
+async fn tokio_io_copy_into_a_stream_writer_current_thread() {
+    bounded(tokio_io_copy_into_a_stream_writer()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_io_copy_into_a_stream_writer_multi_thread() {
+    bounded(tokio_io_copy_into_a_stream_writer()).await;
+}
+
+#[tokio::test]
+async fn write_all_flush_shutdown_then_the_peer_answers() {
+    bounded(async {
+        let (mut reader, mut writer, mut peer) = pair().await;
+        writer.write_all(b"request body").await.unwrap();
+        writer.flush().await.unwrap();
+        assert_eq!(writer.transport().get_write_buffer_size(), 0, "flushed");
+        writer.shutdown().await.unwrap();
+        assert!(!writer.is_closing(), "shutdown is write_eof, not close");
+        let mut request = Vec::new();
+        peer.read_to_end(&mut request).await.unwrap();
+        assert_eq!(request, b"request body");
+        // Half-closed: the answer still comes in.
+        peer.write_all(b"answer").await.unwrap();
+        drop(peer);
+        assert_eq!(reader.read_to_eof().await.unwrap(), "answer");
+        // Writing after shutdown is write()'s error.
+        let err = writer.write_all(b"more").await.unwrap_err();
+        assert!(
+            matches!(inner(&err), Some(Error::InvalidState(_))),
+            "{err:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn poll_write_waits_while_the_queue_is_above_the_high_mark() {
+    bounded(async {
+        let (_reader, mut writer, mut peer) = stalled_pair().await;
+        let total = 4 << 20;
+        let source = pattern(0, total);
+        let size = |w: &StreamWriter| w.transport().get_write_buffer_size();
+        let (copying, reading) = {
+            let mut src = &source[..];
+            let mut copy = pin!(tokio::io::copy(&mut src, &mut writer));
+            // copy() moves 8 KiB per poll_write; it stops once the queue is above 64 KiB.
+            assert!(poll_once(copy.as_mut()).is_pending());
+            let mut all = vec![0; total];
+            let reading = async { peer.read_exact(&mut all).await.map(|_| all) };
+            tokio::join!(copy, reading)
+        };
+        assert_eq!(copying.unwrap(), total as u64);
+        assert!(reading.unwrap() == source);
+        assert_eq!(size(&writer), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn poll_write_queues_at_most_one_buffer_above_the_high_mark() {
+    bounded(async {
+        let (_reader, mut writer, _peer) = stalled_pair().await;
+        let piece = vec![7; 8 * 1024];
+        let mut writes = 0;
+        // The peer never reads: the writes stop being accepted soon after the mark.
+        while let Poll::Ready(n) = poll_once(pin!(AsyncWriteExt::write(&mut writer, &piece))) {
+            assert_eq!(n.unwrap(), piece.len());
+            writes += 1;
+            assert!(writes < 1000, "poll_write never applied back-pressure");
+        }
+        let queued = writer.transport().get_write_buffer_size();
+        assert!(queued > DEFAULT_HIGH_WATER, "{queued}");
+        assert!(queued <= DEFAULT_HIGH_WATER + piece.len(), "{queued}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn poll_write_after_close_fails() {
+    bounded(async {
+        let (_reader, mut writer, _peer) = pair().await;
+        writer.close();
+        // Closed with nothing queued: the connection is already gone.
+        let err = writer.write_all(b"x").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert!(
+            matches!(inner(&err), Some(Error::ConnectionLost)),
+            "{err:?}"
+        );
+        assert!(writer.flush().await.is_err());
+
+        // Closing with a queue: the connection lives on, but no new bytes are accepted.
+        let (_reader, mut writer, _peer) = stalled_pair().await;
+        writer.write_all(&[1; 100_000]).await.unwrap();
+        writer.close();
+        let err = writer.write_all(b"x").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn flush_after_a_peer_reset_reports_the_reset() {
+    bounded(async {
+        let (mut reader, mut writer, peer) = pair().await;
+        SockRef::from(&peer)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(peer);
+        // Our reader sees the reset first; then every write-side wait raises it.
+        let read_err = reader.read(1).await.unwrap_err();
+        assert_eq!(read_err.io_kind(), io::ErrorKind::ConnectionReset);
+        let err = writer.write_all(b"x").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert!(matches!(inner(&err), Some(Error::Io(_))), "{err:?}");
+        let err = writer.flush().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn write_error_on_flush_is_the_send_error() {
+    // Nobody reads: the reset is found by the send itself, and flush() reports the send's
+    // error (as drain() does), not a bare "Connection lost".
+    bounded(async {
+        let (_reader, mut writer, peer) = pair().await;
+        SockRef::from(&peer)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(peer);
+        let mut failure = None;
+        for _ in 0..10_000 {
+            let step = async {
+                writer.write_all(&[0; 1024]).await?;
+                writer.flush().await
+            };
+            if let Err(e) = step.await {
+                failure = Some(e);
+                break;
+            }
+        }
+        let err = failure.expect("flush never failed");
+        let kinds = [io::ErrorKind::ConnectionReset, io::ErrorKind::BrokenPipe];
+        assert!(kinds.contains(&err.kind()), "{err:?}");
+        assert!(matches!(inner(&err), Some(Error::Io(_))), "{err:?}");
+    })
+    .await;
+}
