@@ -144,10 +144,21 @@ impl RecvBuffer {
         }
     }
 
+    /// The common case of [`try_readline`](Self::try_readline): a whole line within the
+    /// limit is buffered. It is taken as `try_readline` would take it; otherwise `None`,
+    /// and the buffer is left as it was.
+    pub(crate) fn take_line(&mut self, limit: usize) -> Option<Bytes> {
+        let newline = memchr::memchr(b'\n', &self.data)?;
+        (newline <= limit).then(|| self.take(newline + 1))
+    }
+
     /// asyncio `readline()`: `readuntil(b"\n")` with its three conversions.
     pub(crate) fn try_readline(&mut self, offset: &mut usize, limit: usize) -> Step<Bytes> {
         let newline = Separators::one(b"\n").expect("non-empty separator");
         match self.try_readuntil(&newline, offset, limit) {
+            // Spelled out: a catch-all arm copies the whole (large) value even for this bare
+            // tag, a store-forwarding stall on every pull of a long line (benches/reader.rs).
+            Step::NeedMore => Step::NeedMore,
             Step::Done(Err(Error::IncompleteRead { partial, .. })) => Step::Done(Ok(partial)),
             Step::Done(Err(err @ Error::LimitOverrun { consumed, .. })) => {
                 if self.data.get(consumed) == Some(&b'\n') {
@@ -157,7 +168,7 @@ impl RecvBuffer {
                 }
                 Step::Done(Err(err))
             }
-            other => other,
+            done => done,
         }
     }
 
@@ -201,6 +212,15 @@ mod tests {
         let mut b = buf(b"line1li", false);
         assert!(done(b.try_readline(&mut 0, 3)).is_err());
         assert!(b.data.is_empty());
+    }
+
+    #[test]
+    fn take_line_takes_only_a_complete_line_within_the_limit() {
+        let mut b = buf(b"abcd\nef", false);
+        assert_eq!(b.take_line(3), None);
+        assert_eq!(b.take_line(4).as_deref(), Some(&b"abcd\n"[..]));
+        assert_eq!(b.take_line(4), None);
+        assert_eq!(&b.data[..], b"ef");
     }
 
     #[test]

@@ -60,10 +60,23 @@ impl Shared {
         self.pending.load(Ordering::Acquire)
     }
 
+    /// True when nothing fed waits in the inbox and no exception is stored: a read may
+    /// then complete from the reader's own buffer alone.
+    pub(crate) fn is_quiet(&self) -> bool {
+        !self.has_pending() && !self.has_exception.load(Ordering::Acquire)
+    }
+
+    /// Checked before every read step: inlined, so that "none" costs one load.
+    #[inline]
     pub(crate) fn exception(&self) -> Option<Error> {
         if !self.has_exception.load(Ordering::Acquire) {
             return None;
         }
+        self.stored_exception()
+    }
+
+    #[cold]
+    fn stored_exception(&self) -> Option<Error> {
         self.lock().exception.clone()
     }
 
