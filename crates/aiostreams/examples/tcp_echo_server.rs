@@ -14,10 +14,7 @@ use aiostreams::{Error, StreamReader, StreamWriter, start_server};
 async fn handle_echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
     let data = reader.read(100).await?;
     let message = String::from_utf8_lossy(&data);
-    let addr = writer
-        .peername()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let addr = writer.peername().map(|a| a.to_string()).unwrap_or_default();
     println!("Received '{message}' from {addr}");
     println!("Send: '{message}'");
     writer.write(&data)?;
@@ -51,6 +48,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let ctrl_c = match listen_for_ctrl_c() {
+        Ok(ctrl_c) => ctrl_c,
+        Err(e) => {
+            eprintln!("tcp_echo_server: cannot listen for Ctrl-C: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let addrs: Vec<String> = server.sockets().iter().map(|a| a.to_string()).collect();
     println!("Serving on {}", addrs.join(", "));
     tokio::select! {
@@ -60,8 +64,21 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
-        _ = tokio::signal::ctrl_c() => {}
+        () = ctrl_c => {}
     }
     server.close();
     ExitCode::SUCCESS
+}
+
+/// Listens for Ctrl-C from now on. Call it before announcing that the server is up:
+/// `tokio::signal::ctrl_c()` installs its handler only when first polled, and a Ctrl-C
+/// arriving before that kills the process without closing the server.
+fn listen_for_ctrl_c() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    #[cfg(windows)]
+    let mut signal = tokio::signal::windows::ctrl_c()?;
+    Ok(async move {
+        signal.recv().await;
+    })
 }

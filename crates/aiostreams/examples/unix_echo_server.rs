@@ -36,6 +36,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let ctrl_c = match listen_for_ctrl_c() {
+        Ok(ctrl_c) => ctrl_c,
+        Err(e) => {
+            eprintln!("unix_echo_server: cannot listen for Ctrl-C: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("Serving on {path}");
     tokio::select! {
         result = server.serve_forever() => {
@@ -44,8 +51,21 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
-        _ = tokio::signal::ctrl_c() => {}
+        () = ctrl_c => {}
     }
     server.close();
     ExitCode::SUCCESS
+}
+
+/// Listens for Ctrl-C from now on. Call it before announcing that the server is up:
+/// `tokio::signal::ctrl_c()` installs its handler only when first polled, and a Ctrl-C
+/// arriving before that kills the process without closing the server.
+fn listen_for_ctrl_c() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    #[cfg(windows)]
+    let mut signal = tokio::signal::windows::ctrl_c()?;
+    Ok(async move {
+        signal.recv().await;
+    })
 }
