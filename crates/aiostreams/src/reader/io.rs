@@ -22,6 +22,7 @@ impl AsyncRead for StreamReader {
         let n = src.len().min(out.remaining());
         out.put_slice(&src[..n]);
         this.buf.discard(n);
+        this.publish_flow(false);
         Poll::Ready(Ok(()))
     }
 }
@@ -33,7 +34,9 @@ impl AsyncBufRead for StreamReader {
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        self.get_mut().buf.discard(amt);
+        let this = self.get_mut();
+        this.buf.discard(amt);
+        this.publish_flow(false);
     }
 }
 

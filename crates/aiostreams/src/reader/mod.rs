@@ -273,8 +273,12 @@ impl StreamReader {
         }
     }
 
-    /// Fed readers: tell the flow control how much is buffered (maybe resuming).
-    fn publish_flow(&self, waiting: bool) {
+    /// Tells the writer and, for fed readers, the flow control how much is buffered
+    /// (the flow control may resume the transport).
+    pub(crate) fn publish_flow(&self, waiting: bool) {
+        self.shared
+            .buffered
+            .store(self.buf.len(), std::sync::atomic::Ordering::Relaxed);
         if let Some(flow) = self.shared.flow.get() {
             let inbox_len = if self.shared.has_pending() {
                 self.shared.lock().data.len()

@@ -32,6 +32,9 @@ pub(crate) struct Flow {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     pub(crate) flow: OnceLock<Flow>,
+    /// Bytes in the reader's own buffer after its last read (a hint for the writer: a
+    /// reader with nothing left to parse is answering its last request).
+    pub(crate) buffered: AtomicUsize,
     /// The inbox holds bytes or EOF the reader has not taken yet.
     pending: AtomicBool,
     /// An exception is stored (checked by every read before anything else).
@@ -58,6 +61,11 @@ impl Shared {
 
     pub(crate) fn has_pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)
+    }
+
+    /// True when the reader has consumed everything it received (the hint above).
+    pub(crate) fn is_drained(&self) -> bool {
+        self.buffered.load(Ordering::Relaxed) == 0 && !self.has_pending()
     }
 
     /// True when nothing fed waits in the inbox and no exception is stored: a read may

@@ -121,10 +121,22 @@ impl Inner {
             self.event(|e| e.pause_writing());
         }
         if was_empty && !st.queue.is_empty() {
-            self.has_queued.store(true, Ordering::Release);
-            super::flush::kick(self, &mut st);
+            // A reader with nothing left to parse means this answers the last request:
+            // send now (no task hop, lowest latency). With requests still buffered, wait
+            // so the answers to all of them leave together when the reader next pulls.
+            let all_sent = self.reader_is_drained() && self.flush_now(&mut st);
+            if !all_sent && st.lost.is_none() {
+                if !st.queue.is_empty() {
+                    self.has_queued.store(true, Ordering::Release);
+                }
+                super::flush::kick(self, &mut st);
+            }
         }
         Ok(())
+    }
+
+    fn reader_is_drained(&self) -> bool {
+        self.reader.get().is_none_or(|r| r.shared().is_drained())
     }
 
     /// Sends as much of the queue as the socket takes now, without waiting.
