@@ -386,6 +386,52 @@ async fn hand_built_pair_behaves_like_open_connection_multi_thread() {
     bounded(hand_built_pair_behaves_like_open_connection()).await;
 }
 
+/// asyncio A68 (bpo-35065) on the hand-built pair: once `wait_closed()` returns, the
+/// reader has its EOF, as with `open_connection`.
+#[tokio::test]
+async fn hand_built_pair_close_feeds_eof_before_wait_closed_returns() {
+    bounded(async {
+        let port = echo_server().await;
+        let (mut reader, writer) = hand_built(port, 64 * 1024).await;
+        writer.close();
+        writer.wait_closed().await.unwrap();
+        assert!(reader.at_eof());
+        assert_eq!(reader.read_to_eof().await.unwrap(), "");
+    })
+    .await;
+}
+
+/// On the hand-built pair, a peer's reset is the reader's exception by the time
+/// `wait_closed()` raises it, and `drain()` raises the same.
+#[tokio::test]
+async fn hand_built_pair_reset_reaches_the_reader_before_wait_closed_returns() {
+    bounded(async {
+        let (listener, port) = listener().await;
+        let reader = StreamReader::new();
+        let protocol = StreamReaderProtocol::new(&reader);
+        let (made, accepted) = tokio::join!(
+            create_connection(|| protocol, "127.0.0.1", port),
+            listener.accept()
+        );
+        let (transport, _task) = made.unwrap();
+        let writer = StreamWriter::new(transport, Some(reader.feeder()));
+        let (peer, _) = accepted.unwrap();
+        socket2::SockRef::from(&peer)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(peer);
+        let err = writer.wait_closed().await.unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset);
+        let stored = reader.exception().expect("the reader has the reset");
+        assert_eq!(stored.io_kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            writer.drain().await.unwrap_err().io_kind(),
+            io::ErrorKind::ConnectionReset
+        );
+    })
+    .await;
+}
+
 /// Wraps a [`StreamReaderProtocol`], reporting after each `data_received` how many bytes
 /// were fed so far and whether the transport is still reading.
 struct Tap {

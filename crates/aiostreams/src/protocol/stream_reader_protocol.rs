@@ -64,11 +64,16 @@ impl Protocol for StreamReaderProtocol {
         self.feeder
             .shared()
             .set_flow(transport.inner().clone(), self.limit);
+        // The transport also feeds the reader its EOF or error the moment the connection
+        // ends, as on the fused path: once wait_closed() returns, the reader knows (asyncio
+        // feeds the reader in connection_lost before resolving wait_closed()).
+        let _ = transport.inner().reader.set(self.feeder.clone());
         self.transport = Some(transport);
     }
 
     fn data_received(&mut self, data: Bytes) {
-        // The transport stops reading at EOF, so the reader cannot refuse these bytes.
+        // Refused only after EOF: the transport stops reading at EOF, and input read as
+        // the connection closes is dropped, as asyncio drops it once closing.
         let _ = self.feeder.feed_data(&data);
     }
 

@@ -1,0 +1,117 @@
+//! Many connections at once: 1,000 clients in one process, all open together, each sending
+//! its own bytes through a tokio echo server and checking every byte that comes back.
+//!
+//! Each connection costs two descriptors here (our end and the server's), and the two
+//! tests of this file may run at once. When the soft RLIMIT_NOFILE is too low for that,
+//! they run as many connections as fit and say so.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aiostreams::open_connection;
+use socket2::{Domain, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+
+const WANTED: usize = 1000;
+
+async fn bounded<F: Future>(body: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(30), body)
+        .await
+        .expect("test timed out")
+}
+
+/// The soft open-files limit from `/proc/self/limits` (`None` if unknown or unlimited).
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// How many connections fit in the descriptor limit, at most [`WANTED`].
+fn connection_budget() -> usize {
+    let Some(limit) = open_files_limit() else {
+        return WANTED;
+    };
+    let fit = (limit / 4).saturating_sub(50);
+    if fit < WANTED {
+        println!("RLIMIT_NOFILE soft limit is {limit}: running {fit} connections, not {WANTED}");
+    }
+    fit.clamp(1, WANTED)
+}
+
+/// A tokio echo server with a backlog that takes every client at once.
+fn echo_server() -> SocketAddr {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&any.into()).unwrap();
+    socket.listen(4096).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let listener = TcpListener::from_std(socket.into()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let (mut r, mut w) = conn.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    addr
+}
+
+/// Connection `i`'s bytes: a size between 1 byte and 16 KiB, and content unique to it.
+fn payload(i: usize) -> Vec<u8> {
+    let len = 1 + (i * 7919) % (16 * 1024);
+    (0..len).map(|k| (k * 31 + i * 17) as u8).collect()
+}
+
+/// One client: connect, wait until every client is connected, send in three pieces,
+/// half-close, read the echo to EOF, compare, close.
+async fn client(i: usize, port: u16, all_connected: Arc<Barrier>) {
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    all_connected.wait().await;
+    let data = payload(i);
+    let (a, rest) = data.split_at(data.len() / 3);
+    let (b, c) = rest.split_at(rest.len() / 2);
+    writer.write(a).unwrap();
+    writer.writelines([b, c]).unwrap();
+    writer.drain().await.unwrap();
+    writer.write_eof();
+    let echoed = reader.read_to_eof().await.unwrap();
+    assert!(echoed == data, "connection {i}: echo differs");
+    writer.close();
+    writer.wait_closed().await.unwrap();
+}
+
+async fn many_connections_echo_every_byte() {
+    let n = connection_budget();
+    let port = echo_server().port();
+    let all_connected = Arc::new(Barrier::new(n));
+    let started = Instant::now();
+    let mut clients = JoinSet::new();
+    for i in 0..n {
+        clients.spawn(client(i, port, all_connected.clone()));
+    }
+    let mut done = 0;
+    while let Some(result) = clients.join_next().await {
+        result.unwrap();
+        done += 1;
+    }
+    assert_eq!(done, n);
+    println!("{n} connections echoed in {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_connections_echo_every_byte_multi_thread() {
+    bounded(many_connections_echo_every_byte()).await;
+}
+
+#[tokio::test]
+async fn thousand_connections_echo_every_byte_current_thread() {
+    bounded(many_connections_echo_every_byte()).await;
+}
