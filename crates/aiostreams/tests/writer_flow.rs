@@ -5,7 +5,8 @@
 //! The stalled peer is a raw socket the test reads only when it says so, with tiny kernel
 //! buffers (SO_SNDBUF 4 KiB on our side, SO_RCVBUF 4 KiB on the peer: the kernel absorbs
 //! about 12 KiB, measured), so what sits in our queue is known to within that slack and
-//! every mark used here is far from it.
+//! every mark used here is far from it. Tests that check exact queue sizes first make the
+//! reader hold unparsed input ([`hold_input`]): `write()` then queues without sending.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use aiostreams::{ConnectOptions, DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter};
 use socket2::{Domain, Socket, Type};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
@@ -54,6 +55,14 @@ async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
     let (peer, _) = listener.accept().await.unwrap();
     let (reader, writer) = ConnectOptions::new().connect_sock(client).await.unwrap();
     (reader, writer, peer)
+}
+
+/// Makes `write()` queue instead of sending at once: the reader keeps an unparsed request,
+/// as a server answering pipelined requests does (see docs/DESIGN.md on `write()`).
+async fn hold_input(reader: &mut StreamReader, peer: &mut TcpStream) {
+    peer.write_all(b"request 1\nrequest 2\n").await.unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "request 1\n");
+    assert_eq!(reader.buffer(), b"request 2\n", "one segment, one pull");
 }
 
 /// Reads exactly `len` bytes at the peer and checks they are `pattern(at, len)`.
@@ -125,7 +134,8 @@ async fn set_write_buffer_limits_rejects_high_below_low() {
 #[tokio::test]
 async fn drain_returns_at_once_at_exactly_the_high_mark() {
     bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
+        let (mut reader, writer, mut peer) = stalled_pair().await;
+        hold_input(&mut reader, &mut peer).await;
         let high = DEFAULT_HIGH_WATER;
         writer.write(&pattern(0, high)).unwrap();
         assert_eq!(writer.transport().get_write_buffer_size(), high);
@@ -144,7 +154,8 @@ async fn drain_returns_at_once_at_exactly_the_high_mark() {
 #[tokio::test]
 async fn drain_blocks_above_high_and_wakes_only_at_or_below_low() {
     bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
+        let (mut reader, writer, mut peer) = stalled_pair().await;
+        hold_input(&mut reader, &mut peer).await;
         let (high, low) = (64 * 1024, 16 * 1024);
         writer
             .transport()
@@ -214,7 +225,8 @@ async fn awaited_drain_wakes_at_or_below_low_multi_thread() {
 #[tokio::test]
 async fn lowering_the_marks_below_the_queue_pauses_at_once() {
     bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
+        let (mut reader, writer, mut peer) = stalled_pair().await;
+        hold_input(&mut reader, &mut peer).await;
         writer.write(&pattern(0, 60_000)).unwrap();
         assert!(matches!(
             poll_once(pin!(writer.drain())),
@@ -259,7 +271,8 @@ async fn zero_high_mark_makes_drain_wait_until_the_queue_is_empty() {
 #[tokio::test]
 async fn write_never_blocks_on_a_stalled_peer() {
     bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
+        let (mut reader, writer, mut peer) = stalled_pair().await;
+        hold_input(&mut reader, &mut peer).await;
         let total = 4 << 20;
         for i in 0..64 {
             writer
@@ -380,7 +393,8 @@ async fn many_small_writes_from_clones_keep_order_multi_thread() {
 #[tokio::test]
 async fn write_write_bytes_and_writelines_interleave_in_call_order() {
     bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
+        let (mut reader, writer, mut peer) = stalled_pair().await;
+        hold_input(&mut reader, &mut peer).await;
         let mut at = 0;
         for round in 0..20 {
             let small = pattern(at, 7);
