@@ -314,6 +314,52 @@ async fn pause_and_resume_writing_follow_the_marks_multi_thread() {
     bounded(pause_and_resume_writing_follow_the_marks()).await;
 }
 
+/// Regression: a write above the high mark that the kernel took at once made the protocol
+/// see `pause_writing` then `resume_writing`. asyncio sends first and pauses only on what
+/// is left: here (default buffers, an idle peer) the kernel takes it all, and no call comes.
+#[tokio::test]
+async fn regression_a_write_sent_at_once_neither_pauses_nor_resumes() {
+    bounded(async {
+        let (listener, port) = listener().await;
+        let (protocol, mut calls) = Recorder::new(true);
+        let (made, accepted) = tokio::join!(
+            create_connection(|| protocol, "127.0.0.1", port),
+            listener.accept()
+        );
+        let (transport, task) = made.unwrap();
+        let (mut peer, _) = accepted.unwrap();
+        assert_eq!(calls.recv().await, Some(Call::Made));
+        tokio::task::yield_now().await; // the socket's writability is known
+        let (_, high) = transport.get_write_buffer_limits();
+        let data = pattern(0, high + 4096);
+        transport.write(&data).unwrap();
+        let left = transport.get_write_buffer_size();
+        let mut got = vec![0; data.len()];
+        peer.read_exact(&mut got).await.unwrap();
+        assert!(got == data);
+        transport.close();
+        let mut seen = Vec::new();
+        loop {
+            match calls.recv().await.unwrap() {
+                Call::Lost(None) => break,
+                call => seen.push(call),
+            }
+        }
+        task.await.unwrap();
+        // Whatever the kernel took, the protocol hears of a pause only if what is left is
+        // above the mark (and then of the resume).
+        if left > high {
+            assert!(
+                matches!(seen[..], [Call::PauseWriting, Call::ResumeWriting(_)]),
+                "{seen:?}"
+            );
+        } else {
+            assert!(seen.is_empty(), "{left} left, yet {seen:?}");
+        }
+    })
+    .await;
+}
+
 /// An echo server: echoes every connection until its EOF, then closes.
 async fn echo_server() -> u16 {
     let (listener, port) = listener().await;

@@ -69,6 +69,8 @@ pub(crate) struct State {
     pub(crate) read_waker: Option<Waker>,
     /// `drain()`/`flush` callers waiting for the queue to shrink or the connection to end.
     drain_wakers: Vec<Waker>,
+    /// Inside `write()`: the queue went above the high mark, not yet told to the protocol.
+    pause_unannounced: bool,
 }
 
 impl Inner {
@@ -117,9 +119,9 @@ impl Inner {
             return Ok(());
         }
         let was_empty = st.queue.is_empty();
-        if push(&mut st.queue) {
-            self.event(|e| e.pause_writing());
-        }
+        // asyncio sends first and compares only what is left with the high mark: a write
+        // the kernel takes at once must neither pause nor resume the protocol.
+        st.pause_unannounced = push(&mut st.queue);
         if was_empty && !st.queue.is_empty() {
             // A reader with nothing left to parse means this answers the last request:
             // send now (no task hop, lowest latency). With requests still buffered, wait
@@ -131,6 +133,9 @@ impl Inner {
                 }
                 super::flush::kick(self, &mut st);
             }
+        }
+        if std::mem::take(&mut st.pause_unannounced) && st.queue.is_paused() {
+            self.event(|e| e.pause_writing());
         }
         Ok(())
     }
@@ -188,7 +193,7 @@ impl Inner {
 
     fn sent(&self, st: &mut State, n: usize) {
         let resumed = st.queue.advance(n);
-        if resumed {
+        if resumed && !std::mem::take(&mut st.pause_unannounced) {
             self.event(|e| e.resume_writing());
         }
         if st.queue.is_empty() {
