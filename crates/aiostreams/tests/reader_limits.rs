@@ -89,7 +89,9 @@ async fn readline_of_an_endless_line_pulls_at_most_twice_the_limit() {
                     reader.readline().await,
                     Err(Error::LimitOverrun { .. })
                 ));
-                assert!(handed_out.load(Ordering::Relaxed) <= 2 * pulled);
+                // (The pull size adapts, so the second call may pull in bigger pieces,
+                // but never past twice the limit either.)
+                assert!(handed_out.load(Ordering::Relaxed) - pulled <= 2 * limit);
             }
         }
     })

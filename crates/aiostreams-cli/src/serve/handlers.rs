@@ -27,11 +27,13 @@ pub(super) async fn handle(
     writer: StreamWriter,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
+    // Each mode's future is boxed: an idle connection then holds only its own mode's
+    // state, not the largest of the four (idle memory per connection).
     let served = match mode {
-        Mode::Echo => echo(&mut reader, &writer, &shutdown).await,
-        Mode::Lines => lines(&mut reader, &writer, &shutdown).await,
-        Mode::Discard => discard(&mut reader, &shutdown).await,
-        Mode::HttpHello => http_hello(&mut reader, &writer, &shutdown).await,
+        Mode::Echo => Box::pin(echo(&mut reader, &writer, &shutdown)).await,
+        Mode::Lines => Box::pin(lines(&mut reader, &writer, &shutdown)).await,
+        Mode::Discard => Box::pin(discard(&mut reader, &shutdown)).await,
+        Mode::HttpHello => Box::pin(http_hello(&mut reader, &writer, &shutdown)).await,
     };
     writer.close();
     served?;

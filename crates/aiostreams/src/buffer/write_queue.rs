@@ -157,7 +157,8 @@ impl WriteQueue {
                 }
             }
         }
-        if self.tail.is_empty() && self.tail.capacity() > 4 * COALESCE {
+        if self.size == 0 {
+            // An idle connection keeps no write buffer.
             self.tail = BytesMut::new();
         }
         if self.paused && self.size <= self.low {

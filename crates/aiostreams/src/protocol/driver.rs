@@ -12,10 +12,10 @@ use super::Protocol;
 use crate::connect::ConnectOptions;
 use crate::connect::tcp::connect_tcp;
 use crate::reader::source::Source;
+use crate::transport::Event;
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
 use crate::transport::source::TransportSource;
-use crate::transport::{Event, Events};
 use crate::{Error, Transport};
 
 /// Read size per `data_received` call.
@@ -72,7 +72,7 @@ pub async fn create_connection_with<P: Protocol>(
 pub(crate) fn drive<P: Protocol>(socket: Socket, mut protocol: P) -> (Transport, ProtocolTask<P>) {
     let transport = Transport::new(socket);
     let inner = transport.inner().clone();
-    let _ = inner.events.set(Events::default());
+    let _ = inner.events.set(Box::default());
     protocol.connection_made(transport.clone());
     let task = tokio::spawn(Driver {
         source: TransportSource {

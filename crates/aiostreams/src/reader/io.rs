@@ -6,7 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncBufRead, AsyncRead, ReadBuf};
 
-use super::StreamReader;
+use super::{StreamReader, Want};
 use crate::buffer::Step;
 
 /// Reads as [`StreamReader::read`] does; errors come as [`io::Error`]s wrapping
@@ -42,7 +42,7 @@ impl AsyncBufRead for StreamReader {
 
 impl StreamReader {
     fn poll_fill_buf_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        ready!(self.poll_step(cx, 1, |buf, _| {
+        ready!(self.poll_step(cx, Want::new(1, 0), |buf, _| {
             if buf.data.is_empty() && !buf.eof {
                 Step::NeedMore
             } else {

@@ -18,9 +18,29 @@ pub use feeder::Feeder;
 pub use lines::Lines;
 
 use crate::Error;
-use crate::buffer::{RecvBuffer, Step};
+use crate::buffer::{MAX_PULL, RecvBuffer, Step};
 use shared::Shared;
 use source::{IoSource, Source};
+
+/// The first pull of an idle reader reserves this much (then it adapts).
+const MIN_PULL: usize = 4 * 1024;
+
+/// What a read asks of a pull.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Want {
+    /// Bytes the read needs at least (a pull may bring more).
+    need: usize,
+    /// A mergeable source may be pulled repeatedly while the buffer is shorter than
+    /// this. Reads whose result depends on how bytes were split (`read(n)`) use 0;
+    /// separator reads use the limit (below it no limit error can depend on the split).
+    merge_to: usize,
+}
+
+impl Want {
+    pub(crate) fn new(need: usize, merge_to: usize) -> Self {
+        Want { need, merge_to }
+    }
+}
 
 /// asyncio's default reader limit: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -83,6 +103,9 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 pub struct StreamReader {
     buf: RecvBuffer,
     limit: usize,
+    /// How much the next pull reserves: starts small (idle connections stay small),
+    /// doubles when a pull fills it, halves when pulls come back much smaller.
+    pull_hint: usize,
     source: Option<Box<dyn Source>>,
     shared: Arc<Shared>,
 }
@@ -139,6 +162,7 @@ impl StreamReader {
         StreamReader {
             buf: RecvBuffer::default(),
             limit,
+            pull_hint: MIN_PULL,
             source,
             shared: Arc::default(),
         }
@@ -252,11 +276,12 @@ impl StreamReader {
 
     /// Drives one read: `step` runs on the buffer until it completes, pulling in between.
     ///
-    /// The stored exception is checked first on every attempt, as asyncio does.
+    /// The stored exception is checked first on every attempt, as asyncio does. `want`
+    /// says how much a pull should bring and how far it may merge short reads.
     fn poll_step<T>(
         &mut self,
         cx: &mut Context<'_>,
-        need: usize,
+        want: Want,
         mut step: impl FnMut(&mut RecvBuffer, usize) -> Step<T>,
     ) -> Poll<Result<T, Error>> {
         loop {
@@ -269,7 +294,7 @@ impl StreamReader {
                 return Poll::Ready(result);
             }
             self.publish_flow(true);
-            std::task::ready!(self.poll_more(cx, need));
+            std::task::ready!(self.poll_more(cx, want));
         }
     }
 
@@ -290,27 +315,73 @@ impl StreamReader {
     }
 
     /// Waits until something changes: bytes, EOF or an exception arrive.
-    fn poll_more(&mut self, cx: &mut Context<'_>, need: usize) -> Poll<()> {
+    fn poll_more(&mut self, cx: &mut Context<'_>, want: Want) -> Poll<()> {
         if self.sync_inbox() {
             return Poll::Ready(());
         }
-        let Some(source) = self.source.as_mut().filter(|_| !self.buf.eof) else {
+        if self.source.is_none() || self.buf.eof {
             return self.park(cx);
-        };
-        let window = self.buf.pull_window(self.limit, need);
-        match source.poll_pull(cx, &mut self.buf.data, window) {
-            Poll::Ready(Ok(0)) => self.mark_eof(),
-            Poll::Ready(Ok(_)) => {}
-            Poll::Ready(Err(err)) => {
-                self.source = None;
-                self.shared.set_exception(err.into());
-            }
+        }
+        match self.pull(cx, want.need) {
             Poll::Pending => {
                 self.buf.release_if_empty();
                 return self.park(cx);
             }
+            Poll::Ready(true) => self.merge_short_reads(cx, want),
+            Poll::Ready(false) => {}
         }
         Poll::Ready(())
+    }
+
+    /// One pull from the source; `Ready(true)` when bytes arrived.
+    fn pull(&mut self, cx: &mut Context<'_>, need: usize) -> Poll<bool> {
+        let Some(source) = self.source.as_mut() else {
+            return Poll::Ready(false);
+        };
+        let window = self
+            .buf
+            .pull_window(self.limit, need)
+            .min(self.pull_hint.max(need));
+        match source.poll_pull(cx, &mut self.buf.data, window) {
+            Poll::Ready(Ok(0)) => self.mark_eof(),
+            Poll::Ready(Ok(n)) => {
+                self.adapt_pull_hint(n, window);
+                return Poll::Ready(true);
+            }
+            Poll::Ready(Err(err)) => {
+                self.source = None;
+                self.shared.set_exception(err.into());
+            }
+            Poll::Pending => return Poll::Pending,
+        }
+        Poll::Ready(false)
+    }
+
+    fn adapt_pull_hint(&mut self, got: usize, window: usize) {
+        if got >= window {
+            self.pull_hint = (self.pull_hint * 2).min(MAX_PULL);
+        } else if got * 4 < self.pull_hint {
+            self.pull_hint = (self.pull_hint / 2).max(MIN_PULL);
+        }
+    }
+
+    /// In-memory and file sources often hand out small pieces: keep pulling while they
+    /// have more, up to one window, as long as the buffer stays within `want.merge_to`
+    /// (below it, merging pieces cannot change what a read returns; see [`Want`]).
+    /// Sockets are not merged: an extra read that finds nothing costs a system call.
+    fn merge_short_reads(&mut self, cx: &mut Context<'_>, want: Want) {
+        let mergeable = self.source.as_ref().is_some_and(|s| s.merges_short_reads());
+        let start = self.buf.len();
+        while mergeable
+            && !self.buf.eof
+            && self.buf.len() < want.merge_to
+            && self.buf.len() - start < MAX_PULL
+        {
+            match self.pull(cx, 1) {
+                Poll::Ready(true) => {}
+                Poll::Ready(false) | Poll::Pending => break,
+            }
+        }
     }
 
     /// Registers for wake-ups from feeders (only needed when a feeder can exist).

@@ -4,7 +4,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 
-use super::StreamReader;
+use super::{StreamReader, Want};
 use crate::Error;
 use crate::buffer::MAX_PULL;
 
@@ -40,7 +40,7 @@ impl StreamReader {
                 None => Ok(Bytes::new()),
             };
         }
-        poll_fn(|cx| self.poll_step(cx, 1, |buf, _| buf.try_read(n))).await
+        poll_fn(|cx| self.poll_step(cx, Want::new(1, 0), |buf, _| buf.try_read(n))).await
     }
 
     /// Reads until EOF and returns every byte.
@@ -70,7 +70,12 @@ impl StreamReader {
     /// ```
     #[doc(alias = "read_to_end")]
     pub async fn read_to_eof(&mut self) -> Result<Bytes, Error> {
-        poll_fn(|cx| self.poll_step(cx, MAX_PULL, |buf, _| buf.try_read_to_eof())).await
+        poll_fn(|cx| {
+            self.poll_step(cx, Want::new(MAX_PULL, usize::MAX), |buf, _| {
+                buf.try_read_to_eof()
+            })
+        })
+        .await
     }
 
     /// Reads exactly `n` bytes.
@@ -106,7 +111,7 @@ impl StreamReader {
     pub async fn readexactly(&mut self, n: usize) -> Result<Bytes, Error> {
         poll_fn(|cx| {
             let need = n.saturating_sub(self.buf.len());
-            self.poll_step(cx, need, |buf, _| buf.try_readexactly(n))
+            self.poll_step(cx, Want::new(need, n), |buf, _| buf.try_readexactly(n))
         })
         .await
     }

@@ -4,7 +4,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 
-use super::StreamReader;
+use super::{StreamReader, Want};
 use crate::Error;
 use crate::buffer::Separators;
 
@@ -76,7 +76,8 @@ impl StreamReader {
     async fn readuntil_with(&mut self, seps: &Separators<'_>) -> Result<Bytes, Error> {
         let mut offset = 0;
         poll_fn(|cx| {
-            self.poll_step(cx, 1, |buf, limit| {
+            let want = Want::new(1, self.limit);
+            self.poll_step(cx, want, |buf, limit| {
                 buf.try_readuntil(seps, &mut offset, limit)
             })
         })
@@ -131,6 +132,7 @@ impl StreamReader {
         cx: &mut std::task::Context<'_>,
         offset: &mut usize,
     ) -> std::task::Poll<Result<Bytes, Error>> {
-        self.poll_step(cx, 1, |buf, limit| buf.try_readline(offset, limit))
+        let want = Want::new(1, self.limit);
+        self.poll_step(cx, want, |buf, limit| buf.try_readline(offset, limit))
     }
 }

@@ -31,7 +31,7 @@ pub(crate) struct Flow {
 
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
-    pub(crate) flow: OnceLock<Flow>,
+    pub(crate) flow: OnceLock<Box<Flow>>,
     /// Bytes in the reader's own buffer after its last read (a hint for the writer: a
     /// reader with nothing left to parse is answering its last request).
     pub(crate) buffered: AtomicUsize,
@@ -124,12 +124,12 @@ impl Shared {
     /// Links the transport to pause (asyncio `set_transport`); false if already linked.
     pub(crate) fn set_flow(&self, transport: Arc<dyn ReadFlow>, limit: usize) -> bool {
         self.flow
-            .set(Flow {
+            .set(Box::new(Flow {
                 transport,
                 limit,
                 paused: AtomicBool::new(false),
                 local_len: AtomicUsize::new(0),
-            })
+            }))
             .is_ok()
     }
 

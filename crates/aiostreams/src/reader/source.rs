@@ -19,6 +19,11 @@ pub(crate) trait Source: Send + Unpin {
         buf: &mut BytesMut,
         window: usize,
     ) -> Poll<io::Result<usize>>;
+
+    /// Whether pulling again right after a short read is cheap (not a socket).
+    fn merges_short_reads(&self) -> bool {
+        false
+    }
 }
 
 /// Any tokio `AsyncRead` as a source.
@@ -34,5 +39,9 @@ impl<R: AsyncRead + Send + Unpin> Source for IoSource<R> {
         buf.reserve(window);
         let mut limited = buf.limit(window);
         tokio_util::io::poll_read_buf(Pin::new(&mut self.0), cx, &mut limited)
+    }
+
+    fn merges_short_reads(&self) -> bool {
+        true
     }
 }

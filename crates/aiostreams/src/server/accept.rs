@@ -110,10 +110,15 @@ async fn serve_client(
         Ok(socket) => socket,
         Err(e) => return tracing::debug!("accepted socket unusable: {e}"),
     };
+    // Boxed: the handshake's state is large, and a plain connection's task should not
+    // carry it (idle memory per connection).
     #[cfg(feature = "tls")]
-    let socket = match tls_accept(&core, socket).await {
-        Ok(socket) => socket,
-        Err(e) => return tracing::debug!("TLS handshake failed: {e}"),
+    let socket = match core.options.ssl.is_some() {
+        true => match Box::pin(tls_accept(&core, socket)).await {
+            Ok(socket) => socket,
+            Err(e) => return tracing::debug!("TLS handshake failed: {e}"),
+        },
+        false => socket,
     };
     let (reader, writer) = streams(socket, core.options.limit);
     #[cfg(feature = "tls")]
@@ -124,9 +129,12 @@ async fn serve_client(
     if !core.track(&inner, permit) {
         return tracing::debug!("server closed before the connection's task ran; closed");
     }
-    let peer = inner.extra.peername.clone();
-    let outcome = CatchUnwind(core.handler.call(reader, writer)).await;
-    let peer = peer.map(|p| p.to_string()).unwrap_or_default();
+    let handler = CatchUnwind(core.handler.call(reader, writer));
+    // Keep the task small while the client is served: only `inner` and the handler.
+    drop(core);
+    let outcome = handler.await;
+    let peer = inner.extra.peername.as_ref();
+    let peer = peer.map(ToString::to_string).unwrap_or_default();
     match outcome {
         Ok(Ok(())) => return,
         Ok(Err(e)) => tracing::error!(peer, "Unhandled exception in client_connected_cb: {e}"),

@@ -83,7 +83,7 @@ pub(crate) fn address_of(sock: &socket2::Socket) -> io::Result<SocketAddress> {
     {
         let fd = std::os::fd::AsFd::as_fd(sock);
         let std = std::os::unix::net::UnixListener::from(fd.try_clone_to_owned()?);
-        return Ok(SocketAddress::Unix(std.local_addr()?));
+        return Ok(SocketAddress::Unix(Box::new(std.local_addr()?)));
     }
     #[allow(unreachable_code)]
     Err(io::Error::other("unsupported socket family"))

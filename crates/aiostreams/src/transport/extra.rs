@@ -9,9 +9,10 @@ use std::net::SocketAddr;
 pub enum SocketAddress {
     /// An IPv4 or IPv6 address and port.
     Inet(SocketAddr),
-    /// A Unix domain socket address (unnamed, a path, or a Linux abstract name).
+    /// A Unix domain socket address (unnamed, a path, or a Linux abstract name); boxed,
+    /// as `sockaddr_un` is large and every connection keeps two addresses.
     #[cfg(unix)]
-    Unix(std::os::unix::net::SocketAddr),
+    Unix(Box<std::os::unix::net::SocketAddr>),
 }
 
 impl SocketAddress {

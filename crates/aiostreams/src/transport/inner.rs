@@ -30,7 +30,7 @@ pub(crate) struct Inner {
     pub(crate) reading_paused: AtomicBool,
     /// The reader fed on connection loss (asyncio's `connection_lost` -> reader).
     pub(crate) reader: OnceLock<Feeder>,
-    pub(crate) events: OnceLock<Events>,
+    pub(crate) events: OnceLock<Box<Events>>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) extra: Extra,
     /// The reader saw the peer's close_notify (TLS).

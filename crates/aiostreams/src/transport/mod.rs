@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-pub(crate) use events::{Event, Events};
+pub(crate) use events::Event;
 pub(crate) use extra::Extra;
 pub use extra::{ExtraInfo, PeerCredentials, SocketAddress};
 
@@ -273,8 +273,14 @@ fn extra_of(socket: &Socket) -> Extra {
         },
         #[cfg(unix)]
         Socket::Unix(s) => Extra {
-            peername: s.peer_addr().ok().map(|a| SocketAddress::Unix(a.into())),
-            sockname: s.local_addr().ok().map(|a| SocketAddress::Unix(a.into())),
+            peername: s
+                .peer_addr()
+                .ok()
+                .map(|a| SocketAddress::Unix(Box::new(a.into()))),
+            sockname: s
+                .local_addr()
+                .ok()
+                .map(|a| SocketAddress::Unix(Box::new(a.into()))),
             peer_credentials: s.peer_cred().ok().map(|c| PeerCredentials {
                 pid: c.pid(),
                 uid: c.uid(),
