@@ -68,14 +68,26 @@ fn load_roots(key: &(Option<String>, Option<String>)) -> Result<RootCertStore, E
     if roots.is_empty() {
         let file = key.0.as_deref().unwrap_or("(unset)");
         let dir = key.1.as_deref().unwrap_or("(unset)");
+        let system = if reads_system_store(key) {
+            " and the system store"
+        } else {
+            ""
+        };
         let errors: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
         return Err(Error::Tls(TlsError::NoTrustRoots(format!(
-            "looked in SSL_CERT_FILE={file}, SSL_CERT_DIR={dir} and the system store{}{}",
+            "looked in SSL_CERT_FILE={file}, SSL_CERT_DIR={dir}{system}{}{}",
             if errors.is_empty() { "" } else { "; errors: " },
             errors.join("; ")
         ))));
     }
     Ok(roots)
+}
+
+/// rustls-native-certs reads the system store only when neither variable names a place
+/// to look (an empty `SSL_CERT_DIR` names none).
+fn reads_system_store(key: &(Option<String>, Option<String>)) -> bool {
+    let no_dir = |d: &str| std::env::split_paths(d).all(|p| p.as_os_str().is_empty());
+    key.0.is_none() && key.1.as_deref().is_none_or(no_dir)
 }
 
 /// A server configuration from a PEM certificate chain file and a PEM private key file.

@@ -1,6 +1,6 @@
 //! Running a handshake over a socket that a transport may already own.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -72,6 +72,27 @@ impl AsyncWrite for SlotIo<'_> {
                 other => return Poll::Ready(other),
             }
         }
+    }
+
+    /// Vectored, so that the one last write tokio-rustls makes after a failed handshake
+    /// sends every queued record: the alert explaining the failure often sits behind
+    /// the ServerHello, and would otherwise be dropped.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(with_socket(self.slot, |s| Ok(s.poll_write_ready(cx)))?)?;
+            match with_socket(self.slot, |s| s.try_write_vectored(bufs)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -112,10 +112,17 @@ impl Socket {
 }
 
 /// Reads and drops what is already in the kernel's receive buffer (bounded).
+///
+/// It reads the (non-blocking) descriptor directly: tokio's `try_read` trusts the
+/// readiness it last saw and skips bytes that arrived since, e.g. the TLS 1.3 session
+/// tickets of a client that never read; closing with them unread would send a RST.
 fn discard_unread_input(socket: &Socket) {
+    use std::io::Read;
+    let sock = socket.sock_ref();
+    let mut raw: &socket2::Socket = &sock;
     let mut scratch = [0u8; 16 * 1024];
     for _ in 0..64 {
-        match socket.try_read(&mut scratch) {
+        match raw.read(&mut scratch) {
             Ok(n) if n > 0 => {}
             _ => return,
         }
