@@ -29,14 +29,17 @@ pub(super) async fn handle(
 ) -> Result<(), Error> {
     // Each mode's future is boxed: an idle connection then holds only its own mode's
     // state, not the largest of the four (idle memory per connection).
-    let served = match mode {
-        Mode::Echo => Box::pin(echo(&mut reader, &writer, &shutdown)).await,
-        Mode::Lines => Box::pin(lines(&mut reader, &writer, &shutdown)).await,
-        Mode::Discard => Box::pin(discard(&mut reader, &shutdown)).await,
-        Mode::HttpHello => Box::pin(http_hello(&mut reader, &writer, &shutdown)).await,
-    };
-    writer.close();
-    served?;
+    {
+        let served = match mode {
+            Mode::Echo => Box::pin(echo(&mut reader, &writer, &shutdown)).await,
+            Mode::Lines => Box::pin(lines(&mut reader, &writer, &shutdown)).await,
+            Mode::Discard => Box::pin(discard(&mut reader, &shutdown)).await,
+            Mode::HttpHello => Box::pin(http_hello(&mut reader, &writer, &shutdown)).await,
+        };
+        writer.close();
+        served
+    }?;
+    // (`served` is scoped above so it is not kept across this await.)
     writer.wait_closed().await
 }
 

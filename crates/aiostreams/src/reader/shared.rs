@@ -49,7 +49,8 @@ pub(crate) struct Inbox {
     pub(crate) eof: bool,
     /// EOF was fed and the reader has not taken it yet.
     pub(crate) eof_pending: bool,
-    exception: Option<Error>,
+    /// (Boxed: every reader carries this slot; an exception is rare.)
+    exception: Option<Box<Error>>,
     waker: Option<Waker>,
 }
 
@@ -85,12 +86,12 @@ impl Shared {
 
     #[cold]
     fn stored_exception(&self) -> Option<Error> {
-        self.lock().exception.clone()
+        self.lock().exception.as_deref().cloned()
     }
 
     pub(crate) fn set_exception(&self, err: Error) {
         let mut inbox = self.lock();
-        inbox.exception = Some(err);
+        inbox.exception = Some(Box::new(err));
         self.has_exception.store(true, Ordering::Release);
         wake(inbox);
     }

@@ -3,9 +3,8 @@
 use std::any::Any;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use super::core::Core;
@@ -38,12 +37,17 @@ impl<E: Into<BoxError> + Send + 'static> HandlerResult for Result<(), E> {
     }
 }
 
-type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
-
-/// A client callback, type-erased.
+/// A client callback. Kept generic (not boxed) so that a connection's task holds the
+/// callback's future inline: one allocation per connection instead of two.
 pub(crate) trait Handler: Send + Sync + 'static {
-    fn call(&self, reader: StreamReader, writer: StreamWriter) -> HandlerFuture;
+    type Fut: Future<Output: HandlerResult> + Send + 'static;
+
+    /// Calls the callback; a panic while making the future is returned, not raised.
+    fn call(&self, reader: StreamReader, writer: StreamWriter) -> Result<Self::Fut, Panic>;
 }
+
+/// A caught panic's payload.
+type Panic = Box<dyn Any + Send>;
 
 impl<F, Fut> Handler for F
 where
@@ -51,23 +55,19 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: HandlerResult,
 {
-    fn call(&self, reader: StreamReader, writer: StreamWriter) -> HandlerFuture {
-        // A callback that panics before returning its future is reported like one whose
-        // future panics, and its connection closed (asyncio gh-155941).
-        match catch_unwind(AssertUnwindSafe(|| self(reader, writer))) {
-            Ok(fut) => Box::pin(async move { fut.await.into_result() }),
-            Err(panic) => Box::pin(resume_panic(panic)),
-        }
+    type Fut = Fut;
+
+    fn call(&self, reader: StreamReader, writer: StreamWriter) -> Result<Fut, Panic> {
+        catch_unwind(AssertUnwindSafe(|| self(reader, writer)))
     }
 }
 
-/// Raises `panic` again when polled, where `CatchUnwind` reports it.
-async fn resume_panic(panic: Box<dyn Any + Send>) -> Result<(), BoxError> {
-    std::panic::resume_unwind(panic)
-}
-
 /// Accepts on one listening socket until it is closed.
-pub(crate) async fn accept_loop(core: Arc<Core>, slot: Arc<ListenerSlot>) {
+pub(crate) async fn accept_loop<H: Handler>(
+    core: Arc<Core>,
+    slot: Arc<ListenerSlot>,
+    handler: Arc<H>,
+) {
     loop {
         let permit = match core.connection_limit() {
             Some(sem) => match sem.acquire_owned().await {
@@ -79,7 +79,7 @@ pub(crate) async fn accept_loop(core: Arc<Core>, slot: Arc<ListenerSlot>) {
         match poll_fn(|cx| slot.poll_accept(cx)).await {
             None => return,
             Some(Ok(socket)) => {
-                tokio::spawn(serve_client(core.clone(), socket, permit));
+                tokio::spawn(serve_client(core.clone(), socket, permit, handler.clone()));
             }
             Some(Err(e)) if is_out_of_resources(&e) => {
                 tracing::error!(addr = %slot.addr, "socket.accept() out of system resource: {e}");
@@ -101,10 +101,11 @@ fn is_out_of_resources(e: &std::io::Error) -> bool {
 
 /// Runs the callback for one client; an error or a panic is logged and the connection
 /// closed, and the server goes on (asyncio 3.12.1+).
-async fn serve_client(
+async fn serve_client<H: Handler>(
     core: Arc<Core>,
     socket: Socket,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    handler: Arc<H>,
 ) {
     let socket = match core.prepare(socket) {
         Ok(socket) => socket,
@@ -129,10 +130,13 @@ async fn serve_client(
     if !core.track(&inner, permit) {
         return tracing::debug!("server closed before the connection's task ran; closed");
     }
-    let handler = CatchUnwind(core.handler.call(reader, writer));
-    // Keep the task small while the client is served: only `inner` and the handler.
-    drop(core);
-    let outcome = handler.await;
+    // A callback that panics before returning its future is reported like one whose
+    // future panics, and its connection closed (asyncio gh-155941).
+    let made = handler.call(reader, writer);
+    // Keep the task small while the client is served: only `inner` and the callback's
+    // future, built in place (a named local would be stored a second time).
+    drop((core, handler));
+    let outcome = CatchPanic::new(made).await;
     let peer = inner.extra.peername.as_ref();
     let peer = peer.map(ToString::to_string).unwrap_or_default();
     match outcome {
@@ -168,17 +172,46 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
         .unwrap_or("(non-string panic payload)")
 }
 
-/// Turns a panic inside the callback's future into an error value.
-struct CatchUnwind(HandlerFuture);
+pin_project_lite::pin_project! {
+    /// Runs the callback's future, turning a panic (also one raised while making it)
+    /// into an error value.
+    struct CatchPanic<F> {
+        #[pin]
+        fut: Option<F>,
+        panic: Option<Panic>,
+    }
+}
 
-impl Future for CatchUnwind {
-    type Output = Result<Result<(), BoxError>, Box<dyn Any + Send>>;
+impl<F> CatchPanic<F> {
+    fn new(made: Result<F, Panic>) -> Self {
+        match made {
+            Ok(fut) => CatchPanic {
+                fut: Some(fut),
+                panic: None,
+            },
+            Err(panic) => CatchPanic {
+                fut: None,
+                panic: Some(panic),
+            },
+        }
+    }
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = &mut self.0;
-        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+impl<F: Future<Output: HandlerResult>> Future for CatchPanic<F> {
+    type Output = Result<Result<(), BoxError>, Panic>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(fut) = this.fut.as_pin_mut() else {
+            let panic = this
+                .panic
+                .take()
+                .expect("CatchPanic polled after completion");
+            return Poll::Ready(Err(panic));
+        };
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output.into_result())),
             Err(panic) => Poll::Ready(Err(panic)),
         }
     }

@@ -17,9 +17,19 @@ use crate::transport::SocketAddress;
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
 
+type SpawnAccept = Box<dyn Fn(Arc<Core>, Arc<ListenerSlot>) -> JoinHandle<()> + Send + Sync>;
+
+/// The accept-task starter for a callback.
+pub(crate) fn spawner<H: Handler>(handler: H) -> SpawnAccept {
+    let handler = Arc::new(handler);
+    Box::new(move |core, slot| tokio::spawn(accept_loop(core, slot, handler.clone())))
+}
+
 pub(crate) struct Core {
     pub(crate) options: ServerOptions,
-    pub(crate) handler: Box<dyn Handler>,
+    /// Starts the accept task of one listener (with the server's callback, whose type
+    /// only this closure knows).
+    spawn_accept: SpawnAccept,
     state: Mutex<State>,
     /// Woken when the server closes or its last connection ends.
     pub(crate) notify: Notify,
@@ -45,14 +55,14 @@ struct State {
 impl Core {
     pub(crate) fn new(
         options: ServerOptions,
-        handler: Box<dyn Handler>,
+        spawn_accept: SpawnAccept,
         bound: Vec<socket2::Socket>,
         #[cfg(unix)] cleanup: Option<Cleanup>,
     ) -> Self {
         let limit = options.max_connections.map(|n| Arc::new(Semaphore::new(n)));
         Core {
             options,
-            handler,
+            spawn_accept,
             state: Mutex::new(State {
                 bound,
                 #[cfg(unix)]
@@ -87,7 +97,7 @@ impl Core {
             let listener = Listener::listen(sock, self.options.backlog)?;
             let slot = Arc::new(ListenerSlot::new(listener, addr));
             st.accept_tasks
-                .push(tokio::spawn(accept_loop(self.clone(), slot.clone())));
+                .push((self.spawn_accept)(self.clone(), slot.clone()));
             st.listeners.push(slot);
         }
         st.serving = true;

@@ -114,7 +114,7 @@ impl ServerOptions {
     {
         self.check()?;
         let bound = bind::bind_tcp(&host.into(), port, &self).await?;
-        self.serve(Box::new(client_connected_cb), bound, None)
+        self.serve(client_connected_cb, bound, None)
     }
 
     /// [`start_unix_server`] with these options.
@@ -136,7 +136,7 @@ impl ServerOptions {
         self.check()?;
         let (sock, cleanup) = unix::bind_unix(path.as_ref())?;
         let cleanup = cleanup.filter(|_| self.cleanup_socket);
-        self.serve(Box::new(client_connected_cb), vec![sock], cleanup)
+        self.serve(client_connected_cb, vec![sock], cleanup)
     }
 
     /// Serves on an already bound (or listening) stream socket: TCP or Unix
@@ -169,7 +169,7 @@ impl ServerOptions {
             .filter(|_| self.cleanup_socket);
         #[cfg(not(unix))]
         let cleanup = None;
-        self.serve(Box::new(client_connected_cb), vec![sock], cleanup)
+        self.serve(client_connected_cb, vec![sock], cleanup)
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -198,9 +198,9 @@ impl ServerOptions {
         Ok(())
     }
 
-    fn serve(
+    fn serve<H: Handler>(
         self,
-        handler: Box<dyn Handler>,
+        handler: H,
         bound: Vec<socket2::Socket>,
         #[cfg(unix)] cleanup: Option<unix::Cleanup>,
         #[cfg(not(unix))] _cleanup: Option<()>,
@@ -208,7 +208,7 @@ impl ServerOptions {
         let start = self.start_serving;
         let core = Arc::new(Core::new(
             self,
-            handler,
+            core::spawner(handler),
             bound,
             #[cfg(unix)]
             cleanup,

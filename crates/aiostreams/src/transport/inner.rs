@@ -4,8 +4,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 
-use tokio::sync::Notify;
-
 use super::events::Events;
 use super::extra::Extra;
 use super::io::{Socket, SocketSlot};
@@ -22,8 +20,6 @@ const WARN_AFTER_DROPPED_WRITES: usize = 5;
 pub(crate) struct Inner {
     pub(crate) socket: SocketSlot,
     state: Mutex<State>,
-    /// Woken when the connection is lost (`wait_closed`).
-    pub(crate) notify: Notify,
     /// Fast-path flags read without the lock.
     pub(crate) has_queued: AtomicBool,
     pub(crate) closing: AtomicBool,
@@ -62,15 +58,26 @@ pub(crate) struct State {
     pub(crate) eof_requested: bool,
     pub(crate) eof_sent: bool,
     /// `Some` once the connection is gone: `Ok` after a clean close, `Err` after an error.
-    pub(crate) lost: Option<Result<(), Error>>,
+    /// (The error is boxed: every connection carries this slot.)
+    pub(crate) lost: Option<Result<(), Box<Error>>>,
     dropped_writes: usize,
     pub(crate) flush_task: bool,
     pub(crate) flush_waker: Option<Waker>,
     pub(crate) read_waker: Option<Waker>,
     /// `drain()`/`flush` callers waiting for the queue to shrink or the connection to end.
     drain_wakers: Vec<Waker>,
+    /// `wait_closed()` callers (a waker list, not a `Notify`: it keeps each waiting
+    /// future small, which matters for idle connections).
+    closed_wakers: Vec<Waker>,
     /// Inside `write()`: the queue went above the high mark, not yet told to the protocol.
     pause_unannounced: bool,
+}
+
+impl State {
+    /// The connection's end as the public API reports it.
+    pub(crate) fn outcome(lost: &Result<(), Box<Error>>) -> Result<(), Error> {
+        lost.as_ref().map_err(|e| (**e).clone()).copied()
+    }
 }
 
 impl Inner {
@@ -78,7 +85,6 @@ impl Inner {
         Inner {
             socket: SocketSlot::new(socket),
             state: Mutex::default(),
-            notify: Notify::new(),
             has_queued: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             reading_paused: AtomicBool::new(false),
@@ -219,7 +225,7 @@ impl Inner {
         let mut st = self.lock();
         for attempt in 0..2 {
             match &st.lost {
-                Some(outcome) if *waited => return Poll::Ready(outcome.clone()),
+                Some(outcome) if *waited => return Poll::Ready(State::outcome(outcome)),
                 Some(_) => return Poll::Ready(Err(Error::ConnectionLost)),
                 None => {}
             }
@@ -250,6 +256,21 @@ impl Inner {
         }
     }
 
+    /// Waits until the connection is lost; the outcome, every time.
+    pub(crate) fn poll_closed(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Error>> {
+        let mut st = self.lock();
+        if let Some(lost) = &st.lost {
+            return std::task::Poll::Ready(State::outcome(lost));
+        }
+        if !st.closed_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            st.closed_wakers.push(cx.waker().clone());
+        }
+        std::task::Poll::Pending
+    }
+
     /// Sends the queued bytes the reader would otherwise leave for the flush task.
     pub(crate) fn flush_before_read(&self) {
         if self.has_queued.load(Ordering::Acquire) {
@@ -278,7 +299,7 @@ impl Inner {
             }
         }
         self.event(|e| e.connection_lost(outcome.clone().err()));
-        st.lost = Some(outcome);
+        st.lost = Some(outcome.map_err(Box::new));
         if let Some(w) = st.flush_waker.take() {
             w.wake();
         }
@@ -286,7 +307,7 @@ impl Inner {
             w.wake();
         }
         wake_all(&mut st.drain_wakers);
-        self.notify.notify_waiters();
+        wake_all(&mut st.closed_wakers);
         if let Some(hook) = self.on_lost.get() {
             hook();
         }

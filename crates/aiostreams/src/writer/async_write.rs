@@ -68,7 +68,7 @@ impl StreamWriter {
             return err.into();
         }
         match &self.shared.transport.inner().lock().lost {
-            Some(Err(err)) => err.clone().into(),
+            Some(Err(err)) => (**err).clone().into(),
             Some(Ok(())) => Error::ConnectionLost.into(),
             None => io::ErrorKind::BrokenPipe.into(),
         }

@@ -1,7 +1,6 @@
 //! `drain()` and `wait_closed()`.
 
 use std::future::poll_fn;
-use std::pin::pin;
 
 use super::StreamWriter;
 use crate::Error;
@@ -54,13 +53,6 @@ impl StreamWriter {
     /// timeout) does not poison the others or later calls.
     pub async fn wait_closed(&self) -> Result<(), Error> {
         let inner = self.transport().inner();
-        loop {
-            let mut notified = pin!(inner.notify.notified());
-            notified.as_mut().enable();
-            if let Some(outcome) = &inner.lock().lost {
-                return outcome.clone();
-            }
-            notified.await;
-        }
+        poll_fn(|cx| inner.poll_closed(cx)).await
     }
 }
