@@ -188,11 +188,20 @@ impl ServerOptions {
                     "ssl_shutdown_timeout is only meaningful with ssl",
                 ));
             }
-            for t in [self.ssl_handshake_timeout, self.ssl_shutdown_timeout]
-                .into_iter()
-                .flatten()
-            {
-                crate::tls::check_timeout("ssl_handshake_timeout should be a positive number", t)?;
+            let timeouts = [
+                (
+                    self.ssl_handshake_timeout,
+                    "ssl_handshake_timeout should be a positive number",
+                ),
+                (
+                    self.ssl_shutdown_timeout,
+                    "ssl_shutdown_timeout should be a positive number",
+                ),
+            ];
+            for (t, message) in timeouts {
+                if let Some(t) = t {
+                    crate::tls::check_timeout(message, t)?;
+                }
             }
         }
         Ok(())
