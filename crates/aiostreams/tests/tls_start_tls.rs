@@ -590,3 +590,59 @@ async fn cancelled_start_tls_aborts_the_connection() {
     })
     .await;
 }
+
+/// asyncio's `start_tls(..., ssl_handshake_timeout=)`: a peer that never answers the
+/// ClientHello ends the upgrade with the documented timeout error, and a zero timeout is
+/// refused before anything is sent.
+#[tokio::test]
+async fn start_tls_handshake_timeout_against_a_silent_peer() {
+    use aiostreams::tls::client_config_with_roots;
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 1024];
+        // Read (and ignore) the ClientHello, answer nothing, until the client gives up.
+        while let Ok(n) = socket.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    let config = Arc::new(client_config_with_roots(rustls::RootCertStore::empty()).unwrap());
+    let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port)
+        .await
+        .unwrap();
+    let zero = writer
+        .start_tls_with_timeouts(
+            &mut reader,
+            config.clone(),
+            Some("localhost"),
+            Some(Duration::ZERO),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(zero.to_string().contains("a positive number"), "{zero}");
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        writer.start_tls_with_timeouts(
+            &mut reader,
+            config,
+            Some("localhost"),
+            Some(Duration::from_millis(200)),
+            None,
+        ),
+    )
+    .await
+    .expect("the handshake timeout fires")
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Tls(TlsError::HandshakeTimeout(_))),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("is taking longer"), "{err}");
+    drop((reader, writer));
+    let _ = tokio::time::timeout(Duration::from_secs(5), silent).await;
+}

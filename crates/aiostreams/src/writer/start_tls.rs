@@ -3,12 +3,16 @@
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::ServerName;
 
 use super::StreamWriter;
-use crate::tls::{DEFAULT_SSL_HANDSHAKE_TIMEOUT, Side, TlsConfig, TlsSocket, handshake};
+use crate::tls::{
+    DEFAULT_SSL_HANDSHAKE_TIMEOUT, DEFAULT_SSL_SHUTDOWN_TIMEOUT, Side, TlsConfig, TlsSocket,
+    check_timeout, handshake,
+};
 use crate::transport::io::Socket;
 use crate::{Error, StreamReader};
 
@@ -60,6 +64,37 @@ impl StreamWriter {
         config: impl Into<TlsConfig>,
         server_hostname: Option<&str>,
     ) -> Result<(), Error> {
+        self.start_tls_with_timeouts(reader, config, server_hostname, None, None)
+            .await
+    }
+
+    /// [`start_tls`](Self::start_tls) with asyncio's `ssl_handshake_timeout` (default
+    /// 60 s) and `ssl_shutdown_timeout` (default 30 s) keywords.
+    ///
+    /// # Errors
+    ///
+    /// As [`start_tls`](Self::start_tls), plus [`Error::InvalidArgument`] for a zero
+    /// timeout (`"... should be a positive number"`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe, as [`start_tls`](Self::start_tls).
+    pub async fn start_tls_with_timeouts(
+        &self,
+        reader: &mut StreamReader,
+        config: impl Into<TlsConfig>,
+        server_hostname: Option<&str>,
+        ssl_handshake_timeout: Option<Duration>,
+        ssl_shutdown_timeout: Option<Duration>,
+    ) -> Result<(), Error> {
+        let handshake_timeout = check_timeout(
+            "ssl_handshake_timeout should be a positive number",
+            ssl_handshake_timeout.unwrap_or(DEFAULT_SSL_HANDSHAKE_TIMEOUT),
+        )?;
+        let shutdown_timeout = check_timeout(
+            "ssl_shutdown_timeout should be a positive number",
+            ssl_shutdown_timeout.unwrap_or(DEFAULT_SSL_SHUTDOWN_TIMEOUT),
+        )?;
         let side = match config.into() {
             TlsConfig::Client(config) => {
                 let name = server_hostname
@@ -77,7 +112,9 @@ impl StreamWriter {
         let mut waited = false;
         poll_fn(|cx| inner.poll_drain(cx, &mut waited, true)).await?;
         if inner.socket_is_tls() {
-            return Err(Error::InvalidState("start_tls: the connection is already TLS"));
+            return Err(Error::InvalidState(
+                "start_tls: the connection is already TLS",
+            ));
         }
         let prefix = match side {
             Side::Server(_) => reader.take_buffered(),
@@ -90,7 +127,7 @@ impl StreamWriter {
         };
         inner.upgrading.store(true, Ordering::Release);
         let guard = AbortOnDrop(&inner);
-        let result = handshake(&inner.socket, side, prefix, DEFAULT_SSL_HANDSHAKE_TIMEOUT).await;
+        let result = handshake(&inner.socket, side, prefix, handshake_timeout).await;
         std::mem::forget(guard);
         inner.upgrading.store(false, Ordering::Release);
         let (session, config) = match result {
@@ -106,6 +143,7 @@ impl StreamWriter {
         if !swapped {
             return Err(Error::ConnectionLost);
         }
+        let _ = inner.ssl_shutdown_timeout.set(shutdown_timeout);
         inner.kick_flush();
         Ok(())
     }
