@@ -78,7 +78,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// # Memory
 ///
 /// `size_of::<StreamReader>()` is 80 bytes on 64-bit targets; its shared state is one
-/// more allocation of about 100 bytes. A reader that waits for input with an empty buffer
+/// more allocation of about 150 bytes. A reader that waits for input with an empty buffer
 /// holds no buffer allocation, and a drained buffer larger than 64 KiB is released.
 ///
 /// # Examples
