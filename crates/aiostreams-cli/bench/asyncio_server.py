@@ -1,13 +1,17 @@
 """The bench's CPython server: asyncio streams, written as the asyncio docs write them.
 
     python3 asyncio_server.py --mode echo|lines|discard [--host H] [--port P] [--uvloop]
+                              [--tls-cert PEM --tls-key PEM]
 
 Prints "Serving on HOST:PORT" (flushed) once listening; serves until killed.
 echo: read(65536) + write + drain until EOF. lines: readline + write + drain until EOF.
+With --tls-cert and --tls-key it serves TLS: start_server(..., ssl=context), the context
+an ssl.SSLContext(PROTOCOL_TLS_SERVER) with load_cert_chain(cert, key).
 """
 
 import argparse
 import asyncio
+import ssl
 import sys
 
 
@@ -52,7 +56,13 @@ def handler(mode):
 
 
 async def main(args):
-    server = await asyncio.start_server(handler(args.mode), args.host, args.port)
+    context = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    server = await asyncio.start_server(
+        handler(args.mode), args.host, args.port, ssl=context
+    )
     for sock in server.sockets:
         host, port = sock.getsockname()[:2]
         print(f"Serving on {host}:{port}", flush=True)
@@ -66,7 +76,11 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     if args.uvloop:
         import uvloop
 

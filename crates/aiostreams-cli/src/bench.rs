@@ -12,6 +12,7 @@ mod load;
 mod report;
 mod server;
 mod system;
+mod tls;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -21,9 +22,10 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cell::{Cell, Impl};
-use load::Window;
+use load::{Target, Window};
 use report::{JsonReport, Measurement, Summary};
 use server::Launcher;
+use tls::TlsFiles;
 
 /// The CPU the servers run on.
 const SERVER_CPU: usize = 0;
@@ -149,7 +151,12 @@ pub(crate) fn run(args: Args) -> Result<()> {
     writeln!(out, "{}", plan.describe())?;
     out.flush()?;
     drop(out);
-    let summaries = measure_all(&plan, &launcher)?;
+    let tls = if plan.cells.iter().any(|c| c.tls()) {
+        Some(TlsFiles::generate().context("making the TLS cells' certificates")?)
+    } else {
+        None
+    };
+    let summaries = measure_all(&plan, &launcher, tls.as_ref())?;
     print!("\n{}", report::table(&summaries));
     write_outputs(&args, &plan, &summaries)?;
     let failed: u64 = summaries.iter().map(|s| s.median.errors).sum();
@@ -184,7 +191,7 @@ fn pin_load_generator(notes: &mut Vec<String>) -> Option<usize> {
     }
 }
 
-fn measure_all(plan: &Plan, launcher: &Launcher) -> Result<Vec<Summary>> {
+fn measure_all(plan: &Plan, launcher: &Launcher, tls: Option<&TlsFiles>) -> Result<Vec<Summary>> {
     let runtime = crate::runtime::Runtime::Current.build()?;
     let ticks_per_sec = system::clock_ticks_per_sec();
     let total = plan.repeat as usize * plan.cells.len() * plan.impls.len();
@@ -195,7 +202,7 @@ fn measure_all(plan: &Plan, launcher: &Launcher) -> Result<Vec<Summary>> {
             for (i, &imp) in plan.impls.iter().enumerate() {
                 let what = format!("{} on {}", cell.name(), imp.name());
                 progress.set_message(format!("{what}, run {rep}/{}", plan.repeat));
-                let measured = measure(&runtime, launcher, cell, imp, plan.window);
+                let measured = measure(&runtime, launcher, cell, imp, plan.window, tls);
                 let (measurement, problem) = match measured {
                     Ok(sample) => {
                         let problem = sample
@@ -231,9 +238,16 @@ fn measure(
     cell: Cell,
     imp: Impl,
     window: Window,
+    tls: Option<&TlsFiles>,
 ) -> Result<load::Sample> {
-    let server = launcher.start(imp, cell.mode())?;
-    runtime.block_on(load::run(cell.load(), server.port, server.pid(), window))
+    let tls = tls.filter(|_| cell.tls());
+    let server = launcher.start(imp, cell.mode(), tls)?;
+    let target = Target {
+        port: server.port,
+        pid: server.pid(),
+        tls: tls.map(TlsFiles::connector).transpose()?,
+    };
+    runtime.block_on(load::run(cell.load(), &target, window))
 }
 
 /// A progress bar on stderr, hidden in CI and when stdout or stderr is not a terminal.

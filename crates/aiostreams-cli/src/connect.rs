@@ -2,12 +2,22 @@
 //!
 //! stdin goes to the socket, the socket goes to stdout. At stdin's EOF the write side is
 //! half-closed (`write_eof`) and the output keeps flowing until the peer closes.
+//!
+//! With `--tls` the connection is TLS (rustls): the server is verified against the
+//! system trust store (asyncio's `ssl=True`, honouring `SSL_CERT_FILE`), or against
+//! exactly the certificates of `--ca FILE`. At stdin's EOF a TLS connection sends
+//! close_notify (its half-close) and keeps reading.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
+use std::sync::Arc;
 
-use aiostreams::{StreamReader, StreamWriter, open_connection, open_unix_connection};
-use anyhow::{Context, Result};
+use aiostreams::tls::client_config_with_roots;
+use aiostreams::{ConnectOptions, StreamReader, StreamWriter};
+use anyhow::{Context, Result, bail};
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How much stdin or the socket is read at once.
@@ -25,6 +35,62 @@ pub(crate) struct Args {
     /// Connect to a Unix socket at PATH instead of TCP.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port"])]
     unix: Option<PathBuf>,
+    /// Use TLS, verifying the server (system trust store unless --ca).
+    #[arg(long)]
+    tls: bool,
+    /// The name to verify the certificate against and send as SNI [default: HOST];
+    /// required with --unix.
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    server_name: Option<String>,
+    /// Trust exactly the CA certificates in this PEM file instead of the system store.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca: Option<PathBuf>,
+}
+
+impl Args {
+    /// The connection options the flags ask for.
+    fn options(&self) -> Result<ConnectOptions> {
+        let mut options = ConnectOptions::new();
+        if !self.tls {
+            return Ok(options);
+        }
+        options = match &self.ca {
+            Some(ca) => {
+                let config = client_config_with_roots(load_roots(ca)?)?;
+                options.ssl_config(Arc::new(config))
+            }
+            None => options.ssl(),
+        };
+        if let Some(name) = &self.server_name {
+            options = options.server_hostname(name);
+        }
+        Ok(options)
+    }
+
+    /// A combination of flags clap cannot express, as a usage error message.
+    pub(crate) fn usage_problem(&self) -> Option<&'static str> {
+        (self.tls && self.unix.is_some() && self.server_name.is_none()).then_some(
+            "--tls with --unix needs --server-name NAME: there is no host name to verify",
+        )
+    }
+}
+
+/// The certificates of the PEM file `path`, as the only trusted roots.
+fn load_roots(path: &Path) -> Result<RootCertStore> {
+    let shown = path.display();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| anyhow::anyhow!("--ca {shown}: {e}"))?;
+    let mut roots = RootCertStore::empty();
+    for cert in certs {
+        roots
+            .add(cert)
+            .with_context(|| format!("--ca {shown}: unusable CA certificate"))?;
+    }
+    if roots.is_empty() {
+        bail!("--ca {shown}: no CERTIFICATE found");
+    }
+    Ok(roots)
 }
 
 /// Runs `connect` until the peer closes the connection.
@@ -37,11 +103,14 @@ pub(crate) fn run(args: Args) -> Result<()> {
 }
 
 async fn connect(args: Args) -> Result<()> {
+    let options = args.options()?;
     let (reader, writer) = match (&args.unix, &args.host, args.port) {
-        (Some(path), _, _) => open_unix_connection(path)
+        (Some(path), _, _) => options
+            .connect_unix(path)
             .await
             .with_context(|| format!("cannot connect to {}", path.display()))?,
-        (None, Some(host), Some(port)) => open_connection(host, port)
+        (None, Some(host), Some(port)) => options
+            .connect(host, port)
             .await
             .with_context(|| format!("cannot connect to {host}:{port}"))?,
         _ => unreachable!("clap requires HOST and PORT without --unix"),

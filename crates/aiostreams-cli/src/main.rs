@@ -4,6 +4,9 @@
 //! aiostreams serve --mode echo --port 8888        # a server on the library
 //! aiostreams connect 127.0.0.1 8888               # netcat-like client
 //! aiostreams headers http://example.com/          # the asyncio docs' "Get HTTP headers"
+//! aiostreams serve --port 8443 --tls-cert chain.pem --tls-key key.pem   # TLS
+//! aiostreams connect 127.0.0.1 8443 --tls --ca ca.pem                    # TLS client
+//! aiostreams headers https://example.com/         # verified with the system trust store
 //! aiostreams bench --quick                        # aiostreams vs tokio vs asyncio (vs uvloop)
 //! ```
 //!
@@ -21,7 +24,8 @@ mod serve;
 use std::io;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Python asyncio's streams API on tokio: servers, a client and a benchmark.
 #[derive(Debug, Parser)]
@@ -48,6 +52,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Connect(args) = &cli.command {
+        if let Some(problem) = args.usage_problem() {
+            usage_error("connect", problem);
+        }
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Connect(args) => connect::run(args),
@@ -63,6 +72,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exits with status 2 and `message`, as clap does for bad arguments of `subcommand`.
+fn usage_error(subcommand: &str, message: &str) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let sub = cli
+        .find_subcommand_mut(subcommand)
+        .expect("a known subcommand");
+    sub.error(ErrorKind::MissingRequiredArgument, message)
+        .exit()
 }
 
 /// True when the error is a write to a closed pipe (stdout piped into `head`).

@@ -3,6 +3,9 @@
 //! Prints one `Serving on ADDR` line per listening socket (flushed, so a script can read
 //! the port it got with `--port 0`), and on shutdown one line with the
 //! [`ShutdownReport`]: `Shutdown: N graceful, M aborted`.
+//!
+//! With `--tls-cert` and `--tls-key` every mode is served over TLS (rustls): the
+//! handshake runs in each client's own task, then the handler sees plain bytes.
 
 mod handlers;
 
@@ -10,6 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use aiostreams::tls::server_config_from_pem;
 use aiostreams::{Server, ServerOptions, ShutdownReport};
 use anyhow::{Context, Result};
 use tokio::signal::unix::{SignalKind, signal};
@@ -41,6 +45,12 @@ pub(crate) struct Args {
     /// The tokio runtime to run on.
     #[arg(long, value_enum, default_value_t = Runtime::Current)]
     runtime: Runtime,
+    /// Serve TLS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key (unencrypted) of --tls-cert; needs --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// Runs `serve` until a signal ends it.
@@ -65,6 +75,10 @@ async fn serve(args: Args) -> Result<()> {
 
 async fn start(args: &Args) -> Result<Server> {
     let mut options = ServerOptions::new();
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let config = server_config_from_pem(cert, key).context("cannot serve TLS")?;
+        options = options.ssl(config);
+    }
     if let Some(max) = args.max_connections {
         options = options.max_connections(max);
     }

@@ -8,7 +8,22 @@ use support::{aiostreams, run};
 
 #[test]
 fn quick_bench_writes_valid_json() {
-    let dir = std::env::temp_dir().join(format!("aiostreams-bench-test-{}", std::process::id()));
+    quick_bench_of("echo-1k-c10");
+}
+
+/// The TLS echo cell: the bench makes its own certificates, both servers serve TLS, the
+/// load generator verifies them and every echoed byte.
+#[test]
+fn quick_tls_bench_writes_valid_json() {
+    quick_bench_of("tls-echo-1k-c10");
+}
+
+/// `bench --quick --cells CELL --impls aiostreams,tokio --duration 1 --json PATH`.
+fn quick_bench_of(cell: &str) {
+    let dir = std::env::temp_dir().join(format!(
+        "aiostreams-bench-test-{}-{cell}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let json = dir.join("bench.json");
     let mut cmd = aiostreams();
@@ -16,7 +31,7 @@ fn quick_bench_writes_valid_json() {
         "bench",
         "--quick",
         "--cells",
-        "echo-1k-c10",
+        cell,
         "--impls",
         "aiostreams,tokio",
     ])
@@ -30,7 +45,7 @@ fn quick_bench_writes_valid_json() {
         "bench failed\nstdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("echo-1k-c10"), "no table: {stdout}");
+    assert!(stdout.contains(cell), "no table: {stdout}");
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["version"], 1);
     assert_eq!(report["quick"], true);
@@ -41,12 +56,12 @@ fn quick_bench_writes_valid_json() {
         .collect();
     assert_eq!(impls, ["aiostreams", "tokio"]);
     for row in results {
-        assert_row_schema(row);
+        assert_row_schema(row, cell);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn assert_row_schema(row: &Value) {
+fn assert_row_schema(row: &Value, cell: &str) {
     let keys: Vec<&str> = row
         .as_object()
         .unwrap()
@@ -69,7 +84,7 @@ fn assert_row_schema(row: &Value) {
     let mut keys = keys;
     keys.sort_unstable();
     assert_eq!(keys, expected);
-    assert_eq!(row["cell"], "echo-1k-c10");
+    assert_eq!(row["cell"], cell);
     for figure in ["req_per_s", "p50_us", "p99_us", "server_cpu_us_per_req"] {
         assert!(row[figure].as_f64().unwrap() >= 0.0, "{figure} in {row}");
     }

@@ -35,6 +35,26 @@ fn connect_rejects_host_with_unix() {
 }
 
 #[test]
+fn serve_tls_cert_and_key_go_together() {
+    assert_usage_error(&["serve", "--tls-cert", "c.pem"], "--tls-key");
+    assert_usage_error(&["serve", "--tls-key", "k.pem"], "--tls-cert");
+}
+
+#[test]
+fn connect_ca_and_server_name_need_tls() {
+    assert_usage_error(&["connect", "h", "1", "--ca", "ca.pem"], "--tls");
+    assert_usage_error(&["connect", "h", "1", "--server-name", "h"], "--tls");
+}
+
+#[test]
+fn connect_tls_over_unix_needs_a_server_name() {
+    assert_usage_error(
+        &["connect", "--unix", "/tmp/x", "--tls"],
+        "--tls with --unix needs --server-name",
+    );
+}
+
+#[test]
 fn bench_rejects_an_unknown_cell() {
     assert_usage_error(&["bench", "--cells", "nope"], "invalid value 'nope'");
 }

@@ -1,10 +1,14 @@
-//! `headers` against a local HTTP server started by the test (no network).
+//! `headers` against local HTTP and HTTPS servers started by the test (no network).
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use support::certs::Certs;
 use support::{aiostreams, run};
 
 /// Serves one connection: returns the request head it got, answers with `response`.
@@ -54,15 +58,105 @@ fn prints_each_header_line_of_a_head_request() {
     );
 }
 
+/// A TLS server for one connection: the CA-signed certificate of `certs`; returns the
+/// request head it got after answering with `response`, close_notify and its close.
+fn serve_tls_once(
+    listener: TcpListener,
+    certs: &Certs,
+    response: &'static str,
+) -> std::thread::JoinHandle<String> {
+    let chain = CertificateDer::pem_file_iter(&certs.chain)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(&certs.key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let config = Arc::new(config);
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(support::LIMIT)).unwrap();
+        let conn = rustls::ServerConnection::new(config).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            // A client that gives up (a failed verification) ends the head early.
+            match tls.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => break,
+            }
+        }
+        if head.ends_with(b"\r\n\r\n") {
+            tls.write_all(response.as_bytes()).unwrap();
+            tls.conn.send_close_notify();
+            tls.flush().unwrap();
+            // Until the client's close_notify (or its close).
+            let _ = tls.read_to_end(&mut Vec::new());
+        }
+        String::from_utf8(head).unwrap()
+    })
+}
+
+fn headers_https(url: &str, ca: &str) -> std::process::Output {
+    let mut cmd = aiostreams_with(&["headers", url]);
+    cmd.env("SSL_CERT_FILE", ca).env_remove("SSL_CERT_DIR");
+    run(cmd, b"")
+}
+
+/// https://: verified with the system store, which SSL_CERT_FILE replaces by the test CA.
 #[test]
-fn https_says_tls_is_not_built_yet() {
-    let output = run(
-        aiostreams_with(&["headers", "https://example.invalid/"]),
-        b"",
+fn https_prints_the_headers_of_a_verified_server() {
+    let certs = Certs::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_tls_once(
+        listener,
+        &certs,
+        "HTTP/1.1 200 OK\r\nServer: tls-test\r\nContent-Length: 7\r\n\r\n",
     );
+    let output = headers_https(
+        &format!("https://localhost:{port}/secure/page?query=1"),
+        certs.ca_arg(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "HTTP header> HTTP/1.1 200 OK\nHTTP header> Server: tls-test\nHTTP header> Content-Length: 7\n"
+    );
+    let head = server.join().unwrap();
+    assert_eq!(
+        head,
+        "HEAD /secure/page HTTP/1.0\r\nHost: localhost\r\n\r\n"
+    );
+}
+
+/// A server whose CA is not in the store fails verification: exit 1, nothing sent.
+#[test]
+fn https_refuses_an_untrusted_server() {
+    let certs = Certs::new();
+    let other = Certs::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_tls_once(listener, &certs, "HTTP/1.1 200 OK\r\n\r\n");
+    let output = headers_https(&format!("https://127.0.0.1:{port}/"), other.ca_arg());
     assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("TLS support"), "{stderr}");
+    assert!(
+        stderr.contains("certificate verify failed: unable to get local issuer certificate"),
+        "{stderr}"
+    );
+    assert_eq!(server.join().unwrap(), "");
 }
 
 fn aiostreams_with(args: &[&str]) -> std::process::Command {

@@ -28,6 +28,12 @@ pub(crate) enum Cell {
     /// Server memory per idle connection, 1,000 connections.
     #[value(name = "idle-1000")]
     Idle1000,
+    /// 1 KiB echoed over TLS, 10 connections (kept open: no handshakes measured).
+    #[value(name = "tls-echo-1k-c10")]
+    TlsEcho1kC10,
+    /// 10 loops of connect, TLS handshake, 1-byte round trip, close.
+    #[value(name = "tls-handshake-c10")]
+    TlsHandshakeC10,
 }
 
 /// How a cell drives the server.
@@ -47,6 +53,12 @@ pub(crate) enum Load {
         /// Connections held open.
         connections: usize,
     },
+    /// `loops` concurrent loops of: connect, TLS handshake, a verified 1-byte round
+    /// trip, close (close_notify, then the server's close); one request per loop.
+    Handshakes {
+        /// Concurrent loops.
+        loops: usize,
+    },
 }
 
 /// The length of each line in the `lines-*` cells, newline included.
@@ -54,7 +66,7 @@ pub(crate) const LINE_LEN: usize = 100;
 
 impl Cell {
     /// Every cell, in report order.
-    pub(crate) const ALL: [Cell; 7] = [
+    pub(crate) const ALL: [Cell; 9] = [
         Cell::Echo1kC10,
         Cell::Echo10kC10,
         Cell::Echo100kC10,
@@ -62,6 +74,8 @@ impl Cell {
         Cell::LinesX1C10,
         Cell::LinesX5C10,
         Cell::Idle1000,
+        Cell::TlsEcho1kC10,
+        Cell::TlsHandshakeC10,
     ];
 
     /// The cell's name, as `--cells` spells it.
@@ -74,7 +88,14 @@ impl Cell {
             Cell::LinesX1C10 => "lines-x1-c10",
             Cell::LinesX5C10 => "lines-x5-c10",
             Cell::Idle1000 => "idle-1000",
+            Cell::TlsEcho1kC10 => "tls-echo-1k-c10",
+            Cell::TlsHandshakeC10 => "tls-handshake-c10",
         }
+    }
+
+    /// Whether the cell runs over TLS.
+    pub(crate) fn tls(self) -> bool {
+        matches!(self, Cell::TlsEcho1kC10 | Cell::TlsHandshakeC10)
     }
 
     /// The server mode the cell needs.
@@ -98,13 +119,14 @@ impl Cell {
             connections: 10,
         };
         match self {
-            Cell::Echo1kC10 => echo(1024, 10),
+            Cell::Echo1kC10 | Cell::TlsEcho1kC10 => echo(1024, 10),
             Cell::Echo10kC10 => echo(10 * 1024, 10),
             Cell::Echo100kC10 => echo(100 * 1024, 10),
             Cell::Echo1kC100 => echo(1024, 100),
             Cell::LinesX1C10 => lines(1),
             Cell::LinesX5C10 => lines(5),
             Cell::Idle1000 => Load::Idle { connections: 1000 },
+            Cell::TlsHandshakeC10 => Load::Handshakes { loops: 10 },
         }
     }
 }

@@ -4,19 +4,25 @@
 //! bytes back (writing and reading at once, so a 100 KiB echo cannot deadlock), compare,
 //! record the latency. Requests that end inside the measured window are counted; the
 //! server's CPU time is sampled at the window's edges.
+//!
+//! TLS cells use tokio-rustls clients trusting the bench's throwaway CA. The handshake
+//! cell's loops each open a connection, handshake, echo one byte and close, again and
+//! again: one request is one full handshake (the client never resumes a session).
 
 use std::io;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
+use tokio_rustls::TlsConnector;
 
 use super::cell::{LINE_LEN, Load};
 use super::system::{cpu_ticks, rss_bytes};
+use super::tls::server_name;
 
 /// A request that gets no answer within this long fails its cell.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,6 +93,15 @@ impl Sample {
         let _ = self.latency.add(&other.latency);
     }
 
+    /// Counts a request that began at `began` and ends now, if it ends in the window.
+    fn count(&mut self, began: Instant, from: Instant, until: Instant) {
+        let ended = Instant::now();
+        if ended >= from && ended <= until {
+            self.requests += 1;
+            self.record(ended - began);
+        }
+    }
+
     fn record(&mut self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros())
             .unwrap_or(u64::MAX)
@@ -99,20 +114,41 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
-/// Drives the server on `port` (process `pid`) as `load` says.
-pub(crate) async fn run(load: Load, port: u16, pid: u32, window: Window) -> Result<Sample> {
+/// The server under load.
+pub(crate) struct Target {
+    /// Its port on 127.0.0.1.
+    pub(crate) port: u16,
+    /// Its process id (CPU time and RSS are read from `/proc`).
+    pub(crate) pid: u32,
+    /// The TLS client, for a TLS cell.
+    pub(crate) tls: Option<TlsConnector>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("port", &self.port)
+            .field("pid", &self.pid)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// Drives `target` as `load` says.
+pub(crate) async fn run(load: Load, target: &Target, window: Window) -> Result<Sample> {
     match load {
         Load::RoundTrips {
             bytes,
             lines,
             connections,
         } => {
-            round_trips(port, pid, window, connections, |conn| {
+            round_trips(target, window, connections, |conn| {
                 requests(bytes, lines, conn)
             })
             .await
         }
-        Load::Idle { connections } => idle(port, pid, connections).await,
+        Load::Idle { connections } => idle(target.port, target.pid, connections).await,
+        Load::Handshakes { loops } => handshakes(target, window, loops).await,
     }
 }
 
@@ -122,23 +158,75 @@ async fn connect(port: u16) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
+/// A client TLS stream.
+type ClientTls = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// One load-generator connection.
+enum Conn {
+    Tcp(TcpStream),
+    /// Split once, so that a request is written while its answer is read.
+    Tls(ReadHalf<ClientTls>, WriteHalf<ClientTls>),
+}
+
+impl Conn {
+    /// Connects (and handshakes, with `tls`).
+    async fn open(port: u16, tls: Option<&TlsConnector>) -> io::Result<Conn> {
+        let stream = connect(port).await?;
+        match tls {
+            None => Ok(Conn::Tcp(stream)),
+            Some(connector) => {
+                let stream = connector.connect(server_name(), stream).await?;
+                let (read, write) = tokio::io::split(stream);
+                Ok(Conn::Tls(read, write))
+            }
+        }
+    }
+
+    /// Sends `request` while reading `response.len()` bytes back.
+    async fn round_trip(&mut self, request: &[u8], response: &mut [u8]) -> io::Result<()> {
+        match self {
+            Conn::Tcp(stream) => round_trip(stream, request, response).await,
+            Conn::Tls(read, write) => {
+                let send = async {
+                    write.write_all(request).await?;
+                    write.flush().await
+                };
+                let (sent, received) = tokio::join!(send, read.read_exact(response));
+                sent?;
+                received?;
+                Ok(())
+            }
+        }
+    }
+}
+
 async fn round_trips(
-    port: u16,
-    pid: u32,
+    target: &Target,
     window: Window,
     connections: usize,
     requests: impl Fn(usize) -> Vec<Vec<u8>>,
 ) -> Result<Sample> {
-    let mut streams = Vec::with_capacity(connections);
+    let mut conns = Vec::with_capacity(connections);
     for _ in 0..connections {
-        streams.push(connect(port).await?);
+        conns.push(Conn::open(target.port, target.tls.as_ref()).await?);
     }
     let from = Instant::now() + window.warmup;
     let until = from + window.measure;
     let mut clients = JoinSet::new();
-    for (conn, stream) in streams.into_iter().enumerate() {
-        clients.spawn(client(stream, requests(conn), from, until));
+    for (i, conn) in conns.into_iter().enumerate() {
+        clients.spawn(client(conn, requests(i), from, until));
     }
+    measure_window(target.pid, window, from, until, clients).await
+}
+
+/// Samples the server's CPU time over `from..until`, then collects the clients' figures.
+async fn measure_window(
+    pid: u32,
+    window: Window,
+    from: Instant,
+    until: Instant,
+    mut clients: JoinSet<Sample>,
+) -> Result<Sample> {
     sleep_until(from).await;
     let cpu_before = cpu_ticks(pid)?;
     sleep_until(until).await;
@@ -152,12 +240,7 @@ async fn round_trips(
 }
 
 /// One connection's request loop, until `until`.
-async fn client(
-    mut stream: TcpStream,
-    requests: Vec<Vec<u8>>,
-    from: Instant,
-    until: Instant,
-) -> Sample {
+async fn client(mut conn: Conn, requests: Vec<Vec<u8>>, from: Instant, until: Instant) -> Sample {
     let mut stats = Sample::new(0.0);
     let mut response = vec![0; requests[0].len()];
     for request in requests.iter().cycle() {
@@ -165,27 +248,19 @@ async fn client(
         if began >= until {
             break;
         }
-        if let Err(e) = exchange(&mut stream, request, &mut response).await {
+        if let Err(e) = exchange(&mut conn, request, &mut response).await {
             stats.fail(e);
             break;
         }
         stats.verified_bytes += response.len() as u64;
-        let ended = Instant::now();
-        if ended >= from && ended <= until {
-            stats.requests += 1;
-            stats.record(ended - began);
-        }
+        stats.count(began, from, until);
     }
     stats
 }
 
 /// One verified request: sent, answered in time, and answered right.
-async fn exchange(
-    stream: &mut TcpStream,
-    request: &[u8],
-    response: &mut [u8],
-) -> Result<(), String> {
-    match timeout(REQUEST_TIMEOUT, round_trip(stream, request, response)).await {
+async fn exchange(conn: &mut Conn, request: &[u8], response: &mut [u8]) -> Result<(), String> {
+    match timeout(REQUEST_TIMEOUT, conn.round_trip(request, response)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(e.to_string()),
         Err(_) => return Err("no answer within 10 s".into()),
@@ -202,6 +277,71 @@ async fn round_trip(stream: &mut TcpStream, request: &[u8], response: &mut [u8])
     sent?;
     received?;
     Ok(())
+}
+
+/// `loops` concurrent handshake loops over the window.
+async fn handshakes(target: &Target, window: Window, loops: usize) -> Result<Sample> {
+    let connector = target
+        .tls
+        .clone()
+        .context("the handshake cell needs a TLS client")?;
+    let from = Instant::now() + window.warmup;
+    let until = from + window.measure;
+    let mut clients = JoinSet::new();
+    for _ in 0..loops {
+        clients.spawn(handshake_loop(target.port, connector.clone(), from, until));
+    }
+    measure_window(target.pid, window, from, until, clients).await
+}
+
+/// Connect, handshake, round trip, close, again, until `until`.
+async fn handshake_loop(
+    port: u16,
+    connector: TlsConnector,
+    from: Instant,
+    until: Instant,
+) -> Sample {
+    let mut stats = Sample::new(0.0);
+    loop {
+        let began = Instant::now();
+        if began >= until {
+            break;
+        }
+        match timeout(REQUEST_TIMEOUT, handshake_once(port, &connector)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                stats.fail(e);
+                break;
+            }
+            Err(_) => {
+                stats.fail("no handshake and echo within 10 s");
+                break;
+            }
+        }
+        stats.verified_bytes += 1;
+        stats.count(began, from, until);
+    }
+    stats
+}
+
+/// One TLS connection: handshake, a verified 1-byte echo, then a clean close: our
+/// close_notify, and the server's close_notify and EOF in answer.
+async fn handshake_once(port: u16, connector: &TlsConnector) -> io::Result<()> {
+    let stream = connect(port).await?;
+    let mut tls = connector.connect(server_name(), stream).await?;
+    tls.write_all(b"x").await?;
+    tls.flush().await?;
+    let mut answer = [0u8];
+    tls.read_exact(&mut answer).await?;
+    if &answer != b"x" {
+        return Err(io::Error::other("wrong echo after the handshake"));
+    }
+    tls.shutdown().await?;
+    let mut rest = [0u8; 16];
+    match tls.read(&mut rest).await? {
+        0 => Ok(()),
+        _ => Err(io::Error::other("unexpected bytes after the echo")),
+    }
 }
 
 fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {

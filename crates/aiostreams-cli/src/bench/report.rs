@@ -117,7 +117,7 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<14} {:<10} {:>10} {:>19} {:>7} {:>9} {:>9} {:>10} {:>7} {:>8} {:>10} {:>7} {:>6}",
+        "{:<17} {:<10} {:>10} {:>19} {:>7} {:>9} {:>9} {:>10} {:>7} {:>8} {:>10} {:>7} {:>6}",
         "cell",
         "impl",
         "req/s",
@@ -146,7 +146,7 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
         let per_conn_ratio = ratio(summaries, s, |m| m.rss_per_conn.unwrap_or(0.0));
         let _ = writeln!(
             out,
-            "{:<14} {:<10} {:>10.0} {:>19} {:>7} {:>9.0} {:>9.0} {:>10.1} {:>7} {:>8.1} {:>10} {:>7} {:>6}",
+            "{:<17} {:<10} {:>10.0} {:>19} {:>7} {:>9.0} {:>9.0} {:>10.1} {:>7} {:>8.1} {:>10} {:>7} {:>6}",
             s.cell.name(),
             s.imp.name(),
             m.req_per_s,

@@ -7,6 +7,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use super::cell::Impl;
+use super::tls::TlsFiles;
 use crate::mode::Mode;
 
 /// The asyncio/uvloop server script, written to a temporary directory at run time.
@@ -59,8 +60,9 @@ impl Launcher {
         })
     }
 
-    /// Starts `imp`'s server in `mode` on an ephemeral loopback port.
-    pub(crate) fn start(&self, imp: Impl, mode: Mode) -> Result<Server> {
+    /// Starts `imp`'s server in `mode` on an ephemeral loopback port; over TLS with
+    /// `tls`'s certificate.
+    pub(crate) fn start(&self, imp: Impl, mode: Mode, tls: Option<&TlsFiles>) -> Result<Server> {
         let program = self.program(imp);
         let mut cmd = Command::new(if self.cpu.is_some() {
             Path::new("taskset")
@@ -71,6 +73,10 @@ impl Launcher {
             cmd.args(["-c", &cpu.to_string()]).arg(program);
         }
         cmd.args(self.args(imp, mode));
+        if let Some(tls) = tls {
+            cmd.arg("--tls-cert").arg(&tls.cert);
+            cmd.arg("--tls-key").arg(&tls.key);
+        }
         cmd.stdin(Stdio::null()).stdout(Stdio::piped());
         let child = cmd
             .spawn()

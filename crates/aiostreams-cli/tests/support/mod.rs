@@ -5,6 +5,8 @@
     reason = "each test file uses a different part of the helpers"
 )]
 
+pub(crate) mod certs;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::sync::mpsc;
