@@ -41,14 +41,14 @@ mod transport;
 mod writer;
 
 pub use buffer::DEFAULT_HIGH_WATER;
+#[cfg(unix)]
+pub use connect::open_unix_connection;
 pub use connect::{ConnectOptions, Family, open_connection};
 pub use error::{ConnectAttempt, Error};
 pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
-#[cfg(unix)]
-pub use connect::open_unix_connection;
 #[cfg(unix)]
 pub use server::start_unix_server;
 pub use server::{

@@ -6,8 +6,8 @@ mod open;
 #[cfg(feature = "tls")]
 mod ssl;
 
-pub(crate) use open::streams;
 #[cfg(unix)]
 pub use open::open_unix_connection;
+pub(crate) use open::streams;
 pub use open::{ConnectOptions, open_connection};
 pub use tcp::Family;

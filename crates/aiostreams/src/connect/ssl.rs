@@ -38,13 +38,19 @@ impl ClientTlsOptions {
     pub(crate) fn prepare(&self, host: Option<&str>) -> Result<Option<Prepared>, Error> {
         let Some(ssl) = &self.ssl else {
             if self.server_hostname.is_some() {
-                return Err(Error::InvalidArgument("server_hostname is only meaningful with ssl"));
+                return Err(Error::InvalidArgument(
+                    "server_hostname is only meaningful with ssl",
+                ));
             }
             if self.handshake_timeout.is_some() {
-                return Err(Error::InvalidArgument("ssl_handshake_timeout is only meaningful with ssl"));
+                return Err(Error::InvalidArgument(
+                    "ssl_handshake_timeout is only meaningful with ssl",
+                ));
             }
             if self.shutdown_timeout.is_some() {
-                return Err(Error::InvalidArgument("ssl_shutdown_timeout is only meaningful with ssl"));
+                return Err(Error::InvalidArgument(
+                    "ssl_shutdown_timeout is only meaningful with ssl",
+                ));
             }
             return Ok(None);
         };
@@ -57,8 +63,9 @@ impl ClientTlsOptions {
             }
         };
         let name = name.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(name.to_owned())
-            .map_err(|_| Error::InvalidArgument("server_hostname is not a valid DNS name or IP address"))?;
+        let name = ServerName::try_from(name.to_owned()).map_err(|_| {
+            Error::InvalidArgument("server_hostname is not a valid DNS name or IP address")
+        })?;
         let config = match ssl {
             Some(config) => config.clone(),
             None => default_client_config()?,
@@ -68,11 +75,13 @@ impl ClientTlsOptions {
             name,
             handshake_timeout: check_timeout(
                 "ssl_handshake_timeout should be a positive number",
-                self.handshake_timeout.unwrap_or(DEFAULT_SSL_HANDSHAKE_TIMEOUT),
+                self.handshake_timeout
+                    .unwrap_or(DEFAULT_SSL_HANDSHAKE_TIMEOUT),
             )?,
             shutdown_timeout: check_timeout(
                 "ssl_shutdown_timeout should be a positive number",
-                self.shutdown_timeout.unwrap_or(DEFAULT_SSL_SHUTDOWN_TIMEOUT),
+                self.shutdown_timeout
+                    .unwrap_or(DEFAULT_SSL_SHUTDOWN_TIMEOUT),
             )?,
         }))
     }

@@ -37,12 +37,10 @@ pub enum TlsError {
 impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TlsError::UntrustedIssuer => f.write_str(
-                "certificate verify failed: unable to get local issuer certificate",
-            ),
-            TlsError::NameMismatch => {
-                f.write_str("certificate verify failed: hostname mismatch")
+            TlsError::UntrustedIssuer => {
+                f.write_str("certificate verify failed: unable to get local issuer certificate")
             }
+            TlsError::NameMismatch => f.write_str("certificate verify failed: hostname mismatch"),
             TlsError::Expired => f.write_str("certificate verify failed: certificate has expired"),
             TlsError::NotYetValid => {
                 f.write_str("certificate verify failed: certificate is not yet valid")

@@ -64,7 +64,11 @@ impl AsyncRead for SlotIo<'_> {
 }
 
 impl AsyncWrite for SlotIo<'_> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         loop {
             ready!(with_socket(self.slot, |s| Ok(s.poll_write_ready(cx)))?)?;
             match with_socket(self.slot, |s| s.try_write(buf)) {

@@ -81,10 +81,8 @@ impl Future for FlushTask {
                     Box::pin(tokio::time::sleep(inner.ssl_shutdown_timeout()))
                 });
                 if deadline.as_mut().poll(cx).is_ready() {
-                    let err = std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "SSL shutdown timed out",
-                    );
+                    let err =
+                        std::io::Error::new(std::io::ErrorKind::TimedOut, "SSL shutdown timed out");
                     inner.connection_lost(&mut st, Err(err.into()));
                     return Poll::Ready(());
                 }

@@ -130,7 +130,10 @@ fn discard_unread_input(socket: &Socket) {
 }
 
 fn retry(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
 
 /// The socket slot: `None` once the transport has closed its descriptor.
