@@ -288,6 +288,42 @@ async fn write_never_blocks_on_a_stalled_peer() {
     .await;
 }
 
+/// A write that answers the last request (the reader holds nothing) goes straight from the
+/// caller's buffer to the socket; what the stalled peer's kernel does not take is queued
+/// and follows in order, with `write_bytes` and later writes behind it. At most the high
+/// mark is left, so `drain()` does not wait.
+#[tokio::test]
+async fn a_write_the_kernel_takes_in_part_queues_the_rest_in_order() {
+    bounded(async {
+        let (_reader, writer, mut peer) = stalled_pair().await;
+        // Until the runtime has seen the new socket writable, writes are queued: a first
+        // exchange gets past that.
+        writer.write(b"hello").unwrap();
+        let mut hello = [0; 5];
+        peer.read_exact(&mut hello).await.unwrap();
+        let first = 60_000;
+        writer.write(&pattern(0, first)).unwrap();
+        let queued = writer.transport().get_write_buffer_size();
+        assert!(queued > 0 && queued < first, "{queued} of {first} queued");
+        assert!(matches!(
+            poll_once(pin!(writer.drain())),
+            Poll::Ready(Ok(()))
+        ));
+        let second = 5_000;
+        writer.write_bytes(pattern(first, second).into()).unwrap();
+        writer.write(&pattern(first + second, 7)).unwrap();
+        let total = first + second + 7;
+        assert_eq!(
+            writer.transport().get_write_buffer_size(),
+            queued + second + 7
+        );
+        expect_pattern(&mut peer, 0, total).await;
+        writer.drain().await.unwrap();
+        assert_eq!(writer.transport().get_write_buffer_size(), 0);
+    })
+    .await;
+}
+
 /// asyncio A53 (gh-74116) on a real connection: ten drains wait at once, from clones of
 /// the writer on several tasks, and are all released when the queue goes down.
 async fn concurrent_drains_are_all_released() {

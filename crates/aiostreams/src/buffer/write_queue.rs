@@ -125,6 +125,10 @@ impl WriteQueue {
 
     /// Calls `f` with the queued bytes in order as iovecs, for one `writev`.
     pub(crate) fn with_slices<R>(&self, f: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
+        if self.chunks.is_empty() {
+            // Small writes only (the common case): skip filling the array below.
+            return f(&[IoSlice::new(&self.tail)]);
+        }
         let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
         let mut n = 0;
         for chunk in self.chunks.iter().take(MAX_IOVECS - 1) {

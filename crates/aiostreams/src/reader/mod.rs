@@ -23,7 +23,10 @@ use shared::Shared;
 use source::{IoSource, Source};
 
 /// The first pull of an idle reader reserves this much (then it adapts).
-const MIN_PULL: usize = 4 * 1024;
+const MIN_PULL: u32 = 4 * 1024;
+
+/// The largest pull hint (`MAX_PULL`, which fits).
+const MAX_PULL_HINT: u32 = MAX_PULL as u32;
 
 /// What a read asks of a pull.
 #[derive(Clone, Copy, Debug)]
@@ -79,7 +82,9 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 ///
 /// `size_of::<StreamReader>()` is 80 bytes on 64-bit targets; its shared state is one
 /// more allocation of about 150 bytes. A reader that waits for input with an empty buffer
-/// holds no buffer allocation, and a drained buffer larger than 64 KiB is released.
+/// holds no buffer allocation (it leaves its buffer, if at most 64 KiB, as its thread's
+/// one spare for the next read on that thread), and a drained buffer larger than 64 KiB
+/// is released.
 ///
 /// # Examples
 ///
@@ -104,8 +109,13 @@ pub struct StreamReader {
     buf: RecvBuffer,
     limit: usize,
     /// How much the next pull reserves: starts small (idle connections stay small),
-    /// doubles when a pull fills it, halves when pulls come back much smaller.
-    pull_hint: usize,
+    /// doubles when a pull fills it, halves when two pulls in a row come back much
+    /// smaller. (Two: a message a little larger than the hint comes as one full pull,
+    /// which doubles it, then a small rest; halving on that rest made the hint swing
+    /// between two sizes and every such message take two reads.)
+    pull_hint: u32,
+    /// Pulls in a row that came back much smaller than `pull_hint`.
+    small_pulls: u32,
     source: Option<Box<dyn Source>>,
     shared: Arc<Shared>,
 }
@@ -163,6 +173,7 @@ impl StreamReader {
             buf: RecvBuffer::default(),
             limit,
             pull_hint: MIN_PULL,
+            small_pulls: 0,
             source,
             shared: Arc::default(),
         }
@@ -338,10 +349,11 @@ impl StreamReader {
         let Some(source) = self.source.as_mut() else {
             return Poll::Ready(false);
         };
+        self.buf.reuse_spare();
         let window = self
             .buf
             .pull_window(self.limit, need)
-            .min(self.pull_hint.max(need));
+            .min((self.pull_hint as usize).max(need));
         match source.poll_pull(cx, &mut self.buf.data, window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
             Poll::Ready(Ok(n)) => {
@@ -359,9 +371,16 @@ impl StreamReader {
 
     fn adapt_pull_hint(&mut self, got: usize, window: usize) {
         if got >= window {
-            self.pull_hint = (self.pull_hint * 2).min(MAX_PULL);
-        } else if got * 4 < self.pull_hint {
-            self.pull_hint = (self.pull_hint / 2).max(MIN_PULL);
+            self.pull_hint = (self.pull_hint * 2).min(MAX_PULL_HINT);
+            self.small_pulls = 0;
+        } else if got * 4 < self.pull_hint as usize {
+            self.small_pulls += 1;
+            if self.small_pulls == 2 {
+                self.pull_hint = (self.pull_hint / 2).max(MIN_PULL);
+                self.small_pulls = 0;
+            }
+        } else {
+            self.small_pulls = 0;
         }
     }
 
@@ -436,5 +455,66 @@ impl fmt::Debug for StreamReader {
             f.write_str(" paused")?;
         }
         f.write_str(">")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn reader_stays_80_bytes() {
+        assert_eq!(std::mem::size_of::<StreamReader>(), 80);
+    }
+
+    /// Pulls of one message at a time from a socket: `len` bytes, the window the hint
+    /// allows; returns how many pulls each of the last messages took.
+    fn pulls_per_message(len: usize) -> Vec<usize> {
+        let mut reader = StreamReader::new();
+        (0..20)
+            .map(|_| {
+                let (mut left, mut pulls) = (len, 0);
+                while left > 0 {
+                    let window = reader.pull_hint as usize;
+                    let got = left.min(window);
+                    reader.adapt_pull_hint(got, window);
+                    left -= got;
+                    pulls += 1;
+                }
+                pulls
+            })
+            .skip(10)
+            .collect()
+    }
+
+    #[test]
+    fn pull_hint_settles_on_one_pull_per_message() {
+        // 10 KiB: a full 8 KiB pull doubles the hint, the 2 KiB rest must not halve it.
+        for len in [
+            100,
+            1024,
+            4 * 1024,
+            4 * 1024 + 512,
+            10 * 1024,
+            20 * 1024,
+            60 * 1024,
+        ] {
+            assert_eq!(pulls_per_message(len), vec![1; 10], "{len}-byte messages");
+        }
+        assert_eq!(pulls_per_message(100 * 1024), vec![2; 10]);
+    }
+
+    #[test]
+    fn pull_hint_shrinks_back_after_small_pulls() {
+        let mut reader = StreamReader::new();
+        for _ in 0..4 {
+            reader.adapt_pull_hint(MAX_PULL, reader.pull_hint as usize);
+        }
+        assert_eq!(reader.pull_hint, MAX_PULL_HINT);
+        for _ in 0..8 {
+            reader.adapt_pull_hint(100, reader.pull_hint as usize);
+        }
+        assert_eq!(reader.pull_hint, MIN_PULL);
     }
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::{StreamReader, Want};
 use crate::Error;
-use crate::buffer::Separators;
+use crate::buffer::{Separators, Step};
 
 impl StreamReader {
     /// Reads up to and including the first occurrence of `separator`.
@@ -133,6 +133,16 @@ impl StreamReader {
         offset: &mut usize,
     ) -> std::task::Poll<Result<Bytes, Error>> {
         let want = Want::new(1, self.limit);
-        self.poll_step(cx, want, |buf, limit| buf.try_readline(offset, limit))
+        self.poll_step(cx, want, |buf, limit| {
+            // A whole line arrived while nothing was searched yet (a reader that waited
+            // for the next short line): take it as the fast path in `readline` does. Once
+            // part of a line was searched, the search resumes where it stopped instead.
+            if *offset == 0 {
+                if let Some(line) = buf.take_line(limit) {
+                    return Step::Done(Ok(line));
+                }
+            }
+            buf.try_readline(offset, limit)
+        })
     }
 }

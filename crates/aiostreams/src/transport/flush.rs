@@ -1,8 +1,10 @@
 //! The per-connection flush task: sends what `write()` queued when nobody else does.
 //!
-//! `write()` never blocks and never sends by itself: it queues, and the bytes leave
+//! `write()` never blocks. It sends at once only when it answers the last request (the
+//! queue is empty and the reader holds nothing); otherwise it queues, and the bytes leave
 //! either when the connection's reader is about to wait for input (so a handler's
 //! answers to pipelined requests leave in one `writev`), when `drain()` runs, or here.
+//! What the kernel does not take at once is queued too.
 //! The task is spawned on the first queued write, yields once before sending so that
 //! writes made in the same turn of the caller are batched, and ends with the connection.
 

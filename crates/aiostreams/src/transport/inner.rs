@@ -108,10 +108,16 @@ impl Inner {
     }
 
     /// Queues bytes; see `Transport::write` for the rules.
-    pub(crate) fn write_with(
+    ///
+    /// `data` is what `push` queues. When it answers the last request (see below) and
+    /// the socket takes it at once, it is sent straight from the caller's buffer and never
+    /// queued; `push` then gets it back with how many bytes the socket already took, and
+    /// queues the rest.
+    pub(crate) fn write_with<D: AsRef<[u8]>>(
         self: &std::sync::Arc<Self>,
         method: &'static str,
-        push: impl FnOnce(&mut WriteQueue) -> bool,
+        data: D,
+        push: impl FnOnce(&mut WriteQueue, D, usize) -> bool,
     ) -> Result<(), Error> {
         let mut st = self.lock();
         if st.eof_requested {
@@ -125,14 +131,26 @@ impl Inner {
             return Ok(());
         }
         let was_empty = st.queue.is_empty();
+        // A reader with nothing left to parse means this answers the last request: send
+        // now (no task hop, lowest latency). With requests still buffered, wait so the
+        // answers to all of them leave together when the reader next pulls.
+        let send_now = was_empty && self.reader_is_drained();
+        // Sent straight from `data` (at most the high mark, so that whatever is left
+        // cannot pause the protocol, as it could not when queued first): `Some(n)` once
+        // tried, `n` bytes taken, and the socket would block if `n` is short.
+        let mut sent_directly = None;
+        let bytes = data.as_ref();
+        if send_now && !bytes.is_empty() && bytes.len() <= st.queue.limits().1 {
+            sent_directly = self.send_directly(&mut st, bytes);
+            if sent_directly == Some(bytes.len()) || st.lost.is_some() {
+                return Ok(());
+            }
+        }
         // asyncio sends first and compares only what is left with the high mark: a write
         // the kernel takes at once must neither pause nor resume the protocol.
-        st.pause_unannounced = push(&mut st.queue);
+        st.pause_unannounced = push(&mut st.queue, data, sent_directly.unwrap_or(0));
         if was_empty && !st.queue.is_empty() {
-            // A reader with nothing left to parse means this answers the last request:
-            // send now (no task hop, lowest latency). With requests still buffered, wait
-            // so the answers to all of them leave together when the reader next pulls.
-            let all_sent = self.reader_is_drained() && self.flush_now(&mut st);
+            let all_sent = send_now && sent_directly.is_none() && self.flush_now(&mut st);
             if !all_sent && st.lost.is_none() {
                 if !st.queue.is_empty() {
                     self.has_queued.store(true, Ordering::Release);
@@ -144,6 +162,33 @@ impl Inner {
             self.event(|e| e.pause_writing());
         }
         Ok(())
+    }
+
+    /// Sends from the caller's buffer, with nothing queued: no copy into the queue, and
+    /// one `send` rather than a `writev`. Returns how many bytes the socket took before it
+    /// would block (all of them after an error, which loses the connection), or `None`
+    /// when the bytes must go through the queue (TLS, or `start_tls` handshaking).
+    fn send_directly(&self, st: &mut State, data: &[u8]) -> Option<usize> {
+        let guard = self.socket.get();
+        let socket = guard.as_ref()?;
+        if socket.is_tls() || self.upgrading.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut sent = 0;
+        while sent < data.len() {
+            match socket.try_write(&data[sent..]) {
+                Ok(0) => break,
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    drop(guard);
+                    self.connection_lost(st, Err(e.into()));
+                    return Some(data.len());
+                }
+            }
+        }
+        Some(sent)
     }
 
     fn reader_is_drained(&self) -> bool {
@@ -222,6 +267,12 @@ impl Inner {
         until_empty: bool,
     ) -> std::task::Poll<Result<(), Error>> {
         use std::task::Poll;
+        // Nothing queued on an open connection (the common case): done, without the lock.
+        // (`has_queued` is cleared after `closing` is set when the connection is lost, so
+        // a connection seen open here was not lost before this call.)
+        if !self.has_queued.load(Ordering::Acquire) && !self.is_closing() {
+            return Poll::Ready(Ok(()));
+        }
         let mut st = self.lock();
         for attempt in 0..2 {
             match &st.lost {

@@ -11,12 +11,37 @@ use std::sync::{RwLock, RwLockReadGuard};
 use std::task::{Context, Poll, ready};
 
 use bytes::{BufMut, BytesMut};
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::net::UnixStream;
 
 #[cfg(feature = "tls")]
 use crate::tls::TlsSocket;
+
+/// Whether a read that returns less than it asked for proves the socket empty: true with
+/// the edge-triggered selectors (epoll, kqueue) tokio uses on these systems, as in tokio's
+/// own `AsyncRead` for sockets (not with level-triggered ones: Windows, or mio forced to
+/// use `poll`).
+#[allow(unexpected_cfgs)]
+const SHORT_READ_DRAINS: bool = cfg!(all(
+    not(mio_unsupported_force_poll_poll),
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "illumos",
+        target_os = "redox",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "tvos",
+        target_os = "visionos",
+        target_os = "watchos",
+    )
+));
 
 /// A connected stream socket.
 #[derive(Debug)]
@@ -48,31 +73,43 @@ impl Socket {
         buf: &mut BytesMut,
         window: usize,
     ) -> Poll<io::Result<usize>> {
-        plain!(self, _s => loop {
-            ready!(self.poll_read_ready(cx))?;
-            buf.reserve(window);
-            match self.try_read_buf(&mut (&mut *buf).limit(window)) {
+        loop {
+            let result = match self {
+                Socket::Tcp(s) => {
+                    ready!(s.poll_read_ready(cx))?;
+                    buf.reserve(window);
+                    try_read_tcp(s, buf, window)
+                }
+                #[cfg(unix)]
+                Socket::Unix(s) => {
+                    ready!(s.poll_read_ready(cx))?;
+                    buf.reserve(window);
+                    s.try_read_buf(&mut (&mut *buf).limit(window))
+                }
+                #[cfg(feature = "tls")]
+                Socket::Tls(tls) => return tls.poll_read_buf(cx, buf, window),
+            };
+            match result {
                 Err(e) if retry(&e) => continue,
                 other => return Poll::Ready(other),
             }
-        }, tls => tls.poll_read_buf(cx, buf, window))
+        }
     }
 
     /// Raw readiness (TLS: of the socket under the session).
+    #[cfg(feature = "tls")]
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         plain!(self, s => s.poll_read_ready(cx), tls => tls.raw().poll_read_ready(cx))
     }
 
-    fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        plain!(self, s => s.try_read_buf(buf), tls => tls.raw().try_read_buf(buf))
-    }
-
     /// Raw non-blocking read into a slice (used under a TLS session).
+    #[cfg(feature = "tls")]
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         plain!(self, s => s.try_read(buf), tls => tls.raw().try_read(buf))
     }
 
-    /// Raw non-blocking write (used under a TLS session).
+    /// Raw non-blocking write (used under a TLS session, and by `write()` to send a
+    /// plain socket's bytes without queueing them).
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         plain!(self, s => s.try_write(buf), tls => tls.raw().try_write(buf))
     }
@@ -109,6 +146,30 @@ impl Socket {
     pub(crate) fn shutdown_write(&self) -> io::Result<()> {
         plain!(self, _s => self.sock_ref().shutdown(Shutdown::Write), tls => tls.send_close_notify())
     }
+}
+
+/// Reads up to `window` bytes from a TCP socket known to be ready.
+///
+/// As tokio's own `AsyncRead` for sockets does, a read that returns less than it asked
+/// for proves the socket empty, so its readiness is cleared (by answering `WouldBlock`
+/// to `try_io`, which clears only the readiness it saw before the read): the next pull
+/// waits for the next event instead of making a read that fails with EAGAIN, one system
+/// call less per request on a request/response connection. The read itself goes through
+/// `try_read_buf`, whose own readiness check passes since `try_io` saw the socket ready.
+/// (Not for Unix sockets: there a read stops early at a message that carries file
+/// descriptors or credentials, so a short read proves nothing.)
+fn try_read_tcp(s: &TcpStream, buf: &mut BytesMut, window: usize) -> io::Result<usize> {
+    let mut got = None;
+    let result = s.try_io(Interest::READABLE, || {
+        let n = s.try_read_buf(&mut (&mut *buf).limit(window))?;
+        got = Some(n);
+        if SHORT_READ_DRAINS && 0 < n && n < window {
+            Err(io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(n)
+        }
+    });
+    got.map_or(result, Ok)
 }
 
 /// Reads and drops what is already in the kernel's receive buffer (bounded).

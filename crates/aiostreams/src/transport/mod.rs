@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 pub(crate) use events::Event;
 pub(crate) use extra::Extra;
@@ -28,10 +28,12 @@ use io::Socket;
 /// A cheap `Clone + Send + Sync` handle. When the last handle is dropped the transport
 /// is closed as by [`close`](Self::close) (asyncio closes a garbage-collected transport).
 ///
-/// Writes never block: [`write`](Self::write) queues the bytes, and they leave when the
-/// connection's reader next waits for input, when [`StreamWriter::drain`] runs, or from a
-/// small per-connection flush task, whichever comes first. Many small writes made between
-/// two awaits therefore leave in one `writev`.
+/// Writes never block. A [`write`](Self::write) that answers the last request (nothing
+/// queued, the connection's reader holds no unread input) is sent at once, straight from
+/// the caller's buffer. Otherwise, and for whatever the kernel does not take at once, the
+/// bytes are queued, and they leave when the connection's reader next waits for input,
+/// when [`StreamWriter::drain`] runs, or from a small per-connection flush task,
+/// whichever comes first: answers to pipelined requests therefore leave in one `writev`.
 ///
 /// [`StreamWriter::drain`]: crate::StreamWriter::drain
 #[derive(Clone)]
@@ -86,8 +88,11 @@ impl Transport {
     /// [`Error::InvalidState`] (`"Cannot call write() after write_eof()"`) once
     /// [`write_eof`](Self::write_eof) was called.
     pub fn write(&self, data: &[u8]) -> Result<(), Error> {
-        self.inner()
-            .write_with("Cannot call write() after write_eof()", |q| q.push(data))
+        self.inner().write_with(
+            "Cannot call write() after write_eof()",
+            data,
+            |q, data, sent| q.push(&data[sent..]),
+        )
     }
 
     /// Queues an owned buffer without copying it (large buffers stay zero-copy).
@@ -96,10 +101,14 @@ impl Transport {
     ///
     /// As [`write`](Self::write).
     pub fn write_bytes(&self, data: Bytes) -> Result<(), Error> {
-        self.inner()
-            .write_with("Cannot call write() after write_eof()", |q| {
+        self.inner().write_with(
+            "Cannot call write() after write_eof()",
+            data,
+            |q, mut data, sent| {
+                data.advance(sent);
                 q.push_bytes(data)
-            })
+            },
+        )
     }
 
     /// Queues several buffers in order, as one batch (empty ones are skipped).
@@ -114,14 +123,19 @@ impl Transport {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        self.inner()
-            .write_with("Cannot call writelines() after write_eof()", |q| {
+        // Several buffers are always queued (none is sent on its own), then leave
+        // together in one `writev`.
+        self.inner().write_with(
+            "Cannot call writelines() after write_eof()",
+            b"",
+            |q, _, _| {
                 let mut paused = false;
                 for piece in data {
                     paused |= q.push(piece.as_ref());
                 }
                 paused
-            })
+            },
+        )
     }
 
     /// Closes the write side once the queue is sent; reading goes on (TCP half-close).
