@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::tcp::{Family, TcpConnectOptions, connect_tcp};
+use crate::reader::check_limit;
 use crate::transport::io::Socket;
 use crate::{DEFAULT_LIMIT, Error, StreamReader, StreamWriter, Transport};
 
@@ -225,6 +226,11 @@ impl ConnectOptions {
     /// cannot be registered with the runtime.
     ///
     /// With TLS, `server_hostname` must be set (there is no host to take it from).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call closes the socket it was given (no TLS session is
+    /// left half made).
     pub async fn connect_sock(
         &self,
         sock: impl Into<socket2::Socket>,
@@ -238,13 +244,6 @@ impl ConnectOptions {
         #[cfg(not(feature = "tls"))]
         Ok(streams(socket, limit))
     }
-}
-
-fn check_limit(limit: usize) -> Result<usize, Error> {
-    if limit == 0 {
-        return Err(Error::InvalidArgument("Limit cannot be <= 0"));
-    }
-    Ok(limit)
 }
 
 /// Registers a connected socket2 socket with tokio, as TCP or Unix.

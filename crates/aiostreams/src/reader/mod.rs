@@ -416,7 +416,8 @@ impl StreamReader {
     }
 }
 
-fn check_limit(limit: usize) -> Result<usize, Error> {
+/// asyncio's `ValueError('Limit cannot be <= 0')`, shared by every `limit=` option.
+pub(crate) fn check_limit(limit: usize) -> Result<usize, Error> {
     if limit == 0 {
         return Err(Error::InvalidArgument("Limit cannot be <= 0"));
     }

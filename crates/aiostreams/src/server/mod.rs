@@ -36,6 +36,10 @@ use core::Core;
 /// Resolution errors, and bind errors with asyncio's text
 /// (`error while attempting to bind on address ('h', p): [errno 98] address already in use`).
 ///
+/// # Cancel safety
+///
+/// Cancel safe: a dropped call leaves no socket bound.
+///
 /// # Examples
 ///
 /// ```
@@ -80,6 +84,10 @@ where
 /// # Errors
 ///
 /// Bind errors (`Address '{path}' is already in use`).
+///
+/// # Cancel safety
+///
+/// Cancel safe: a dropped call leaves no socket bound.
 #[cfg(unix)]
 pub async fn start_unix_server<F, Fut>(
     client_connected_cb: F,
@@ -101,6 +109,10 @@ impl ServerOptions {
     /// # Errors
     ///
     /// As [`start_server`], plus [`Error::InvalidArgument`] for a zero limit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call leaves no socket bound.
     pub async fn start_server<F, Fut>(
         self,
         client_connected_cb: F,
@@ -122,6 +134,10 @@ impl ServerOptions {
     /// # Errors
     ///
     /// As [`start_unix_server`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call leaves no socket bound.
     #[cfg(unix)]
     pub async fn start_unix_server<F, Fut>(
         self,
@@ -146,6 +162,10 @@ impl ServerOptions {
     ///
     /// [`Error::InvalidArgument`] if `sock` is not a stream socket
     /// (`"A Stream Socket was expected"`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped call leaves no socket bound.
     pub async fn serve_sock<F, Fut>(
         self,
         client_connected_cb: F,
@@ -173,9 +193,7 @@ impl ServerOptions {
     }
 
     fn check(&self) -> Result<(), Error> {
-        if self.limit == 0 {
-            return Err(Error::InvalidArgument("Limit cannot be <= 0"));
-        }
+        crate::reader::check_limit(self.limit)?;
         #[cfg(feature = "tls")]
         {
             if self.ssl.is_none() && self.ssl_handshake_timeout.is_some() {

@@ -335,13 +335,19 @@ impl Inner {
     /// Ends the connection (asyncio's `connection_lost`): closes the descriptor, tells
     /// the reader (EOF, or the error), and wakes `drain()` and `wait_closed()`.
     pub(crate) fn connection_lost(&self, st: &mut State, outcome: Result<(), Error>) {
+        let reset = outcome.is_err();
+        self.end(st, outcome, reset);
+    }
+
+    /// `connection_lost` with the choice of how the descriptor closes: `reset` sends a
+    /// RST (SO_LINGER 0) instead of a FIN.
+    fn end(&self, st: &mut State, outcome: Result<(), Error>, reset: bool) {
         if st.lost.is_some() {
             return;
         }
         self.closing.store(true, Ordering::Release);
         st.queue.clear();
         self.has_queued.store(false, Ordering::Release);
-        let reset = outcome.is_err();
         self.socket.close(reset);
         if let Some(reader) = self.reader.get() {
             match &outcome {
@@ -384,15 +390,8 @@ impl Inner {
     pub(crate) fn abort(&self) {
         let mut st = self.lock();
         self.closing.store(true, Ordering::Release);
-        if st.lost.is_none() {
-            st.queue.clear();
-            let guard = self.socket.get();
-            if let Some(s) = guard.as_ref() {
-                let _ = s.sock_ref().set_linger(Some(std::time::Duration::ZERO));
-            }
-            drop(guard);
-            self.connection_lost(&mut st, Ok(()));
-        }
+        // A clean outcome for asyncio's callbacks and waiters, but a RST on the wire.
+        self.end(&mut st, Ok(()), true);
     }
 
     /// asyncio `write_eof()`: shut down the write side once the queue is sent.
