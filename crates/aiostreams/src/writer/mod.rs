@@ -18,7 +18,8 @@ use crate::{Error, Feeder, Transport};
 /// asyncio: `asyncio.StreamWriter`.
 ///
 /// A cheap `Clone + Send + Sync` handle: several tasks may write, as in asyncio.
-/// [`write`](Self::write) never blocks and never fails because the peer is slow; it queues.
+/// [`write`](Self::write) never blocks and never fails because the peer is slow: what the
+/// kernel does not take at once is queued (see [`Transport`] for when queued bytes leave).
 /// Call [`drain`](Self::drain) to wait while too much is queued: that is where flow
 /// control and connection errors show up. The queued bytes leave even if `drain()` is
 /// never awaited.
@@ -67,7 +68,7 @@ impl StreamWriter {
         &self.shared.transport
     }
 
-    /// Queues `data`; never blocks. asyncio: `write(data)`.
+    /// Sends or queues `data`; never blocks. asyncio: `write(data)`.
     ///
     /// After [`close`](Self::close) or a lost connection the bytes are dropped silently,
     /// as in asyncio; the next [`drain`](Self::drain) raises why.
