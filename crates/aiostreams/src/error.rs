@@ -280,11 +280,10 @@ impl fmt::Display for PyAddr<'_> {
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Self {
         // An io::Error that already carries one of ours is unwrapped, not nested.
-        if err.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-            let inner = err.into_inner().expect("checked above");
-            return *inner.downcast::<Error>().expect("checked above");
+        match err.downcast::<Error>() {
+            Ok(ours) => ours,
+            Err(err) => Error::Io(Arc::new(err)),
         }
-        Error::Io(Arc::new(err))
     }
 }
 

@@ -29,22 +29,28 @@
 //! # Ok(()) }
 //! ```
 
+// Layer 1, sans-I/O: the receive buffer, the write queue, the error type.
 mod buffer;
-mod connect;
 mod error;
-mod protocol;
-mod reader;
-mod server;
+// Layer 2, the byte pipe: shared plumbing, the transport and its TLS sessions.
+mod net;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
+// Layer 3, asyncio's API over a transport: reader, writer, protocol callbacks.
+mod protocol;
+mod reader;
 mod writer;
+// Layer 4, making connections: open_connection and start_server.
+mod connect;
+mod server;
 
 pub use buffer::DEFAULT_HIGH_WATER;
 #[cfg(unix)]
 pub use connect::open_unix_connection;
-pub use connect::{ConnectOptions, Family, open_connection};
+pub use connect::{ConnectOptions, open_connection};
 pub use error::{ConnectAttempt, Error};
+pub use net::Family;
 pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };
@@ -52,7 +58,8 @@ pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
 #[cfg(unix)]
 pub use server::start_unix_server;
 pub use server::{
-    BoxError, HandlerResult, Hosts, Server, ServerOptions, ShutdownReport, start_server,
+    BoxError, ClientConnected, HandlerResult, Hosts, Server, ServerOptions, ShutdownReport,
+    start_server,
 };
 pub use transport::{ExtraInfo, PeerCredentials, SocketAddress, Transport};
 pub use writer::StreamWriter;

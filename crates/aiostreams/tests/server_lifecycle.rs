@@ -282,6 +282,35 @@ async fn shutdown_with_deadline_reports_graceful_and_aborted() {
     .await;
 }
 
+// Two servers started from clones of one ServerOptions: closing one cancelled the other's
+// shutdown signal too (the token lived in the Clone builder, shared by every clone).
+#[tokio::test]
+async fn servers_from_cloned_options_have_their_own_shutdown_signal() {
+    bounded(async {
+        let options = ServerOptions::new();
+        let first_options = options.clone();
+        let (first_signal, second_signal) =
+            (first_options.shutdown_signal(), options.shutdown_signal());
+        let first = first_options
+            .start_server(greet_then_echo(), "127.0.0.1", 0)
+            .await
+            .unwrap();
+        let second = options
+            .start_server(greet_then_echo(), "127.0.0.1", 0)
+            .await
+            .unwrap();
+        first.close();
+        assert!(first_signal.is_cancelled());
+        assert!(first.shutdown_signal().is_cancelled());
+        assert!(!second_signal.is_cancelled());
+        assert!(!second.shutdown_signal().is_cancelled());
+        let _still_served = served("127.0.0.1", inet_sockets(&second)[0].port()).await;
+        second.close();
+        assert!(second_signal.is_cancelled());
+    })
+    .await;
+}
+
 // Dropping the Server closes its listening sockets: nothing can connect afterwards.
 #[tokio::test]
 async fn dropping_the_server_closes_listeners() {

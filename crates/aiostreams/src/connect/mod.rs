@@ -10,4 +10,3 @@ mod ssl;
 pub use open::open_unix_connection;
 pub(crate) use open::streams;
 pub use open::{ConnectOptions, open_connection};
-pub use tcp::Family;

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::tcp::{Family, TcpConnectOptions, connect_tcp};
+use super::tcp::{TcpConnectOptions, connect_tcp};
+use crate::net::Family;
 use crate::reader::check_limit;
 use crate::transport::io::Socket;
 use crate::{DEFAULT_LIMIT, Error, StreamReader, StreamWriter, Transport};
@@ -199,7 +200,7 @@ impl ConnectOptions {
         #[cfg(feature = "tls")]
         let tls = self.tls.prepare(None)?;
         let path = path.as_ref();
-        let stream = if path.as_os_str().as_encoded_bytes().first() == Some(&0) {
+        let stream = if crate::net::is_abstract(path) {
             let addr = socket2::SockAddr::unix(path)?;
             let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
             sock.connect(&addr)?;

@@ -9,20 +9,28 @@ use rustls_pki_types::ServerName;
 
 use super::ConnectOptions;
 use super::open::streams;
-use crate::tls::{
-    DEFAULT_SSL_HANDSHAKE_TIMEOUT, DEFAULT_SSL_SHUTDOWN_TIMEOUT, Side, check_timeout,
-    default_client_config, wrap,
-};
+use crate::net::TlsTimeouts;
+use crate::tls::{Side, default_client_config, wrap};
 use crate::transport::io::Socket;
 use crate::{Error, StreamReader, StreamWriter};
 
+/// asyncio's `ssl=` keyword: no TLS, `ssl=True`, or `ssl=context`.
+#[derive(Clone, Debug, Default)]
+enum Ssl {
+    /// Plain TCP or Unix (`ssl=None`).
+    #[default]
+    Off,
+    /// Verify with the system trust store (`ssl=True`).
+    SystemRoots,
+    /// This rustls configuration (`ssl=context`).
+    Config(Arc<ClientConfig>),
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ClientTlsOptions {
-    /// `Some(None)`: verify with the system trust store (asyncio `ssl=True`).
-    ssl: Option<Option<Arc<ClientConfig>>>,
+    ssl: Ssl,
     server_hostname: Option<String>,
-    handshake_timeout: Option<Duration>,
-    shutdown_timeout: Option<Duration>,
+    timeouts: TlsTimeouts,
 }
 
 /// What a TLS connect needs once the socket is up.
@@ -36,23 +44,18 @@ pub(crate) struct Prepared {
 impl ClientTlsOptions {
     /// Validates asyncio's rules before connecting; `None` without TLS.
     pub(crate) fn prepare(&self, host: Option<&str>) -> Result<Option<Prepared>, Error> {
-        let Some(ssl) = &self.ssl else {
-            if self.server_hostname.is_some() {
-                return Err(Error::InvalidArgument(
-                    "server_hostname is only meaningful with ssl",
-                ));
+        let config = match &self.ssl {
+            Ssl::Off => {
+                if self.server_hostname.is_some() {
+                    return Err(Error::InvalidArgument(
+                        "server_hostname is only meaningful with ssl",
+                    ));
+                }
+                self.timeouts.check(false)?;
+                return Ok(None);
             }
-            if self.handshake_timeout.is_some() {
-                return Err(Error::InvalidArgument(
-                    "ssl_handshake_timeout is only meaningful with ssl",
-                ));
-            }
-            if self.shutdown_timeout.is_some() {
-                return Err(Error::InvalidArgument(
-                    "ssl_shutdown_timeout is only meaningful with ssl",
-                ));
-            }
-            return Ok(None);
+            Ssl::SystemRoots => None,
+            Ssl::Config(config) => Some(config.clone()),
         };
         let name = match (self.server_hostname.as_deref(), host) {
             (Some(name), _) | (None, Some(name)) if !name.is_empty() => name,
@@ -66,23 +69,16 @@ impl ClientTlsOptions {
         let name = ServerName::try_from(name.to_owned()).map_err(|_| {
             Error::InvalidArgument("server_hostname is not a valid DNS name or IP address")
         })?;
-        let config = match ssl {
-            Some(config) => config.clone(),
+        let config = match config {
+            Some(config) => config,
             None => default_client_config()?,
         };
+        let timeouts = self.timeouts.check(true)?;
         Ok(Some(Prepared {
             config,
             name,
-            handshake_timeout: check_timeout(
-                "ssl_handshake_timeout should be a positive number",
-                self.handshake_timeout
-                    .unwrap_or(DEFAULT_SSL_HANDSHAKE_TIMEOUT),
-            )?,
-            shutdown_timeout: check_timeout(
-                "ssl_shutdown_timeout should be a positive number",
-                self.shutdown_timeout
-                    .unwrap_or(DEFAULT_SSL_SHUTDOWN_TIMEOUT),
-            )?,
+            handshake_timeout: timeouts.handshake,
+            shutdown_timeout: timeouts.shutdown,
         }))
     }
 }
@@ -111,13 +107,13 @@ impl ConnectOptions {
     /// TLS, verifying the server against the system trust store with hostname checks
     /// (asyncio `ssl=True`). The store honours `SSL_CERT_FILE` and `SSL_CERT_DIR`.
     pub fn ssl(mut self) -> Self {
-        self.tls.ssl = Some(None);
+        self.tls.ssl = Ssl::SystemRoots;
         self
     }
 
     /// TLS with this rustls client configuration (asyncio `ssl=context`).
     pub fn ssl_config(mut self, config: Arc<ClientConfig>) -> Self {
-        self.tls.ssl = Some(Some(config));
+        self.tls.ssl = Ssl::Config(config);
         self
     }
 
@@ -130,14 +126,14 @@ impl ConnectOptions {
 
     /// How long the TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.tls.handshake_timeout = Some(timeout);
+        self.tls.timeouts.handshake = Some(timeout);
         self
     }
 
     /// How long a TLS close may take to send close_notify (asyncio
     /// `ssl_shutdown_timeout=`, 30 s).
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.tls.shutdown_timeout = Some(timeout);
+        self.tls.timeouts.shutdown = Some(timeout);
         self
     }
 }

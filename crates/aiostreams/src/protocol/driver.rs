@@ -109,15 +109,18 @@ impl<P: Protocol> Future for Driver<P> {
             .expect("set before the driver starts");
         for _ in 0..READS_PER_TURN {
             while let Poll::Ready(event) = events.poll_next(cx) {
-                let protocol = this.protocol.as_mut().expect("polled after completion");
+                let Some(mut protocol) = this.protocol.take() else {
+                    panic!("polled after completion");
+                };
                 match event {
                     Event::PauseWriting => protocol.pause_writing(),
                     Event::ResumeWriting => protocol.resume_writing(),
                     Event::ConnectionLost(exc) => {
                         protocol.connection_lost(exc);
-                        return Poll::Ready(this.protocol.take().expect("checked above"));
+                        return Poll::Ready(protocol);
                     }
                 }
+                this.protocol = Some(protocol);
             }
             if this.eof || this.inner.is_closing() {
                 return Poll::Pending;

@@ -37,33 +37,57 @@ impl<E: Into<BoxError> + Send + 'static> HandlerResult for Result<(), E> {
     }
 }
 
-/// A client callback. Kept generic (not boxed) so that a connection's task holds the
-/// callback's future inline: one allocation per connection instead of two.
-pub(crate) trait Handler: Send + Sync + 'static {
-    type Fut: Future<Output: HandlerResult> + Send + 'static;
+/// A server's client callback: `async fn(StreamReader, StreamWriter)` returning `()` or
+/// a `Result` (asyncio's `client_connected_cb`).
+///
+/// Implemented for every function and closure of that shape; there is nothing to
+/// implement by hand. The callback stays generic (not boxed) so that a connection's task
+/// holds its future inline: one allocation per connection instead of two.
+///
+/// # Examples
+///
+/// ```
+/// use aiostreams::{ClientConnected, StreamReader, StreamWriter};
+///
+/// async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), aiostreams::Error> {
+///     let line = reader.readline().await?;
+///     writer.write(&line)?;
+///     writer.drain().await
+/// }
+///
+/// fn assert_callback(_: impl ClientConnected) {}
+/// assert_callback(echo);
+/// assert_callback(|_reader, _writer| async {});
+/// ```
+pub trait ClientConnected:
+    Fn(StreamReader, StreamWriter) -> <Self as ClientConnected>::Future + Send + Sync + 'static
+{
+    /// The callback's future.
+    type Future: Future<Output: HandlerResult> + Send + 'static;
+}
 
-    /// Calls the callback; a panic while making the future is returned, not raised.
-    fn call(&self, reader: StreamReader, writer: StreamWriter) -> Result<Self::Fut, Panic>;
+impl<F, Fut> ClientConnected for F
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output: HandlerResult> + Send + 'static,
+{
+    type Future = Fut;
 }
 
 /// A caught panic's payload.
 type Panic = Box<dyn Any + Send>;
 
-impl<F, Fut> Handler for F
-where
-    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerResult,
-{
-    type Fut = Fut;
-
-    fn call(&self, reader: StreamReader, writer: StreamWriter) -> Result<Fut, Panic> {
-        catch_unwind(AssertUnwindSafe(|| self(reader, writer)))
-    }
+/// Calls the callback; a panic while making the future is returned, not raised.
+fn call<H: ClientConnected>(
+    handler: &H,
+    reader: StreamReader,
+    writer: StreamWriter,
+) -> Result<H::Future, Panic> {
+    catch_unwind(AssertUnwindSafe(|| handler(reader, writer)))
 }
 
 /// Accepts on one listening socket until it is closed.
-pub(crate) async fn accept_loop<H: Handler>(
+pub(crate) async fn accept_loop<H: ClientConnected>(
     core: Arc<Core>,
     slot: Arc<ListenerSlot>,
     handler: Arc<H>,
@@ -101,7 +125,7 @@ fn is_out_of_resources(e: &std::io::Error) -> bool {
 
 /// Runs the callback for one client; an error or a panic is logged and the connection
 /// closed, and the server goes on (asyncio 3.12.1+).
-async fn serve_client<H: Handler>(
+async fn serve_client<H: ClientConnected>(
     core: Arc<Core>,
     socket: Socket,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -123,7 +147,8 @@ async fn serve_client<H: Handler>(
     };
     let (reader, writer) = streams(socket, core.options.limit);
     #[cfg(feature = "tls")]
-    if let Some(t) = core.options.ssl_shutdown_timeout {
+    if core.options.ssl.is_some() {
+        let t = core.options.tls_timeouts.with_defaults().shutdown;
         let _ = writer.transport().inner().ssl_shutdown_timeout.set(t);
     }
     let inner = writer.transport().inner().clone();
@@ -132,7 +157,7 @@ async fn serve_client<H: Handler>(
     }
     // A callback that panics before returning its future is reported like one whose
     // future panics, and its connection closed (asyncio gh-155941).
-    let made = handler.call(reader, writer);
+    let made = call(&*handler, reader, writer);
     // Keep the task small while the client is served: only `inner` and the callback's
     // future, built in place (a named local would be stored a second time).
     drop((core, handler));
@@ -157,10 +182,7 @@ async fn tls_accept(core: &Core, socket: Socket) -> Result<Socket, crate::Error>
     let Some(config) = &core.options.ssl else {
         return Ok(socket);
     };
-    let timeout = core
-        .options
-        .ssl_handshake_timeout
-        .unwrap_or(crate::tls::DEFAULT_SSL_HANDSHAKE_TIMEOUT);
+    let timeout = core.options.tls_timeouts.with_defaults().handshake;
     crate::tls::wrap(socket, crate::tls::Side::Server(config.clone()), timeout).await
 }
 

@@ -7,7 +7,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::options::ServerOptions;
 use crate::Error;
-use crate::connect::Family;
+use crate::net::{Family, bind_error, of_family, resolve_each};
 
 /// Which hosts a TCP server binds: asyncio's `host=` forms.
 #[derive(Clone, Debug, Default)]
@@ -80,7 +80,7 @@ pub(crate) async fn bind_tcp(
                 }
                 // asyncio 3.13: an address that is not available is skipped.
                 Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => break,
-                Err(e) => return Err(bind_error(addr, e)),
+                Err(e) => return Err(bind_error(&addr, e).into()),
             }
         }
     }
@@ -95,45 +95,16 @@ pub(crate) async fn bind_tcp(
     Ok(sockets)
 }
 
+/// The addresses to bind: every interface, or each host's, of `family`, without repeats.
 async fn resolve(hosts: &Hosts, port: u16, family: Family) -> Result<Vec<SocketAddr>, Error> {
-    let mut out: Vec<SocketAddr> = Vec::new();
-    let candidates: Vec<SocketAddr> = match hosts {
+    let candidates = match hosts {
         Hosts::Any => vec![
             SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
             SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
         ],
-        Hosts::List(list) => {
-            let mut all = Vec::new();
-            for host in list {
-                let host = host.trim_start_matches('[').trim_end_matches(']');
-                let found =
-                    tokio::net::lookup_host((host, port))
-                        .await
-                        .map_err(|e| Error::Resolve {
-                            host: host.into(),
-                            error: e.into(),
-                        })?;
-                all.extend(found);
-            }
-            all
-        }
+        Hosts::List(list) => resolve_each(list, port).await?,
     };
-    for addr in candidates {
-        let wanted = match family {
-            Family::Unspec => true,
-            Family::Inet => addr.is_ipv4(),
-            Family::Inet6 => addr.is_ipv6(),
-        };
-        if wanted && !out.contains(&addr) {
-            out.push(addr);
-        }
-    }
-    if out.is_empty() {
-        return Err(
-            io::Error::new(io::ErrorKind::NotFound, "getaddrinfo() returned empty list").into(),
-        );
-    }
-    Ok(out)
+    of_family(candidates, family)
 }
 
 fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
@@ -154,27 +125,4 @@ fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
     }
     sock.bind(&addr.into())?;
     Ok(sock)
-}
-
-/// asyncio 3.13's text: `error while attempting to bind on address ('h', p): [errno N] reason`.
-fn bind_error(addr: SocketAddr, e: io::Error) -> Error {
-    let reason = strip_os_error(&e.to_string()).to_lowercase();
-    let errno = e
-        .raw_os_error()
-        .map(|n| format!("[errno {n}] "))
-        .unwrap_or_default();
-    let message = format!(
-        "error while attempting to bind on address ('{}', {}): {errno}{reason}",
-        addr.ip(),
-        addr.port()
-    );
-    io::Error::new(e.kind(), message).into()
-}
-
-/// `"Address already in use (os error 98)"` -> `"Address already in use"`.
-pub(crate) fn strip_os_error(text: &str) -> &str {
-    match text.rfind(" (os error ") {
-        Some(i) => &text[..i],
-        None => text,
-    }
 }

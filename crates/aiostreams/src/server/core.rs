@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
-use super::accept::{Handler, accept_loop};
+use super::accept::{ClientConnected, accept_loop};
 use super::listener::{Listener, ListenerSlot, address_of};
 use super::options::ServerOptions;
 #[cfg(unix)]
@@ -20,13 +21,15 @@ use crate::transport::io::Socket;
 type SpawnAccept = Box<dyn Fn(Arc<Core>, Arc<ListenerSlot>) -> JoinHandle<()> + Send + Sync>;
 
 /// The accept-task starter for a callback.
-pub(crate) fn spawner<H: Handler>(handler: H) -> SpawnAccept {
+pub(crate) fn spawner<H: ClientConnected>(handler: H) -> SpawnAccept {
     let handler = Arc::new(handler);
     Box::new(move |core, slot| tokio::spawn(accept_loop(core, slot, handler.clone())))
 }
 
 pub(crate) struct Core {
     pub(crate) options: ServerOptions,
+    /// Cancelled when the server closes (taken from the options: one per server).
+    shutdown: CancellationToken,
     /// Starts the accept task of one listener (with the server's callback, whose type
     /// only this closure knows).
     spawn_accept: SpawnAccept,
@@ -54,14 +57,16 @@ struct State {
 
 impl Core {
     pub(crate) fn new(
-        options: ServerOptions,
+        mut options: ServerOptions,
         spawn_accept: SpawnAccept,
         bound: Vec<socket2::Socket>,
         #[cfg(unix)] cleanup: Option<Cleanup>,
     ) -> Self {
         let limit = options.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+        let shutdown = std::mem::take(&mut options.shutdown);
         Core {
             options,
+            shutdown,
             spawn_accept,
             state: Mutex::new(State {
                 bound,
@@ -77,6 +82,10 @@ impl Core {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
 
     pub(crate) fn connection_limit(&self) -> Option<Arc<Semaphore>> {
@@ -140,7 +149,7 @@ impl Core {
             cleanup.run();
         }
         drop(st);
-        self.options.shutdown.cancel();
+        self.shutdown.cancel();
         self.notify.notify_waiters();
     }
 

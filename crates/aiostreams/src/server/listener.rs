@@ -85,6 +85,9 @@ pub(crate) fn address_of(sock: &socket2::Socket) -> io::Result<SocketAddress> {
         let std = std::os::unix::net::UnixListener::from(fd.try_clone_to_owned()?);
         return Ok(SocketAddress::Unix(Box::new(std.local_addr()?)));
     }
-    #[allow(unreachable_code)]
+    #[allow(
+        unreachable_code,
+        reason = "reached only where Unix sockets do not exist"
+    )]
     Err(io::Error::other("unsupported socket family"))
 }

@@ -10,17 +10,15 @@ mod shutdown;
 mod unix;
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 
-pub use accept::{BoxError, HandlerResult};
+pub use accept::{BoxError, ClientConnected, HandlerResult};
 pub use bind::Hosts;
 pub use options::ServerOptions;
 pub use shutdown::ShutdownReport;
 
+use crate::Error;
 use crate::transport::SocketAddress;
-use crate::{Error, StreamReader, StreamWriter};
-use accept::Handler;
 use core::Core;
 
 /// Starts a TCP server that runs `client_connected_cb(reader, writer)` for every client.
@@ -60,16 +58,11 @@ use core::Core;
 /// server.close();
 /// # Ok(()) }
 /// ```
-pub async fn start_server<F, Fut>(
-    client_connected_cb: F,
+pub async fn start_server(
+    client_connected_cb: impl ClientConnected,
     host: impl Into<Hosts>,
     port: u16,
-) -> Result<Server, Error>
-where
-    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerResult,
-{
+) -> Result<Server, Error> {
     ServerOptions::new()
         .start_server(client_connected_cb, host, port)
         .await
@@ -89,15 +82,10 @@ where
 ///
 /// Cancel safe: a dropped call leaves no socket bound.
 #[cfg(unix)]
-pub async fn start_unix_server<F, Fut>(
-    client_connected_cb: F,
+pub async fn start_unix_server(
+    client_connected_cb: impl ClientConnected,
     path: impl AsRef<std::path::Path>,
-) -> Result<Server, Error>
-where
-    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerResult,
-{
+) -> Result<Server, Error> {
     ServerOptions::new()
         .start_unix_server(client_connected_cb, path)
         .await
@@ -113,17 +101,12 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
-    pub async fn start_server<F, Fut>(
+    pub async fn start_server(
         self,
-        client_connected_cb: F,
+        client_connected_cb: impl ClientConnected,
         host: impl Into<Hosts>,
         port: u16,
-    ) -> Result<Server, Error>
-    where
-        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: HandlerResult,
-    {
+    ) -> Result<Server, Error> {
         self.check()?;
         let bound = bind::bind_tcp(&host.into(), port, &self).await?;
         self.serve(client_connected_cb, bound, None)
@@ -139,16 +122,11 @@ impl ServerOptions {
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
     #[cfg(unix)]
-    pub async fn start_unix_server<F, Fut>(
+    pub async fn start_unix_server(
         self,
-        client_connected_cb: F,
+        client_connected_cb: impl ClientConnected,
         path: impl AsRef<std::path::Path>,
-    ) -> Result<Server, Error>
-    where
-        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: HandlerResult,
-    {
+    ) -> Result<Server, Error> {
         self.check()?;
         let (sock, cleanup) = unix::bind_unix(path.as_ref())?;
         let cleanup = cleanup.filter(|_| self.cleanup_socket);
@@ -166,16 +144,11 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
-    pub async fn serve_sock<F, Fut>(
+    pub async fn serve_sock(
         self,
-        client_connected_cb: F,
+        client_connected_cb: impl ClientConnected,
         sock: impl Into<socket2::Socket>,
-    ) -> Result<Server, Error>
-    where
-        F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: HandlerResult,
-    {
+    ) -> Result<Server, Error> {
         self.check()?;
         let sock = sock.into();
         if sock.r#type()? != socket2::Type::STREAM {
@@ -195,37 +168,11 @@ impl ServerOptions {
     fn check(&self) -> Result<(), Error> {
         crate::reader::check_limit(self.limit)?;
         #[cfg(feature = "tls")]
-        {
-            if self.ssl.is_none() && self.ssl_handshake_timeout.is_some() {
-                return Err(Error::InvalidArgument(
-                    "ssl_handshake_timeout is only meaningful with ssl",
-                ));
-            }
-            if self.ssl.is_none() && self.ssl_shutdown_timeout.is_some() {
-                return Err(Error::InvalidArgument(
-                    "ssl_shutdown_timeout is only meaningful with ssl",
-                ));
-            }
-            let timeouts = [
-                (
-                    self.ssl_handshake_timeout,
-                    "ssl_handshake_timeout should be a positive number",
-                ),
-                (
-                    self.ssl_shutdown_timeout,
-                    "ssl_shutdown_timeout should be a positive number",
-                ),
-            ];
-            for (t, message) in timeouts {
-                if let Some(t) = t {
-                    crate::tls::check_timeout(message, t)?;
-                }
-            }
-        }
+        self.tls_timeouts.check(self.ssl.is_some())?;
         Ok(())
     }
 
-    fn serve<H: Handler>(
+    fn serve<H: ClientConnected>(
         self,
         handler: H,
         bound: Vec<socket2::Socket>,
@@ -333,6 +280,12 @@ impl Server {
         for inner in self.core.connections() {
             inner.abort();
         }
+    }
+
+    /// The token cancelled when this server closes: the one
+    /// [`ServerOptions::shutdown_signal`] gave before it started.
+    pub fn shutdown_signal(&self) -> tokio_util::sync::CancellationToken {
+        self.core.shutdown_signal()
     }
 
     /// How many client connections are live.

@@ -3,7 +3,7 @@
 use tokio_util::sync::CancellationToken;
 
 use crate::DEFAULT_LIMIT;
-use crate::connect::Family;
+use crate::net::Family;
 
 /// asyncio's `start_server`/`start_unix_server` keywords, plus a few of our own.
 ///
@@ -18,7 +18,7 @@ use crate::connect::Family;
 /// assert!(server.is_serving());
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ServerOptions {
     pub(crate) limit: usize,
     pub(crate) family: Family,
@@ -31,13 +31,38 @@ pub struct ServerOptions {
     pub(crate) listeners_per_address: usize,
     pub(crate) nodelay: bool,
     pub(crate) cleanup_socket: bool,
+    /// The shutdown signal of the server these options start; moved into the `Server`
+    /// at start, and a fresh one for every clone (see `Clone`).
     pub(crate) shutdown: CancellationToken,
     #[cfg(feature = "tls")]
     pub(crate) ssl: Option<std::sync::Arc<rustls::ServerConfig>>,
     #[cfg(feature = "tls")]
-    pub(crate) ssl_handshake_timeout: Option<std::time::Duration>,
-    #[cfg(feature = "tls")]
-    pub(crate) ssl_shutdown_timeout: Option<std::time::Duration>,
+    pub(crate) tls_timeouts: crate::net::TlsTimeouts,
+}
+
+/// A clone is the same keywords for another server: it gets its own shutdown signal, so
+/// closing one server never cancels the handlers of another started from a clone.
+impl Clone for ServerOptions {
+    fn clone(&self) -> Self {
+        ServerOptions {
+            limit: self.limit,
+            family: self.family,
+            backlog: self.backlog,
+            reuse_address: self.reuse_address,
+            reuse_port: self.reuse_port,
+            keep_alive: self.keep_alive,
+            start_serving: self.start_serving,
+            max_connections: self.max_connections,
+            listeners_per_address: self.listeners_per_address,
+            nodelay: self.nodelay,
+            cleanup_socket: self.cleanup_socket,
+            shutdown: CancellationToken::new(),
+            #[cfg(feature = "tls")]
+            ssl: self.ssl.clone(),
+            #[cfg(feature = "tls")]
+            tls_timeouts: self.tls_timeouts,
+        }
+    }
 }
 
 impl Default for ServerOptions {
@@ -66,9 +91,7 @@ impl ServerOptions {
             #[cfg(feature = "tls")]
             ssl: None,
             #[cfg(feature = "tls")]
-            ssl_handshake_timeout: None,
-            #[cfg(feature = "tls")]
-            ssl_shutdown_timeout: None,
+            tls_timeouts: Default::default(),
         }
     }
 
@@ -143,8 +166,9 @@ impl ServerOptions {
         self
     }
 
-    /// A token cancelled when the server starts shutting down ([`Server::close`] or
-    /// [`Server::shutdown`]); handlers capture a clone to notice and finish early.
+    /// A token cancelled when the server these options start begins shutting down
+    /// ([`Server::close`] or [`Server::shutdown`]); handlers capture a clone to notice and
+    /// finish early. Each clone of the options has its own (one per server).
     ///
     /// [`Server::close`]: crate::Server::close
     /// [`Server::shutdown`]: crate::Server::shutdown
@@ -165,7 +189,7 @@ impl ServerOptions {
     /// How long a client's TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
     #[cfg(feature = "tls")]
     pub fn ssl_handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.ssl_handshake_timeout = Some(timeout);
+        self.tls_timeouts.handshake = Some(timeout);
         self
     }
 
@@ -173,7 +197,7 @@ impl ServerOptions {
     /// `ssl_shutdown_timeout=`, 30 s).
     #[cfg(feature = "tls")]
     pub fn ssl_shutdown_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.ssl_shutdown_timeout = Some(timeout);
+        self.tls_timeouts.shutdown = Some(timeout);
         self
     }
 }

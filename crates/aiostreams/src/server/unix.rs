@@ -43,7 +43,7 @@ impl Cleanup {
 /// An existing socket file at the path is a stale one and is removed first; any other
 /// kind of file is left alone and binding fails.
 pub(crate) fn bind_unix(path: &Path) -> Result<(Socket, Option<Cleanup>), Error> {
-    let abstract_name = path.as_os_str().as_encoded_bytes().first() == Some(&0);
+    let abstract_name = crate::net::is_abstract(path);
     if !abstract_name {
         remove_stale_socket(path);
     }

@@ -101,11 +101,10 @@ pub(crate) fn tls_io_error(e: RustlsError) -> io::Error {
 
 /// Maps a handshake's `io::Error` (tokio-rustls wraps rustls errors) to ours.
 pub(crate) fn handshake_error(e: io::Error) -> crate::Error {
-    if e.get_ref().is_some_and(|inner| inner.is::<RustlsError>()) {
-        let inner = e.into_inner().expect("checked above");
-        let rustls = *inner.downcast::<RustlsError>().expect("checked above");
-        return crate::Error::Tls(rustls.into());
-    }
+    let e = match e.downcast::<RustlsError>() {
+        Ok(rustls) => return crate::Error::Tls(rustls.into()),
+        Err(e) => e,
+    };
     if e.kind() == io::ErrorKind::UnexpectedEof {
         return io::Error::new(
             io::ErrorKind::ConnectionReset,

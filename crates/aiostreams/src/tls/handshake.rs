@@ -164,11 +164,3 @@ pub(crate) async fn wrap(socket: Socket, side: Side, timeout: Duration) -> Resul
     let raw = slot.take().ok_or(Error::ConnectionLost)?;
     Ok(Socket::Tls(Box::new(TlsSocket::new(raw, session, config))))
 }
-
-/// Checks asyncio's `ssl_handshake_timeout` / `ssl_shutdown_timeout` rule.
-pub(crate) fn check_timeout(name: &'static str, t: Duration) -> Result<Duration, Error> {
-    if t.is_zero() {
-        return Err(Error::InvalidArgument(name));
-    }
-    Ok(t)
-}

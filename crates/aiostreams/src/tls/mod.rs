@@ -14,7 +14,7 @@ use rustls_pki_types::CertificateDer;
 pub use config::{client_config_with_roots, default_client_config, server_config_from_pem};
 pub use error::TlsError;
 pub use handshake::{DEFAULT_SSL_HANDSHAKE_TIMEOUT, DEFAULT_SSL_SHUTDOWN_TIMEOUT};
-pub(crate) use handshake::{Side, check_timeout, handshake, wrap};
+pub(crate) use handshake::{Side, handshake, wrap};
 pub(crate) use socket::TlsSocket;
 
 /// The configuration a TLS connection was made with (asyncio's `'sslcontext'`).

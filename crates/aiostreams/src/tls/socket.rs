@@ -10,6 +10,7 @@ use rustls::Connection;
 
 use super::TlsConfig;
 use super::error::tls_io_error;
+use crate::net::retry;
 use crate::transport::io::Socket;
 
 /// A TLS session over a TCP or Unix socket.
@@ -42,13 +43,6 @@ impl Write for RawIo<'_> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-fn retry(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-    )
 }
 
 impl TlsSocket {

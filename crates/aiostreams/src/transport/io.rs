@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::net::UnixStream;
 
+use crate::net::retry;
 #[cfg(feature = "tls")]
 use crate::tls::TlsSocket;
 
@@ -23,7 +24,10 @@ use crate::tls::TlsSocket;
 /// the edge-triggered selectors (epoll, kqueue) tokio uses on these systems, as in tokio's
 /// own `AsyncRead` for sockets (not with level-triggered ones: Windows, or mio forced to
 /// use `poll`).
-#[allow(unexpected_cfgs)]
+#[allow(
+    unexpected_cfgs,
+    reason = "mio_unsupported_force_poll_poll is mio's cfg, set through RUSTFLAGS"
+)]
 const SHORT_READ_DRAINS: bool = cfg!(all(
     not(mio_unsupported_force_poll_poll),
     any(
@@ -188,13 +192,6 @@ fn discard_unread_input(socket: &Socket) {
             _ => return,
         }
     }
-}
-
-fn retry(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-    )
 }
 
 /// The socket slot: `None` once the transport has closed its descriptor.

@@ -9,10 +9,8 @@ use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::ServerName;
 
 use super::StreamWriter;
-use crate::tls::{
-    DEFAULT_SSL_HANDSHAKE_TIMEOUT, DEFAULT_SSL_SHUTDOWN_TIMEOUT, Side, TlsConfig, TlsSocket,
-    check_timeout, handshake,
-};
+use crate::net::TlsTimeouts;
+use crate::tls::{Side, TlsConfig, TlsSocket, handshake};
 use crate::transport::io::Socket;
 use crate::{Error, StreamReader};
 
@@ -87,14 +85,11 @@ impl StreamWriter {
         ssl_handshake_timeout: Option<Duration>,
         ssl_shutdown_timeout: Option<Duration>,
     ) -> Result<(), Error> {
-        let handshake_timeout = check_timeout(
-            "ssl_handshake_timeout should be a positive number",
-            ssl_handshake_timeout.unwrap_or(DEFAULT_SSL_HANDSHAKE_TIMEOUT),
-        )?;
-        let shutdown_timeout = check_timeout(
-            "ssl_shutdown_timeout should be a positive number",
-            ssl_shutdown_timeout.unwrap_or(DEFAULT_SSL_SHUTDOWN_TIMEOUT),
-        )?;
+        let timeouts = TlsTimeouts {
+            handshake: ssl_handshake_timeout,
+            shutdown: ssl_shutdown_timeout,
+        }
+        .check(true)?;
         let side = match config.into() {
             TlsConfig::Client(config) => {
                 let name = server_hostname
@@ -127,7 +122,7 @@ impl StreamWriter {
         };
         inner.upgrading.store(true, Ordering::Release);
         let guard = AbortOnDrop(&inner);
-        let result = handshake(&inner.socket, side, prefix, handshake_timeout).await;
+        let result = handshake(&inner.socket, side, prefix, timeouts.handshake).await;
         std::mem::forget(guard);
         inner.upgrading.store(false, Ordering::Release);
         let (session, config) = match result {
@@ -143,7 +138,7 @@ impl StreamWriter {
         if !swapped {
             return Err(Error::ConnectionLost);
         }
-        let _ = inner.ssl_shutdown_timeout.set(shutdown_timeout);
+        let _ = inner.ssl_shutdown_timeout.set(timeouts.shutdown);
         inner.kick_flush();
         Ok(())
     }

@@ -1,0 +1,20 @@
+//! Plumbing shared by the connect and server sides, one copy each: name resolution with
+//! asyncio's `family=` rule, asyncio's bind-error text, the abstract Unix name check, the
+//! TLS timeout keywords, and which I/O errors mean "try again".
+
+mod bind_error;
+mod resolve;
+mod retry;
+#[cfg(feature = "tls")]
+mod tls_keywords;
+#[cfg(unix)]
+mod unix;
+
+pub(crate) use bind_error::bind_error;
+pub use resolve::Family;
+pub(crate) use resolve::{of_family, resolve, resolve_each};
+pub(crate) use retry::retry;
+#[cfg(feature = "tls")]
+pub(crate) use tls_keywords::TlsTimeouts;
+#[cfg(unix)]
+pub(crate) use unix::is_abstract;
