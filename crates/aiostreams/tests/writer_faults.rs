@@ -115,6 +115,74 @@ async fn peer_reset_during_drain_raises_the_reset_everywhere() {
     .await;
 }
 
+/// Drains until one fails: the reset reaches our socket, then tokio's reactor, at a time
+/// the test cannot name, so it yields between tries (bounded by the caller's timeout).
+async fn drain_until_error(writer: &StreamWriter) -> Error {
+    loop {
+        match writer.drain().await {
+            Err(err) => return err,
+            Ok(()) => tokio::task::yield_now().await,
+        }
+    }
+}
+
+// Regression (issue 10, bug 2): the peer resets with nothing queued and nothing read since;
+// drain() returned Ok forever. CPython: ConnectionResetError(104, 'Connection reset by peer'),
+// and the next read raises the same error.
+#[tokio::test]
+async fn drain_notices_a_peer_reset_with_nothing_queued_or_read() {
+    bounded(async {
+        let (mut reader, writer, peer) = pair().await;
+        reset(peer);
+        let err = drain_until_error(&writer).await;
+        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+        assert!(
+            err.to_string().contains("Connection reset by peer"),
+            "{err}"
+        );
+        assert!(writer.is_closing());
+        assert!(same(&reader.read(10).await.unwrap_err(), &err));
+        assert!(same(&writer.drain().await.unwrap_err(), &err));
+        assert!(same(&writer.wait_closed().await.unwrap_err(), &err));
+    })
+    .await;
+}
+
+// The same over a Unix socketpair: a peer that closes with our bytes unread resets us.
+#[cfg(unix)]
+#[tokio::test]
+async fn drain_notices_a_unix_peer_reset_with_nothing_queued_or_read() {
+    bounded(async {
+        let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (mut reader, mut writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
+        writer.write(b"never read").unwrap();
+        writer.flush().await.unwrap(); // in the peer's receive queue (a Unix send is)
+        drop(peer);
+        let err = drain_until_error(&writer).await;
+        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+        assert!(same(&reader.read(10).await.unwrap_err(), &err));
+    })
+    .await;
+}
+
+// A healthy connection's drain() stays Ok, and a peer's FIN is not an error for it.
+#[tokio::test]
+async fn drain_after_a_peer_fin_is_ok() {
+    bounded(async {
+        let (mut reader, writer, mut peer) = pair().await;
+        writer.drain().await.unwrap();
+        peer.shutdown().await.unwrap();
+        assert_eq!(reader.read(10).await.unwrap(), b""[..]);
+        writer.drain().await.unwrap();
+        writer.write(b"after fin").unwrap();
+        writer.drain().await.unwrap();
+        let mut got = [0; 9];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"after fin");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn peer_reset_during_read_raises_from_read_wait_closed_and_drain() {
     bounded(async {

@@ -267,11 +267,12 @@ impl Inner {
         until_empty: bool,
     ) -> std::task::Poll<Result<(), Error>> {
         use std::task::Poll;
-        // Nothing queued on an open connection (the common case): done, without the lock.
-        // (`has_queued` is cleared after `closing` is set when the connection is lost, so
-        // a connection seen open here was not lost before this call.)
+        // Nothing queued on an open connection (the common case): done, without the lock,
+        // unless the reactor reported a reset. (`has_queued` is cleared after `closing` is
+        // set when the connection is lost, so a connection seen open here was not lost
+        // before this call.)
         if !self.has_queued.load(Ordering::Acquire) && !self.is_closing() {
-            return Poll::Ready(Ok(()));
+            return Poll::Ready(self.check_reported_error());
         }
         let mut st = self.lock();
         for attempt in 0..2 {
@@ -297,6 +298,24 @@ impl Inner {
         }
         *waited = true;
         Poll::Pending
+    }
+
+    /// A socket error (a peer's reset) the reactor already saw ends the connection as a
+    /// failed read would (asyncio reads eagerly and would have seen it): the reader keeps
+    /// the error for its next read. No system call unless the error was reported.
+    fn check_reported_error(&self) -> Result<(), Error> {
+        let reported = self
+            .socket
+            .get()
+            .as_ref()
+            .and_then(Socket::take_reported_error);
+        let Some(err) = reported else {
+            return Ok(());
+        };
+        let err = Error::from(err);
+        let mut st = self.lock();
+        self.connection_lost(&mut st, Err(err.clone()));
+        Err(err)
     }
 
     /// Makes sure pending output will be sent by the flush task.

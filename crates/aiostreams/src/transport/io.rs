@@ -142,6 +142,25 @@ impl Socket {
         plain!(self, _s => false, _tls => true)
     }
 
+    /// The error the kernel reported for this socket (a peer's reset), taken from
+    /// `SO_ERROR`, once tokio's reactor has seen error readiness (EPOLLERR).
+    ///
+    /// `try_io` with [`Interest::ERROR`] runs its closure only when tokio's readiness
+    /// holds the error bit, so a healthy connection pays one atomic load and no system
+    /// call. The closure answers `WouldBlock` when the error is already gone (a read took
+    /// it), which clears that bit.
+    pub(crate) fn take_reported_error(&self) -> Option<io::Error> {
+        plain!(self,
+            s => s
+                .try_io(Interest::ERROR, || match socket2::SockRef::from(s).take_error() {
+                    Ok(Some(e)) => Ok(e),
+                    Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
+                    Err(e) => Ok(e),
+                })
+                .ok(),
+            tls => tls.raw().take_reported_error())
+    }
+
     pub(crate) fn sock_ref(&self) -> socket2::SockRef<'_> {
         plain!(self, s => socket2::SockRef::from(s), tls => tls.raw().sock_ref())
     }
