@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::tcp::{TcpConnectOptions, connect_tcp};
+use super::accepts::{Entry, Given};
+use super::tcp::{TcpConnectOptions, connect_tcp, with_deadline};
 use crate::net::Family;
 use crate::reader::check_limit;
 use crate::transport::io::Socket;
@@ -80,6 +81,8 @@ pub async fn open_unix_connection(
 pub struct ConnectOptions {
     limit: usize,
     tcp: TcpConnectOptions,
+    /// Options set by hand, so an entry point that cannot use one refuses it.
+    pub(crate) given: Given,
     #[cfg(feature = "tls")]
     pub(crate) tls: super::ssl::ClientTlsOptions,
 }
@@ -99,6 +102,7 @@ impl ConnectOptions {
                 nodelay: true,
                 ..TcpConnectOptions::default()
             },
+            given: Given::default(),
             #[cfg(feature = "tls")]
             tls: Default::default(),
         }
@@ -108,13 +112,16 @@ impl ConnectOptions {
         &self.tcp
     }
 
-    /// The reader's limit (asyncio `limit=`). 0 is rejected when connecting.
+    /// The reader's limit (asyncio `limit=`). 0 is rejected when connecting;
+    /// `create_connection_with` refuses it (its protocol gets the bytes).
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
+        self.given.limit = true;
         self
     }
 
-    /// Address family for resolution (asyncio `family=`).
+    /// Address family for resolution (asyncio `family=`). This and the next three are
+    /// TCP connect options: `connect_unix` and `connect_sock` refuse them.
     pub fn family(mut self, family: Family) -> Self {
         self.tcp.family = family;
         self
@@ -139,19 +146,24 @@ impl ConnectOptions {
         self
     }
 
-    /// TCP_NODELAY (default on, as asyncio sets it on every TCP transport).
+    /// TCP_NODELAY (default on, as asyncio sets it on every TCP transport). Set by hand,
+    /// it and [`keepalive`](Self::keepalive) are refused for a Unix socket.
     pub fn nodelay(mut self, nodelay: bool) -> Self {
         self.tcp.nodelay = nodelay;
+        self.given.socket_options = true;
         self
     }
 
     /// SO_KEEPALIVE (default off).
     pub fn keepalive(mut self, keepalive: bool) -> Self {
         self.tcp.keepalive = keepalive;
+        self.given.socket_options = true;
         self
     }
 
-    /// Give up connecting after `timeout` (beyond asyncio), with [`Error::TimedOut`].
+    /// Give up connecting after `timeout` (beyond asyncio), with [`Error::TimedOut`]; the
+    /// name resolution counts, the TLS handshake does not (it has its own timeout).
+    /// `connect_sock` refuses it (its socket is already connected).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.tcp.connect_timeout = Some(timeout);
         self
@@ -186,7 +198,9 @@ impl ConnectOptions {
     ///
     /// # Errors
     ///
-    /// As [`open_unix_connection`], plus [`Error::InvalidArgument`] for a zero limit.
+    /// As [`open_unix_connection`], plus [`Error::InvalidArgument`] for a zero limit or
+    /// a TCP option (`family`, `local_addr`, `happy_eyeballs_delay`, `interleave`,
+    /// `nodelay`, `keepalive`); [`Error::TimedOut`] after `connect_timeout`.
     ///
     /// # Cancel safety
     ///
@@ -197,19 +211,24 @@ impl ConnectOptions {
         path: impl AsRef<std::path::Path>,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let limit = check_limit(self.limit)?;
+        self.refuse_unused(Entry::Unix)?;
         #[cfg(feature = "tls")]
         let tls = self.tls.prepare(None)?;
         let path = path.as_ref();
-        let stream = if crate::net::is_abstract(path) {
-            let addr = socket2::SockAddr::unix(path)?;
-            let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
-            sock.connect(&addr)?;
-            sock.set_nonblocking(true)?;
-            let std: std::os::unix::net::UnixStream = sock.into();
-            tokio::net::UnixStream::from_std(std)?
-        } else {
-            tokio::net::UnixStream::connect(path).await?
+        let connect = async {
+            Ok(if crate::net::is_abstract(path) {
+                let addr = socket2::SockAddr::unix(path)?;
+                let sock =
+                    socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+                sock.connect(&addr)?;
+                sock.set_nonblocking(true)?;
+                let std: std::os::unix::net::UnixStream = sock.into();
+                tokio::net::UnixStream::from_std(std)?
+            } else {
+                tokio::net::UnixStream::connect(path).await?
+            })
         };
+        let stream = with_deadline(self.tcp.connect_timeout, "connect", connect).await?;
         let socket = Socket::Unix(stream);
         #[cfg(feature = "tls")]
         return super::ssl::finish(socket, tls, limit).await;
@@ -223,8 +242,10 @@ impl ConnectOptions {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `sock` is not a stream socket
-    /// (`"A Stream Socket was expected"`) or the limit is zero; [`Error::Io`] when it
-    /// cannot be registered with the runtime.
+    /// (`"A Stream Socket was expected"`), the limit is zero, or an option that needs a
+    /// connect (`family`, `local_addr`, `happy_eyeballs_delay`, `interleave`,
+    /// `connect_timeout`) or TCP (`nodelay`, `keepalive` for a Unix socket) was set;
+    /// [`Error::Io`] when it cannot be registered with the runtime.
     ///
     /// With TLS, `server_hostname` must be set (there is no host to take it from).
     ///
@@ -240,6 +261,11 @@ impl ConnectOptions {
         #[cfg(feature = "tls")]
         let tls = self.tls.prepare(None)?;
         let socket = from_socket2(sock.into(), &self.tcp)?;
+        self.refuse_unused(match socket {
+            #[cfg(unix)]
+            Socket::Unix(_) => Entry::SockUnix,
+            _ => Entry::SockTcp,
+        })?;
         #[cfg(feature = "tls")]
         return super::ssl::finish(socket, tls, limit).await;
         #[cfg(not(feature = "tls"))]

@@ -12,7 +12,7 @@ use super::open::streams;
 use crate::net::TlsTimeouts;
 use crate::tls::{Side, default_client_config, wrap};
 use crate::transport::io::Socket;
-use crate::{Error, StreamReader, StreamWriter};
+use crate::{Error, StreamReader, StreamWriter, Transport};
 
 /// asyncio's `ssl=` keyword: no TLS, `ssl=True`, or `ssl=context`.
 #[derive(Clone, Debug, Default)]
@@ -89,18 +89,30 @@ pub(crate) async fn finish(
     tls: Option<Prepared>,
     limit: usize,
 ) -> Result<(StreamReader, StreamWriter), Error> {
+    let (socket, shutdown_timeout) = handshake(socket, tls).await?;
+    let (reader, writer) = streams(socket, limit);
+    set_shutdown_timeout(writer.transport(), shutdown_timeout);
+    Ok((reader, writer))
+}
+
+/// Runs the client handshake, if any: the socket to use and its `ssl_shutdown_timeout`.
+pub(crate) async fn handshake(
+    socket: Socket,
+    tls: Option<Prepared>,
+) -> Result<(Socket, Option<Duration>), Error> {
     let Some(tls) = tls else {
-        return Ok(streams(socket, limit));
+        return Ok((socket, None));
     };
     let side = Side::Client(tls.config, tls.name);
     let socket = wrap(socket, side, tls.handshake_timeout).await?;
-    let (reader, writer) = streams(socket, limit);
-    let _ = writer
-        .transport()
-        .inner()
-        .ssl_shutdown_timeout
-        .set(tls.shutdown_timeout);
-    Ok((reader, writer))
+    Ok((socket, Some(tls.shutdown_timeout)))
+}
+
+/// Gives a TLS transport its `ssl_shutdown_timeout` (none: a plain connection).
+pub(crate) fn set_shutdown_timeout(transport: &Transport, timeout: Option<Duration>) {
+    if let Some(timeout) = timeout {
+        let _ = transport.inner().ssl_shutdown_timeout.set(timeout);
+    }
 }
 
 impl ConnectOptions {

@@ -93,7 +93,7 @@ async fn connect_inner(
 }
 
 /// Runs `fut`, failing with [`Error::TimedOut`] if `limit` passes first.
-async fn with_deadline<T>(
+pub(crate) async fn with_deadline<T>(
     limit: Option<Duration>,
     operation: &'static str,
     fut: impl Future<Output = Result<T, Error>>,

@@ -9,8 +9,8 @@ use bytes::BytesMut;
 use tokio::task::JoinHandle;
 
 use super::Protocol;
-use crate::connect::ConnectOptions;
 use crate::connect::tcp::connect_tcp;
+use crate::connect::{ConnectOptions, Entry};
 use crate::reader::source::Source;
 use crate::transport::Event;
 use crate::transport::inner::Inner;
@@ -49,11 +49,16 @@ pub async fn create_connection<P: Protocol>(
     create_connection_with(factory, host, port, &ConnectOptions::new()).await
 }
 
-/// [`create_connection`] with options (the reader `limit` option is not used here).
+/// [`create_connection`] with options: addressing, socket options, `connect_timeout`
+/// and TLS (asyncio's `ssl=`, `server_hostname=`, `ssl_handshake_timeout=`,
+/// `ssl_shutdown_timeout=`). The protocol is made once the connection (and its TLS
+/// handshake) is up, as asyncio does.
 ///
 /// # Errors
 ///
-/// As [`open_connection`](crate::open_connection).
+/// As [`ConnectOptions::connect`](crate::ConnectOptions::connect), plus
+/// [`Error::InvalidArgument`] when a `limit` was set: the protocol gets the bytes, so
+/// the limit belongs to the [`StreamReader`](crate::StreamReader) it may feed.
 ///
 /// # Cancel safety
 ///
@@ -64,8 +69,16 @@ pub async fn create_connection_with<P: Protocol>(
     port: u16,
     options: &ConnectOptions,
 ) -> Result<(Transport, ProtocolTask<P>), Error> {
-    let stream = connect_tcp(host, port, options.tcp()).await?;
-    Ok(drive(Socket::Tcp(stream), factory()))
+    options.refuse_unused(Entry::Protocol)?;
+    #[cfg(feature = "tls")]
+    let tls = options.tls.prepare(Some(host))?;
+    let socket = Socket::Tcp(connect_tcp(host, port, options.tcp()).await?);
+    #[cfg(feature = "tls")]
+    let (socket, shutdown_timeout) = crate::connect::handshake(socket, tls).await?;
+    let (transport, task) = drive(socket, factory());
+    #[cfg(feature = "tls")]
+    crate::connect::set_shutdown_timeout(&transport, shutdown_timeout);
+    Ok((transport, task))
 }
 
 /// Wraps a connected socket in a transport and starts driving `protocol` on it.
