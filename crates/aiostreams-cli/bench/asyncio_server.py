@@ -1,10 +1,12 @@
 """The bench's CPython server: asyncio streams, written as the asyncio docs write them.
 
     python3 asyncio_server.py --mode echo|lines|discard [--host H] [--port P] [--uvloop]
-                              [--tls-cert PEM --tls-key PEM]
+                              [--aiostreams] [--tls-cert PEM --tls-key PEM]
 
 Prints "Serving on HOST:PORT" (flushed) once listening; serves until killed.
 echo: read(65536) + write + drain until EOF. lines: readline + write + drain until EOF.
+With --aiostreams the aiostreams Python package (crates/aiostreams-py) replaces asyncio's
+streams first (aiostreams.install()): the same script then measures py-aiostreams.
 With --tls-cert and --tls-key it serves TLS: start_server(..., ssl=context), the context
 an ssl.SSLContext(PROTOCOL_TLS_SERVER) with load_cert_chain(cert, key).
 """
@@ -76,6 +78,7 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--aiostreams", action="store_true")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     args = parser.parse_args()
@@ -85,6 +88,10 @@ if __name__ == "__main__":
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    if args.aiostreams:
+        import aiostreams
+
+        aiostreams.install()
     try:
         asyncio.run(main(args))
     except KeyboardInterrupt:

@@ -1,15 +1,20 @@
-//! `aiostreams bench`: aiostreams against raw tokio, CPython asyncio and uvloop.
+//! `aiostreams bench`: aiostreams against raw tokio, CPython asyncio, uvloop, Redis.
 //!
 //! Every server runs in its own child process pinned to CPU 0; the load generator (this
-//! process, a current-thread tokio runtime) is pinned to CPU 1. For each repetition,
-//! each cell is run on each implementation in turn, on a fresh server, so slow drifts of
-//! the machine hit every implementation alike. The report gives the median over the
-//! repetitions with the spread, and every figure's ratio to tokio (= 1.00x).
+//! process, a current-thread tokio runtime, or `redis-benchmark` for the RESP cells) is
+//! pinned to CPU 1. For each repetition, each cell is run on each implementation in
+//! turn, on a fresh server, so slow drifts of the machine hit every implementation
+//! alike. The report gives the median over the repetitions with the spread, and every
+//! figure's ratio to tokio (= 1.00x). `--instructions` counts instructions instead.
 
+mod bulk;
 mod cell;
 mod chart;
+mod client;
+mod instructions;
 mod load;
 mod report;
+mod resp_load;
 mod server;
 mod system;
 mod tls;
@@ -22,9 +27,9 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cell::{Cell, Impl};
-use load::{Target, Window};
-use report::{JsonReport, Measurement, Summary};
-use server::Launcher;
+use load::{Stop, Target, Window};
+use report::{JsonReport, Measurement, RunInfo, Summary};
+use server::{Launcher, installed};
 use tls::TlsFiles;
 
 /// The CPU the servers run on.
@@ -53,12 +58,30 @@ pub(crate) struct Args {
     /// Implementations to compare, comma-separated [default: all that can run here].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "IMPLS")]
     impls: Vec<Impl>,
-    /// Also write the results as JSON (schema version 1) to PATH.
+    /// Also write the results as JSON (schema version 2) to PATH.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
-    /// Also write an SVG bar chart of the ratios to tokio to PATH.
+    /// Also write an SVG chart of the ratios to tokio to PATH (and a PNG beside it when
+    /// rsvg-convert is installed).
     #[arg(long, value_name = "PATH")]
     chart: Option<PathBuf>,
+    /// Count each server's user-space instructions per request under callgrind instead
+    /// of timing it (a fixed number of requests per cell; deterministic).
+    #[arg(long)]
+    instructions: bool,
+    /// The RESP cells' load generator [default: redis-benchmark when installed].
+    #[arg(long, value_enum, value_name = "LOAD")]
+    resp_load: Option<RespLoad>,
+}
+
+/// Who loads the RESP servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum RespLoad {
+    /// The real `redis-benchmark -t set,get`.
+    #[value(name = "redis-benchmark")]
+    RedisBenchmark,
+    /// The bench's own RESP client, which checks every answer.
+    Builtin,
 }
 
 fn parse_duration(s: &str) -> Result<f64, String> {
@@ -75,6 +98,7 @@ struct Plan {
     impls: Vec<Impl>,
     repeat: u32,
     window: Window,
+    redis_benchmark: bool,
 }
 
 impl Plan {
@@ -106,24 +130,66 @@ impl Plan {
             measure: Duration::from_secs_f64(args.duration.unwrap_or(measure)),
         };
         let repeat = args.repeat.unwrap_or(repeat);
+        let mut cells = chosen(&Cell::ALL, &args.cells);
+        if args.instructions {
+            cells.retain(|&c| {
+                let counted = instructions::counts(c);
+                if !counted && !args.cells.is_empty() {
+                    notes.push(format!("{}: no instruction count (see --help)", c.name()));
+                }
+                counted
+            });
+        }
+        let redis_benchmark = match args.resp_load {
+            Some(load) => load == RespLoad::RedisBenchmark,
+            None => installed("redis-benchmark"),
+        };
+        if cells.iter().any(|c| c.resp()) && !args.instructions {
+            notes.push(match redis_benchmark {
+                true => "resp cells: load from redis-benchmark (answers not checked)".into(),
+                false => "resp cells: load from the built-in RESP client \
+                          (redis-benchmark not installed or not chosen)"
+                    .into(),
+            });
+        }
         Plan {
-            cells: chosen(&Cell::ALL, &args.cells),
+            cells,
             impls,
             repeat,
             window,
+            redis_benchmark,
         }
     }
 
-    fn describe(&self) -> String {
+    /// The (cell, implementation) pairs measured, in report order.
+    fn pairs(&self) -> Vec<(Cell, Impl)> {
+        let mut pairs = Vec::new();
+        for &cell in &self.cells {
+            for &imp in self.impls.iter().filter(|&&i| cell.runs(i)) {
+                pairs.push((cell, imp));
+            }
+        }
+        pairs
+    }
+
+    fn describe(&self, instructions: bool) -> String {
         let names: Vec<&str> = self.impls.iter().map(|i| i.name()).collect();
+        let what = if instructions {
+            "instructions under callgrind, 2 fixed-count runs each".to_owned()
+        } else {
+            format!(
+                "{} run(s) each: {:.2} s warm-up + {:.2} s measured",
+                self.repeat,
+                self.window.warmup.as_secs_f64(),
+                self.window.measure.as_secs_f64(),
+            )
+        };
         format!(
-            "bench: {} cells x {} ({}), {} run(s) each: {:.2} s warm-up + {:.2} s measured",
+            "bench: {} cells x {} ({}), {} pairs, {what}",
             self.cells.len(),
             names.len(),
             names.join(", "),
-            self.repeat,
-            self.window.warmup.as_secs_f64(),
-            self.window.measure.as_secs_f64(),
+            self.pairs().len(),
         )
     }
 }
@@ -132,33 +198,51 @@ impl Plan {
 pub(crate) fn run(args: Args) -> Result<()> {
     system::ensure_fd_limit()?;
     let mut notes = Vec::new();
-    if let Some(load) = system::load_average().filter(|&l| l > BUSY_LOAD) {
+    let load_average = system::load_average();
+    if let Some(load) = load_average.filter(|&l| l > BUSY_LOAD) {
         notes.push(format!(
             "load average {load:.1} before the run: other processes compete for the CPUs, \
              expect noisy figures"
         ));
     }
+    if args.instructions {
+        if let Some(why) = instructions::unavailable() {
+            bail!("--instructions: {why}");
+        }
+    }
     let server_cpu = pin_load_generator(&mut notes);
     let launcher = Launcher::new(server_cpu)?;
     let plan = Plan::new(&args, &launcher, &mut notes);
-    if plan.impls.is_empty() {
-        bail!("no implementation can run: {}", notes.join("; "));
+    if plan.pairs().is_empty() {
+        bail!("nothing can run: {}", notes.join("; "));
     }
     let mut out = std::io::stdout().lock();
     for note in &notes {
         writeln!(out, "note: {note}")?;
     }
-    writeln!(out, "{}", plan.describe())?;
+    writeln!(out, "{}", plan.describe(args.instructions))?;
     out.flush()?;
     drop(out);
+    let info = RunInfo {
+        date: system::utc_now(),
+        load_average,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        kernel: system::kernel(),
+        cpu_model: system::cpu_model(),
+        notes,
+    };
     let tls = if plan.cells.iter().any(|c| c.tls()) {
         Some(TlsFiles::generate().context("making the TLS cells' certificates")?)
     } else {
         None
     };
-    let summaries = measure_all(&plan, &launcher, tls.as_ref())?;
+    let summaries = if args.instructions {
+        count_all(&plan, &launcher, tls.as_ref())?
+    } else {
+        measure_all(&plan, &launcher, tls.as_ref())?
+    };
     print!("\n{}", report::table(&summaries));
-    write_outputs(&args, &plan, &summaries)?;
+    write_outputs(&args, &plan, &info, &summaries)?;
     let failed: u64 = summaries.iter().map(|s| s.median.errors).sum();
     if failed > 0 {
         bail!("{failed} error(s) during the bench (see above)");
@@ -194,40 +278,59 @@ fn pin_load_generator(notes: &mut Vec<String>) -> Option<usize> {
 fn measure_all(plan: &Plan, launcher: &Launcher, tls: Option<&TlsFiles>) -> Result<Vec<Summary>> {
     let runtime = crate::runtime::Runtime::Current.build()?;
     let ticks_per_sec = system::clock_ticks_per_sec();
-    let total = plan.repeat as usize * plan.cells.len() * plan.impls.len();
-    let progress = progress_bar(total as u64);
-    let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); plan.cells.len() * plan.impls.len()];
+    let pairs = plan.pairs();
+    let progress = progress_bar(plan.repeat as u64 * pairs.len() as u64);
+    let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); pairs.len()];
     for rep in 1..=plan.repeat {
-        for (c, &cell) in plan.cells.iter().enumerate() {
-            for (i, &imp) in plan.impls.iter().enumerate() {
-                let what = format!("{} on {}", cell.name(), imp.name());
-                progress.set_message(format!("{what}, run {rep}/{}", plan.repeat));
-                let measured = measure(&runtime, launcher, cell, imp, plan.window, tls);
-                let (measurement, problem) = match measured {
-                    Ok(sample) => {
-                        let problem = sample
-                            .first_error
-                            .clone()
-                            .map(|e| format!("{} error(s), the first: {e}", sample.errors));
-                        (Measurement::of(&sample, ticks_per_sec), problem)
-                    }
-                    Err(e) => (Measurement::failed(), Some(format!("{e:#}"))),
-                };
-                if let Some(problem) = problem {
-                    progress.suspend(|| eprintln!("{what}, run {rep}: {problem}"));
+        for (p, &(cell, imp)) in pairs.iter().enumerate() {
+            let what = format!("{} on {}", cell.name(), imp.name());
+            progress.set_message(format!("{what}, run {rep}/{}", plan.repeat));
+            let measured = measure(&runtime, launcher, plan, cell, imp, tls);
+            let (measurement, problem) = match measured {
+                Ok(sample) => {
+                    let problem = sample
+                        .first_error
+                        .clone()
+                        .map(|e| format!("{} error(s), the first: {e}", sample.errors));
+                    (Measurement::of(&sample, ticks_per_sec), problem)
                 }
-                runs[c * plan.impls.len() + i].push(measurement);
-                progress.inc(1);
+                Err(e) => (Measurement::failed(), Some(format!("{e:#}"))),
+            };
+            if let Some(problem) = problem {
+                progress.suspend(|| eprintln!("{what}, run {rep}: {problem}"));
             }
+            runs[p].push(measurement);
+            progress.inc(1);
         }
     }
     progress.finish_and_clear();
+    let summaries = pairs
+        .iter()
+        .zip(&runs)
+        .map(|(&(cell, imp), runs)| Summary::of(cell, imp, runs))
+        .collect();
+    Ok(summaries)
+}
+
+/// `--instructions`: each pair counted once (two callgrind runs).
+fn count_all(plan: &Plan, launcher: &Launcher, tls: Option<&TlsFiles>) -> Result<Vec<Summary>> {
+    let runtime = crate::runtime::Runtime::Current.build()?;
+    let dir = instructions::OutDir::new()?;
+    let pairs = plan.pairs();
+    let progress = progress_bar(pairs.len() as u64);
     let mut summaries = Vec::new();
-    for (c, &cell) in plan.cells.iter().enumerate() {
-        for (i, &imp) in plan.impls.iter().enumerate() {
-            summaries.push(Summary::of(cell, imp, &runs[c * plan.impls.len() + i]));
-        }
+    for (cell, imp) in pairs {
+        let what = format!("{} on {}", cell.name(), imp.name());
+        progress.set_message(what.clone());
+        let tls = tls.filter(|_| cell.tls());
+        let counted = instructions::measure(&runtime, launcher, cell, imp, tls, &dir.0);
+        summaries.push(counted.unwrap_or_else(|e| {
+            progress.suspend(|| eprintln!("{what}: {e:#}"));
+            Summary::of(cell, imp, &[Measurement::failed()])
+        }));
+        progress.inc(1);
     }
+    progress.finish_and_clear();
     Ok(summaries)
 }
 
@@ -235,19 +338,29 @@ fn measure_all(plan: &Plan, launcher: &Launcher, tls: Option<&TlsFiles>) -> Resu
 fn measure(
     runtime: &tokio::runtime::Runtime,
     launcher: &Launcher,
+    plan: &Plan,
     cell: Cell,
     imp: Impl,
-    window: Window,
     tls: Option<&TlsFiles>,
 ) -> Result<load::Sample> {
     let tls = tls.filter(|_| cell.tls());
-    let server = launcher.start(imp, cell.mode(), tls)?;
+    let server = launcher.start(imp, cell, tls, None)?;
     let target = Target {
         port: server.port,
         pid: server.pid(),
         tls: tls.map(TlsFiles::connector).transpose()?,
+        redis_benchmark: plan.redis_benchmark,
     };
-    runtime.block_on(load::run(cell.load(), &target, window))
+    let mut sample = runtime.block_on(load::run(
+        cell.load(),
+        imp,
+        &target,
+        Stop::Window(plan.window),
+    ))?;
+    if !cell.measures_client() {
+        sample.client_cpu_ticks = None;
+    }
+    Ok(sample)
 }
 
 /// A progress bar on stderr, hidden in CI and when stdout or stderr is not a terminal.
@@ -261,14 +374,15 @@ fn progress_bar(total: u64) -> ProgressBar {
     ProgressBar::new(total).with_style(style)
 }
 
-fn write_outputs(args: &Args, plan: &Plan, summaries: &[Summary]) -> Result<()> {
+fn write_outputs(args: &Args, plan: &Plan, info: &RunInfo, summaries: &[Summary]) -> Result<()> {
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&JsonReport::new(args.quick, summaries))?;
+        let report = JsonReport::new(args.quick, args.instructions, info.clone(), summaries);
+        let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.chart {
         if plan.impls.contains(&Impl::Tokio) {
-            chart::write(path, summaries, &plan.cells, &plan.impls)?;
+            chart::write(path, summaries, info, args.instructions)?;
         } else {
             eprintln!("note: no chart: the chart shows ratios to tokio, which was not run");
         }

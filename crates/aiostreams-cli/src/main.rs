@@ -15,9 +15,11 @@
 
 mod bench;
 mod connect;
+mod floor;
 mod headers;
 mod mode;
 mod raw_tokio;
+mod resp;
 mod runtime;
 mod serve;
 
@@ -48,6 +50,12 @@ enum Command {
     /// The bench's raw tokio baseline server (used by `bench`).
     #[command(hide = true)]
     RawTokioServe(raw_tokio::Args),
+    /// The bench's RESP servers: the resp_server example, or its raw tokio twin.
+    #[command(hide = true)]
+    RespServe(resp::Args),
+    /// The bench's floor for bulk transfers: blocking std::net, 1 MiB buffers.
+    #[command(hide = true)]
+    FloorServe(floor::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +71,8 @@ fn main() -> ExitCode {
         Command::Headers(args) => headers::run(args),
         Command::Bench(args) => bench::run(args),
         Command::RawTokioServe(args) => raw_tokio::run(args),
+        Command::RespServe(args) => resp::run(args),
+        Command::FloorServe(args) => floor::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

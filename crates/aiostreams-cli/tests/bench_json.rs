@@ -1,4 +1,4 @@
-//! A tiny `bench` run writes the JSON report (schema version 1) with zero errors.
+//! A tiny `bench` run writes the JSON report (schema version 2) with zero errors.
 //! No timing is asserted.
 
 mod support;
@@ -9,6 +9,20 @@ use support::{aiostreams, run};
 #[test]
 fn quick_bench_writes_valid_json() {
     quick_bench_of("echo-1k-c10");
+}
+
+/// A client cell: the aiostreams client and the expert tokio client against the tokio
+/// server, each answer verified; the client's CPU is reported.
+#[test]
+fn quick_client_bench_reports_client_cpu() {
+    quick_bench_of("client-pipeline-x16-c10");
+}
+
+/// A RESP cell with the built-in RESP client (it checks every answer): the resp_server
+/// example against its raw tokio twin.
+#[test]
+fn quick_resp_bench_checks_every_answer() {
+    quick_bench_of("resp-p16-c50");
 }
 
 /// The TLS echo cell: the bench makes its own certificates, both servers serve TLS, the
@@ -35,7 +49,15 @@ fn quick_bench_of(cell: &str) {
         "--impls",
         "aiostreams,tokio",
     ])
-    .args(["--duration", "1", "--json"])
+    .args([
+        "--duration",
+        "0.5",
+        "--repeat",
+        "1",
+        "--resp-load",
+        "builtin",
+    ])
+    .arg("--json")
     .arg(&json)
     .env("CI", "true");
     let output = run(cmd, b"");
@@ -47,8 +69,14 @@ fn quick_bench_of(cell: &str) {
     );
     assert!(stdout.contains(cell), "no table: {stdout}");
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     assert_eq!(report["quick"], true);
+    assert_eq!(report["instructions"], false);
+    assert!(
+        report["run"]["date"].as_str().unwrap().ends_with('Z'),
+        "{report}"
+    );
+    assert!(report["run"]["cpus"].as_u64().unwrap() >= 1, "{report}");
     let results = report["results"].as_array().unwrap();
     let impls: Vec<&str> = results
         .iter()
@@ -79,6 +107,11 @@ fn assert_row_schema(row: &Value, cell: &str) {
         "rss_bytes_per_conn",
         "verified_bytes",
         "errors",
+        "server",
+        "client_cpu_us_per_req",
+        "gb_per_s",
+        "cpu_s_per_gb",
+        "instructions_per_req",
     ];
     expected.sort_unstable();
     let mut keys = keys;
@@ -91,6 +124,21 @@ fn assert_row_schema(row: &Value, cell: &str) {
     assert!(row["req_per_s"].as_f64().unwrap() > 0.0, "{row}");
     assert!(row["server_rss_bytes"].as_u64().unwrap() > 0, "{row}");
     assert!(row["rss_bytes_per_conn"].is_null(), "{row}");
+    let client_cell = cell.starts_with("client-");
+    assert_eq!(
+        row["client_cpu_us_per_req"].is_number(),
+        client_cell,
+        "{row}"
+    );
+    let server = if client_cell {
+        "tokio-buffered"
+    } else {
+        row["impl"].as_str().unwrap()
+    };
+    assert_eq!(row["server"], server, "{row}");
+    for absent in ["gb_per_s", "cpu_s_per_gb", "instructions_per_req"] {
+        assert!(row[absent].is_null(), "{absent} in {row}");
+    }
     assert!(row["verified_bytes"].as_u64().unwrap() > 0, "{row}");
     assert_eq!(row["errors"], 0, "{row}");
 }

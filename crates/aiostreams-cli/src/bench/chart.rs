@@ -1,150 +1,326 @@
-//! `--chart`: an SVG bar chart of each implementation's ratio to tokio, per cell.
+//! `--chart`: every cell's ratios to tokio on one shared log axis, as SVG (and PNG).
 //!
-//! Top row: requests/s relative to tokio (higher is better). Bottom row: server CPU
-//! time per request relative to tokio (lower is better). The line marks tokio's 1.0.
+//! Two panels share the same log scale (1/16x to 16x, 1.0x = tokio marked): on the left
+//! throughput (req/s; GB/s for bulk cells; higher is better), on the right cost (server
+//! CPU per request; the client's CPU for client cells; CPU per GB for bulk cells; lower is
+//! better). Each bar starts at 1.0x, so its length and side say how far from tokio and
+//! which way. Below them, the idle-memory result in KiB per connection. The title names
+//! the machine, the date and the load average. With `--instructions` the one panel is
+//! instructions per request. The PNG is rendered from the SVG by `rsvg-convert`
+//! (librsvg), when installed.
 
+use std::fmt::Write as _;
 use std::path::Path;
+use std::process::Command;
 
-use anyhow::{Result, anyhow};
-use plotters::prelude::*;
+use anyhow::{Context, Result};
 
 use super::cell::{Cell, Impl};
-use super::report::{Measurement, Summary, ratio};
+use super::report::{Measurement, RunInfo, Summary, optional_ratio, ratio};
 
-const WIDTH: u32 = 1280;
-const HEIGHT: u32 = 660;
-const FONT: &str = "sans-serif";
+const LABEL_W: f64 = 190.0;
+const PANEL_W: f64 = 470.0;
+const GAP: f64 = 40.0;
+const BAR_H: f64 = 9.0;
+const GROUP_GAP: f64 = 9.0;
+const TOP: f64 = 96.0;
+/// The axis spans 2^-LOG_SPAN .. 2^LOG_SPAN.
+const LOG_SPAN: f64 = 4.0;
+const FONT: &str = "font-family=\"DejaVu Sans, Verdana, sans-serif\"";
 
-/// One chart row: a title and the figure it compares.
-struct Row {
+/// One panel: its title and the ratio it draws for a summary.
+struct Panel {
     title: &'static str,
-    figure: fn(&Measurement) -> f64,
+    ratio: fn(&[Summary], &Summary) -> Option<f64>,
 }
 
-const ROWS: [Row; 2] = [
-    Row {
-        title: "req/s vs tokio (higher is better)",
-        figure: |m| m.req_per_s,
-    },
-    Row {
-        title: "CPU/req vs tokio (lower is better)",
-        figure: |m| m.cpu_us_per_req,
-    },
-];
+fn throughput(all: &[Summary], s: &Summary) -> Option<f64> {
+    match s.cell {
+        Cell::Idle1000 => None,
+        c if c.bulk() => optional_ratio(all, s, |m| m.gb_per_s),
+        _ => ratio(all, s, |m| m.req_per_s),
+    }
+}
 
-/// Writes the chart of `summaries` to `path`.
+fn cost(all: &[Summary], s: &Summary) -> Option<f64> {
+    match s.cell {
+        Cell::Idle1000 => None,
+        c if c.bulk() => optional_ratio(all, s, |m| m.cpu_s_per_gb),
+        c if c.measures_client() => optional_ratio(all, s, |m| m.client_cpu_us_per_req),
+        _ => ratio(all, s, |m: &Measurement| m.cpu_us_per_req),
+    }
+}
+
+fn instructions(all: &[Summary], s: &Summary) -> Option<f64> {
+    optional_ratio(all, s, |m| m.instructions_per_req)
+}
+
+/// Writes the chart to `path` (SVG) and, when rsvg-convert is there, a PNG beside it.
 pub(crate) fn write(
     path: &Path,
     summaries: &[Summary],
-    cells: &[Cell],
-    impls: &[Impl],
+    info: &RunInfo,
+    instructions_run: bool,
 ) -> Result<()> {
-    draw(path, summaries, cells, impls).map_err(|e| anyhow!("drawing {}: {e}", path.display()))
+    let svg = draw(summaries, info, instructions_run);
+    std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+    let png = path.with_extension("png");
+    let rendered = Command::new("rsvg-convert")
+        .args(["--background-color", "white", "-o"])
+        .arg(&png)
+        .arg(path)
+        .status();
+    match rendered {
+        Ok(status) if status.success() => {}
+        _ => eprintln!(
+            "note: no {}: rsvg-convert (apt-get install librsvg2-bin) failed or is missing",
+            png.display()
+        ),
+    }
+    Ok(())
 }
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+fn panels(instructions_run: bool) -> Vec<Panel> {
+    if instructions_run {
+        return vec![Panel {
+            title: "instructions per request vs tokio (lower is better)",
+            ratio: instructions,
+        }];
+    }
+    vec![
+        Panel {
+            title: "throughput vs tokio (higher is better)",
+            ratio: throughput,
+        },
+        Panel {
+            title: "CPU per request or per GB vs tokio (lower is better)",
+            ratio: cost,
+        },
+    ]
+}
 
-fn draw(path: &Path, summaries: &[Summary], cells: &[Cell], impls: &[Impl]) -> DrawResult {
-    let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let root = root.titled(
-        "aiostreams bench: each implementation relative to tokio (1.0)",
-        (FONT, 22),
-    )?;
-    let (legend, charts) = root.split_vertically(36);
-    draw_legend(&legend, impls)?;
-    let areas = charts.split_evenly((ROWS.len(), cells.len()));
-    for (r, row) in ROWS.iter().enumerate() {
-        for (c, &cell) in cells.iter().enumerate() {
-            let values: Vec<(Impl, f64)> = impls
-                .iter()
-                .filter_map(|&imp| {
-                    let s = summaries.iter().find(|s| s.cell == cell && s.imp == imp)?;
-                    Some((imp, ratio(summaries, s, row.figure)?))
-                })
-                .collect();
-            let title = if c == 0 { row.title } else { "" };
-            draw_cell(
-                &areas[r * cells.len() + c],
-                cell,
-                title,
-                &values,
-                impls.len(),
-            )?;
+/// The SVG text.
+fn draw(summaries: &[Summary], info: &RunInfo, instructions_run: bool) -> String {
+    let panels = panels(instructions_run);
+    let impls = present(summaries, |s| s.imp);
+    let cells: Vec<Cell> = present(summaries, |s| s.cell)
+        .into_iter()
+        .filter(|&c| c != Cell::Idle1000)
+        .collect();
+    let group_h = |cell: Cell| {
+        let bars = summaries.iter().filter(|s| s.cell == cell).count() as f64;
+        bars * (BAR_H + 2.0) + GROUP_GAP
+    };
+    let plot_h: f64 = cells.iter().map(|&c| group_h(c)).sum();
+    let idle: Vec<&Summary> = summaries
+        .iter()
+        .filter(|s| s.median.rss_per_conn.is_some())
+        .collect();
+    let idle_h = if idle.is_empty() {
+        0.0
+    } else {
+        60.0 + idle.len() as f64 * (BAR_H + 4.0)
+    };
+    let width = LABEL_W + panels.len() as f64 * (PANEL_W + GAP) + 20.0;
+    let height = TOP + plot_h + 40.0 + idle_h;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" {FONT} font-size=\"11\">"
+    );
+    let _ = writeln!(svg, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
+    title(&mut svg, info, instructions_run);
+    legend(&mut svg, &impls);
+    for (p, panel) in panels.iter().enumerate() {
+        let x0 = LABEL_W + p as f64 * (PANEL_W + GAP);
+        axis(&mut svg, panel.title, x0, TOP, plot_h);
+        let mut y = TOP;
+        for &cell in &cells {
+            if p == 0 {
+                let mid = y + (group_h(cell) - GROUP_GAP) / 2.0 + 4.0;
+                text(&mut svg, 8.0, mid, "start", 12.0, cell.name());
+            }
+            for s in summaries.iter().filter(|s| s.cell == cell) {
+                if let Some(r) = (panel.ratio)(summaries, s) {
+                    bar(&mut svg, x0, y, r, s.imp);
+                }
+                y += BAR_H + 2.0;
+            }
+            y += GROUP_GAP;
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{x0:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eee\"/>",
+                x0 + PANEL_W,
+                y - GROUP_GAP / 2.0,
+                y - GROUP_GAP / 2.0
+            );
         }
     }
-    root.present()?;
-    Ok(())
-}
-
-fn draw_cell<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    cell: Cell,
-    y_title: &str,
-    values: &[(Impl, f64)],
-    slots: usize,
-) -> Result<(), Box<dyn std::error::Error>>
-where
-    DB::ErrorType: 'static,
-{
-    let top = values.iter().map(|v| v.1).fold(1.0, f64::max) * 1.25;
-    let mut chart = ChartBuilder::on(area)
-        .caption(cell.name(), (FONT, 15))
-        .margin(6)
-        .x_label_area_size(4)
-        .y_label_area_size(if y_title.is_empty() { 34 } else { 54 })
-        .build_cartesian_2d(0.0..slots as f64, 0.0..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_labels(5)
-        .y_desc(y_title)
-        .label_style((FONT, 11))
-        .draw()?;
-    chart.draw_series(values.iter().map(|&(imp, v)| {
-        let x = slot(imp, values);
-        Rectangle::new([(x + 0.12, 0.0), (x + 0.88, v)], color(imp).filled())
-    }))?;
-    chart.draw_series(values.iter().map(|&(imp, v)| {
-        let at = (slot(imp, values) + 0.1, v + top * 0.07);
-        Text::new(format!("{v:.2}"), at, (FONT, 11))
-    }))?;
-    chart.draw_series(LineSeries::new(
-        [(0.0, 1.0), (slots as f64, 1.0)],
-        BLACK.stroke_width(1),
-    ))?;
-    Ok(())
-}
-
-/// The bar's slot: the implementation's place among those with a value.
-fn slot(imp: Impl, values: &[(Impl, f64)]) -> f64 {
-    values.iter().position(|v| v.0 == imp).unwrap_or(0) as f64
-}
-
-fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    impls: &[Impl],
-) -> Result<(), Box<dyn std::error::Error>>
-where
-    DB::ErrorType: 'static,
-{
-    for (i, &imp) in impls.iter().enumerate() {
-        let x = 60 + 170 * i as i32;
-        area.draw(&Rectangle::new(
-            [(x, 10), (x + 16, 26)],
-            color(imp).filled(),
-        ))?;
-        area.draw(&Text::new(imp.name(), (x + 22, 11), (FONT, 15)))?;
+    if !idle.is_empty() {
+        idle_memory(&mut svg, &idle, TOP + plot_h + 40.0);
     }
-    Ok(())
+    svg.push_str("</svg>\n");
+    svg
 }
 
-fn color(imp: Impl) -> RGBColor {
+/// The distinct values of `key` over `summaries`, in first-seen order.
+fn present<T: PartialEq + Copy>(summaries: &[Summary], key: fn(&Summary) -> T) -> Vec<T> {
+    let mut seen = Vec::new();
+    for s in summaries {
+        if !seen.contains(&key(s)) {
+            seen.push(key(s));
+        }
+    }
+    seen
+}
+
+fn title(svg: &mut String, info: &RunInfo, instructions_run: bool) {
+    let what = if instructions_run {
+        "user-space instructions per request (callgrind)"
+    } else {
+        "each implementation relative to tokio (1.0x), log scale"
+    };
+    text(
+        svg,
+        8.0,
+        22.0,
+        "start",
+        17.0,
+        &format!("aiostreams bench: {what}"),
+    );
+    let load = info
+        .load_average
+        .map_or("unknown".to_owned(), |l| format!("{l:.1}"));
+    let machine = format!(
+        "{} ({} CPUs, {}), {} UTC, load average {load} at the start (a shared machine: \
+         ratios, not absolute figures, are the result)",
+        info.cpu_model,
+        info.cpus,
+        info.kernel,
+        info.date.trim_end_matches('Z').replace('T', " ")
+    );
+    text(svg, 8.0, 40.0, "start", 11.0, &machine);
+}
+
+fn legend(svg: &mut String, impls: &[Impl]) {
+    let mut x = 8.0;
+    for &imp in impls {
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"52\" width=\"12\" height=\"12\" fill=\"{}\"/>",
+            color(imp)
+        );
+        text(svg, x + 16.0, 62.0, "start", 12.0, imp.name());
+        x += 28.0 + 7.5 * imp.name().len() as f64;
+    }
+}
+
+/// The x of ratio `r` in a panel starting at `x0`.
+fn x_of(x0: f64, r: f64) -> f64 {
+    let t = (r.max(1e-9).log2().clamp(-LOG_SPAN, LOG_SPAN) + LOG_SPAN) / (2.0 * LOG_SPAN);
+    x0 + t * PANEL_W
+}
+
+fn axis(svg: &mut String, title: &str, x0: f64, y0: f64, h: f64) {
+    text(svg, x0 + PANEL_W / 2.0, y0 - 14.0, "middle", 12.0, title);
+    for tick in [1.0 / 16.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0] {
+        let x = x_of(x0, tick);
+        let (stroke, wide) = if tick == 1.0 {
+            ("#000", 1.5)
+        } else {
+            ("#ccc", 0.8)
+        };
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{stroke}\" \
+             stroke-width=\"{wide}\"/>",
+            y0 - 4.0,
+            y0 + h
+        );
+        let label = if tick < 1.0 {
+            format!("1/{:.0}", 1.0 / tick)
+        } else {
+            format!("{tick:.0}x")
+        };
+        text(svg, x, y0 + h + 14.0, "middle", 10.0, &label);
+    }
+}
+
+fn bar(svg: &mut String, x0: f64, y: f64, r: f64, imp: Impl) {
+    let (one, at) = (x_of(x0, 1.0), x_of(x0, r));
+    let (left, w) = (one.min(at), (at - one).abs().max(1.0));
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{left:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill=\"{}\"/>",
+        color(imp)
+    );
+    let (tx, anchor) = if r >= 1.0 {
+        (at + 3.0, "start")
+    } else {
+        (at - 3.0, "end")
+    };
+    text(svg, tx, y + BAR_H - 1.0, anchor, 9.0, &format!("{r:.2}"));
+}
+
+fn idle_memory(svg: &mut String, idle: &[&Summary], y0: f64) {
+    let title = "idle-1000: server memory per idle connection, KiB (lower is better)";
+    text(svg, 8.0, y0, "start", 12.0, title);
+    let most = idle
+        .iter()
+        .filter_map(|s| s.median.rss_per_conn)
+        .fold(1.0, f64::max);
+    let mut y = y0 + 12.0;
+    for s in idle {
+        let kib = s.median.rss_per_conn.unwrap_or(0.0) / 1024.0;
+        let w = (kib * 1024.0 / most * (PANEL_W * 1.5)).max(1.0);
+        text(
+            svg,
+            LABEL_W - 6.0,
+            y + BAR_H - 1.0,
+            "end",
+            10.0,
+            s.imp.name(),
+        );
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{LABEL_W}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill=\"{}\"/>",
+            color(s.imp)
+        );
+        let label = format!("{kib:.1} KiB");
+        text(
+            svg,
+            LABEL_W + w + 4.0,
+            y + BAR_H - 1.0,
+            "start",
+            10.0,
+            &label,
+        );
+        y += BAR_H + 4.0;
+    }
+}
+
+fn text(svg: &mut String, x: f64, y: f64, anchor: &str, size: f64, content: &str) {
+    let escaped = content
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let _ = writeln!(
+        svg,
+        "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" font-size=\"{size}\">{escaped}</text>"
+    );
+}
+
+fn color(imp: Impl) -> &'static str {
     match imp {
-        Impl::Aiostreams => RGBColor(0x1f, 0x77, 0xb4),
-        Impl::Tokio => RGBColor(0x7f, 0x7f, 0x7f),
-        Impl::Asyncio => RGBColor(0xff, 0x7f, 0x0e),
-        Impl::Uvloop => RGBColor(0x2c, 0xa0, 0x2c),
+        Impl::Aiostreams => "#1f77b4",
+        Impl::Tokio => "#7f7f7f",
+        Impl::TokioBuffered => "#17becf",
+        Impl::Floor => "#8c564b",
+        Impl::RedisServer => "#d62728",
+        Impl::Asyncio => "#ff7f0e",
+        Impl::Uvloop => "#2ca02c",
+        Impl::PyAiostreams => "#9467bd",
+        Impl::PyAiostreamsUvloop => "#e377c2",
     }
 }

@@ -20,12 +20,13 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_rustls::TlsConnector;
 
-use super::cell::{LINE_LEN, Load};
+use super::cell::{Impl, LINE_LEN, Load};
 use super::system::{cpu_ticks, rss_bytes};
 use super::tls::server_name;
+use super::{bulk, client, resp_load};
 
 /// A request that gets no answer within this long fails its cell.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Distinct requests per connection, sent in turn, so a stale answer does not verify.
 const VARIANTS: usize = 8;
 /// Connections the idle cell opens at once.
@@ -40,6 +41,49 @@ pub(crate) struct Window {
     pub(crate) measure: Duration,
 }
 
+/// When a load stops.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stop {
+    /// After a warm-up, measure for a while (the timing runs).
+    Window(Window),
+    /// After this many requests per connection (or loop), all counted (the
+    /// `--instructions` runs, where only the request count matters).
+    Count(u64),
+}
+
+impl Stop {
+    /// The measured window's edges, from now; a count has an hour-long window, counted
+    /// from now.
+    pub(crate) fn edges(self) -> (Instant, Instant) {
+        match self {
+            Stop::Window(w) => {
+                let from = Instant::now() + w.warmup;
+                (from, from + w.measure)
+            }
+            Stop::Count(_) => {
+                let now = Instant::now();
+                (now, now + Duration::from_secs(3600))
+            }
+        }
+    }
+
+    /// Requests per connection, for a count.
+    pub(crate) fn count(self) -> Option<u64> {
+        match self {
+            Stop::Window(_) => None,
+            Stop::Count(n) => Some(n),
+        }
+    }
+
+    /// Whether a loop that has done `done` requests and would start one at `now` stops.
+    pub(crate) fn done(self, done: u64, now: Instant, until: Instant) -> bool {
+        match self {
+            Stop::Window(_) => now >= until,
+            Stop::Count(n) => done >= n,
+        }
+    }
+}
+
 /// What one measurement of one server saw.
 #[derive(Debug)]
 pub(crate) struct Sample {
@@ -51,6 +95,10 @@ pub(crate) struct Sample {
     pub(crate) latency: Histogram<u64>,
     /// Server CPU time (user + system) during the window, in clock ticks.
     pub(crate) cpu_ticks: u64,
+    /// The client's (this process's) CPU time during the window, client cells only.
+    pub(crate) client_cpu_ticks: Option<u64>,
+    /// Bytes moved one way, bulk cells only.
+    pub(crate) bulk_bytes: Option<u64>,
     /// Server RSS at the end of the window.
     pub(crate) rss_bytes: u64,
     /// Server RSS growth per idle connection (idle cells only).
@@ -64,12 +112,14 @@ pub(crate) struct Sample {
 }
 
 impl Sample {
-    fn new(seconds: f64) -> Sample {
+    pub(crate) fn new(seconds: f64) -> Sample {
         Sample {
             requests: 0,
             seconds,
             latency: new_histogram(),
             cpu_ticks: 0,
+            client_cpu_ticks: None,
+            bulk_bytes: None,
             rss_bytes: 0,
             rss_per_conn: None,
             verified_bytes: 0,
@@ -78,12 +128,12 @@ impl Sample {
         }
     }
 
-    fn fail(&mut self, error: impl ToString) {
+    pub(crate) fn fail(&mut self, error: impl ToString) {
         self.errors += 1;
         self.first_error.get_or_insert_with(|| error.to_string());
     }
 
-    fn merge(&mut self, other: Sample) {
+    pub(crate) fn merge(&mut self, other: Sample) {
         self.requests += other.requests;
         self.verified_bytes += other.verified_bytes;
         self.errors += other.errors;
@@ -94,7 +144,7 @@ impl Sample {
     }
 
     /// Counts a request that began at `began` and ends now, if it ends in the window.
-    fn count(&mut self, began: Instant, from: Instant, until: Instant) {
+    pub(crate) fn count(&mut self, began: Instant, from: Instant, until: Instant) {
         let ended = Instant::now();
         if ended >= from && ended <= until {
             self.requests += 1;
@@ -102,7 +152,7 @@ impl Sample {
         }
     }
 
-    fn record(&mut self, latency: Duration) {
+    pub(crate) fn record(&mut self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
@@ -122,6 +172,8 @@ pub(crate) struct Target {
     pub(crate) pid: u32,
     /// The TLS client, for a TLS cell.
     pub(crate) tls: Option<TlsConnector>,
+    /// Whether the RESP cells' load is `redis-benchmark` (else the built-in client).
+    pub(crate) redis_benchmark: bool,
 }
 
 impl std::fmt::Debug for Target {
@@ -130,29 +182,36 @@ impl std::fmt::Debug for Target {
             .field("port", &self.port)
             .field("pid", &self.pid)
             .field("tls", &self.tls.is_some())
+            .field("redis_benchmark", &self.redis_benchmark)
             .finish()
     }
 }
 
-/// Drives `target` as `load` says.
-pub(crate) async fn run(load: Load, target: &Target, window: Window) -> Result<Sample> {
+/// Drives `target` as `load` says; in the client cells with `imp`'s client.
+pub(crate) async fn run(load: Load, imp: Impl, target: &Target, stop: Stop) -> Result<Sample> {
     match load {
         Load::RoundTrips {
             bytes,
             lines,
             connections,
         } => {
-            round_trips(target, window, connections, |conn| {
+            round_trips(target, stop, connections, |conn| {
                 requests(bytes, lines, conn)
             })
             .await
         }
         Load::Idle { connections } => idle(target.port, target.pid, connections).await,
-        Load::Handshakes { loops } => handshakes(target, window, loops).await,
+        Load::Handshakes { loops } => handshakes(target, stop, loops).await,
+        Load::Client { .. } => client::run(load, imp, target, stop).await,
+        Load::Bulk { bytes, echo } => bulk::run(target, bytes, echo).await,
+        Load::Resp {
+            pipeline,
+            connections,
+        } => resp_load::run(target, pipeline, connections, stop).await,
     }
 }
 
-async fn connect(port: u16) -> io::Result<TcpStream> {
+pub(crate) async fn connect(port: u16) -> io::Result<TcpStream> {
     let stream = TcpStream::connect(("127.0.0.1", port)).await?;
     stream.set_nodelay(true)?;
     Ok(stream)
@@ -202,7 +261,7 @@ impl Conn {
 
 async fn round_trips(
     target: &Target,
-    window: Window,
+    stop: Stop,
     connections: usize,
     requests: impl Fn(usize) -> Vec<Vec<u8>>,
 ) -> Result<Sample> {
@@ -210,42 +269,67 @@ async fn round_trips(
     for _ in 0..connections {
         conns.push(Conn::open(target.port, target.tls.as_ref()).await?);
     }
-    let from = Instant::now() + window.warmup;
-    let until = from + window.measure;
+    let (from, until) = stop.edges();
     let mut clients = JoinSet::new();
     for (i, conn) in conns.into_iter().enumerate() {
-        clients.spawn(client(conn, requests(i), from, until));
+        clients.spawn(client(conn, requests(i), stop, from, until));
     }
-    measure_window(target.pid, window, from, until, clients).await
+    measure_window(target.pid, stop, from, until, clients).await
 }
 
-/// Samples the server's CPU time over `from..until`, then collects the clients' figures.
-async fn measure_window(
+/// Samples the server's CPU time (and this process's, the client's) over `from..until`,
+/// then collects the clients' figures. With a count there is no window: the clients
+/// are awaited and the CPU figures are over the whole run.
+pub(crate) async fn measure_window(
     pid: u32,
-    window: Window,
+    stop: Stop,
     from: Instant,
     until: Instant,
     mut clients: JoinSet<Sample>,
 ) -> Result<Sample> {
+    let started = Instant::now();
     sleep_until(from).await;
-    let cpu_before = cpu_ticks(pid)?;
-    sleep_until(until).await;
-    let mut sample = Sample::new(window.measure.as_secs_f64());
-    sample.cpu_ticks = cpu_ticks(pid)?.saturating_sub(cpu_before);
-    sample.rss_bytes = rss_bytes(pid)?;
-    while let Some(done) = clients.join_next().await {
-        sample.merge(done?);
+    let me = std::process::id();
+    let (cpu_before, client_before) = (cpu_ticks(pid)?, cpu_ticks(me)?);
+    if let Stop::Window(_) = stop {
+        sleep_until(until).await;
     }
+    let mut merged = Sample::new(0.0);
+    if stop.count().is_some() {
+        join_all(&mut clients, &mut merged).await?;
+    }
+    let mut sample = Sample::new(match stop {
+        Stop::Window(w) => w.measure.as_secs_f64(),
+        Stop::Count(_) => started.elapsed().as_secs_f64(),
+    });
+    sample.cpu_ticks = cpu_ticks(pid)?.saturating_sub(cpu_before);
+    sample.client_cpu_ticks = Some(cpu_ticks(me)?.saturating_sub(client_before));
+    sample.rss_bytes = rss_bytes(pid)?;
+    join_all(&mut clients, &mut merged).await?;
+    sample.merge(merged);
     Ok(sample)
 }
 
-/// One connection's request loop, until `until`.
-async fn client(mut conn: Conn, requests: Vec<Vec<u8>>, from: Instant, until: Instant) -> Sample {
+async fn join_all(clients: &mut JoinSet<Sample>, into: &mut Sample) -> Result<()> {
+    while let Some(done) = clients.join_next().await {
+        into.merge(done?);
+    }
+    Ok(())
+}
+
+/// One connection's request loop, until `stop`.
+async fn client(
+    mut conn: Conn,
+    requests: Vec<Vec<u8>>,
+    stop: Stop,
+    from: Instant,
+    until: Instant,
+) -> Sample {
     let mut stats = Sample::new(0.0);
     let mut response = vec![0; requests[0].len()];
     for request in requests.iter().cycle() {
         let began = Instant::now();
-        if began >= until {
+        if stop.done(stats.requests, began, until) {
             break;
         }
         if let Err(e) = exchange(&mut conn, request, &mut response).await {
@@ -279,32 +363,33 @@ async fn round_trip(stream: &mut TcpStream, request: &[u8], response: &mut [u8])
     Ok(())
 }
 
-/// `loops` concurrent handshake loops over the window.
-async fn handshakes(target: &Target, window: Window, loops: usize) -> Result<Sample> {
+/// `loops` concurrent handshake loops until `stop`.
+async fn handshakes(target: &Target, stop: Stop, loops: usize) -> Result<Sample> {
     let connector = target
         .tls
         .clone()
         .context("the handshake cell needs a TLS client")?;
-    let from = Instant::now() + window.warmup;
-    let until = from + window.measure;
+    let (from, until) = stop.edges();
     let mut clients = JoinSet::new();
     for _ in 0..loops {
-        clients.spawn(handshake_loop(target.port, connector.clone(), from, until));
+        let connector = connector.clone();
+        clients.spawn(handshake_loop(target.port, connector, stop, from, until));
     }
-    measure_window(target.pid, window, from, until, clients).await
+    measure_window(target.pid, stop, from, until, clients).await
 }
 
-/// Connect, handshake, round trip, close, again, until `until`.
+/// Connect, handshake, round trip, close, again, until `stop`.
 async fn handshake_loop(
     port: u16,
     connector: TlsConnector,
+    stop: Stop,
     from: Instant,
     until: Instant,
 ) -> Sample {
     let mut stats = Sample::new(0.0);
     loop {
         let began = Instant::now();
-        if began >= until {
+        if stop.done(stats.requests, began, until) {
             break;
         }
         match timeout(REQUEST_TIMEOUT, handshake_once(port, &connector)).await {
@@ -344,7 +429,7 @@ async fn handshake_once(port: u16, connector: &TlsConnector) -> io::Result<()> {
     }
 }
 
-fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {
+pub(crate) fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {
     if expected == got {
         return None;
     }
@@ -359,7 +444,7 @@ fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {
 
 /// `VARIANTS` pseudo-random requests of `bytes` bytes: raw bytes, or `lines` lines of
 /// `LINE_LEN` bytes (letters, then `\n`).
-fn requests(bytes: usize, lines: usize, conn: usize) -> Vec<Vec<u8>> {
+pub(crate) fn requests(bytes: usize, lines: usize, conn: usize) -> Vec<Vec<u8>> {
     (0..VARIANTS)
         .map(|variant| {
             let mut random = XorShift::new((conn * VARIANTS + variant) as u64);

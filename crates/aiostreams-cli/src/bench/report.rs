@@ -19,6 +19,13 @@ pub(crate) struct Measurement {
     pub(crate) rss_per_conn: Option<f64>,
     pub(crate) verified_bytes: u64,
     pub(crate) errors: u64,
+    /// Client cells: the client's CPU per request.
+    pub(crate) client_cpu_us_per_req: Option<f64>,
+    /// Bulk cells: 10^9 bytes per second, and server CPU seconds per 10^9 bytes.
+    pub(crate) gb_per_s: Option<f64>,
+    pub(crate) cpu_s_per_gb: Option<f64>,
+    /// `--instructions` runs: the server's user-space instructions per request.
+    pub(crate) instructions_per_req: Option<f64>,
 }
 
 impl Measurement {
@@ -26,7 +33,13 @@ impl Measurement {
     pub(crate) fn of(sample: &Sample, ticks_per_sec: u64) -> Measurement {
         let requests = sample.requests.max(1) as f64;
         let cpu_us = sample.cpu_ticks as f64 * 1e6 / ticks_per_sec as f64;
+        let client_us = |ticks: u64| ticks as f64 * 1e6 / ticks_per_sec as f64 / requests;
+        let gb = sample.bulk_bytes.map(|b| b as f64 / 1e9);
         Measurement {
+            client_cpu_us_per_req: sample.client_cpu_ticks.map(client_us),
+            gb_per_s: gb.map(|gb| gb / sample.seconds.max(1e-9)),
+            cpu_s_per_gb: gb.map(|gb| cpu_us / 1e6 / gb.max(1e-12)),
+            instructions_per_req: None,
             req_per_s: sample.requests as f64 / sample.seconds.max(1e-9),
             p50_us: sample.latency.value_at_quantile(0.50) as f64,
             p99_us: sample.latency.value_at_quantile(0.99) as f64,
@@ -63,14 +76,21 @@ impl Summary {
     pub(crate) fn of(cell: Cell, imp: Impl, runs: &[Measurement]) -> Summary {
         let figure = |f: fn(&Measurement) -> f64| runs.iter().map(f).collect::<Vec<_>>();
         let reqs = figure(|m| m.req_per_s);
-        let per_conn: Vec<f64> = runs.iter().filter_map(|m| m.rss_per_conn).collect();
+        let optional = |f: fn(&Measurement) -> Option<f64>| {
+            let values: Vec<f64> = runs.iter().filter_map(f).collect();
+            (!values.is_empty()).then(|| median(&values))
+        };
         let median = Measurement {
+            client_cpu_us_per_req: optional(|m| m.client_cpu_us_per_req),
+            gb_per_s: optional(|m| m.gb_per_s),
+            cpu_s_per_gb: optional(|m| m.cpu_s_per_gb),
+            instructions_per_req: optional(|m| m.instructions_per_req),
             req_per_s: median(&reqs),
             p50_us: median(&figure(|m| m.p50_us)),
             p99_us: median(&figure(|m| m.p99_us)),
             cpu_us_per_req: median(&figure(|m| m.cpu_us_per_req)),
             rss_bytes: median(&figure(|m| m.rss_bytes as f64)) as u64,
-            rss_per_conn: (!per_conn.is_empty()).then(|| median(&per_conn)),
+            rss_per_conn: optional(|m| m.rss_per_conn),
             verified_bytes: runs.iter().map(|m| m.verified_bytes).sum(),
             errors: runs.iter().map(|m| m.errors).sum(),
         };
@@ -112,12 +132,13 @@ pub(crate) fn ratio(
     (base > 0.0 && tokio.median.errors == 0).then(|| figure(&of.median) / base)
 }
 
-/// The terminal table: one block per cell, ratios to tokio (= 1.00x).
+/// The terminal table: one block per cell, ratios to tokio (= 1.00x). The last column
+/// holds what only some cells have: client CPU, GB/s and CPU per GB, instructions.
 pub(crate) fn table(summaries: &[Summary]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<17} {:<10} {:>10} {:>19} {:>7} {:>9} {:>9} {:>10} {:>7} {:>8} {:>10} {:>7} {:>6}",
+        "{:<23} {:<20} {:>10} {:>21} {:>7} {:>8} {:>8} {:>10} {:>7} {:>7} {:>9} {:>6} {:>6}  more",
         "cell",
         "impl",
         "req/s",
@@ -130,7 +151,7 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
         "rss MiB",
         "rss/conn",
         "vs tok",
-        "errors"
+        "errors",
     );
     let mut last_cell = None;
     for s in summaries {
@@ -139,14 +160,13 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
         }
         last_cell = Some(s.cell);
         let m = &s.median;
-        let times = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{r:.2}x"));
         let per_conn = m
             .rss_per_conn
             .map_or("-".to_owned(), |b| format!("{:.1} KiB", b / 1024.0));
-        let per_conn_ratio = ratio(summaries, s, |m| m.rss_per_conn.unwrap_or(0.0));
+        let per_conn_ratio = optional_ratio(summaries, s, |m| m.rss_per_conn);
         let _ = writeln!(
             out,
-            "{:<17} {:<10} {:>10.0} {:>19} {:>7} {:>9.0} {:>9.0} {:>10.1} {:>7} {:>8.1} {:>10} {:>7} {:>6}",
+            "{:<23} {:<20} {:>10.0} {:>21} {:>7} {:>8.0} {:>8.0} {:>10.2} {:>7} {:>7.1} {:>9} {:>6} {:>6}  {}",
             s.cell.name(),
             s.imp.name(),
             m.req_per_s,
@@ -158,22 +178,78 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
             times(ratio(summaries, s, |m| m.cpu_us_per_req)),
             m.rss_bytes as f64 / (1024.0 * 1024.0),
             per_conn,
-            if m.rss_per_conn.is_some() {
-                times(per_conn_ratio)
-            } else {
-                "-".to_owned()
-            },
+            times(per_conn_ratio),
             m.errors,
+            more(summaries, s),
         );
     }
     out
 }
 
-/// The `--json` file (schema version 1).
+fn times(ratio: Option<f64>) -> String {
+    ratio.map_or("-".to_owned(), |r| format!("{r:.2}x"))
+}
+
+/// [`ratio`] of a figure only some cells have.
+pub(crate) fn optional_ratio(
+    summaries: &[Summary],
+    of: &Summary,
+    figure: fn(&Measurement) -> Option<f64>,
+) -> Option<f64> {
+    figure(&of.median)?;
+    let tokio = summaries
+        .iter()
+        .find(|s| s.cell == of.cell && s.imp == Impl::Tokio)?;
+    let base = figure(&tokio.median)?;
+    (base > 0.0 && tokio.median.errors == 0).then(|| figure(&of.median).unwrap_or(0.0) / base)
+}
+
+/// The figures only some cells have, each with its ratio to tokio.
+fn more(summaries: &[Summary], s: &Summary) -> String {
+    let m = &s.median;
+    let mut parts = Vec::new();
+    if let Some(us) = m.client_cpu_us_per_req {
+        let r = times(optional_ratio(summaries, s, |m| m.client_cpu_us_per_req));
+        parts.push(format!("client cpu {us:.2} us/req {r}"));
+    }
+    if let (Some(rate), Some(cpu)) = (m.gb_per_s, m.cpu_s_per_gb) {
+        let r_rate = times(optional_ratio(summaries, s, |m| m.gb_per_s));
+        let r_cpu = times(optional_ratio(summaries, s, |m| m.cpu_s_per_gb));
+        parts.push(format!(
+            "{rate:.2} GB/s {r_rate}, cpu {cpu:.3} s/GB {r_cpu}"
+        ));
+    }
+    if let Some(instructions) = m.instructions_per_req {
+        let r = times(optional_ratio(summaries, s, |m| m.instructions_per_req));
+        parts.push(format!("{instructions:.0} instr/req {r}"));
+    }
+    parts.join("; ")
+}
+
+/// The machine and the moment of a run, for the JSON file and the chart's title.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RunInfo {
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub(crate) date: String,
+    /// The 1-minute load average before the run.
+    pub(crate) load_average: Option<f64>,
+    /// CPUs the machine has.
+    pub(crate) cpus: usize,
+    /// `uname -sr`-like kernel name and release.
+    pub(crate) kernel: String,
+    /// The CPU model (`/proc/cpuinfo`).
+    pub(crate) cpu_model: String,
+    /// Notes printed before the run (skipped implementations, ...).
+    pub(crate) notes: Vec<String>,
+}
+
+/// The `--json` file (schema version 2, documented in the CLI README).
 #[derive(Debug, Serialize)]
 pub(crate) struct JsonReport {
     version: u32,
     quick: bool,
+    instructions: bool,
+    run: RunInfo,
     results: Vec<JsonRow>,
 }
 
@@ -182,38 +258,55 @@ struct JsonRow {
     cell: &'static str,
     #[serde(rename = "impl")]
     imp: &'static str,
+    server: &'static str,
     req_per_s: f64,
     p50_us: f64,
     p99_us: f64,
     server_cpu_us_per_req: f64,
     server_rss_bytes: u64,
     rss_bytes_per_conn: Option<f64>,
+    client_cpu_us_per_req: Option<f64>,
+    gb_per_s: Option<f64>,
+    cpu_s_per_gb: Option<f64>,
+    instructions_per_req: Option<f64>,
     verified_bytes: u64,
     errors: u64,
 }
 
 impl JsonReport {
     /// The report of `summaries`.
-    pub(crate) fn new(quick: bool, summaries: &[Summary]) -> JsonReport {
+    pub(crate) fn new(
+        quick: bool,
+        instructions: bool,
+        run: RunInfo,
+        summaries: &[Summary],
+    ) -> JsonReport {
         let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
         let results = summaries
             .iter()
             .map(|s| JsonRow {
                 cell: s.cell.name(),
                 imp: s.imp.name(),
+                server: s.cell.server(s.imp).name(),
                 req_per_s: finite(s.median.req_per_s),
                 p50_us: finite(s.median.p50_us),
                 p99_us: finite(s.median.p99_us),
                 server_cpu_us_per_req: finite(s.median.cpu_us_per_req),
                 server_rss_bytes: s.median.rss_bytes,
                 rss_bytes_per_conn: s.median.rss_per_conn.map(finite),
+                client_cpu_us_per_req: s.median.client_cpu_us_per_req.map(finite),
+                gb_per_s: s.median.gb_per_s.map(finite),
+                cpu_s_per_gb: s.median.cpu_s_per_gb.map(finite),
+                instructions_per_req: s.median.instructions_per_req.map(finite),
                 verified_bytes: s.median.verified_bytes,
                 errors: s.median.errors,
             })
             .collect();
         JsonReport {
-            version: 1,
+            version: 2,
             quick,
+            instructions,
+            run,
             results,
         }
     }

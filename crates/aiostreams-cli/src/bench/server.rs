@@ -1,22 +1,29 @@
 //! Starting each implementation's server as a child process, pinned to its own CPU.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::cell::Impl;
+use super::cell::{Cell, Impl};
 use super::tls::TlsFiles;
-use crate::mode::Mode;
 
 /// The asyncio/uvloop server script, written to a temporary directory at run time.
 const ASYNCIO_SERVER: &str = include_str!("../../bench/asyncio_server.py");
 
+/// How long a stopped server may take to exit (and, under callgrind, write its counts).
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The bulk cells' read size for the tokio server ("large buffers").
+const BULK_BUF: usize = 1024 * 1024;
+
 /// What is needed to start the servers.
 #[derive(Debug)]
 pub(crate) struct Launcher {
-    /// This executable (`aiostreams serve`, `aiostreams raw-tokio-serve`).
+    /// This executable (`aiostreams serve`, `aiostreams raw-tokio-serve`, ...).
     exe: PathBuf,
     /// The real Python interpreter (not a shim), when there is one.
     python: Option<PathBuf>,
@@ -24,6 +31,13 @@ pub(crate) struct Launcher {
     script_dir: Option<PathBuf>,
     /// The CPU servers are pinned to, when `taskset` works.
     cpu: Option<usize>,
+}
+
+/// A wrapper the server runs under (`valgrind --tool=callgrind ...`).
+#[derive(Debug)]
+pub(crate) struct Wrapper {
+    /// The wrapper's program and arguments, before the server's own.
+    pub(crate) command: Vec<OsString>,
 }
 
 impl Launcher {
@@ -45,70 +59,132 @@ impl Launcher {
 
     /// Why `imp` cannot run here, if it cannot.
     pub(crate) fn unavailable(&self, imp: Impl) -> Option<String> {
-        let python = match (imp, &self.python) {
-            (Impl::Aiostreams | Impl::Tokio, _) => return None,
-            (_, None) => return Some(format!("{} skipped: python3 not found", imp.name())),
-            (_, Some(python)) => python,
+        if imp == Impl::RedisServer {
+            return (!installed("redis-server")).then(|| {
+                "redis-server skipped: not installed (apt-get install redis-server)".into()
+            });
+        }
+        if !imp.python() {
+            return None;
+        }
+        let Some(python) = &self.python else {
+            return Some(format!("{} skipped: python3 not found", imp.name()));
         };
-        let has_uvloop = || {
+        let imports = |module: &str| {
             let mut probe = Command::new(python);
-            probe.args(["-c", "import uvloop"]).stderr(Stdio::null());
+            probe.args(["-c", &format!("import {module}")]);
+            probe.stderr(Stdio::null()).stdout(Stdio::null());
             probe.status().is_ok_and(|s| s.success())
         };
-        (imp == Impl::Uvloop && !has_uvloop()).then(|| {
-            "uvloop skipped: `python3 -c 'import uvloop'` fails (pip install uvloop)".into()
-        })
+        let uvloop = matches!(imp, Impl::Uvloop | Impl::PyAiostreamsUvloop);
+        let package = matches!(imp, Impl::PyAiostreams | Impl::PyAiostreamsUvloop);
+        if uvloop && !imports("uvloop") {
+            return Some(format!(
+                "{} skipped: `python3 -c 'import uvloop'` fails (pip install uvloop)",
+                imp.name()
+            ));
+        }
+        if package && !imports("aiostreams") {
+            return Some(format!(
+                "{} skipped: `python3 -c 'import aiostreams'` fails (install crates/aiostreams-py)",
+                imp.name()
+            ));
+        }
+        None
     }
 
-    /// Starts `imp`'s server in `mode` on an ephemeral loopback port; over TLS with
-    /// `tls`'s certificate.
-    pub(crate) fn start(&self, imp: Impl, mode: Mode, tls: Option<&TlsFiles>) -> Result<Server> {
-        let program = self.program(imp);
-        let mut cmd = Command::new(if self.cpu.is_some() {
-            Path::new("taskset")
-        } else {
-            program
-        });
+    /// Starts the server `cell` needs to measure `imp`, on a loopback port; over TLS
+    /// with `tls`'s certificate; under `wrapper` when given.
+    pub(crate) fn start(
+        &self,
+        imp: Impl,
+        cell: Cell,
+        tls: Option<&TlsFiles>,
+        wrapper: Option<&Wrapper>,
+    ) -> Result<Server> {
+        let server = cell.server(imp);
+        let redis_port = (server == Impl::RedisServer).then(free_port).transpose()?;
+        let mut argv: Vec<OsString> = Vec::new();
         if let Some(cpu) = self.cpu {
-            cmd.args(["-c", &cpu.to_string()]).arg(program);
+            argv.extend(["taskset".into(), "-c".into(), cpu.to_string().into()]);
         }
-        cmd.args(self.args(imp, mode));
-        if let Some(tls) = tls {
-            cmd.arg("--tls-cert").arg(&tls.cert);
-            cmd.arg("--tls-key").arg(&tls.key);
+        if let Some(wrapper) = wrapper {
+            argv.extend(wrapper.command.iter().cloned());
         }
+        argv.extend(self.server_argv(server, cell, tls, redis_port));
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped());
         let child = cmd
             .spawn()
-            .with_context(|| format!("starting the {} server", imp.name()))?;
-        Server::wait_ready(child, imp)
+            .with_context(|| format!("starting the {} server", server.name()))?;
+        Server::wait_ready(child, server, redis_port)
     }
 
-    fn program(&self, imp: Impl) -> &Path {
-        match (imp, &self.python) {
-            (Impl::Asyncio | Impl::Uvloop, Some(python)) => python,
-            _ => &self.exe,
+    /// The server's own program and arguments.
+    fn server_argv(
+        &self,
+        imp: Impl,
+        cell: Cell,
+        tls: Option<&TlsFiles>,
+        redis_port: Option<u16>,
+    ) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        let exe = || self.exe.clone().into_os_string();
+        let mode = cell.mode().as_str();
+        let on_loopback = ["--host", "127.0.0.1", "--port", "0"];
+        match imp {
+            Impl::RedisServer => {
+                let port = redis_port.unwrap_or_default().to_string();
+                args.push("redis-server".into());
+                for arg in ["--bind", "127.0.0.1", "--port", &port, "--save", ""] {
+                    args.push(arg.into());
+                }
+                args.extend(["--appendonly", "no"].map(OsString::from));
+                return args;
+            }
+            _ if cell.resp() => {
+                let which = if imp == Impl::Aiostreams {
+                    "example"
+                } else {
+                    "tokio"
+                };
+                args.extend([exe(), "resp-serve".into(), "--impl".into(), which.into()]);
+                args.extend(on_loopback.map(OsString::from));
+                return args;
+            }
+            Impl::Aiostreams => {
+                args.push(exe());
+                args.extend(["serve", "--runtime", "current"].map(OsString::from));
+            }
+            Impl::Tokio | Impl::TokioBuffered => {
+                args.extend([exe(), "raw-tokio-serve".into()]);
+                if imp == Impl::TokioBuffered {
+                    args.push("--buffered".into());
+                }
+                if cell.bulk() {
+                    args.extend(["--buf-size".into(), BULK_BUF.to_string().into()]);
+                }
+            }
+            Impl::Floor => args.extend([exe(), "floor-serve".into()]),
+            Impl::Asyncio | Impl::Uvloop | Impl::PyAiostreams | Impl::PyAiostreamsUvloop => {
+                let python = self.python.clone().unwrap_or_default();
+                let script = self.script_dir.clone().unwrap_or_default();
+                args.push(python.into_os_string());
+                args.push(script.join("asyncio_server.py").into_os_string());
+                if matches!(imp, Impl::Uvloop | Impl::PyAiostreamsUvloop) {
+                    args.push("--uvloop".into());
+                }
+                if matches!(imp, Impl::PyAiostreams | Impl::PyAiostreamsUvloop) {
+                    args.push("--aiostreams".into());
+                }
+            }
         }
-    }
-
-    fn args(&self, imp: Impl, mode: Mode) -> Vec<String> {
-        let mode = mode.as_str().to_owned();
-        let flags = ["--host", "127.0.0.1", "--port", "0", "--mode"].map(String::from);
-        let script = || {
-            self.script_dir
-                .as_ref()
-                .map(|d| d.join("asyncio_server.py"))
-        };
-        let script = script().unwrap_or_default().display().to_string();
-        let mut args: Vec<String> = match imp {
-            Impl::Aiostreams => vec!["serve".into(), "--runtime".into(), "current".into()],
-            Impl::Tokio => vec!["raw-tokio-serve".into()],
-            Impl::Asyncio | Impl::Uvloop => vec![script],
-        };
-        args.extend(flags);
-        args.push(mode);
-        if imp == Impl::Uvloop {
-            args.push("--uvloop".into());
+        args.extend(on_loopback.map(OsString::from));
+        args.extend(["--mode".into(), mode.into()]);
+        if let Some(tls) = tls {
+            args.extend(["--tls-cert".into(), tls.cert.clone().into_os_string()]);
+            args.extend(["--tls-key".into(), tls.key.clone().into_os_string()]);
         }
         args
     }
@@ -120,6 +196,12 @@ impl Drop for Launcher {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// A loopback port that was free a moment ago (for redis-server, which cannot pick one).
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
 }
 
 /// The interpreter behind `python3` (`sys.executable`), so that no shim sits between
@@ -153,16 +235,26 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Reads the `Serving on HOST:PORT` line.
-    fn wait_ready(mut child: Child, imp: Impl) -> Result<Server> {
+    /// Reads the `Serving on HOST:PORT` line (redis-server: its ready line).
+    fn wait_ready(mut child: Child, imp: Impl, redis_port: Option<u16>) -> Result<Server> {
         let mut stdout = BufReader::new(child.stdout.take().context("no server stdout")?);
         let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("Serving on ")
-            .and_then(|addr| addr.rsplit(':').next())
-            .and_then(|port| port.parse().ok());
+        let port = loop {
+            line.clear();
+            if stdout.read_line(&mut line)? == 0 {
+                break None;
+            }
+            match redis_port {
+                Some(port) if line.contains("Ready to accept connections") => break Some(port),
+                Some(_) => continue,
+                None => {}
+            }
+            break line
+                .trim()
+                .strip_prefix("Serving on ")
+                .and_then(|addr| addr.rsplit(':').next())
+                .and_then(|port| port.parse().ok());
+        };
         let Some(port) = port else {
             let _ = child.kill();
             let status = child.wait()?;
@@ -178,9 +270,28 @@ impl Server {
         })
     }
 
-    /// The server's process id (taskset execs the server, so it is the server's own).
+    /// The server's process id (taskset and valgrind exec the server, so it is the
+    /// server's own).
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Interrupts the server (SIGINT: every server here exits cleanly on it) and waits
+    /// for it to exit.
+    pub(crate) fn stop(mut self) -> Result<()> {
+        let pid = self.pid().to_string();
+        let status = Command::new("kill").args(["-INT", &pid]).status()?;
+        if !status.success() {
+            bail!("kill -INT {pid} failed: {status}");
+        }
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bail!("the server {pid} did not exit within {STOP_TIMEOUT:?} of SIGINT")
     }
 }
 
@@ -189,4 +300,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `program --version` runs and succeeds.
+pub(crate) fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

@@ -94,6 +94,36 @@ pub(crate) fn load_average() -> Option<f64> {
     loadavg.split_whitespace().next()?.parse().ok()
 }
 
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (`date -u`), or `unknown`.
+pub(crate) fn utc_now() -> String {
+    command_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]).unwrap_or_else(|| "unknown".into())
+}
+
+/// The kernel's name and release (`uname -sr`), or `unknown`.
+pub(crate) fn kernel() -> String {
+    command_line("uname", &["-sr"]).unwrap_or_else(|| "unknown".into())
+}
+
+/// The CPU model of `/proc/cpuinfo`, or `unknown`.
+pub(crate) fn cpu_model() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, model)| model.trim().to_owned());
+    model.unwrap_or_else(|| "unknown".into())
+}
+
+/// The first line `program args` prints, when it succeeds.
+fn command_line(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    out.status
+        .success()
+        .then(|| text.lines().next().unwrap_or("").trim().to_owned())
+}
+
 /// User plus system CPU time of `pid`, in clock ticks (`/proc/<pid>/stat` fields 14, 15).
 pub(crate) fn cpu_ticks(pid: u32) -> Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;

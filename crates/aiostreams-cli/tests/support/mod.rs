@@ -69,8 +69,13 @@ pub(crate) struct Served {
 impl Served {
     /// Starts `aiostreams serve ARGS` and reads its first `Serving on` line.
     pub(crate) fn start(args: &[&str]) -> Served {
+        Served::start_subcommand("serve", args)
+    }
+
+    /// Starts `aiostreams SUBCOMMAND ARGS` and reads its first `Serving on` line.
+    pub(crate) fn start_subcommand(subcommand: &str, args: &[&str]) -> Served {
         let mut child = aiostreams()
-            .arg("serve")
+            .arg(subcommand)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

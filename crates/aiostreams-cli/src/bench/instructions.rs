@@ -1,0 +1,170 @@
+//! `bench --instructions`: user-space instructions per request, counted by callgrind.
+//!
+//! Deterministic where CPU time is noise: each server runs under `valgrind
+//! --tool=callgrind` twice, once for a small and once for a large fixed number of
+//! requests per connection, and stops on SIGINT (callgrind then writes its totals).
+//! Instructions per request is the difference of the two totals over the difference of
+//! the request counts, so start-up and shutdown cancel out. (`perf stat -e instructions:u`
+//! would be cheaper, but these machines' kernels do not expose the counter.)
+//!
+//! Cells without a request loop of their own are left out: `idle-1000` (memory), the
+//! client cells (the client is this process) and the bulk cells (counts per GB would
+//! take minutes under valgrind).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::cell::{Cell, Impl, Load};
+use super::load::{self, Stop, Target};
+use super::report::{Measurement, Summary};
+use super::server::{Launcher, Wrapper, installed};
+use super::tls::TlsFiles;
+
+/// Whether `cell` is counted by `--instructions`.
+pub(crate) fn counts(cell: Cell) -> bool {
+    matches!(
+        cell.load(),
+        Load::RoundTrips { .. } | Load::Handshakes { .. } | Load::Resp { .. }
+    )
+}
+
+/// Why instructions cannot be counted here, if they cannot.
+pub(crate) fn unavailable() -> Option<String> {
+    (!installed("valgrind")).then(|| "valgrind not found (apt-get install valgrind)".into())
+}
+
+/// The small and the large request counts per connection (loop) of a cell.
+fn request_counts(cell: Cell, imp: Impl) -> (u64, u64) {
+    let (small, large) = match cell.load() {
+        Load::Handshakes { .. } => (3, 9),
+        Load::RoundTrips { connections, .. } if connections > 10 => (20, 60),
+        Load::Resp { pipeline, .. } if pipeline > 1 => (160, 480),
+        Load::Resp { .. } => (40, 120),
+        _ => (100, 300),
+    };
+    // CPython under valgrind is some 50 times slower again: fewer requests.
+    if imp.python() {
+        (small / 2 + 1, large / 2 + 2)
+    } else {
+        (small, large)
+    }
+}
+
+/// Counts instructions per request of `cell` on `imp`.
+pub(crate) fn measure(
+    runtime: &tokio::runtime::Runtime,
+    launcher: &Launcher,
+    cell: Cell,
+    imp: Impl,
+    tls: Option<&TlsFiles>,
+    dir: &Path,
+) -> Result<Summary> {
+    let (small, large) = request_counts(cell, imp);
+    let (ir_small, errors_small) = count(runtime, launcher, cell, imp, tls, dir, small)?;
+    let (ir_large, errors_large) = count(runtime, launcher, cell, imp, tls, dir, large)?;
+    let connections = match cell.load() {
+        Load::RoundTrips { connections, .. } | Load::Resp { connections, .. } => connections,
+        Load::Handshakes { loops } => loops,
+        _ => bail!("{} is not counted", cell.name()),
+    };
+    let requests = ((large - small) * connections as u64) as f64;
+    let per_req = ir_large.saturating_sub(ir_small) as f64 / requests;
+    let measurement = Measurement {
+        instructions_per_req: Some(per_req),
+        errors: errors_small + errors_large,
+        ..Measurement::default()
+    };
+    Ok(Summary::of(cell, imp, &[measurement]))
+}
+
+/// One callgrind run of `per_conn` requests per connection: the server's total
+/// instructions, and the errors the load saw.
+fn count(
+    runtime: &tokio::runtime::Runtime,
+    launcher: &Launcher,
+    cell: Cell,
+    imp: Impl,
+    tls: Option<&TlsFiles>,
+    dir: &Path,
+    per_conn: u64,
+) -> Result<(u64, u64)> {
+    let out = dir.join(format!(
+        "{}-{}-{per_conn}.callgrind",
+        cell.name(),
+        imp.name()
+    ));
+    let wrapper = Wrapper {
+        command: callgrind(&out),
+    };
+    let server = launcher.start(imp, cell, tls, Some(&wrapper))?;
+    let target = Target {
+        port: server.port,
+        pid: server.pid(),
+        tls: tls.map(TlsFiles::connector).transpose()?,
+        redis_benchmark: false,
+    };
+    let sample = runtime.block_on(load::run(cell.load(), imp, &target, Stop::Count(per_conn)))?;
+    server.stop()?;
+    let total = totals(&out)?;
+    let _ = std::fs::remove_file(&out);
+    Ok((total, sample.errors))
+}
+
+fn callgrind(out: &Path) -> Vec<OsString> {
+    let mut file = OsString::from("--callgrind-out-file=");
+    file.push(out);
+    vec![
+        "valgrind".into(),
+        "--tool=callgrind".into(),
+        "-q".into(),
+        file,
+    ]
+}
+
+/// The `totals:` (or `summary:`) line of a callgrind output file.
+fn totals(path: &Path) -> Result<u64> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading callgrind's {}", path.display()))?;
+    parse_totals(&text).with_context(|| format!("no totals in {}", path.display()))
+}
+
+fn parse_totals(text: &str) -> Option<u64> {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("totals:") || l.starts_with("summary:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A temporary directory for callgrind's files, removed when dropped.
+#[derive(Debug)]
+pub(crate) struct OutDir(pub(crate) PathBuf);
+
+impl OutDir {
+    /// Creates it.
+    pub(crate) fn new() -> Result<OutDir> {
+        let dir = std::env::temp_dir().join(format!("aiostreams-callgrind-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(OutDir(dir))
+    }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_totals;
+
+    #[test]
+    fn totals_line_of_callgrind_output() {
+        let out = "events: Ir\nfn=main\n1 5\nsummary: 1234\ntotals: 98765\n";
+        assert_eq!(parse_totals(out), Some(98765));
+        assert_eq!(parse_totals("events: Ir\n"), None);
+    }
+}
