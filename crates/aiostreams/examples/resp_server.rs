@@ -257,7 +257,10 @@ pub(crate) async fn run(host: &str, port: u16) -> Result<(), Error> {
     Ok(())
 }
 
-#[allow(dead_code, reason = "the bench compiles this file into the CLI, which has its own main")]
+#[allow(
+    dead_code,
+    reason = "the bench compiles this file into the CLI, which has its own main"
+)]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
