@@ -132,13 +132,13 @@ impl Plan {
         let repeat = args.repeat.unwrap_or(repeat);
         let mut cells = chosen(&Cell::ALL, &args.cells);
         if args.instructions {
-            cells.retain(|&c| {
-                let counted = instructions::counts(c);
-                if !counted && !args.cells.is_empty() {
-                    notes.push(format!("{}: no instruction count (see --help)", c.name()));
-                }
-                counted
-            });
+            let (counted, not): (Vec<Cell>, Vec<Cell>) =
+                cells.iter().partition(|&&c| instructions::counts(c));
+            if !not.is_empty() {
+                let names: Vec<&str> = not.iter().map(|c| c.name()).collect();
+                notes.push(format!("no instruction counts for {}", names.join(", ")));
+            }
+            cells = counted;
         }
         let redis_benchmark = match args.resp_load {
             Some(load) => load == RespLoad::RedisBenchmark,
@@ -210,6 +210,8 @@ pub(crate) fn run(args: Args) -> Result<()> {
             bail!("--instructions: {why}");
         }
     }
+    // Counted before pinning: afterwards this process sees one CPU.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server_cpu = pin_load_generator(&mut notes);
     let launcher = Launcher::new(server_cpu)?;
     let plan = Plan::new(&args, &launcher, &mut notes);
@@ -226,7 +228,7 @@ pub(crate) fn run(args: Args) -> Result<()> {
     let info = RunInfo {
         date: system::utc_now(),
         load_average,
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpus,
         kernel: system::kernel(),
         cpu_model: system::cpu_model(),
         notes,

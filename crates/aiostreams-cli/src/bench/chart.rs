@@ -142,7 +142,9 @@ fn draw(summaries: &[Summary], info: &RunInfo, instructions_run: bool) -> String
                 text(&mut svg, 8.0, mid, "start", 12.0, cell.name());
             }
             for s in summaries.iter().filter(|s| s.cell == cell) {
-                if let Some(r) = (panel.ratio)(summaries, s) {
+                // tokio is the 1x line itself.
+                let r = (panel.ratio)(summaries, s).filter(|_| s.imp != Impl::Tokio);
+                if let Some(r) = r {
                     bar(&mut svg, x0, y, r, s.imp);
                 }
                 y += BAR_H + 2.0;
@@ -238,7 +240,9 @@ fn axis(svg: &mut String, title: &str, x0: f64, y0: f64, h: f64) {
             y0 - 4.0,
             y0 + h
         );
-        let label = if tick < 1.0 {
+        let label = if tick == 1.0 {
+            "1x = tokio".to_owned()
+        } else if tick < 1.0 {
             format!("1/{:.0}", 1.0 / tick)
         } else {
             format!("{tick:.0}x")

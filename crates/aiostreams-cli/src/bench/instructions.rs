@@ -8,8 +8,8 @@
 //! would be cheaper, but these machines' kernels do not expose the counter.)
 //!
 //! Cells without a request loop of their own are left out: `idle-1000` (memory), the
-//! client cells (the client is this process) and the bulk cells (counts per GB would
-//! take minutes under valgrind).
+//! client cells (the client is this process), and, as counts per byte would take minutes
+//! under valgrind, the bulk cells and `echo-100k-c10`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -24,11 +24,15 @@ use super::tls::TlsFiles;
 
 /// Whether `cell` is counted by `--instructions`.
 pub(crate) fn counts(cell: Cell) -> bool {
-    matches!(
-        cell.load(),
-        Load::RoundTrips { .. } | Load::Handshakes { .. } | Load::Resp { .. }
-    )
+    match cell.load() {
+        Load::RoundTrips { bytes, .. } => bytes <= MAX_BYTES,
+        Load::Handshakes { .. } | Load::Resp { .. } => true,
+        _ => false,
+    }
 }
+
+/// The largest request counted.
+const MAX_BYTES: usize = 16 * 1024;
 
 /// Why instructions cannot be counted here, if they cannot.
 pub(crate) fn unavailable() -> Option<String> {

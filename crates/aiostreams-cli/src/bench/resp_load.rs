@@ -2,8 +2,9 @@
 //! RESP client doing the same.
 //!
 //! redis-benchmark runs `-n N` SETs, then `-n N` GETs, over `-c` connections with `-P`
-//! commands pipelined (it does not check answers); N is chosen so that the run lasts
-//! about the measured window. Its CSV gives p50/p99 (the mean of SET's and GET's).
+//! commands pipelined (it does not check answers). A first, short run is the warm-up and
+//! gauges the rate, from which N is chosen so that the measured run lasts about the
+//! window. Its CSV gives p50/p99 (the mean of SET's and GET's).
 //!
 //! The built-in client: each connection has its own key and alternates `SET key v` and
 //! `GET key`, `pipeline` commands per write, then reads and checks every answer (`+OK`,
@@ -21,11 +22,14 @@ use tokio::time::{Instant, timeout};
 use super::load::{REQUEST_TIMEOUT, Sample, Stop, Target, connect, measure_window};
 use super::system::{cpu_ticks, rss_bytes};
 
-/// Commands per second assumed when sizing a redis-benchmark run to the window: about
-/// what the servers do here, pipelined and not.
+/// Commands per second assumed when sizing the warm-up run: a low guess for a busy
+/// machine, pipelined and not.
 fn assumed_rate(pipeline: usize) -> f64 {
-    if pipeline > 1 { 400_000.0 } else { 40_000.0 }
+    if pipeline > 1 { 100_000.0 } else { 10_000.0 }
 }
+
+/// The fewest SETs (and GETs) of a redis-benchmark run.
+const MIN_PER_TEST: u64 = 1000;
 
 /// Runs the cell's load against the RESP server at `target`.
 pub(crate) async fn run(
@@ -36,10 +40,15 @@ pub(crate) async fn run(
 ) -> Result<Sample> {
     if target.redis_benchmark {
         let per_test = match stop {
-            Stop::Window(w) => (w.measure.as_secs_f64() * assumed_rate(pipeline) / 2.0) as u64,
+            Stop::Window(w) => {
+                let warmup = w.warmup.as_secs_f64() * assumed_rate(pipeline) / 2.0;
+                let warm = redis_benchmark(target, pipeline, connections, per_test(warmup))?;
+                let rate = warm.requests as f64 / warm.seconds.max(1e-3);
+                per_test(w.measure.as_secs_f64() * rate / 2.0)
+            }
             Stop::Count(n) => n * connections as u64 / 2,
         };
-        return redis_benchmark(target, pipeline, connections, per_test.max(1000));
+        return redis_benchmark(target, pipeline, connections, per_test);
     }
     let (from, until) = stop.edges();
     let mut clients = JoinSet::new();
@@ -48,6 +57,10 @@ pub(crate) async fn run(
         clients.spawn(client(stream, conn, pipeline, stop, from, until));
     }
     measure_window(target.pid, stop, from, until, clients).await
+}
+
+fn per_test(commands: f64) -> u64 {
+    (commands as u64).max(MIN_PER_TEST)
 }
 
 /// One `redis-benchmark` run; blocks this thread (the load generator has nothing else
