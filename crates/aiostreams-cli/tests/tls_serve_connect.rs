@@ -146,7 +146,10 @@ fn tls_verification_failures_are_exit_1() {
         "--server-name",
         "other.example",
     ]);
-    assert_failure(&run(wrong_name, b""), "hostname mismatch");
+    assert_failure(
+        &run(wrong_name, b""),
+        "Hostname mismatch, certificate is not valid for",
+    );
     // A CA file with no certificate in it.
     let empty =
         std::env::temp_dir().join(format!("aiostreams-cli-empty-{}.pem", std::process::id()));

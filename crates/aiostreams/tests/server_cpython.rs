@@ -600,7 +600,8 @@ async fn fill_until_queued(
     drop(writer);
 }
 
-// C6: abort_clients() drops the queued bytes and resets the connection at once.
+// C6: abort_clients() drops the queued bytes and closes the connection at once (without
+// SO_LINGER 0, as asyncio: the client sees EOF after what had been sent).
 #[tokio::test]
 async fn test_abort_clients() {
     bounded(async {
@@ -621,8 +622,7 @@ async fn test_abort_clients() {
         server.close();
         server.abort_clients();
         waiter.await;
-        let err = reader.read_to_eof().await.unwrap_err();
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+        reader.read_to_eof().await.expect("EOF, not a reset");
     })
     .await;
 }

@@ -419,6 +419,9 @@ async fn tls_extra_info_on_both_sides() {
                 assert!(matches!(info.config, TlsConfig::Server(_)));
                 let name = info.server_name.unwrap_or_else(|| "(none)".into());
                 assert!(info.peer_certificates.is_empty(), "no client certificate");
+                // asyncio: get_extra_info('peercert') is None without one.
+                assert!(writer.get_extra_info("peercert").is_none());
+                assert!(writer.get_extra_info("sslcontext").is_some());
                 assert!(info.cipher.is_some_and(|c| !c.is_empty()));
                 assert!(writer.get_extra_info("peername").is_some());
                 writer.write(format!("{name}\n").as_bytes())?;

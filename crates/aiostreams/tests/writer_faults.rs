@@ -165,6 +165,29 @@ async fn drain_notices_a_unix_peer_reset_with_nothing_queued_or_read() {
     .await;
 }
 
+// A write after a Unix peer reset us (it closed with our bytes unread) fails with EPIPE;
+// the connection's error is still the reset the kernel reported, as asyncio's eager
+// reader would have met it (regression: reads then raised BrokenPipe).
+#[cfg(unix)]
+#[tokio::test]
+async fn write_after_a_unix_peer_reset_reports_the_reset() {
+    bounded(async {
+        let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (mut reader, mut writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
+        writer.write(b"never read").unwrap();
+        writer.flush().await.unwrap();
+        drop(peer);
+        for _ in 0..3 {
+            tokio::task::yield_now().await; // the reactor sees the reset
+        }
+        writer.write(b"into a closed socket").unwrap();
+        let err = reader.read(10).await.unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+        assert!(same(&writer.drain().await.unwrap_err(), &err));
+    })
+    .await;
+}
+
 // A healthy connection's drain() stays Ok, and a peer's FIN is not an error for it.
 #[tokio::test]
 async fn drain_after_a_peer_fin_is_ok() {
@@ -448,14 +471,18 @@ async fn abort_while_a_drain_waits_returns_ok_then_connection_lost() {
 }
 
 #[tokio::test]
-async fn abort_makes_the_peer_see_a_reset() {
+async fn abort_gives_the_peer_eof_as_asyncio_does() {
     bounded(async {
+        // asyncio's abort() closes without SO_LINGER 0: a peer sees EOF, not a reset,
+        // after what was sent; input we never read is discarded, so it causes no reset.
         let (_reader, writer, mut peer) = pair().await;
+        peer.write_all(b"never read").await.unwrap();
+        writer.write(b"sent").unwrap();
         writer.transport().abort();
         writer.transport().abort(); // idempotent
+        assert_eq!(read_all(&mut peer).await, b"sent");
         let mut buf = [0; 1];
-        let err = peer.read(&mut buf).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(peer.read(&mut buf).await.unwrap(), 0, "EOF, not a reset");
         writer.wait_closed().await.unwrap();
     })
     .await;

@@ -274,7 +274,8 @@ impl Server {
         }
     }
 
-    /// Aborts every client connection: queued bytes are dropped, peers see a reset.
+    /// Aborts every client connection: queued bytes are dropped and each socket closed at
+    /// once (as asyncio, without a reset: peers see EOF).
     /// asyncio 3.13 `abort_clients()`.
     pub fn abort_clients(&self) {
         for inner in self.core.connections() {

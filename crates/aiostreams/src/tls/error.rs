@@ -14,8 +14,12 @@ pub enum TlsError {
     /// The peer's certificate chain does not lead to a trusted root
     /// (`ssl.SSLCertVerificationError`: unable to get local issuer certificate).
     UntrustedIssuer,
-    /// The certificate is valid, but not for the name we connected to.
-    NameMismatch,
+    /// The certificate is valid, but not for the name we connected to (`name`, when
+    /// the verifier reports it).
+    NameMismatch {
+        /// The name (or IP address) the certificate was checked against.
+        name: Option<String>,
+    },
     /// The certificate has expired.
     Expired,
     /// The certificate is not valid yet.
@@ -40,7 +44,21 @@ impl fmt::Display for TlsError {
             TlsError::UntrustedIssuer => {
                 f.write_str("certificate verify failed: unable to get local issuer certificate")
             }
-            TlsError::NameMismatch => f.write_str("certificate verify failed: hostname mismatch"),
+            // CPython's text, without OpenSSL's "[SSL: ...]" and "(_ssl.c:N)" decorations.
+            TlsError::NameMismatch { name: Some(name) } => {
+                let what = match name.parse::<std::net::IpAddr>() {
+                    Ok(_) => "IP address",
+                    Err(_) => "Hostname",
+                };
+                write!(
+                    f,
+                    "certificate verify failed: {what} mismatch, certificate is not valid \
+                     for '{name}'."
+                )
+            }
+            TlsError::NameMismatch { name: None } => {
+                f.write_str("certificate verify failed: Hostname mismatch")
+            }
             TlsError::Expired => f.write_str("certificate verify failed: certificate has expired"),
             TlsError::NotYetValid => {
                 f.write_str("certificate verify failed: certificate is not yet valid")
@@ -68,8 +86,12 @@ impl From<RustlsError> for TlsError {
         match e {
             RustlsError::InvalidCertificate(cert) => match cert {
                 CertificateError::UnknownIssuer => TlsError::UntrustedIssuer,
-                CertificateError::NotValidForName
-                | CertificateError::NotValidForNameContext { .. } => TlsError::NameMismatch,
+                CertificateError::NotValidForName => TlsError::NameMismatch { name: None },
+                CertificateError::NotValidForNameContext { expected, .. } => {
+                    TlsError::NameMismatch {
+                        name: Some(expected.to_str().into_owned()),
+                    }
+                }
                 CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                     TlsError::Expired
                 }

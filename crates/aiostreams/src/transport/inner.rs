@@ -182,6 +182,7 @@ impl Inner {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
+                    let e = send_error(socket, e);
                     drop(guard);
                     self.connection_lost(st, Err(e.into()));
                     return Some(data.len());
@@ -215,6 +216,7 @@ impl Inner {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
+                    let e = send_error(socket, e);
                     drop(guard);
                     self.connection_lost(st, Err(e.into()));
                     return true;
@@ -405,12 +407,13 @@ impl Inner {
         }
     }
 
-    /// asyncio `abort()`: drop the queue, close at once (the peer sees a reset).
+    /// asyncio `abort()`: drop the queue, close at once. As asyncio's, it closes without
+    /// SO_LINGER 0: the peer sees EOF after what was already sent (input that arrived
+    /// unread is discarded first, as for a graceful close, so that it causes no reset).
     pub(crate) fn abort(&self) {
         let mut st = self.lock();
         self.closing.store(true, Ordering::Release);
-        // A clean outcome for asyncio's callbacks and waiters, but a RST on the wire.
-        self.end(&mut st, Ok(()), true);
+        self.end(&mut st, Ok(()), false);
     }
 
     /// asyncio `write_eof()`: shut down the write side once the queue is sent.
@@ -449,7 +452,9 @@ impl Inner {
             self.closing.store(true, Ordering::Release);
         }
         let guard = self.socket.get();
-        let result = guard.as_ref().map(|s| s.shutdown_write());
+        let result = guard
+            .as_ref()
+            .map(|s| s.shutdown_write().map_err(|e| send_error(s, e)));
         drop(guard);
         if let Some(Err(e)) = result {
             self.connection_lost(st, Err(e.into()));
@@ -477,6 +482,14 @@ impl ReadFlow for Inner {
             }
         }
     }
+}
+
+/// The error a failed send ends the connection with: the one the kernel reported for the
+/// socket (a peer's reset) when there is one. A send after a reset fails with EPIPE on a
+/// Unix socket (and on TCP once a read took the reset), which would hide why the
+/// connection ended; asyncio, reading eagerly, would have met the reset itself.
+fn send_error(socket: &Socket, e: std::io::Error) -> std::io::Error {
+    socket.take_reported_error().unwrap_or(e)
 }
 
 fn wake_all(wakers: &mut Vec<Waker>) {

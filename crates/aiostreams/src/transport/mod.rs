@@ -161,9 +161,12 @@ impl Transport {
         self.inner().close();
     }
 
-    /// Closes the connection at once, dropping queued bytes; the peer sees a reset.
+    /// Closes the connection at once, dropping queued bytes.
     ///
-    /// asyncio: `abort()`.
+    /// asyncio: `abort()`. Like asyncio's, it closes the socket without SO_LINGER 0, so
+    /// the peer sees EOF after the bytes already handed to the kernel, not a reset (input
+    /// that arrived and was never read is discarded first, or closing would reset). A TLS
+    /// connection sends no close_notify, so its peer sees a truncated session.
     pub fn abort(&self) {
         self.inner().abort();
     }
@@ -262,15 +265,30 @@ impl Transport {
         }
     }
 
-    /// asyncio's `get_extra_info(name)` by name: `"peername"`, `"sockname"`; `None` for
-    /// unknown keys (the `default` of asyncio).
+    /// asyncio's `get_extra_info(name)` by name: `"peername"`, `"sockname"`,
+    /// `"peercred"` (Unix), and for TLS `"sslcontext"`, `"peercert"` (`None` when the
+    /// peer sent no certificate, as asyncio) and `"cipher"`, each as the whole
+    /// [`TlsInfo`](crate::tls::TlsInfo); `None` for unknown keys (the `default` of
+    /// asyncio). `"socket"` and `"ssl_object"` are `None`: use
+    /// [`with_socket`](Self::with_socket) and [`tls_info`](Self::tls_info) (a Python
+    /// object has no Rust equivalent that could be handed out by value).
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
         match name {
             "peername" => self.peername().map(ExtraInfo::Address),
             "sockname" => self.sockname().map(ExtraInfo::Address),
             "peercred" => self.peer_credentials().map(ExtraInfo::PeerCredentials),
             #[cfg(feature = "tls")]
-            "sslcontext" | "peercert" | "cipher" => self.tls_info().map(ExtraInfo::Tls),
+            "sslcontext" => self.tls_info().map(ExtraInfo::Tls),
+            #[cfg(feature = "tls")]
+            "peercert" => self
+                .tls_info()
+                .filter(|info| !info.peer_certificates.is_empty())
+                .map(ExtraInfo::Tls),
+            #[cfg(feature = "tls")]
+            "cipher" => self
+                .tls_info()
+                .filter(|info| info.cipher.is_some())
+                .map(ExtraInfo::Tls),
             _ => None,
         }
     }
