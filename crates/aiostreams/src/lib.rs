@@ -29,9 +29,10 @@
 //! # Ok(()) }
 //! ```
 
-// Layer 1, sans-I/O: the receive buffer, the write queue, the error type.
+// Layer 1, sans-I/O: the reader's rules (public), the write queue, the error type.
 mod buffer;
 mod error;
+pub mod sansio;
 // Layer 2, the byte pipe: shared plumbing, the transport and its TLS sessions.
 mod net;
 #[cfg(feature = "tls")]

@@ -2,8 +2,12 @@
 //!
 //! The reference is a naive model in this file: asyncio's rules (spec 3.6 to 3.8) written
 //! over a `Vec<u8>`, with limit errors and readline's cleanup, and a search that simply
-//! tries every end position. A read of the model either completes or needs more input;
-//! it keeps no state between attempts (asyncio's resumable search offset never changes a
+//! tries every end position, plus aiostreams' one change to them (`Mode::Aiostreams`):
+//! after `readline`'s limit error, the rest of the over-long line is dropped, including
+//! its later pieces; a reader pulling from a source first looks at what the source has
+//! ready (up to a `Pending`) so that a line already received gets the "found" error. A
+//! read of the model either completes or needs more input; apart from that discarding it
+//! keeps no state between attempts (asyncio's resumable search offset never changes a
 //! result, because no separator can start before it).
 //!
 //! Properties, for any bytes, any split into chunks, any limit and any list of `readline`
@@ -20,8 +24,8 @@
 //!    than a whole chunk, and a pipe may join chunks).
 //! 3. When no limit error occurs with the whole input, the on-demand results equal those
 //!    of the whole input, whatever the split. (With limit errors they legitimately
-//!    differ, in asyncio too: a `readline` that overruns before the line's `\n` arrived
-//!    clears the buffer, and the rest of that line is then read as a line of its own.)
+//!    differ: a `readline` that overruns before the line's `\n` arrived reports "not
+//!    found" where the whole input gives "found".)
 //!
 //! 1,000 cases per property by default; more with e.g.
 //! `PROPTEST_CASES=20000 cargo test -p aiostreams --release --test reader_chunking`.
@@ -96,6 +100,8 @@ struct Model {
     buf: Vec<u8>,
     eof: bool,
     limit: usize,
+    /// Dropping received bytes through the next `\n` (the rest of an over-long line).
+    discarding: bool,
 }
 
 impl Model {
@@ -168,7 +174,8 @@ impl Model {
         }
     }
 
-    /// Spec 3.8: readuntil(b"\n") with the partial line at EOF and the limit cleanup.
+    /// Spec 3.8: readuntil(b"\n") with the partial line at EOF and the limit cleanup;
+    /// after "not found" the rest of the line is dropped as it arrives (`Mode::Aiostreams`).
     fn readline(&mut self) -> Option<Outcome> {
         match self.readuntil(&[b"\n".to_vec()])? {
             Outcome::Incomplete { partial, .. } => Some(Outcome::Bytes(partial)),
@@ -177,11 +184,64 @@ impl Model {
                     self.buf.drain(..=consumed);
                 } else {
                     self.buf.clear();
+                    self.discarding = !self.eof;
                 }
                 Some(err)
             }
             other => Some(other),
         }
+    }
+
+    /// Received bytes enter the buffer, minus the rest of a discarded line.
+    fn receive(&mut self, mut bytes: &[u8]) {
+        if self.discarding {
+            match bytes.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.discarding = false;
+                    bytes = &bytes[i + 1..];
+                }
+                None => bytes = &[],
+            }
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Right after `readline`'s "not found" error, a pulling reader takes what its source
+    /// has ready (up to a `Pending`): when the line's `\n` is among it, the error is
+    /// "found" with the whole line's length.
+    fn probe<'d>(
+        &mut self,
+        err: Outcome,
+        next: &mut impl Iterator<Item = &'d Delivery>,
+    ) -> Outcome {
+        let Outcome::Overrun {
+            consumed,
+            separator_found: false,
+        } = err
+        else {
+            return err;
+        };
+        let mut line = consumed;
+        while self.discarding {
+            match next.next() {
+                Some(Delivery::Data(bytes)) => match bytes.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.receive(bytes);
+                        return Outcome::Overrun {
+                            consumed: line + i,
+                            separator_found: true,
+                        };
+                    }
+                    None => line += bytes.len(),
+                },
+                Some(Delivery::Eof) => {
+                    self.eof = true;
+                    self.discarding = false;
+                }
+                Some(Delivery::Pending) | None => break,
+            }
+        }
+        err
     }
 }
 
@@ -189,11 +249,12 @@ fn invalid(msg: &str) -> Outcome {
     Outcome::Invalid(msg.to_owned())
 }
 
-/// What a source handed over: bytes, or EOF.
+/// What a source handed over: bytes, EOF, or (sources only) "nothing ready" once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Delivery {
     Data(Vec<u8>),
     Eof,
+    Pending,
 }
 
 /// The model on the whole input, present from the start, then EOF.
@@ -202,31 +263,43 @@ fn model_whole(data: &[u8], limit: usize, ops: &[Op]) -> Vec<Outcome> {
         buf: data.to_vec(),
         eof: true,
         limit,
+        discarding: false,
     };
-    run_model(model, &[], ops)
+    run_model(model, &[], ops, false)
 }
 
-/// The model given `deliveries` one at a time, each only when a read needs more input.
-fn model_on_demand(deliveries: &[Delivery], limit: usize, ops: &[Op]) -> Vec<Outcome> {
+/// The model given `deliveries` one at a time, each only when a read needs more input;
+/// `source`: pulled by the reader (so `readline`'s probe may take deliveries), not fed.
+fn model_on_demand(
+    deliveries: &[Delivery],
+    limit: usize,
+    ops: &[Op],
+    source: bool,
+) -> Vec<Outcome> {
     let model = Model {
         buf: Vec::new(),
         eof: false,
         limit,
+        discarding: false,
     };
-    run_model(model, deliveries, ops)
+    run_model(model, deliveries, ops, source)
 }
 
-fn run_model(mut model: Model, deliveries: &[Delivery], ops: &[Op]) -> Vec<Outcome> {
+fn run_model(mut model: Model, deliveries: &[Delivery], ops: &[Op], source: bool) -> Vec<Outcome> {
     let mut next = deliveries.iter();
     ops.iter()
         .map(|op| {
             loop {
                 if let Some(outcome) = model.attempt(op) {
-                    break outcome;
+                    break match op {
+                        Op::Readline if source => model.probe(outcome, &mut next),
+                        _ => outcome,
+                    };
                 }
                 match next.next() {
-                    Some(Delivery::Data(bytes)) => model.buf.extend_from_slice(bytes),
+                    Some(Delivery::Data(bytes)) => model.receive(bytes),
                     Some(Delivery::Eof) => model.eof = true,
+                    Some(Delivery::Pending) => {}
                     None => panic!("the model needs more input than was delivered: {model:?}"),
                 }
             }
@@ -351,14 +424,13 @@ impl<R: AsyncRead + Unpin> AsyncRead for Recording<R> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = result {
-            let piece = &buf.filled()[before..];
-            let delivery = match piece {
-                [] => Delivery::Eof,
-                _ => Delivery::Data(piece.to_vec()),
-            };
-            self.log.lock().unwrap().push(delivery);
-        }
+        let delivery = match (&result, &buf.filled()[before..]) {
+            (Poll::Ready(Ok(())), []) => Delivery::Eof,
+            (Poll::Ready(Ok(())), piece) => Delivery::Data(piece.to_vec()),
+            (Poll::Pending, _) => Delivery::Pending,
+            (Poll::Ready(Err(_)), _) => return result,
+        };
+        self.log.lock().unwrap().push(delivery);
         result
     }
 }
@@ -405,7 +477,7 @@ fn concat(deliveries: &[Delivery]) -> Vec<u8> {
         .iter()
         .flat_map(|d| match d {
             Delivery::Data(bytes) => bytes.as_slice(),
-            Delivery::Eof => &[],
+            Delivery::Eof | Delivery::Pending => &[],
         })
         .copied()
         .collect()
@@ -423,7 +495,7 @@ fn check_source_run(
         data.starts_with(&concat(&deliveries)),
         "pulled bytes not in order"
     );
-    prop_assert_eq!(&ours, &model_on_demand(&deliveries, limit, ops));
+    prop_assert_eq!(&ours, &model_on_demand(&deliveries, limit, ops, true));
     if !whole.iter().any(Outcome::is_limit_error) {
         prop_assert_eq!(&ours, whole);
     }
@@ -513,7 +585,7 @@ proptest! {
         let whole = model_whole(&data, limit, &ops);
         for chunks in [&split_a, &split_b] {
             let ours = ours_fed_on_demand(chunks, limit, &ops);
-            prop_assert_eq!(&ours, &model_on_demand(&on_demand_deliveries(chunks), limit, &ops));
+            prop_assert_eq!(&ours, &model_on_demand(&on_demand_deliveries(chunks), limit, &ops, false));
             if !whole.iter().any(Outcome::is_limit_error) {
                 prop_assert_eq!(&ours, &whole);
             }
@@ -628,11 +700,12 @@ fn model_and_reader_follow_the_spec_examples() {
             vec![Op::Readline, Op::Readexactly(6)],
             vec![overrun(5, true), bytes(b"line2\n")],
         ),
+        // ... and then (aiostreams, not asyncio) the rest of that line as it arrives.
         (
-            vec![b"li", b"ne1", b"23\n"],
+            vec![b"li", b"ne1", b"23\n", b"ok\n"],
             3,
             vec![Op::Readline, Op::Readline],
-            vec![overrun(5, false), bytes(b"23\n")],
+            vec![overrun(5, false), bytes(b"ok\n")],
         ),
         (
             vec![b"1234567\n12345678\n"],
@@ -652,7 +725,7 @@ fn model_and_reader_follow_the_spec_examples() {
     ];
     for (chunks, limit, ops, expected) in cases {
         let chunks: Vec<Vec<u8>> = chunks.iter().map(|c| c.to_vec()).collect();
-        let model = model_on_demand(&on_demand_deliveries(&chunks), limit, &ops);
+        let model = model_on_demand(&on_demand_deliveries(&chunks), limit, &ops, false);
         assert_eq!(model, expected, "model, chunks {chunks:?}");
         assert_eq!(
             ours_fed_on_demand(&chunks, limit, &ops),

@@ -234,14 +234,17 @@ async fn readline_overlong_tail_at_eof_is_a_limit_error() {
     .await;
 }
 
+// asyncio returns `gh\n` here (the tail of the same line); we drop it (issue 10, bug 1).
 #[tokio::test]
-async fn readline_returns_the_rest_of_an_overlong_line_as_a_line() {
+async fn readline_drops_the_rest_of_an_overlong_line_fed_later() {
     bounded(async {
         let mut reader = StreamReader::with_limit(3).unwrap();
         reader.feed_data(b"abcdef").unwrap();
         assert_overrun(reader.readline().await.unwrap_err(), 6, false);
         reader.feed_data(b"gh\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "gh\n");
+        assert_eq!(reader.buffer(), b"");
+        reader.feed_data(b"ok\n").unwrap();
+        assert_eq!(reader.readline().await.unwrap(), "ok\n");
     })
     .await;
 }

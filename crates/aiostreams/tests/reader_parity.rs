@@ -12,8 +12,13 @@
 //! run as a task, given a few loop iterations, and cancelled. Both leave the buffer as it
 //! was, for every read except asyncio's `read(-1)`, which loses the chunks it gathered
 //! when cancelled (a CPython flaw we do not copy: ours is cancel safe). The generator
-//! therefore emits `read_all` only after `feed_eof`, when it cannot block. There is no
-//! other known difference in the reader's operations.
+//! therefore emits `read_all` only after `feed_eof`, when it cannot block.
+//!
+//! The one deliberate difference in what reads return (README, "Where we differ";
+//! `sansio::Mode::Aiostreams`) is modelled by name: each case says `"mode": "aiostreams"`
+//! and the oracle runs asyncio's reader wrapped in `DiscardOverlongLine`, which drops the
+//! rest of a line after `readline()`'s "not found" limit error as it is fed (asyncio
+//! returns those pieces as a line). Every other comparison is asyncio's unchanged.
 //!
 //! `readuntil` with a tuple of separators exists only in Python 3.13+. The oracle says
 //! whether its asyncio has it; when not (Debian's 3.11, CI's `python3`), `readuntil_any`
@@ -289,7 +294,7 @@ fn generate(seed: u64, tuple_separators: bool) -> Value {
     };
     let attempts = cases.rng.gen_range(1..=24);
     let ops: Vec<Value> = (0..attempts).filter_map(|i| cases.op(i)).collect();
-    json!({ "seed": seed, "limit": limit, "ops": ops })
+    json!({ "seed": seed, "limit": limit, "mode": "aiostreams", "ops": ops })
 }
 
 struct Gen {

@@ -6,8 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncBufRead, AsyncRead, ReadBuf};
 
-use super::{StreamReader, Want};
-use crate::buffer::Step;
+use super::StreamReader;
 
 /// Reads as [`StreamReader::read`] does; errors come as [`io::Error`]s wrapping
 /// [`Error`](crate::Error). Cancel safe, like every read.
@@ -42,13 +41,7 @@ impl AsyncBufRead for StreamReader {
 
 impl StreamReader {
     fn poll_fill_buf_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        ready!(self.poll_step(cx, Want::new(1, 0), |buf, _| {
-            if buf.data.is_empty() && !buf.eof {
-                Step::NeedMore
-            } else {
-                Step::Done(Ok(()))
-            }
-        }))?;
-        Poll::Ready(Ok(&self.buf.data[..]))
+        ready!(self.poll_filled(cx))?;
+        Poll::Ready(Ok(self.buf.buffer()))
     }
 }

@@ -8,6 +8,7 @@ use futures_core::Stream;
 
 use super::StreamReader;
 use crate::Error;
+use crate::sansio::ReadOp;
 
 /// A [`Stream`] of lines from a [`StreamReader`], made by [`StreamReader::lines`].
 ///
@@ -17,7 +18,8 @@ use crate::Error;
 #[derive(Debug)]
 pub struct Lines<'a> {
     reader: &'a mut StreamReader,
-    offset: usize,
+    /// The `readline` in progress, kept across polls so its search resumes.
+    op: Option<ReadOp<'static>>,
 }
 
 impl StreamReader {
@@ -46,7 +48,7 @@ impl StreamReader {
     pub fn lines(&mut self) -> Lines<'_> {
         Lines {
             reader: self,
-            offset: 0,
+            op: None,
         }
     }
 }
@@ -56,8 +58,9 @@ impl Stream for Lines<'_> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let line = std::task::ready!(this.reader.poll_readline(cx, &mut this.offset));
-        this.offset = 0;
+        let op = this.op.get_or_insert_with(ReadOp::readline);
+        let line = std::task::ready!(this.reader.poll_op(cx, op));
+        this.op = None;
         Poll::Ready(match line {
             Ok(line) if line.is_empty() => None,
             other => Some(other),

@@ -12,13 +12,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
+
 use tokio::io::AsyncRead;
 
 pub use feeder::Feeder;
 pub use lines::Lines;
 
 use crate::Error;
-use crate::buffer::{MAX_PULL, RecvBuffer, Step};
+pub(crate) use crate::sansio::check_limit;
+use crate::sansio::{MAX_PULL, Mode, ReadBuffer, ReadOp, Step, Want};
 use shared::Shared;
 use source::{IoSource, Source};
 
@@ -28,22 +31,8 @@ const MIN_PULL: u32 = 4 * 1024;
 /// The largest pull hint (`MAX_PULL`, which fits).
 const MAX_PULL_HINT: u32 = MAX_PULL as u32;
 
-/// What a read asks of a pull.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Want {
-    /// Bytes the read needs at least (a pull may bring more).
-    need: usize,
-    /// A mergeable source may be pulled repeatedly while the buffer is shorter than
-    /// this. Reads whose result depends on how bytes were split (`read(n)`) use 0;
-    /// separator reads use the limit (below it no limit error can depend on the split).
-    merge_to: usize,
-}
-
-impl Want {
-    pub(crate) fn new(need: usize, merge_to: usize) -> Self {
-        Want { need, merge_to }
-    }
-}
+/// Pulls a read may spend dropping the rest of an over-long line before it yields.
+const DISCARDING_PULLS_PER_POLL: u32 = 16;
 
 /// asyncio's default reader limit: 64 KiB.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -55,7 +44,9 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// The reader owns its buffer. When a read needs more bytes it pulls them from its
 /// source (any [`AsyncRead`]) itself, or waits for bytes fed with [`feed_data`] or
 /// through a [`Feeder`]. Reads hand out [`Bytes`](bytes::Bytes) split off the buffer
-/// without copying.
+/// without copying. What each read returns, raises or waits for is decided by the
+/// sans-I/O core in [`sansio`](crate::sansio) ([`Mode::Aiostreams`](crate::sansio::Mode));
+/// this type does the I/O and the waking.
 ///
 /// # Limit
 ///
@@ -106,8 +97,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// [`readexactly`]: StreamReader::readexactly
 /// [`read_to_eof`]: StreamReader::read_to_eof
 pub struct StreamReader {
-    buf: RecvBuffer,
-    limit: usize,
+    buf: ReadBuffer,
     /// How much the next pull reserves: starts small (idle connections stay small),
     /// doubles when a pull fills it, halves when two pulls in a row come back much
     /// smaller. (Two: a message a little larger than the hint comes as one full pull,
@@ -170,8 +160,7 @@ impl StreamReader {
 
     pub(crate) fn build(limit: usize, source: Option<Box<dyn Source>>) -> Self {
         StreamReader {
-            buf: RecvBuffer::default(),
-            limit,
+            buf: ReadBuffer::with_checked_limit(limit, Mode::Aiostreams),
             pull_hint: MIN_PULL,
             small_pulls: 0,
             source,
@@ -181,13 +170,13 @@ impl StreamReader {
 
     /// The limit given at construction.
     pub fn limit(&self) -> usize {
-        self.limit
+        self.buf.limit()
     }
 
     /// The bytes buffered and not yet read (asyncio's private `_buffer`, for tests and
     /// protocol code that must look before it reads).
     pub fn buffer(&self) -> &[u8] {
-        &self.buf.data
+        self.buf.buffer()
     }
 
     /// Takes every buffered byte out (start_tls moves them into the TLS input).
@@ -210,9 +199,9 @@ impl StreamReader {
     pub fn at_eof(&self) -> bool {
         if self.shared.has_pending() {
             let inbox = self.shared.lock();
-            return self.buf.data.is_empty() && inbox.data.is_empty() && inbox.eof;
+            return self.buf.is_empty() && inbox.data.is_empty() && inbox.eof;
         }
-        self.buf.eof && self.buf.data.is_empty()
+        self.buf.at_eof()
     }
 
     /// Appends bytes to the buffer and wakes a pending read.
@@ -225,11 +214,7 @@ impl StreamReader {
     /// where it is an assertion); the reader is left unchanged.
     pub fn feed_data(&mut self, data: &[u8]) -> Result<(), Error> {
         self.sync_inbox();
-        if self.buf.eof {
-            return Err(Error::FeedAfterEof);
-        }
-        self.buf.extend(data);
-        Ok(())
+        self.buf.feed(data)
     }
 
     /// Marks EOF: once the buffer is read, reads return empty or `IncompleteRead`.
@@ -266,7 +251,7 @@ impl StreamReader {
     }
 
     fn mark_eof(&mut self) {
-        self.buf.eof = true;
+        self.buf.feed_eof();
         self.shared.mark_eof();
     }
 
@@ -280,33 +265,90 @@ impl StreamReader {
             self.buf.append(data);
         }
         if eof {
-            self.buf.eof = true;
+            self.buf.feed_eof();
         }
         true
     }
 
-    /// Drives one read: `step` runs on the buffer until it completes, pulling in between.
+    /// Drives one read until it completes, pulling or parking in between.
     ///
-    /// The stored exception is checked first on every attempt, as asyncio does. `want`
-    /// says how much a pull should bring and how far it may merge short reads.
-    fn poll_step<T>(
+    /// The core decides every outcome; this adds the waking rule: a wait ended while an
+    /// exception is stored raises it (asyncio's waiter would; we cannot tell whether
+    /// bytes came before it, and let the exception win).
+    pub(crate) fn poll_op(
         &mut self,
         cx: &mut Context<'_>,
-        want: Want,
-        mut step: impl FnMut(&mut RecvBuffer, usize) -> Step<T>,
-    ) -> Poll<Result<T, Error>> {
+        op: &mut ReadOp<'_>,
+    ) -> Poll<Result<Bytes, Error>> {
+        let mut discarding_pulls = 0;
+        loop {
+            self.sync_inbox();
+            let stored = self.shared.has_exception();
+            if stored && op.has_started() && !op.is_probing() {
+                if let Some(err) = self.shared.exception() {
+                    return Poll::Ready(Err(err));
+                }
+            }
+            let result = match op.step(&mut self.buf, stored) {
+                Step::Done(result) => result,
+                Step::RaiseStored => match self.shared.exception() {
+                    Some(err) => Err(err),
+                    None => continue, // cleared meanwhile: read on
+                },
+                Step::NeedMore => {
+                    if self.buf.is_discarding() {
+                        // An endless over-long line from a fast source: yield now and
+                        // then, as a socket read would, instead of looping in one poll.
+                        discarding_pulls += 1;
+                        if discarding_pulls > DISCARDING_PULLS_PER_POLL {
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                    }
+                    self.publish_flow(true);
+                    std::task::ready!(self.poll_more(cx, op.want(&self.buf)));
+                    continue;
+                }
+                Step::NeedMoreIfReady if self.pull_ready(cx) => continue,
+                Step::NeedMoreIfReady => match op.finish_without_more(&mut self.buf) {
+                    Step::Done(result) => result,
+                    _ => unreachable!("a probing read finishes without more input"),
+                },
+            };
+            self.publish_flow(false);
+            return Poll::Ready(result);
+        }
+    }
+
+    /// Waits until the buffer holds a byte or EOF (`AsyncBufRead::poll_fill_buf`).
+    fn poll_filled(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
             self.sync_inbox();
             if let Some(err) = self.shared.exception() {
                 return Poll::Ready(Err(err));
             }
-            if let Step::Done(result) = step(&mut self.buf, self.limit) {
+            if !self.buf.is_empty() || self.buf.eof() {
                 self.publish_flow(false);
-                return Poll::Ready(result);
+                return Poll::Ready(Ok(()));
             }
             self.publish_flow(true);
-            std::task::ready!(self.poll_more(cx, want));
+            std::task::ready!(self.poll_more(
+                cx,
+                Want {
+                    need: 1,
+                    merge_to: 0
+                }
+            ));
         }
+    }
+
+    /// Appends bytes already received (fed, or ready in the source) without waiting;
+    /// true if any arrived.
+    fn pull_ready(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.sync_inbox() {
+            return true;
+        }
+        !self.buf.eof() && matches!(self.pull(cx, 1), Poll::Ready(true))
     }
 
     /// Tells the writer and, for fed readers, the flow control how much is buffered
@@ -352,12 +394,13 @@ impl StreamReader {
         self.buf.reuse_spare();
         let window = self
             .buf
-            .pull_window(self.limit, need)
+            .pull_window(need)
             .min((self.pull_hint as usize).max(need));
         match source.poll_pull(cx, &mut self.buf.data, window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
             Poll::Ready(Ok(n)) => {
                 self.adapt_pull_hint(n, window);
+                self.buf.after_pull();
                 return Poll::Ready(true);
             }
             Poll::Ready(Err(err)) => {
@@ -391,8 +434,10 @@ impl StreamReader {
     fn merge_short_reads(&mut self, cx: &mut Context<'_>, want: Want) {
         let mergeable = self.source.as_ref().is_some_and(|s| s.merges_short_reads());
         let start = self.buf.len();
+        // (Not while discarding: the buffer does not grow then.)
         while mergeable
             && !self.buf.eof
+            && !self.buf.is_discarding()
             && self.buf.len() < want.merge_to
             && self.buf.len() - start < MAX_PULL
         {
@@ -416,14 +461,6 @@ impl StreamReader {
     }
 }
 
-/// asyncio's `ValueError('Limit cannot be <= 0')`, shared by every `limit=` option.
-pub(crate) fn check_limit(limit: usize) -> Result<usize, Error> {
-    if limit == 0 {
-        return Err(Error::InvalidArgument("Limit cannot be <= 0"));
-    }
-    Ok(limit)
-}
-
 impl Default for StreamReader {
     fn default() -> Self {
         Self::new()
@@ -438,11 +475,11 @@ impl fmt::Debug for StreamReader {
         if buffered > 0 {
             write!(f, " {buffered} bytes")?;
         }
-        if self.buf.eof || self.shared.lock().eof {
+        if self.buf.eof() || self.shared.lock().eof {
             f.write_str(" eof")?;
         }
-        if self.limit != DEFAULT_LIMIT {
-            write!(f, " limit={}", self.limit)?;
+        if self.limit() != DEFAULT_LIMIT {
+            write!(f, " limit={}", self.limit())?;
         }
         if let Some(err) = self.exception() {
             write!(f, " exception={err:?}")?;

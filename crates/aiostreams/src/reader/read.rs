@@ -4,9 +4,9 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 
-use super::{StreamReader, Want};
+use super::StreamReader;
 use crate::Error;
-use crate::buffer::MAX_PULL;
+use crate::sansio::ReadOp;
 
 impl StreamReader {
     /// Reads up to `n` bytes, returning as soon as at least one is buffered.
@@ -34,13 +34,7 @@ impl StreamReader {
     /// # Ok(()) }
     /// ```
     pub async fn read(&mut self, n: usize) -> Result<Bytes, Error> {
-        if n == 0 {
-            return match self.exception() {
-                Some(err) => Err(err),
-                None => Ok(Bytes::new()),
-            };
-        }
-        poll_fn(|cx| self.poll_step(cx, Want::new(1, 0), |buf, _| buf.try_read(n))).await
+        self.run(ReadOp::read(n)).await
     }
 
     /// Reads until EOF and returns every byte.
@@ -70,12 +64,7 @@ impl StreamReader {
     /// ```
     #[doc(alias = "read_to_end")]
     pub async fn read_to_eof(&mut self) -> Result<Bytes, Error> {
-        poll_fn(|cx| {
-            self.poll_step(cx, Want::new(MAX_PULL, usize::MAX), |buf, _| {
-                buf.try_read_to_eof()
-            })
-        })
-        .await
+        self.run(ReadOp::read_to_eof()).await
     }
 
     /// Reads exactly `n` bytes.
@@ -109,10 +98,11 @@ impl StreamReader {
     /// ```
     #[doc(alias = "read_exact")]
     pub async fn readexactly(&mut self, n: usize) -> Result<Bytes, Error> {
-        poll_fn(|cx| {
-            let need = n.saturating_sub(self.buf.len());
-            self.poll_step(cx, Want::new(need, n), |buf, _| buf.try_readexactly(n))
-        })
-        .await
+        self.run(ReadOp::readexactly(n)).await
+    }
+
+    /// Runs one read to completion.
+    pub(crate) async fn run(&mut self, mut op: ReadOp<'_>) -> Result<Bytes, Error> {
+        poll_fn(|cx| self.poll_op(cx, &mut op)).await
     }
 }

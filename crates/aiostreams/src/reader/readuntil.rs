@@ -1,12 +1,10 @@
 //! `readuntil(sep)`, `readuntil_any(seps)` and `readline()`.
 
-use std::future::poll_fn;
-
 use bytes::Bytes;
 
-use super::{StreamReader, Want};
+use super::StreamReader;
 use crate::Error;
-use crate::buffer::{Separators, Step};
+use crate::sansio::ReadOp;
 
 impl StreamReader {
     /// Reads up to and including the first occurrence of `separator`.
@@ -40,8 +38,7 @@ impl StreamReader {
     /// # Ok(()) }
     /// ```
     pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Bytes, Error> {
-        let seps = Separators::one(separator)?;
-        self.readuntil_with(&seps).await
+        self.run(ReadOp::readuntil(separator)?).await
     }
 
     /// Reads up to and including whichever separator ends first.
@@ -69,19 +66,7 @@ impl StreamReader {
     /// # Ok(()) }
     /// ```
     pub async fn readuntil_any(&mut self, separators: &[&[u8]]) -> Result<Bytes, Error> {
-        let seps = Separators::many(separators)?;
-        self.readuntil_with(&seps).await
-    }
-
-    async fn readuntil_with(&mut self, seps: &Separators<'_>) -> Result<Bytes, Error> {
-        let mut offset = 0;
-        poll_fn(|cx| {
-            let want = Want::new(1, self.limit);
-            self.poll_step(cx, want, |buf, limit| {
-                buf.try_readuntil(seps, &mut offset, limit)
-            })
-        })
-        .await
+        self.run(ReadOp::readuntil_any(separators)?).await
     }
 
     /// Reads one line, up to and including `\n`.
@@ -118,31 +103,11 @@ impl StreamReader {
         // exception stored, a line already buffered is taken at once. For short lines the
         // polling loop costs more than the search itself (benches/reader.rs).
         if self.shared.is_quiet() {
-            if let Some(line) = self.buf.take_line(self.limit) {
+            if let Some(line) = self.buf.take_line() {
                 self.publish_flow(false);
                 return Ok(line);
             }
         }
-        let mut offset = 0;
-        poll_fn(|cx| self.poll_readline(cx, &mut offset)).await
-    }
-
-    pub(crate) fn poll_readline(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        offset: &mut usize,
-    ) -> std::task::Poll<Result<Bytes, Error>> {
-        let want = Want::new(1, self.limit);
-        self.poll_step(cx, want, |buf, limit| {
-            // A whole line arrived while nothing was searched yet (a reader that waited
-            // for the next short line): take it as the fast path in `readline` does. Once
-            // part of a line was searched, the search resumes where it stopped instead.
-            if *offset == 0 {
-                if let Some(line) = buf.take_line(limit) {
-                    return Step::Done(Ok(line));
-                }
-            }
-            buf.try_readline(offset, limit)
-        })
+        self.run(ReadOp::readline()).await
     }
 }

@@ -11,6 +11,7 @@ use std::task::{Context, Waker};
 use bytes::BytesMut;
 
 use crate::Error;
+use crate::sansio::{pause_needed, resume_allowed};
 
 /// The transport a fed reader pauses and resumes (asyncio's `StreamReader._transport`).
 pub(crate) trait ReadFlow: Send + Sync + std::fmt::Debug {
@@ -73,6 +74,12 @@ impl Shared {
     /// then complete from the reader's own buffer alone.
     pub(crate) fn is_quiet(&self) -> bool {
         !self.has_pending() && !self.has_exception.load(Ordering::Acquire)
+    }
+
+    /// True when an exception is stored (one load).
+    #[inline]
+    pub(crate) fn has_exception(&self) -> bool {
+        self.has_exception.load(Ordering::Acquire)
     }
 
     /// Checked before every read step: inlined, so that "none" costs one load.
@@ -192,7 +199,7 @@ impl Flow {
 
     fn after_feed(&self, inbox_len: usize) {
         let total = inbox_len + self.local_len.load(Ordering::Acquire);
-        if total > 2 * self.limit && !self.paused.swap(true, Ordering::AcqRel) {
+        if pause_needed(total, self.limit) && !self.paused.swap(true, Ordering::AcqRel) {
             self.transport.pause_reading();
         }
     }
@@ -203,7 +210,7 @@ impl Flow {
         if !self.paused.load(Ordering::Acquire) {
             return;
         }
-        if (waiting || local_len + inbox_len <= self.limit)
+        if (waiting || resume_allowed(local_len + inbox_len, self.limit))
             && self.paused.swap(false, Ordering::AcqRel)
         {
             self.transport.resume_reading();

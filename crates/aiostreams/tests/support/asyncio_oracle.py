@@ -6,7 +6,10 @@ Protocol (one process for a whole batch):
   {"python": "3.11.7", "tuple_separators": false}
   `tuple_separators` tells whether this asyncio has readuntil((sep1, sep2, ...)) (3.13+).
 * Then it reads test cases from stdin, one JSON object per line:
-  {"limit": 10, "ops": [{"op": "feed", "data": "6162"}, {"op": "readline"}, ...]}
+  {"limit": 10, "mode": "aiostreams", "ops": [{"op": "feed", "data": "6162"}, ...]}
+  `mode` (optional): "asyncio" (the default) runs asyncio.StreamReader as it is;
+  "aiostreams" adds aiostreams' one documented difference in reads (README, "Where we
+  differ"; `aiostreams::sansio::Mode::Aiostreams`), modelled by `DiscardOverlongLine`.
   ops: feed(data hex), feed_eof, set_exception(msg), read(n >= 0), read_all (read(-1)),
   readline, readuntil(sep hex), readuntil_any(seps: [hex]), readexactly(n).
 * For each case it writes one JSON line:
@@ -88,11 +91,11 @@ async def run_read(reader, op):
     return {"ok": task.result().hex()}
 
 
-def run_sync(reader, op):
+def run_sync(reader, rules, op):
     kind = op["op"]
     try:
         if kind == "feed":
-            reader.feed_data(bytes.fromhex(op["data"]))
+            rules.feed_data(bytes.fromhex(op["data"]))
         elif kind == "feed_eof":
             reader.feed_eof()
         elif kind == "set_exception":
@@ -104,13 +107,62 @@ def run_sync(reader, op):
     return {"ok": None}
 
 
+NOT_FOUND = "Separator is not found, and chunk exceed the limit"
+
+
+class DiscardOverlongLine:
+    """aiostreams' rule for an over-long line, around a real asyncio.StreamReader.
+
+    After readline() raised "not found" (the line's newline had not arrived), asyncio
+    returns the later pieces of that line as if they were a line; aiostreams drops them
+    through the newline. Everything else is asyncio's own code.
+    """
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.discarding = False
+
+    def feed_data(self, data):
+        if self.discarding and not self.reader._eof:  # after EOF asyncio's assertion stands
+            newline = data.find(b"\n")
+            if newline < 0:
+                data = b""
+            else:
+                data = data[newline + 1:]
+                self.discarding = False
+        self.reader.feed_data(data)
+
+    def after_read(self, op, result):
+        if (op["op"] == "readline" and result.get("err") == "value_error"
+                and result["msg"] == NOT_FOUND and not self.reader._eof):
+            self.discarding = True
+
+
+class Asyncio:
+    """asyncio.StreamReader exactly as it is."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    def feed_data(self, data):
+        self.reader.feed_data(data)
+
+    def after_read(self, op, result):
+        pass
+
+
+MODES = {"asyncio": Asyncio, "aiostreams": DiscardOverlongLine}
+
+
 async def run_case(case):
     reader = asyncio.StreamReader(limit=case["limit"])
+    rules = MODES[case.get("mode", "asyncio")](reader)
     results = []
     for op in case["ops"]:
-        result = run_sync(reader, op)
+        result = run_sync(reader, rules, op)
         if result is None:
             result = await run_read(reader, op)
+            rules.after_read(op, result)
         result["buf"] = bytes(reader._buffer).hex()
         result["eof"] = reader.at_eof()
         results.append(result)

@@ -1,10 +1,14 @@
 //! Separator search with asyncio's limit accounting, resumable without rescanning.
 
+use std::borrow::Cow;
+
 use crate::Error;
 
 /// A validated, non-empty set of non-empty separators, shortest first.
 ///
 /// Equal lengths keep the caller's order (a stable sort), which is how asyncio breaks ties.
+/// The separators are borrowed (a Rust call) or owned (an operation kept across wake-ups,
+/// as the Python package keeps one in its awaitable).
 #[derive(Debug)]
 pub(crate) struct Separators<'a> {
     seps: SepList<'a>,
@@ -13,8 +17,8 @@ pub(crate) struct Separators<'a> {
 
 #[derive(Debug)]
 enum SepList<'a> {
-    One(&'a [u8]),
-    Many(Vec<&'a [u8]>),
+    One(Cow<'a, [u8]>),
+    Many(Vec<Cow<'a, [u8]>>),
 }
 
 /// What one search step found.
@@ -32,28 +36,34 @@ pub(crate) enum Found {
 }
 
 impl<'a> Separators<'a> {
+    /// `readline`'s `\n`.
+    pub(crate) const NEWLINE: Separators<'static> = Separators {
+        seps: SepList::One(Cow::Borrowed(b"\n")),
+        max_len: 1,
+    };
+
     /// One separator (asyncio's `readuntil(bytes)`).
-    pub(crate) fn one(sep: &'a [u8]) -> Result<Self, Error> {
+    pub(crate) fn one(sep: Cow<'a, [u8]>) -> Result<Self, Error> {
         if sep.is_empty() {
             return Err(Error::InvalidArgument(
                 "Separator should be at least one-byte string",
             ));
         }
         Ok(Separators {
-            seps: SepList::One(sep),
             max_len: sep.len(),
+            seps: SepList::One(sep),
         })
     }
 
     /// Several separators (asyncio 3.13's `readuntil(tuple)`), checked in asyncio's order.
-    pub(crate) fn many(seps: &[&'a [u8]]) -> Result<Self, Error> {
-        let mut sorted = seps.to_vec();
+    pub(crate) fn many(seps: Vec<Cow<'a, [u8]>>) -> Result<Self, Error> {
+        let mut sorted = seps;
         sorted.sort_by_key(|s| s.len());
         match (sorted.first(), sorted.last()) {
             (None, _) | (_, None) => Err(Error::InvalidArgument(
                 "Separator should contain at least one element",
             )),
-            (Some([]), _) => Err(Error::InvalidArgument(
+            (Some(first), _) if first.is_empty() => Err(Error::InvalidArgument(
                 "Separator should be at least one-byte string",
             )),
             (Some(_), Some(last)) => Ok(Separators {
@@ -70,7 +80,7 @@ impl<'a> Separators<'a> {
         }
     }
 
-    /// Searches `buf` from `*offset` and applies asyncio's limit rules.
+    /// Searches `buf` from `*offset` and applies asyncio's limit rules (spec 3.7).
     ///
     /// `*offset` is the number of leading bytes already known to hold no separator start;
     /// it is advanced on `NotYet` so the next call resumes instead of rescanning. Start it
@@ -137,8 +147,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    fn many<'a>(seps: &[&'a [u8]]) -> Result<Separators<'a>, Error> {
+        Separators::many(seps.iter().map(|s| Cow::Borrowed(*s)).collect())
+    }
+
     fn run(seps: &[&[u8]], buf: &[u8], limit: usize) -> Found {
-        Separators::many(seps).unwrap().search(buf, &mut 0, limit)
+        many(seps).unwrap().search(buf, &mut 0, limit)
     }
 
     #[test]
@@ -185,7 +199,7 @@ mod tests {
 
     #[test]
     fn resumed_search_finds_a_straddling_separator() {
-        let seps = Separators::one(b"aaa").unwrap();
+        let seps = Separators::one(Cow::Borrowed(b"aaa")).unwrap();
         let mut offset = 0;
         assert_eq!(seps.search(b"QWEaa", &mut offset, 100), Found::NotYet);
         assert_eq!(offset, 3);
@@ -198,13 +212,13 @@ mod tests {
 
     #[test]
     fn validation_messages() {
-        assert!(Separators::one(b"").is_err());
-        let e = Separators::many(&[]).unwrap_err();
+        assert!(Separators::one(Cow::Borrowed(b"")).is_err());
+        let e = many(&[]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "Separator should contain at least one element"
         );
-        let e = Separators::many(&[b"x", b""]).unwrap_err();
+        let e = many(&[b"x", b""]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "Separator should be at least one-byte string"

@@ -1,0 +1,352 @@
+//! [`ReadBuffer`]: received bytes, EOF, the limit and the over-long-line state.
+
+use std::cell::Cell;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::Mode;
+use crate::Error;
+
+/// Capacity kept after the buffer is drained; a larger allocation is released.
+pub(crate) const RETAIN_CAPACITY: usize = 64 * 1024;
+
+/// The largest number of bytes a single pull from a source may read.
+pub(crate) const MAX_PULL: usize = 64 * 1024;
+
+/// The largest region [`ReadBuffer::spare_mut`] hands out at once.
+pub const MAX_SPARE: usize = 256 * 1024;
+
+thread_local! {
+    /// At most one empty receive buffer per thread, left by a reader that started to
+    /// wait and taken by the next reader that pulls on this thread. Readers waiting for
+    /// input then hold no allocation, while request/response traffic reuses one buffer
+    /// instead of going through the allocator twice per request (a 4 KiB block is above
+    /// what malloc caches per thread). The spare is empty; if an application still holds
+    /// bytes split off its allocation, the reader's next `reserve` sees that and
+    /// allocates as it would have anyway.
+    static SPARE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+}
+
+/// The state of an asyncio `StreamReader` that decides what reads return: the received
+/// bytes not yet read (asyncio's `_buffer`), EOF, the limit, and the [`Mode`].
+///
+/// It holds no waiter, no transport and no stored exception: those belong to the I/O
+/// layer driving it (the tokio [`StreamReader`](crate::StreamReader), or the Python
+/// package's reader), which passes "is an exception stored" to [`ReadOp::step`].
+///
+/// Bytes come in through [`feed`](Self::feed) (asyncio's `feed_data`, a copy) or by
+/// writing straight into [`spare_mut`](Self::spare_mut) and then
+/// [`commit`](Self::commit)ting them (asyncio's `BufferedProtocol.get_buffer` /
+/// `buffer_updated`); reads take them out through a [`ReadOp`].
+///
+/// [`ReadOp`]: super::ReadOp
+/// [`ReadOp::step`]: super::ReadOp::step
+///
+/// # Examples
+///
+/// ```
+/// use aiostreams::sansio::{Mode, ReadBuffer};
+///
+/// let mut buf = ReadBuffer::new(16, Mode::default())?;
+/// buf.feed(b"ab")?;
+/// let spare = buf.spare_mut(4);
+/// spare[..2].copy_from_slice(b"c\n");
+/// buf.commit(2)?;
+/// assert_eq!(buf.buffer(), b"abc\n");
+/// buf.feed_eof();
+/// assert!(matches!(buf.feed(b"x"), Err(aiostreams::Error::FeedAfterEof)));
+/// # Ok::<(), aiostreams::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ReadBuffer {
+    pub(crate) data: BytesMut,
+    limit: usize,
+    /// Bytes at the end of `data` handed out by `spare_mut` and not yet committed.
+    spare: u32,
+    pub(crate) eof: bool,
+    mode: Mode,
+    /// Dropping incoming bytes through the next `\n`: the rest of an over-long line whose
+    /// limit error `readline` already reported ([`Mode::Aiostreams`] only).
+    pub(crate) discarding: bool,
+}
+
+impl ReadBuffer {
+    /// An empty buffer with the given limit and mode.
+    ///
+    /// asyncio: `StreamReader(limit=limit)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    pub fn new(limit: usize, mode: Mode) -> Result<Self, Error> {
+        Ok(Self::with_checked_limit(check_limit(limit)?, mode))
+    }
+
+    pub(crate) fn with_checked_limit(limit: usize, mode: Mode) -> Self {
+        ReadBuffer {
+            data: BytesMut::new(),
+            limit,
+            spare: 0,
+            eof: false,
+            mode,
+            discarding: false,
+        }
+    }
+
+    /// The limit on a line or separated record (asyncio's `_limit`).
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The rules this buffer follows.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The received bytes not yet read (asyncio's `_buffer`).
+    pub fn buffer(&self) -> &[u8] {
+        &self.data[..self.len()]
+    }
+
+    /// How many bytes are buffered (asyncio's `len(self._buffer)`).
+    pub fn len(&self) -> usize {
+        self.data.len() - self.spare as usize
+    }
+
+    /// True when nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True once EOF was fed (asyncio's `_eof`), even with bytes still buffered.
+    pub fn eof(&self) -> bool {
+        self.eof
+    }
+
+    /// True when EOF was fed and every buffered byte has been read.
+    ///
+    /// asyncio: `at_eof()`.
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.is_empty()
+    }
+
+    /// True while the rest of an over-long line is being dropped as it arrives (after
+    /// `readline`'s limit error in [`Mode::Aiostreams`]).
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    /// Appends received bytes (copying them).
+    ///
+    /// asyncio: `feed_data(data)`. Empty data is a no-op. Bytes of an over-long line
+    /// being discarded are dropped here (see [`is_discarding`](Self::is_discarding)).
+    /// Afterwards the caller asks [`FlowControl::pause_after_feed`] whether to pause.
+    ///
+    /// [`FlowControl::pause_after_feed`]: super::FlowControl::pause_after_feed
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FeedAfterEof`] once EOF was fed, even for empty data (asyncio asserts
+    /// before its emptiness check); the buffer is left unchanged.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.eof {
+            return Err(Error::FeedAfterEof);
+        }
+        self.abandon_spare();
+        let data = self.skip_discarded(data);
+        self.data.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Marks EOF. Idempotent.
+    ///
+    /// asyncio: `feed_eof()`.
+    pub fn feed_eof(&mut self) {
+        self.abandon_spare();
+        self.eof = true;
+    }
+
+    /// A writable region of `hint` bytes (1 to [`MAX_SPARE`]) after the buffered bytes,
+    /// for a transport to receive into; [`commit`](Self::commit) then appends what it
+    /// wrote.
+    ///
+    /// asyncio: `BufferedProtocol.get_buffer(sizehint)` (pass a positive size; asyncio's
+    /// `-1` means "any", the caller picks one). The region is zero-filled, which costs a
+    /// `memset` of `hint` bytes: ask for what a receive is likely to bring. Calling it
+    /// again, or any other mutating method, before `commit` abandons the region.
+    pub fn spare_mut(&mut self, hint: usize) -> &mut [u8] {
+        self.abandon_spare();
+        let hint = hint.clamp(1, MAX_SPARE);
+        let start = self.data.len();
+        self.data.resize(start + hint, 0);
+        self.spare = hint as u32;
+        &mut self.data[start..]
+    }
+
+    /// Appends the first `n` bytes written into the region from
+    /// [`spare_mut`](Self::spare_mut); `commit(0)` only abandons it.
+    ///
+    /// asyncio: `BufferedProtocol.buffer_updated(nbytes)`. As with [`feed`](Self::feed),
+    /// bytes of an over-long line being discarded are dropped.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::FeedAfterEof`] once EOF was fed;
+    /// - [`Error::InvalidArgument`] when `n` exceeds the region handed out.
+    ///
+    /// In both cases nothing is appended and the region is abandoned.
+    pub fn commit(&mut self, n: usize) -> Result<(), Error> {
+        let (before, spare) = (self.len(), self.spare as usize);
+        self.spare = 0;
+        let outcome = if self.eof {
+            Err(Error::FeedAfterEof)
+        } else if n > spare {
+            Err(Error::InvalidArgument(
+                "buffer_updated() reported more bytes than get_buffer() returned",
+            ))
+        } else {
+            Ok(())
+        };
+        self.data
+            .truncate(before + if outcome.is_ok() { n } else { 0 });
+        if self.discarding {
+            self.drop_discarded();
+        }
+        outcome
+    }
+
+    #[inline]
+    fn abandon_spare(&mut self) {
+        if self.spare != 0 {
+            let len = self.len();
+            self.data.truncate(len);
+            self.spare = 0;
+        }
+    }
+
+    /// The part of `data` left after the rest of an over-long line (discarding only).
+    fn skip_discarded<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
+        if !self.discarding {
+            return data;
+        }
+        match memchr::memchr(b'\n', data) {
+            Some(i) => {
+                self.discarding = false;
+                &data[i + 1..]
+            }
+            None => &[],
+        }
+    }
+
+    /// Drops the rest of an over-long line from bytes appended to the buffer. While
+    /// discarding the buffer holds nothing else: every entry point drops as it appends.
+    pub(crate) fn drop_discarded(&mut self) {
+        match memchr::memchr(b'\n', &self.data) {
+            Some(i) => {
+                self.discarding = false;
+                self.data.advance(i + 1);
+            }
+            None => self.data.clear(),
+        }
+    }
+
+    /// After a pull appended bytes to `data`: drops those of a discarded line.
+    #[inline]
+    pub(crate) fn after_pull(&mut self) {
+        if self.discarding {
+            self.drop_discarded();
+        }
+    }
+
+    /// Appends a chunk (fed from another thread), without a copy when the buffer is empty.
+    pub(crate) fn append(&mut self, mut chunk: BytesMut) {
+        self.abandon_spare();
+        if self.discarding {
+            let skip = chunk.len() - self.skip_discarded(&chunk).len();
+            chunk.advance(skip);
+        }
+        if self.data.is_empty() {
+            self.data = chunk;
+        } else {
+            self.data.unsplit(chunk);
+        }
+    }
+
+    /// Removes and returns the first `n` bytes.
+    pub(crate) fn take(&mut self, n: usize) -> Bytes {
+        let out = self.data.split_to(n).freeze();
+        self.release_if_drained();
+        out
+    }
+
+    /// Removes and returns every buffered byte.
+    pub(crate) fn take_all(&mut self) -> Bytes {
+        self.abandon_spare();
+        self.take(self.data.len())
+    }
+
+    /// Drops the first `n` bytes.
+    pub(crate) fn discard(&mut self, n: usize) {
+        self.data.advance(n);
+        self.release_if_drained();
+    }
+
+    /// The common case of `readline`: a whole line within the limit is buffered. It is
+    /// taken as the full rules would take it; otherwise `None`, and nothing changes.
+    #[inline]
+    pub(crate) fn take_line(&mut self) -> Option<Bytes> {
+        let newline = memchr::memchr(b'\n', &self.data)?;
+        (newline <= self.limit).then(|| self.take(newline + 1))
+    }
+
+    /// Frees a large allocation once nothing is buffered, so an idle reader stays small.
+    pub(crate) fn release_if_drained(&mut self) {
+        if self.data.is_empty() && self.data.capacity() > RETAIN_CAPACITY {
+            self.data = BytesMut::new();
+        }
+    }
+
+    /// Gives up the allocation whenever nothing is buffered (before waiting for input).
+    ///
+    /// It becomes this thread's spare (see [`SPARE`]) unless larger than
+    /// [`RETAIN_CAPACITY`]: the reader holds nothing while it waits, yet a busy
+    /// connection does not allocate and free a buffer for every request.
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.data.is_empty() && self.data.capacity() > 0 {
+            let buf = std::mem::take(&mut self.data);
+            if buf.capacity() <= RETAIN_CAPACITY {
+                // Fails only while the thread exits: the buffer is then simply dropped.
+                let _ = SPARE.try_with(|spare| spare.set(Some(buf)));
+            }
+        }
+    }
+
+    /// Before a pull: a buffer without an allocation takes this thread's spare, if any.
+    pub(crate) fn reuse_spare(&mut self) {
+        if self.data.capacity() == 0 {
+            if let Ok(Some(spare)) = SPARE.try_with(Cell::take) {
+                self.data = spare;
+            }
+        }
+    }
+
+    /// How many bytes the next pull from a source may read, for a read that needs
+    /// `need` more.
+    ///
+    /// The buffer may grow to `2 * limit` (asyncio's pause threshold) on its own; a read
+    /// that needs more (`readexactly(n)`, `read_to_eof`) may take what it needs. Never
+    /// more than [`MAX_PULL`] at once, so a hostile `readexactly(huge)` reserves memory
+    /// only as bytes arrive.
+    pub(crate) fn pull_window(&self, need: usize) -> usize {
+        let room = (2 * self.limit).saturating_sub(self.data.len());
+        room.max(need).clamp(1, MAX_PULL)
+    }
+}
+
+/// asyncio's `ValueError('Limit cannot be <= 0')`, shared by every `limit=` option.
+pub(crate) fn check_limit(limit: usize) -> Result<usize, Error> {
+    if limit == 0 {
+        return Err(Error::InvalidArgument("Limit cannot be <= 0"));
+    }
+    Ok(limit)
+}

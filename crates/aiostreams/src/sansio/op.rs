@@ -1,0 +1,489 @@
+//! [`ReadOp`]: one asyncio read as a resumable operation, and its [`Step`] outcomes.
+
+use std::borrow::Cow;
+
+use bytes::{Bytes, BytesMut};
+
+use super::buffer::{MAX_PULL, ReadBuffer};
+use super::search::{Found, Separators};
+use super::{Mode, PROBE_BUDGET};
+use crate::Error;
+
+/// What one [`ReadOp::step`] decided.
+#[derive(Debug)]
+#[must_use]
+pub enum Step {
+    /// The read is complete: return this value or raise this error. Call
+    /// [`ReadOp::resumes_transport`] to know whether asyncio would now check flow control.
+    Done(Result<Bytes, Error>),
+    /// Wait until bytes or EOF arrive (or the wait is ended by an exception), then step
+    /// again. Before waiting, ask [`FlowControl::resume_before_wait`].
+    ///
+    /// [`FlowControl::resume_before_wait`]: super::FlowControl::resume_before_wait
+    NeedMore,
+    /// The read has its answer unless bytes the transport has *already received* change
+    /// it: append those (without waiting for new ones) and step again, or, when there
+    /// are none, call [`ReadOp::finish_without_more`]. Only `readline` in
+    /// [`Mode::Aiostreams`] returns this, right after its limit error, to tell "the rest
+    /// of the line is already here" from "it is still to come". A reader whose buffer
+    /// already holds everything received (a fed reader) calls `finish_without_more` at
+    /// once.
+    NeedMoreIfReady,
+    /// Raise the reader's stored exception (asyncio's `raise self._exception`). The read
+    /// is over; the buffer is unchanged.
+    RaiseStored,
+}
+
+/// One asyncio read (`read`, `readexactly`, `readuntil`, `readline`) as an object that
+/// is stepped against a [`ReadBuffer`] until it completes.
+///
+/// The constructors validate the arguments as asyncio does before anything else (so an
+/// invalid separator is reported even when an exception is stored). The operation keeps
+/// its progress between steps: a separator search resumes where the last step stopped
+/// instead of rescanning, and (in [`Mode::AsyncioExact`]) `read(-1)` keeps the bytes it
+/// gathered. `ReadOp<'static>` (owned separators) can be kept across wake-ups anywhere,
+/// e.g. inside a Python awaitable.
+///
+/// Bytes leave the buffer only when the operation completes, except in asyncio's own
+/// `read(-1)` (exact mode), which gathers as it goes and loses what it gathered if it is
+/// abandoned or an exception is raised, as asyncio's does.
+///
+/// # Examples
+///
+/// ```
+/// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+///
+/// let mut buf = ReadBuffer::new(64, Mode::default())?;
+/// let mut op = ReadOp::readexactly_signed(4)?;
+/// buf.feed(b"ab")?;
+/// assert!(matches!(op.step(&mut buf, false), Step::NeedMore));
+/// buf.feed(b"cdef")?;
+/// let Step::Done(Ok(bytes)) = op.step(&mut buf, false) else { panic!() };
+/// assert_eq!(bytes, "abcd");
+/// assert_eq!(buf.buffer(), b"ef");
+/// assert_eq!(
+///     ReadOp::readexactly_signed(-1).unwrap_err().to_string(),
+///     "readexactly size can not be less than zero"
+/// );
+/// # Ok::<(), aiostreams::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ReadOp<'a> {
+    kind: Kind<'a>,
+    /// `step` was called at least once.
+    started: bool,
+    /// asyncio would call `_maybe_resume_transport` after how this read completed.
+    resume: bool,
+}
+
+#[derive(Debug)]
+enum Kind<'a> {
+    Read(usize),
+    /// `read(-1)`; the bytes gathered so far (asyncio-exact mode only).
+    ToEof(BytesMut),
+    Exactly(usize),
+    Until {
+        seps: Separators<'a>,
+        offset: usize,
+    },
+    Line {
+        offset: usize,
+        probe: Option<Probe>,
+    },
+}
+
+/// `readline` after its limit error, looking for the rest of the over-long line among
+/// bytes already received.
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    /// asyncio's `consumed` when the limit error was detected ("not found").
+    consumed: usize,
+    /// Bytes of the line dropped so far.
+    dropped: usize,
+    /// Bytes the probe may still drop before it reports "not found".
+    budget: usize,
+}
+
+/// What a pull should bring for the read in progress.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Want {
+    /// Bytes the read needs at least (a pull may bring more).
+    pub(crate) need: usize,
+    /// A mergeable source may be pulled repeatedly while the buffer is shorter than
+    /// this. Reads whose result depends on how bytes were split (`read(n)`) use 0;
+    /// separator reads use the limit (below it no limit error can depend on the split).
+    pub(crate) merge_to: usize,
+}
+
+impl ReadOp<'static> {
+    /// asyncio `read(n)` for `n >= 0`: up to `n` bytes, as soon as any are buffered;
+    /// `read(0)` returns empty at once (after the stored-exception check); at EOF with
+    /// nothing buffered, empty. The limit does not apply.
+    pub fn read(n: usize) -> Self {
+        Self::new(Kind::Read(n))
+    }
+
+    /// asyncio `read(n)` with Python's signed `n`: any negative value is `read(-1)`.
+    pub fn read_signed(n: i64) -> Self {
+        match usize::try_from(n) {
+            Ok(n) => Self::read(n),
+            Err(_) => Self::read_to_eof(),
+        }
+    }
+
+    /// asyncio `read(-1)`: every byte up to EOF, not bounded by the limit.
+    ///
+    /// [`Mode::Aiostreams`] keeps the bytes in the buffer until EOF (abandoning the
+    /// operation loses nothing; a stored exception leaves them buffered).
+    /// [`Mode::AsyncioExact`] gathers them out of the buffer as they arrive, as asyncio's
+    /// loop of `read(limit)` calls does, and checks the stored exception before each.
+    pub fn read_to_eof() -> Self {
+        Self::new(Kind::ToEof(BytesMut::new()))
+    }
+
+    /// asyncio `readexactly(n)`: exactly `n` bytes, or at EOF `IncompleteRead` with
+    /// every buffered byte (the buffer is then left empty). `n` may exceed the limit.
+    pub fn readexactly(n: usize) -> Self {
+        Self::new(Kind::Exactly(n))
+    }
+
+    /// [`readexactly`](Self::readexactly) with Python's signed `n`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"readexactly size can not be less than zero"`) for a
+    /// negative `n`: asyncio checks it before the stored exception.
+    pub fn readexactly_signed(n: i64) -> Result<Self, Error> {
+        usize::try_from(n)
+            .map(Self::readexactly)
+            .map_err(|_| Error::InvalidArgument("readexactly size can not be less than zero"))
+    }
+
+    /// asyncio `readline()`: `readuntil(b"\n")`, but at EOF the unterminated last line
+    /// (or empty) is returned, and a line over the limit is dropped before the error:
+    /// through its `\n` if it was seen, else the whole buffer, and in
+    /// [`Mode::Aiostreams`] also the rest of the line as it arrives.
+    pub fn readline() -> Self {
+        Self::new(Kind::Line {
+            offset: 0,
+            probe: None,
+        })
+    }
+
+    /// [`readuntil`](ReadOp::readuntil) with an owned separator.
+    ///
+    /// # Errors
+    ///
+    /// As [`readuntil`](ReadOp::readuntil).
+    pub fn readuntil_owned(separator: Vec<u8>) -> Result<Self, Error> {
+        Self::until(Separators::one(Cow::Owned(separator))?)
+    }
+
+    /// [`readuntil_any`](ReadOp::readuntil_any) with owned separators.
+    ///
+    /// # Errors
+    ///
+    /// As [`readuntil_any`](ReadOp::readuntil_any).
+    pub fn readuntil_any_owned(separators: Vec<Vec<u8>>) -> Result<Self, Error> {
+        Self::until(Separators::many(
+            separators.into_iter().map(Cow::Owned).collect(),
+        )?)
+    }
+}
+
+impl<'a> ReadOp<'a> {
+    fn new(kind: Kind<'a>) -> Self {
+        ReadOp {
+            kind,
+            started: false,
+            resume: false,
+        }
+    }
+
+    fn until(seps: Separators<'a>) -> Result<Self, Error> {
+        Ok(Self::new(Kind::Until { seps, offset: 0 }))
+    }
+
+    /// asyncio `readuntil(separator)`: up to and including the first `separator`.
+    ///
+    /// The record (without the separator) may be `limit` bytes long; over that the read
+    /// fails with [`Error::LimitOverrun`] and leaves the buffer intact; the limit is
+    /// checked before EOF; at EOF without a separator, `IncompleteRead` with every
+    /// buffered byte (the buffer is then left empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"Separator should be at least one-byte string"`) for
+    /// an empty separator.
+    pub fn readuntil(separator: &'a [u8]) -> Result<Self, Error> {
+        Self::until(Separators::one(Cow::Borrowed(separator))?)
+    }
+
+    /// asyncio 3.13 `readuntil((sep1, sep2, ...))`: whichever separator ends first; on a
+    /// tie the shorter; the "not found" limit check uses the longest.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`]: `"Separator should contain at least one element"` for
+    /// an empty list, `"Separator should be at least one-byte string"` when one is empty.
+    pub fn readuntil_any(separators: &[&'a [u8]]) -> Result<Self, Error> {
+        Self::until(Separators::many(
+            separators.iter().map(|s| Cow::Borrowed(*s)).collect(),
+        )?)
+    }
+
+    /// True once [`step`](Self::step) was called.
+    pub fn has_started(&self) -> bool {
+        self.started
+    }
+
+    /// Whether asyncio would call its "maybe resume the transport" check after this read
+    /// completed the way it did: after `read`, `readexactly` and `readuntil` returning
+    /// bytes and after `readline`'s limit error, not after an error or `readline`'s
+    /// unterminated last line. Then ask [`FlowControl::resume_after_read`].
+    ///
+    /// [`FlowControl::resume_after_read`]: super::FlowControl::resume_after_read
+    pub fn resumes_transport(&self) -> bool {
+        self.resume
+    }
+
+    /// Advances the read as far as `buf` allows.
+    ///
+    /// `exception_stored`: whether the reader holds a stored exception now (asyncio's
+    /// `self._exception is not None`). The operation looks at it where asyncio does: at
+    /// its first step (so a stored exception is raised ahead of buffered data), and in
+    /// [`Mode::AsyncioExact`]'s `read(-1)` before each block. A *wait* that ends because
+    /// an exception was set (asyncio's waiter raising it) is the caller's to raise: it
+    /// does not step again.
+    ///
+    /// Once this returned [`Step::Done`] or [`Step::RaiseStored`], the operation is
+    /// finished; stepping it again is a logic error (it reads anew).
+    pub fn step(&mut self, buf: &mut ReadBuffer, exception_stored: bool) -> Step {
+        let first = !std::mem::replace(&mut self.started, true);
+        let resume = &mut self.resume;
+        match &mut self.kind {
+            // The line's error is decided: it is reported before a newer exception.
+            Kind::Line {
+                probe: Some(probe), ..
+            } => probe_step(buf, probe, resume),
+            Kind::ToEof(gathered) if buf.mode() == Mode::AsyncioExact => {
+                step_to_eof_exact(buf, gathered, first, exception_stored, resume)
+            }
+            _ if first && exception_stored => Step::RaiseStored,
+            Kind::Read(n) => step_read(buf, *n, resume),
+            Kind::ToEof(_) if buf.eof => {
+                *resume = true;
+                Step::Done(Ok(buf.take_all()))
+            }
+            Kind::ToEof(_) => Step::NeedMore,
+            Kind::Exactly(n) => step_readexactly(buf, *n, resume),
+            Kind::Until { seps, offset } => step_readuntil(buf, seps, offset, resume),
+            Kind::Line { offset, probe } => step_readline(buf, offset, probe, resume),
+        }
+    }
+
+    /// Finishes a read that returned [`Step::NeedMoreIfReady`] when no further received
+    /// bytes are available.
+    ///
+    /// For `readline`: the limit error ("Separator is not found, and chunk exceed the
+    /// limit"); the buffer then keeps dropping the rest of the line as it arrives
+    /// ([`ReadBuffer::is_discarding`]). For a read in any other state it is the same as
+    /// [`step`](Self::step) without an exception.
+    pub fn finish_without_more(&mut self, buf: &mut ReadBuffer) -> Step {
+        match &self.kind {
+            Kind::Line {
+                probe: Some(probe), ..
+            } => {
+                buf.discarding = !buf.eof;
+                line_error(probe.consumed, false, &mut self.resume)
+            }
+            _ => self.step(buf, false),
+        }
+    }
+
+    /// True while `readline` looks for the rest of an over-long line
+    /// ([`Step::NeedMoreIfReady`]).
+    pub(crate) fn is_probing(&self) -> bool {
+        matches!(self.kind, Kind::Line { probe: Some(_), .. })
+    }
+
+    /// What a pull should bring for this read (the tokio reader's pull sizing).
+    pub(crate) fn want(&self, buf: &ReadBuffer) -> Want {
+        let (need, merge_to) = match &self.kind {
+            Kind::Read(_) => (1, 0),
+            Kind::ToEof(_) => (MAX_PULL, usize::MAX),
+            Kind::Exactly(n) => (n.saturating_sub(buf.len()), *n),
+            Kind::Line { probe: Some(_), .. } => (1, 0),
+            Kind::Until { .. } | Kind::Line { .. } => (1, buf.limit()),
+        };
+        Want { need, merge_to }
+    }
+}
+
+fn step_read(buf: &mut ReadBuffer, n: usize, resume: &mut bool) -> Step {
+    if n == 0 {
+        return Step::Done(Ok(Bytes::new()));
+    }
+    if buf.is_empty() && !buf.eof {
+        return Step::NeedMore;
+    }
+    *resume = true;
+    let k = n.min(buf.len());
+    Step::Done(Ok(buf.take(k)))
+}
+
+fn step_readexactly(buf: &mut ReadBuffer, n: usize, resume: &mut bool) -> Step {
+    if n == 0 {
+        Step::Done(Ok(Bytes::new()))
+    } else if buf.len() >= n {
+        *resume = true;
+        Step::Done(Ok(buf.take(n)))
+    } else if buf.eof {
+        Step::Done(Err(Error::IncompleteRead {
+            partial: buf.take_all(),
+            expected: Some(n),
+        }))
+    } else {
+        Step::NeedMore
+    }
+}
+
+fn step_readuntil(
+    buf: &mut ReadBuffer,
+    seps: &Separators<'_>,
+    offset: &mut usize,
+    resume: &mut bool,
+) -> Step {
+    if buf.is_empty() && !buf.eof {
+        // Nothing to search yet (a reader about to wait for input).
+        return Step::NeedMore;
+    }
+    match seps.search(buf.buffer(), offset, buf.limit()) {
+        Found::Record { end, .. } => {
+            *resume = true;
+            Step::Done(Ok(buf.take(end)))
+        }
+        Found::Overrun {
+            consumed,
+            separator_found,
+        } => Step::Done(Err(Error::LimitOverrun {
+            consumed,
+            separator_found,
+        })),
+        Found::NotYet if buf.eof => Step::Done(Err(Error::IncompleteRead {
+            partial: buf.take_all(),
+            expected: None,
+        })),
+        Found::NotYet => Step::NeedMore,
+    }
+}
+
+/// asyncio's `readline()`: `readuntil(b"\n")` with its three conversions (spec 3.8).
+fn step_readline(
+    buf: &mut ReadBuffer,
+    offset: &mut usize,
+    probe: &mut Option<Probe>,
+    resume: &mut bool,
+) -> Step {
+    // A whole line arrived while nothing was searched yet: one memchr, the same outcome
+    // as the search below (the common case of a reader that waited for a short line).
+    if *offset == 0 {
+        if let Some(line) = buf.take_line() {
+            *resume = true;
+            return Step::Done(Ok(line));
+        }
+    }
+    if buf.is_empty() && !buf.eof {
+        return Step::NeedMore;
+    }
+    match NEWLINE.search(buf.buffer(), offset, buf.limit()) {
+        Found::Record { end, .. } => {
+            *resume = true;
+            Step::Done(Ok(buf.take(end)))
+        }
+        // IncompleteReadError becomes its partial (no transport check in asyncio).
+        Found::NotYet if buf.eof => Step::Done(Ok(buf.take_all())),
+        Found::NotYet => Step::NeedMore,
+        Found::Overrun {
+            consumed,
+            separator_found: true,
+        } => {
+            buf.discard(consumed + 1);
+            line_error(consumed, true, resume)
+        }
+        Found::Overrun { consumed, .. } => {
+            buf.take_all();
+            if buf.mode() == Mode::AsyncioExact || buf.eof {
+                return line_error(consumed, false, resume);
+            }
+            *probe = Some(Probe {
+                consumed,
+                dropped: consumed,
+                budget: PROBE_BUDGET,
+            });
+            Step::NeedMoreIfReady
+        }
+    }
+}
+
+/// `readline` after its limit error, with more received bytes of the same line.
+fn probe_step(buf: &mut ReadBuffer, probe: &mut Probe, resume: &mut bool) -> Step {
+    if let Some(i) = memchr::memchr(b'\n', buf.buffer()) {
+        buf.discard(i + 1);
+        return line_error(probe.dropped + i, true, resume);
+    }
+    let len = buf.len();
+    buf.take_all();
+    probe.dropped += len;
+    probe.budget = probe.budget.saturating_sub(len);
+    if buf.eof || probe.budget == 0 {
+        buf.discarding = !buf.eof;
+        return line_error(probe.consumed, false, resume);
+    }
+    Step::NeedMoreIfReady
+}
+
+/// readline's `ValueError`, raised after its clean-up and a transport check.
+fn line_error(consumed: usize, separator_found: bool, resume: &mut bool) -> Step {
+    *resume = true;
+    Step::Done(Err(Error::LimitOverrun {
+        consumed,
+        separator_found,
+    }))
+}
+
+/// `readline`'s separator.
+const NEWLINE: Separators<'static> = Separators::NEWLINE;
+
+/// asyncio's `read(-1)`: a loop of `read(limit)` calls, each checking the stored
+/// exception first. After a wait, the `read(limit)` that waited takes its block before
+/// the next one checks.
+fn step_to_eof_exact(
+    buf: &mut ReadBuffer,
+    gathered: &mut BytesMut,
+    first: bool,
+    exception_stored: bool,
+    resume: &mut bool,
+) -> Step {
+    if !first && !buf.is_empty() {
+        let block = buf.limit().min(buf.len());
+        gathered.extend_from_slice(&buf.take(block));
+        *resume = true;
+    } else if !first && buf.eof {
+        *resume = true;
+        return Step::Done(Ok(std::mem::take(gathered).freeze()));
+    }
+    if exception_stored {
+        return Step::RaiseStored;
+    }
+    if !buf.is_empty() {
+        gathered.extend_from_slice(&buf.take_all());
+        *resume = true;
+    }
+    if buf.eof {
+        *resume = true;
+        Step::Done(Ok(std::mem::take(gathered).freeze()))
+    } else {
+        Step::NeedMore
+    }
+}
