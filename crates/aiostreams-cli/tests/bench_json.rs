@@ -1,10 +1,8 @@
 //! A tiny `bench` run writes the JSON report (schema version 2) with zero errors.
 //! No timing is asserted.
 
-mod support;
-
+use crate::support::{aiostreams, run, temp::TempDir};
 use serde_json::Value;
-use support::{aiostreams, run};
 
 #[test]
 fn quick_bench_writes_valid_json() {
@@ -34,12 +32,8 @@ fn quick_tls_bench_writes_valid_json() {
 
 /// `bench --quick --cells CELL --impls aiostreams,tokio --duration 1 --json PATH`.
 fn quick_bench_of(cell: &str) {
-    let dir = std::env::temp_dir().join(format!(
-        "aiostreams-bench-test-{}-{cell}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("bench.json");
+    let dir = TempDir::new("bench-test");
+    let json = dir.path().join("bench.json");
     let mut cmd = aiostreams();
     cmd.args([
         "bench",
@@ -86,7 +80,6 @@ fn quick_bench_of(cell: &str) {
     for row in results {
         assert_row_schema(row, cell);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn assert_row_schema(row: &Value, cell: &str) {

@@ -1,8 +1,6 @@
 //! Bad arguments: a clear message on stderr and exit code 2.
 
-mod support;
-
-use support::{aiostreams, run};
+use crate::support::{aiostreams, run};
 
 fn assert_usage_error(args: &[&str], mentions: &str) {
     let mut cmd = aiostreams();

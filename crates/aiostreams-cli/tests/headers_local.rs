@@ -1,15 +1,13 @@
 //! `headers` against local HTTP and HTTPS servers started by the test (no network).
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use crate::support::certs::Certs;
+use crate::support::{aiostreams, run};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use support::certs::Certs;
-use support::{aiostreams, run};
 
 /// Serves one connection: returns the request head it got, answers with `response`.
 fn serve_once(listener: TcpListener, response: &'static str) -> std::thread::JoinHandle<String> {
@@ -80,7 +78,9 @@ fn serve_tls_once(
     let config = Arc::new(config);
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        stream.set_read_timeout(Some(support::LIMIT)).unwrap();
+        stream
+            .set_read_timeout(Some(crate::support::LIMIT))
+            .unwrap();
         let conn = rustls::ServerConnection::new(config).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, stream);
         let mut head = Vec::new();

@@ -1,8 +1,6 @@
 //! `serve` and `connect` together: bytes make the round trip, SIGTERM shuts down cleanly.
 
-mod support;
-
-use support::{Served, aiostreams, run};
+use crate::support::{Served, aiostreams, run, temp::TempPath};
 
 /// Enough bytes to need several reads and writes on both sides.
 fn payload() -> Vec<u8> {
@@ -38,10 +36,8 @@ fn tcp_echo_round_trip_then_sigterm() {
 
 #[test]
 fn unix_lines_round_trip_then_sigterm() {
-    let dir = std::env::temp_dir().join(format!("aiostreams-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("lines.sock");
-    let path = path.to_str().unwrap();
+    let socket = TempPath::new("lines");
+    let path = socket.to_str().unwrap();
     let served = Served::start(&["--unix", path, "--mode", "lines"]);
     assert_eq!(served.addr, path);
     let mut connect = aiostreams();
@@ -61,7 +57,6 @@ fn unix_lines_round_trip_then_sigterm() {
         !std::path::Path::new(path).exists(),
         "the socket file was left behind"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A client still connected at SIGTERM is closed gracefully, and sees EOF.
@@ -83,6 +78,6 @@ fn sigterm_ends_an_idle_client_gracefully() {
     assert_eq!(line, "ping\n");
     assert_clean_shutdown(served, 1);
     drop(stdin);
-    let output = support::wait(client);
+    let output = crate::support::wait(client);
     assert!(output.status.success(), "connect failed: {output:?}");
 }

@@ -12,13 +12,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
+
+use crate::support::{bounded_for, temp::TempDir};
 
 /// The examples these tests run.
 const EXAMPLES: [&str; 3] = ["tcp_echo_server", "unix_echo_server", "unix_echo_client"];
@@ -72,7 +73,7 @@ asyncio.run(asyncio.wait_for(unix_echo_client('Hello World!', sys.argv[1]), 30))
 #[tokio::test]
 async fn tcp_echo_server_answers_cpython_and_exits_on_sigint() {
     let exe = example("tcp_echo_server").await;
-    bounded(async {
+    bounded_for(RUN_TIMEOUT, async {
         let (mut server, port) = start_tcp_echo_server(&exe).await;
         let out = python(&["-c", CPYTHON_TCP_CLIENT, &port.to_string()]).await;
         let stdout = success_stdout("the CPython client", &out);
@@ -94,7 +95,7 @@ async fn tcp_echo_server_answers_cpython_and_exits_on_sigint() {
 async fn unix_echo_server_answers_our_client_and_cpython_and_exits_on_sigint() {
     let server_exe = example("unix_echo_server").await;
     let client_exe = example("unix_echo_client").await;
-    bounded(async {
+    bounded_for(RUN_TIMEOUT, async {
         let dir = TempDir::new("unix-echo-example");
         let path = dir.path().join("echo.sock");
         let path_arg = path.to_str().expect("a UTF-8 temp path");
@@ -127,7 +128,7 @@ async fn unix_echo_server_answers_our_client_and_cpython_and_exits_on_sigint() {
 #[tokio::test]
 async fn tcp_echo_server_exits_cleanly_on_sigint_right_after_serving_on() {
     let exe = example("tcp_echo_server").await;
-    bounded(async {
+    bounded_for(RUN_TIMEOUT, async {
         for _ in 0..EARLY_SIGINT_ROUNDS {
             let (mut server, _) = start_tcp_echo_server(&exe).await;
             server.interrupt_and_expect_clean_exit().await;
@@ -140,7 +141,7 @@ async fn tcp_echo_server_exits_cleanly_on_sigint_right_after_serving_on() {
 #[tokio::test]
 async fn unix_echo_server_exits_cleanly_on_sigint_right_after_serving_on() {
     let exe = example("unix_echo_server").await;
-    bounded(async {
+    bounded_for(RUN_TIMEOUT, async {
         let dir = TempDir::new("unix-echo-sigint");
         let path = dir.path().join("echo.sock");
         let path_arg = path.to_str().expect("a UTF-8 temp path");
@@ -357,36 +358,4 @@ fn success_stdout(what: &str, out: &Output) -> String {
         out.status
     );
     stdout
-}
-
-/// Runs a test body under [`RUN_TIMEOUT`].
-async fn bounded<F: Future<Output = ()>>(body: F) {
-    tokio::time::timeout(RUN_TIMEOUT, body)
-        .await
-        .expect("test timed out");
-}
-
-/// A fresh directory under the system temp dir, removed with its contents on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("aiostreams-{tag}-{}-{n}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir(&path).expect("create a temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -13,6 +13,8 @@ use aiostreams::{Error, StreamReader, StreamWriter, open_connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::support::bounded_for;
+
 /// The payload size of the large transfers.
 const BIG: usize = 8 << 20;
 
@@ -61,13 +63,6 @@ async fn connect(server: &PythonServer) -> (StreamReader, StreamWriter) {
     open_connection("127.0.0.1", server.port)
         .await
         .expect("connect to the asyncio server")
-}
-
-/// Runs a test body under [`TEST_TIMEOUT`].
-async fn bounded<F: Future<Output = ()>>(body: F) {
-    tokio::time::timeout(TEST_TIMEOUT, body)
-        .await
-        .expect("test timed out");
 }
 
 /// The script's `generate(n, seed)`: xorshift64 states as little-endian bytes.
@@ -144,19 +139,23 @@ async fn echo_round_trip(data: Vec<u8>, piece: usize) {
 
 #[tokio::test]
 async fn echo_8mib_64kib_pieces_every_byte_back() {
-    bounded(echo_round_trip(generate(BIG, 1), 64 * 1024)).await;
+    bounded_for(TEST_TIMEOUT, echo_round_trip(generate(BIG, 1), 64 * 1024)).await;
 }
 
 // Odd piece sizes: the queue coalesces some and sends others whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_8mib_odd_pieces_multi_thread_every_byte_back() {
-    bounded(echo_round_trip(generate(BIG, 2), 8 * 1024 + 7)).await;
+    bounded_for(
+        TEST_TIMEOUT,
+        echo_round_trip(generate(BIG, 2), 8 * 1024 + 7),
+    )
+    .await;
 }
 
 // writelines and write_bytes reach the Python side in order, interleaved with write.
 #[tokio::test]
 async fn echo_mixed_write_apis_in_order() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let server = python_server(&["echo"]).await;
         let (mut reader, writer) = connect(&server).await;
         let data = generate(1 << 20, 3);
@@ -203,19 +202,19 @@ async fn half_close(data: Vec<u8>) {
 
 #[tokio::test]
 async fn half_close_8mib_python_sees_eof_and_answers() {
-    bounded(half_close(generate(BIG, 4))).await;
+    bounded_for(TEST_TIMEOUT, half_close(generate(BIG, 4))).await;
 }
 
 // write_eof() with nothing written: the FIN alone reaches the peer.
 #[tokio::test]
 async fn half_close_empty_python_sees_eof_and_answers() {
-    bounded(half_close(Vec::new())).await;
+    bounded_for(TEST_TIMEOUT, half_close(Vec::new())).await;
 }
 
 // write_eof() while 8 MiB are still queued: the flush task sends them, then the FIN.
 #[tokio::test]
 async fn half_close_with_8mib_undrained_sends_everything_first() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let data = generate(BIG, 8);
         let server = python_server(&["sink-report"]).await;
         let (mut reader, writer) = connect(&server).await;
@@ -229,7 +228,7 @@ async fn half_close_with_8mib_undrained_sends_everything_first() {
 
 #[tokio::test]
 async fn download_8mib_read_to_eof() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let server = python_server(&["source", &BIG.to_string(), "5"]).await;
         let (mut reader, _writer) = connect(&server).await;
         let got = reader.read_to_eof().await.expect("read_to_eof");
@@ -242,7 +241,7 @@ async fn download_8mib_read_to_eof() {
 
 #[tokio::test]
 async fn download_8mib_one_readexactly() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let server = python_server(&["source", &BIG.to_string(), "6"]).await;
         let (mut reader, _writer) = connect(&server).await;
         let got = reader.readexactly(BIG).await.expect("readexactly");
@@ -255,7 +254,7 @@ async fn download_8mib_one_readexactly() {
 // Pieces that do not divide the payload: the last one ends in IncompleteRead.
 #[tokio::test]
 async fn download_8mib_readexactly_pieces_then_incomplete_read() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         const PIECE: usize = 1_000_003;
         let server = python_server(&["source", &BIG.to_string(), "7"]).await;
         let (mut reader, _writer) = connect(&server).await;
@@ -280,69 +279,10 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// SHA-256 (FIPS 180-4), to check the Python side's digest without a crypto dependency.
+/// SHA-256 (ring's, which rustls already uses), to check the Python side's digest.
 fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut h: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-        0x5be0cd19,
-    ];
-    let mut message = data.to_vec();
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend_from_slice(&(data.len() as u64 * 8).to_be_bytes());
-    for block in message.chunks_exact(64) {
-        compress(&mut h, block);
-    }
-    let mut out = [0; 32];
-    for (o, word) in out.chunks_exact_mut(4).zip(h) {
-        o.copy_from_slice(&word.to_be_bytes());
-    }
-    out
-}
-
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
-
-fn compress(h: &mut [u32; 8], block: &[u8]) {
-    let mut w = [0u32; 64];
-    for (i, word) in block.chunks_exact(4).enumerate() {
-        w[i] = u32::from_be_bytes(word.try_into().expect("4 bytes"));
-    }
-    for i in 16..64 {
-        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16]
-            .wrapping_add(s0)
-            .wrapping_add(w[i - 7])
-            .wrapping_add(s1);
-    }
-    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = *h;
-    for i in 0..64 {
-        let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-        let ch = (e & f) ^ (!e & g);
-        let t1 = hh
-            .wrapping_add(s1)
-            .wrapping_add(ch)
-            .wrapping_add(K[i])
-            .wrapping_add(w[i]);
-        let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-        let maj = (a & b) ^ (a & c) ^ (b & c);
-        let t2 = s0.wrapping_add(maj);
-        (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
-    }
-    for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-        *x = x.wrapping_add(y);
-    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, data);
+    digest.as_ref().try_into().expect("32 bytes")
 }
 
 // The digest itself is checked against the standard's test vectors.

@@ -4,7 +4,6 @@
 //! write queue's marks, and a hand-built stream pair (the asyncio docs' "copy the code of
 //! `open_connection`") behaves like `open_connection`, reader flow control included.
 
-use std::future::Future;
 use std::io;
 use std::time::Duration;
 
@@ -17,11 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{both_runtimes, bounded};
 
 fn pattern(at: usize, len: usize) -> Vec<u8> {
     (at..at + len).map(|i| (i % 251) as u8).collect()
@@ -304,15 +299,7 @@ async fn pause_and_resume_writing_follow_the_marks() {
     task.await.unwrap();
 }
 
-#[tokio::test]
-async fn pause_and_resume_writing_follow_the_marks_current_thread() {
-    bounded(pause_and_resume_writing_follow_the_marks()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_and_resume_writing_follow_the_marks_multi_thread() {
-    bounded(pause_and_resume_writing_follow_the_marks()).await;
-}
+both_runtimes!(pause_and_resume_writing_follow_the_marks);
 
 /// Regression: a write above the high mark that the kernel took at once made the protocol
 /// see `pause_writing` then `resume_writing`. asyncio sends first and pauses only on what
@@ -422,15 +409,7 @@ async fn hand_built_pair_behaves_like_open_connection() {
     assert_eq!(by_hand.last().unwrap(), "tail without newline");
 }
 
-#[tokio::test]
-async fn hand_built_pair_behaves_like_open_connection_current_thread() {
-    bounded(hand_built_pair_behaves_like_open_connection()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hand_built_pair_behaves_like_open_connection_multi_thread() {
-    bounded(hand_built_pair_behaves_like_open_connection()).await;
-}
+both_runtimes!(hand_built_pair_behaves_like_open_connection);
 
 /// asyncio A68 (bpo-35065) on the hand-built pair: once `wait_closed()` returns, the
 /// reader has its EOF, as with `open_connection`.

@@ -28,7 +28,7 @@
 //!    found" where the whole input gives "found".)
 //!
 //! 1,000 cases per property by default; more with e.g.
-//! `PROPTEST_CASES=20000 cargo test -p aiostreams --release --test reader_chunking`.
+//! `PROPTEST_CASES=20000 cargo test -p aiostreams --release --test all reader_chunking::`.
 
 use std::future::Future;
 use std::io;

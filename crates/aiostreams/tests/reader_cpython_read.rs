@@ -6,20 +6,12 @@
 //! current-thread runtime of `#[tokio::test]` the spawned task only runs once the read
 //! is waiting, as in asyncio.
 
-use std::future::Future;
-use std::time::Duration;
-
 use aiostreams::{Error, Feeder, StreamReader};
+
+use crate::support::bounded;
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
-
-/// Runs an async test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(5), body)
-        .await
-        .expect("test timed out")
-}
 
 /// asyncio's `ValueError()` given to `set_exception`.
 #[derive(Debug)]

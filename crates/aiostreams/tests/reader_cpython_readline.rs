@@ -8,19 +8,13 @@
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::Duration;
 
 use aiostreams::{Error, StreamReader};
 
+use crate::support::bounded;
+
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
-
-/// Runs an async test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(5), body)
-        .await
-        .expect("test timed out")
-}
 
 /// Polls `fut` once and returns its output; panics if it would have to wait.
 async fn without_waiting<F: Future>(fut: F) -> F::Output {

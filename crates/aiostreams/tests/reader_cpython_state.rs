@@ -12,17 +12,11 @@ use std::io;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 
 use aiostreams::{Error, StreamReader};
 use bytes::Bytes;
 
-/// Runs an async test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(5), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::bounded;
 
 /// A Python-like exception type: `Name()` or `Name('message')`.
 #[derive(Debug)]

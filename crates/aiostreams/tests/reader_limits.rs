@@ -1,25 +1,18 @@
 //! The limit as a memory bound: how much a reader pulls from its source, reads larger than
 //! the limit, buffers released after large reads, and one very long line fed in pieces.
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use aiostreams::{Error, StreamReader};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
-const MIB: usize = 1 << 20;
+use crate::support::{both_runtimes, bounded};
 
-/// Runs an async test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+const MIB: usize = 1 << 20;
 
 /// An endless source of `fill` bytes, at most `per_read` per `poll_read`, that counts
 /// every byte it hands out.
@@ -210,7 +203,7 @@ async fn buffer_is_empty_after_reading_a_large_chunk() {
 }
 
 /// One 1 MiB line and a short one, fed in 64-byte pieces while `readline` waits.
-async fn long_line_in_small_pieces() {
+async fn long_line_fed_in_small_pieces() {
     let mut data = vec![b'y'; MIB - 1];
     data.push(b'\n');
     data.extend_from_slice(b"next");
@@ -232,12 +225,4 @@ async fn long_line_in_small_pieces() {
     feeding.await.unwrap();
 }
 
-#[tokio::test]
-async fn long_line_fed_in_small_pieces() {
-    bounded(long_line_in_small_pieces()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn long_line_fed_in_small_pieces_from_another_thread() {
-    bounded(long_line_in_small_pieces()).await;
-}
+both_runtimes!(long_line_fed_in_small_pieces);

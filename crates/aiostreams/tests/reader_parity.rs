@@ -38,7 +38,7 @@
 //!   `readuntil_any` too.
 //!
 //! 100,000 cases:
-//! `AIOSTREAMS_PARITY_CASES=100000 cargo test -p aiostreams --release --test reader_parity`
+//! `AIOSTREAMS_PARITY_CASES=100000 cargo test -p aiostreams --release --test all reader_parity::`
 
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};

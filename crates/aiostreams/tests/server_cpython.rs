@@ -9,19 +9,12 @@
     reason = "test names keep CPython's, e.g. test_start_server_1"
 )]
 
-#[path = "support/log_capture.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod log_capture;
-
 use std::future::Future;
 use std::io;
-#[cfg(unix)]
-use std::path::{Path, PathBuf};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Waker};
-use std::time::Duration;
 
 use aiostreams::{
     ConnectOptions, Error, Server, ServerOptions, StreamReader, StreamWriter, open_connection,
@@ -33,19 +26,12 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tracing::Level;
 
-use log_capture::Logs;
+use crate::support::{bounded, log_capture::Logs, temp::TempPath};
 
 /// What the handlers built by the helpers below return.
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 const UNHANDLED: &str = "Unhandled exception in client_connected_cb";
-
-/// Runs a test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(5), body)
-        .await
-        .expect("test timed out")
-}
 
 /// Polls once: true if the future is not ready yet.
 fn is_pending<F: Future>(fut: Pin<&mut F>) -> bool {
@@ -55,36 +41,6 @@ fn is_pending<F: Future>(fut: Pin<&mut F>) -> bool {
 
 fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
-}
-
-/// A unique path in the temp dir, removed when dropped.
-#[cfg(unix)]
-struct TempPath(PathBuf);
-
-#[cfg(unix)]
-impl TempPath {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let file = format!("aiostreams-srv-{}-{n}-{name}.sock", std::process::id());
-        let path = std::env::temp_dir().join(file);
-        let _ = std::fs::remove_file(&path);
-        TempPath(path)
-    }
-}
-
-#[cfg(unix)]
-impl AsRef<Path> for TempPath {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-#[cfg(unix)]
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// A43's server coroutine: `readline()`, write it back, `drain()`, `close()`, `wait_closed()`.
@@ -421,7 +377,7 @@ async fn test_start_unix_server_1() {
         assert_eq!(refused.io_kind(), io::ErrorKind::ConnectionRefused);
         server.start_serving().await.unwrap();
         assert!(server.is_serving());
-        let client_path = path.0.clone();
+        let client_path = path.to_path_buf();
         let client =
             async move { c1_client(open_unix_connection(client_path).await.unwrap()).await };
         c1_serve_and_cancel(&server, client, &mut cancel_rx).await;
@@ -636,9 +592,9 @@ async fn noop_handler(_reader: StreamReader, _writer: StreamWriter) {}
 async fn test_unix_server_addr_cleanup() {
     let path = TempPath::new("c7");
     let server = start_unix_server(noop_handler, &path).await.unwrap();
-    assert!(path.0.exists());
+    assert!(path.exists());
     server.close();
-    assert!(!path.0.exists());
+    assert!(!path.exists());
 }
 
 // C8: a socket bound beforehand and given as `sock=` is removed on close() too.
@@ -651,9 +607,9 @@ async fn test_unix_server_sock_cleanup() {
         .serve_sock(noop_handler, listener)
         .await
         .unwrap();
-    assert!(path.0.exists());
+    assert!(path.exists());
     server.close();
-    assert!(!path.0.exists());
+    assert!(!path.exists());
 }
 
 // C9: a path someone else removed does not make close() fail.
@@ -662,9 +618,9 @@ async fn test_unix_server_sock_cleanup() {
 async fn test_unix_server_cleanup_gone() {
     let path = TempPath::new("c9");
     let server = start_unix_server(noop_handler, &path).await.unwrap();
-    std::fs::remove_file(&path.0).unwrap();
+    std::fs::remove_file(&*path).unwrap();
     server.close();
-    assert!(!path.0.exists());
+    assert!(!path.exists());
     server.wait_closed().await;
 }
 
@@ -674,10 +630,10 @@ async fn test_unix_server_cleanup_gone() {
 async fn test_unix_server_cleanup_replaced() {
     let path = TempPath::new("c10");
     let server = start_unix_server(noop_handler, &path).await.unwrap();
-    std::fs::remove_file(&path.0).unwrap();
+    std::fs::remove_file(&*path).unwrap();
     let _other = std::os::unix::net::UnixListener::bind(&path).unwrap();
     server.close();
-    assert!(path.0.exists());
+    assert!(path.exists());
 }
 
 // C11: cleanup_socket(false) leaves the file.
@@ -691,5 +647,5 @@ async fn test_unix_server_cleanup_prevented() {
         .await
         .unwrap();
     server.close();
-    assert!(path.0.exists());
+    assert!(path.exists());
 }

@@ -1,11 +1,6 @@
 //! A server under faults: failing handlers, clients that reset mid-request, and running
 //! out of file descriptors (EMFILE) in `accept()`.
 
-#[path = "support/log_capture.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod log_capture;
-
-use std::future::Future;
 use std::io;
 use std::time::Duration;
 #[cfg(unix)]
@@ -14,15 +9,9 @@ use std::time::Instant;
 use aiostreams::{Error, Server, StreamReader, StreamWriter, open_connection, start_server};
 use tokio::sync::mpsc;
 
-#[cfg(unix)]
-use log_capture::Logs;
+use crate::support::{bounded, log_capture::Logs, test_name};
 
-/// Runs a test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(5), body)
-        .await
-        .expect("test timed out")
-}
+#[cfg(unix)]
 
 fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
@@ -152,7 +141,8 @@ async fn accept_emfile_pauses_and_recovers() {
         .arg("-c")
         .arg(r#"ulimit -n 64 && exec "$0" "$@""#)
         .arg(exe)
-        .args(["--exact", EMFILE_CHILD, "--ignored", "--nocapture"])
+        .args(["--exact", &test_name(module_path!(), EMFILE_CHILD)])
+        .args(["--ignored", "--nocapture"])
         .env(EMFILE_ENV, "1")
         .kill_on_drop(true)
         .output();

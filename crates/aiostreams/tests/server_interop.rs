@@ -7,7 +7,7 @@
 //! closes. Payloads come from a fixed seed; `AIOSTREAMS_SEED=<n>` replays another one.
 //! The Python interpreter is `python3`, or `AIOSTREAMS_PYTHON` when set.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,8 @@ use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use tokio::process::Command;
+
+use crate::support::{bounded_for, temp::TempDir};
 
 /// Upper bound for any one test (debug builds on a shared CI machine).
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -98,13 +100,6 @@ async fn close_and_wait(server: &Server, stats: &EchoStats) {
     );
 }
 
-/// Runs a test body under [`TEST_TIMEOUT`].
-async fn bounded<F: Future<Output = ()>>(body: F) {
-    tokio::time::timeout(TEST_TIMEOUT, body)
-        .await
-        .expect("test timed out");
-}
-
 fn seed() -> u64 {
     let seed = std::env::var("AIOSTREAMS_SEED").map_or(DEFAULT_SEED, |v| {
         v.parse()
@@ -183,7 +178,7 @@ async fn python_clients(port: u16, count: usize, seed: u64) -> Summary {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_cpython_clients_at_once_get_every_byte_back() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let stats = Arc::new(EchoStats::default());
         let (server, port) = tcp_echo_server(&stats).await;
         let summary = python_clients(port, 50, seed()).await;
@@ -272,7 +267,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_clients_over_tcp_get_every_byte_back() {
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let stats = Arc::new(EchoStats::default());
         let (server, port) = tcp_echo_server(&stats).await;
         let payloads = payloads(32, seed());
@@ -289,7 +284,7 @@ async fn our_clients_over_tcp_get_every_byte_back() {
 async fn our_clients_over_unix_get_every_byte_back() {
     use aiostreams::{open_unix_connection, start_unix_server};
 
-    bounded(async {
+    bounded_for(TEST_TIMEOUT, async {
         let dir = TempDir::new("unix-echo");
         let path = dir.path().join("echo.sock");
         let stats = Arc::new(EchoStats::default());
@@ -305,32 +300,4 @@ async fn our_clients_over_unix_get_every_byte_back() {
         assert!(!path.exists(), "the socket file outlived close()");
     })
     .await;
-}
-
-/// A fresh directory under the system temp dir, removed with its contents on drop.
-#[cfg(unix)]
-struct TempDir(PathBuf);
-
-#[cfg(unix)]
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("aiostreams-{tag}-{}-{n}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir(&path).expect("create a temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-#[cfg(unix)]
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 #[cfg(unix)]
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,12 +19,7 @@ use aiostreams::{
 #[cfg(unix)]
 use aiostreams::{open_unix_connection, start_unix_server};
 
-/// Runs a test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(5), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{bounded, ipv6_or_skip, temp::TempPath};
 
 fn inet_sockets(server: &Server) -> Vec<SocketAddr> {
     server
@@ -32,11 +27,6 @@ fn inet_sockets(server: &Server) -> Vec<SocketAddr> {
         .iter()
         .map(|s| s.as_inet().expect("a TCP server"))
         .collect()
-}
-
-/// Whether this machine can use IPv6 loopback.
-fn has_ipv6() -> bool {
-    std::net::TcpListener::bind("[::1]:0").is_ok()
 }
 
 /// Sends `hello N\n` (N counts the clients in arrival order), then echoes lines to EOF.
@@ -85,7 +75,7 @@ fn free_dual_stack_port() -> u16 {
 // own ephemeral port; the :: one is IPv6-only.
 #[tokio::test]
 async fn any_host_binds_ipv4_and_ipv6_separately() {
-    let ipv6 = has_ipv6();
+    let ipv6 = ipv6_or_skip("any_host_binds_ipv4_and_ipv6_separately: its :: half");
     for host in [Hosts::from(""), Hosts::from(None::<&str>), Hosts::Any] {
         bounded(async {
             let server = start_server(greet_then_echo(), host, 0).await.unwrap();
@@ -120,7 +110,7 @@ async fn any_host_binds_ipv4_and_ipv6_separately() {
 // IPV6_V6ONLY (a dual-stack :: would collide with 0.0.0.0).
 #[tokio::test]
 async fn any_host_same_port_needs_v6only() {
-    if !has_ipv6() {
+    if !ipv6_or_skip("any_host_same_port_needs_v6only") {
         return;
     }
     bounded(async {
@@ -140,7 +130,7 @@ async fn any_host_same_port_needs_v6only() {
 // A list of hosts: one socket per address.
 #[tokio::test]
 async fn host_list_binds_each() {
-    if !has_ipv6() {
+    if !ipv6_or_skip("host_list_binds_each") {
         return;
     }
     bounded(async {
@@ -326,36 +316,6 @@ async fn dropping_the_server_closes_listeners() {
     .await;
 }
 
-/// A unique path in the temp dir, removed when dropped.
-#[cfg(unix)]
-struct TempPath(PathBuf);
-
-#[cfg(unix)]
-impl TempPath {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let file = format!("aiostreams-life-{}-{n}-{name}.sock", std::process::id());
-        let path = std::env::temp_dir().join(file);
-        let _ = std::fs::remove_file(&path);
-        TempPath(path)
-    }
-}
-
-#[cfg(unix)]
-impl AsRef<Path> for TempPath {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-#[cfg(unix)]
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[cfg(unix)]
 async fn unix_served(path: impl AsRef<Path>) -> (StreamReader, StreamWriter) {
     let (mut reader, writer) = open_unix_connection(path).await.unwrap();
@@ -370,7 +330,7 @@ async fn unix_served(path: impl AsRef<Path>) -> (StreamReader, StreamWriter) {
 async fn unix_stale_socket_is_replaced() {
     let path = TempPath::new("stale");
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
-    assert!(path.0.exists());
+    assert!(path.exists());
     bounded(async {
         let server = start_unix_server(greet_then_echo(), &path).await.unwrap();
         unix_served(&path).await;

@@ -11,11 +11,15 @@
 
 #![cfg(target_os = "linux")] // /proc/self/fd, /proc/self/limits
 
+// A binary of its own (see tests/all.rs), so it includes the one helper it needs by path.
+#[path = "support/temp.rs"]
+#[allow(dead_code, reason = "only part of the temp helpers is used here")]
+mod temp;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
@@ -269,7 +273,7 @@ fn aborting_clients_blocked_on_a_full_socket_leaves_no_task() {
         warm_up().await;
         no_tasks_left().await;
         let fds_before = open_fds();
-        let dir = TempDir::new("blocked-flush");
+        let dir = temp::TempDir::new("blocked-flush");
         let server = start_unix_server(flood, dir.path().join("flood.sock"))
             .await
             .expect("start_unix_server");
@@ -384,29 +388,4 @@ fn rerun_with_fd_limit(limit: u64) {
         "{INNER_TEST} with `ulimit -n {limit}`: {}; stdout:\n{stdout}stderr:\n{stderr}",
         out.status
     );
-}
-
-/// A fresh directory under the system temp dir, removed with its contents on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("aiostreams-{tag}-{}-{n}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir(&path).expect("create a temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -8,10 +8,6 @@
 //!   writing (as TCP's FIN); asyncio tears the whole connection down at once. The
 //!   connection closes by itself once both sides have sent close_notify.
 
-#[path = "support/certs.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod certs;
-
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -24,14 +20,10 @@ use aiostreams::{
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use certs::{Kind, Pki};
-
-/// Runs a test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{
+    bounded, certs,
+    certs::{Kind, Pki},
+};
 
 /// A TLS server running `handler`; each connection's outcome (`ok`, the error, or a
 /// failed assertion in the handler) arrives on the returned channel.

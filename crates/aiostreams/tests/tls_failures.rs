@@ -7,14 +7,6 @@
 //! Every test runs on loopback with port 0, under a timeout; the handshake timeouts used
 //! are bounds, not speed assertions.
 
-#[path = "support/certs.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod certs;
-#[path = "support/log_capture.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod log_capture;
-
-use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,15 +19,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::Level;
 
-use certs::{Kind, OTHER_NAME, Pki};
-use log_capture::Logs;
-
-/// Runs a test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{
+    bounded, certs,
+    certs::{Kind, OTHER_NAME, Pki},
+    log_capture::Logs,
+    test_name,
+};
 
 fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
@@ -819,7 +808,7 @@ fn run_child(name: &str, env: &[(&str, &std::ffi::OsStr)]) {
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
     command
         .args([
-            name,
+            &test_name(module_path!(), name),
             "--exact",
             "--ignored",
             "--nocapture",

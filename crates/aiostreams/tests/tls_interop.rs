@@ -8,9 +8,6 @@
 //! when its test ends, and every test runs under a timeout. `python3` (or
 //! `AIOSTREAMS_PYTHON`) and `openssl` must be on PATH: without them the tests fail.
 
-#[path = "support/tls_interop_support.rs"]
-mod support;
-
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,13 +15,17 @@ use std::sync::Arc;
 use aiostreams::tls::TlsInfo;
 use aiostreams::{ConnectOptions, Error, Server, ServerOptions, StreamReader, StreamWriter};
 use rustls::ClientConfig;
-use support::{
-    Certs, Peer, TempDir, bounded, example, generate, openssl, python, run, spawn_piped,
-    success_stdout, tls_peers,
-};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
+
+use crate::support::{
+    temp::TempDir,
+    tls_interop_support::{
+        Certs, Peer, bounded, example, generate, openssl, python, run, spawn_piped, success_stdout,
+        tls_peers,
+    },
+};
 
 /// The payload of the large transfers.
 const BIG: usize = 1 << 20;

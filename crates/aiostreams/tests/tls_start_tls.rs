@@ -5,10 +5,6 @@
 //! it came over TLS), gh-152431 (after the upgrade the reader follows the new transport),
 //! and the refusals: already TLS, no server name.
 
-#[path = "support/certs.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod certs;
-
 use std::future::Future;
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -19,14 +15,10 @@ use aiostreams::{Error, Server, ServerOptions, StreamReader, StreamWriter, open_
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
-use certs::{Kind, Pki};
-
-/// Runs a test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{
+    bounded,
+    certs::{Kind, Pki},
+};
 
 /// A plain server running `handler`; each connection's outcome (an error, or a failed
 /// assertion in the handler) arrives on the returned channel.

@@ -16,11 +16,7 @@ use socket2::{Domain, SockRef, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{both_runtimes, bounded};
 
 fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
@@ -83,15 +79,7 @@ async fn tokio_io_copy_into_a_stream_writer() {
     );
 }
 
-#[tokio::test]
-async fn tokio_io_copy_into_a_stream_writer_current_thread() {
-    bounded(tokio_io_copy_into_a_stream_writer()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokio_io_copy_into_a_stream_writer_multi_thread() {
-    bounded(tokio_io_copy_into_a_stream_writer()).await;
-}
+both_runtimes!(tokio_io_copy_into_a_stream_writer);
 
 #[tokio::test]
 async fn write_all_flush_shutdown_then_the_peer_answers() {

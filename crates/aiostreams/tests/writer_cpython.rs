@@ -4,7 +4,6 @@
 //!
 //! "No handler messages" has no equivalent: the library reports nothing on its own.
 
-use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,11 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{both_runtimes, bounded};
 
 const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\n\
     Server: aiostreams-test\r\n\
@@ -85,7 +80,7 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-async fn open_connection_exchange() {
+async fn test_open_connection() {
     let port = http_server().await;
     let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
     get(&mut reader, &writer).await;
@@ -94,15 +89,7 @@ async fn open_connection_exchange() {
     writer.close();
 }
 
-#[tokio::test]
-async fn test_open_connection() {
-    bounded(open_connection_exchange()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_open_connection_multi_thread() {
-    bounded(open_connection_exchange()).await;
-}
+both_runtimes!(test_open_connection);
 
 #[tokio::test]
 async fn test_open_connection_error() {

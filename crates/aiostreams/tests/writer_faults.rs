@@ -17,11 +17,7 @@ use socket2::{Domain, SockRef, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{both_runtimes, bounded};
 
 fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
@@ -247,15 +243,7 @@ async fn endless_writer_to_a_closed_peer_fails() {
     panic!("drain never failed");
 }
 
-#[tokio::test]
-async fn endless_writer_to_a_closed_peer_fails_current_thread() {
-    bounded(endless_writer_to_a_closed_peer_fails()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endless_writer_to_a_closed_peer_fails_multi_thread() {
-    bounded(endless_writer_to_a_closed_peer_fails()).await;
-}
+both_runtimes!(endless_writer_to_a_closed_peer_fails);
 
 #[tokio::test]
 async fn connect_to_a_closed_port_is_refused() {

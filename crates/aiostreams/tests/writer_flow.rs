@@ -12,7 +12,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use aiostreams::{ConnectOptions, DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter};
 use socket2::{Domain, Socket, Type};
@@ -20,12 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-/// Fails a test that would hang (a missed wake-up) instead of letting it run forever.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::{both_runtimes, bounded};
 
 /// Polls `fut` once with a waker that does nothing: "is it ready right now?".
 fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
@@ -212,15 +206,7 @@ async fn awaited_drain_wakes_at_or_below_low() {
     reading.await.unwrap();
 }
 
-#[tokio::test]
-async fn awaited_drain_wakes_at_or_below_low_current_thread() {
-    bounded(awaited_drain_wakes_at_or_below_low()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn awaited_drain_wakes_at_or_below_low_multi_thread() {
-    bounded(awaited_drain_wakes_at_or_below_low()).await;
-}
+both_runtimes!(awaited_drain_wakes_at_or_below_low);
 
 #[tokio::test]
 async fn lowering_the_marks_below_the_queue_pauses_at_once() {
@@ -348,15 +334,7 @@ async fn concurrent_drains_are_all_released() {
     assert_eq!(released, 10);
 }
 
-#[tokio::test]
-async fn concurrent_drains_are_all_released_current_thread() {
-    bounded(concurrent_drains_are_all_released()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_drains_are_all_released_multi_thread() {
-    bounded(concurrent_drains_are_all_released()).await;
-}
+both_runtimes!(concurrent_drains_are_all_released);
 
 const TASKS: u32 = 8;
 const RECORDS: u32 = 3000;
@@ -416,15 +394,7 @@ async fn many_small_writes_from_clones_keep_order() {
     }
 }
 
-#[tokio::test]
-async fn many_small_writes_from_clones_keep_order_current_thread() {
-    bounded(many_small_writes_from_clones_keep_order()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_small_writes_from_clones_keep_order_multi_thread() {
-    bounded(many_small_writes_from_clones_keep_order()).await;
-}
+both_runtimes!(many_small_writes_from_clones_keep_order);
 
 #[tokio::test]
 async fn write_write_bytes_and_writelines_interleave_in_call_order() {

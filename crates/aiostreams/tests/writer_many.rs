@@ -5,7 +5,6 @@
 //! tests of this file may run at once. When the soft RLIMIT_NOFILE is too low for that,
 //! they run as many connections as fit and say so.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,13 +15,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-const WANTED: usize = 1000;
+use crate::support::both_runtimes;
 
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(30), body)
-        .await
-        .expect("test timed out")
-}
+const WANTED: usize = 1000;
 
 /// The soft open-files limit from `/proc/self/limits` (`None` if unknown or unlimited).
 fn open_files_limit() -> Option<usize> {
@@ -88,7 +83,7 @@ async fn client(i: usize, port: u16, all_connected: Arc<Barrier>) {
     writer.wait_closed().await.unwrap();
 }
 
-async fn many_connections_echo_every_byte() {
+async fn thousand_connections_echo_every_byte() {
     let n = connection_budget();
     let port = echo_server().port();
     let all_connected = Arc::new(Barrier::new(n));
@@ -106,12 +101,7 @@ async fn many_connections_echo_every_byte() {
     println!("{n} connections echoed in {:?}", started.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thousand_connections_echo_every_byte_multi_thread() {
-    bounded(many_connections_echo_every_byte()).await;
-}
-
-#[tokio::test]
-async fn thousand_connections_echo_every_byte_current_thread() {
-    bounded(many_connections_echo_every_byte()).await;
-}
+both_runtimes!(
+    thousand_connections_echo_every_byte,
+    Duration::from_secs(30)
+);

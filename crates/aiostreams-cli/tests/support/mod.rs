@@ -1,11 +1,16 @@
 //! Helpers shared by the CLI tests: run the binary, bounded in time.
 
-#![allow(
-    dead_code,
-    reason = "each test file uses a different part of the helpers"
-)]
-
 pub(crate) mod certs;
+// The library's certificate generator and temp dirs, shared by path rather than copied
+// (see docs/DESIGN.md, "Tests: one binary, one support module").
+#[path = "../../../aiostreams/tests/support/certs.rs"]
+#[allow(
+    dead_code,
+    reason = "the CLI tests need only part of the library's generator"
+)]
+mod pki;
+#[path = "../../../aiostreams/tests/support/temp.rs"]
+pub(crate) mod temp;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};

@@ -1,10 +1,10 @@
 //! Test certificates, generated with rcgen (never fetched): a private CA, server
 //! certificates for every case the TLS tests need, and the matching rustls configurations.
 //!
-//! Include with `#[path = "support/certs.rs"] mod certs;`. PEM files go to a temporary
+//! Used as `crate::support::certs`. PEM files go to a temporary
 //! directory that is removed when the [`Pki`] is dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,47 +16,13 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
+use super::temp::TempDir;
+
 /// The names every good server certificate is valid for (DNS and IP SANs).
 pub(crate) const SERVER_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
 
 /// The name of the [`Kind::OtherName`] certificate.
 pub(crate) const OTHER_NAME: &str = "other.example";
-
-/// A directory under the system temp dir, removed on drop.
-#[derive(Debug)]
-pub(crate) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(crate) fn new() -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .subsec_nanos();
-        let name = format!("aiostreams-tls-{}-{n}-{nanos}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).expect("create a temp dir");
-        TempDir(path)
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `contents` to `name` inside the directory and returns the path.
-    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("write a temp file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Which server certificate to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +79,7 @@ impl Pki {
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca_cert = params.self_signed(&key).expect("CA certificate");
         Pki {
-            dir: TempDir::new(),
+            dir: TempDir::new("tls"),
             ca_cert,
             ca: Issuer::new(params, key),
         }

@@ -1,7 +1,7 @@
 //! A tiny `tracing` subscriber that records every event, so tests can check what the
 //! library logged (asyncio's "handler messages") without a tracing-subscriber dependency.
 //!
-//! Include with `#[path = "support/log_capture.rs"] mod log_capture;`.
+//! Used as `crate::support::log_capture`.
 
 use std::fmt::{self, Write as _};
 use std::pin::pin;

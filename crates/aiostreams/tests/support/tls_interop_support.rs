@@ -6,7 +6,6 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Output, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rcgen::{
@@ -19,6 +18,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{OnceCell, mpsc};
 
+use super::temp::TempDir;
+
 /// Bounds one test once the examples are built (debug builds, a shared CI machine).
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -30,9 +31,7 @@ const EXAMPLES: [&str; 3] = ["get_http_headers", "tls_echo_server", "tls_echo_cl
 
 /// Runs a test body under [`TEST_TIMEOUT`].
 pub(crate) async fn bounded<F: Future<Output = ()>>(body: F) {
-    tokio::time::timeout(TEST_TIMEOUT, body)
-        .await
-        .expect("test timed out");
+    super::bounded_for(TEST_TIMEOUT, body).await;
 }
 
 /// xorshift64 (13, 7, 17) from `seed` (0 becomes 1), each state as 8 little-endian bytes,
@@ -158,37 +157,6 @@ impl Certs {
             .with_root_certificates(self.roots())
             .with_no_client_auth();
         Arc::new(config)
-    }
-}
-
-/// A fresh directory under the system temp dir, removed with its contents on drop.
-pub(crate) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("aiostreams-{tag}-{}-{n}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir(&path).expect("create a temp dir");
-        TempDir(path)
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-
-    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("write a temp file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

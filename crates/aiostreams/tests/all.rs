@@ -1,0 +1,41 @@
+//! The library's integration tests, linked as ONE test binary (`autotests = false` in
+//! `Cargo.toml`): one link of tokio, rustls and the library instead of one per file.
+//!
+//! **Add a new test file here**: put it beside this one (`tests/my_topic.rs`) and add
+//! `mod my_topic;` below, in order. Shared helpers live in `tests/support/` and are used
+//! as `crate::support::...`.
+//!
+//! Run one file's tests with its module path as the filter:
+//! `cargo test -p aiostreams --test all reader_parity::` (or one test:
+//! `cargo test -p aiostreams --test all reader_parity::some_test -- --exact`).
+//!
+//! `server_scale.rs` is not here: it counts this process's descriptors, so it is a
+//! binary of its own (`[[test]] name = "server_scale"`).
+
+mod support;
+
+mod examples_client;
+mod examples_server;
+mod interop_asyncio;
+mod protocol_layer;
+mod reader_cancel;
+mod reader_chunking;
+mod reader_cpython_read;
+mod reader_cpython_readline;
+mod reader_cpython_readuntil;
+mod reader_cpython_state;
+mod reader_limits;
+mod reader_parity;
+mod server_cpython;
+mod server_faults;
+mod server_interop;
+mod server_lifecycle;
+mod tls_behaviour;
+mod tls_failures;
+mod tls_interop;
+mod tls_start_tls;
+mod writer_asyncwrite;
+mod writer_cpython;
+mod writer_faults;
+mod writer_flow;
+mod writer_many;

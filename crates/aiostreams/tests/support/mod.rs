@@ -1,0 +1,89 @@
+//! What the integration tests share, used as `crate::support::...` from every test module
+//! of the `all` binary (`tests/all.rs`). One copy of each helper: a test file that needs
+//! something another file has should move it here rather than copy it.
+//!
+//! - [`bounded`], [`bounded_for`]: every async test body runs under a timeout.
+//! - [`certs`]: the one certificate generator (a private CA and server certificates).
+//! - [`log_capture`]: a `tracing` subscriber that records what the library logged.
+//! - [`temp`]: temporary directories and socket paths (`tempfile`), removed on drop.
+//! - [`tls_interop_support`]: peers we did not write (CPython, openssl) for TLS tests.
+//!
+//! The Python helper scripts of this directory are run by path from the tests.
+
+use std::future::Future;
+use std::time::Duration;
+
+pub(crate) mod certs;
+pub(crate) mod log_capture;
+pub(crate) mod temp;
+pub(crate) mod tls_interop_support;
+
+/// How long a test body may take unless it says otherwise ([`bounded_for`]).
+pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a test body under [`TEST_TIMEOUT`]: a hang fails the test instead of the run.
+/// Under tokio's paused clock the bound is virtual time, like every other timer.
+pub(crate) async fn bounded<F: Future>(body: F) -> F::Output {
+    bounded_for(TEST_TIMEOUT, body).await
+}
+
+/// Runs a test body under `limit` (for bodies that start processes or many connections).
+pub(crate) async fn bounded_for<F: Future>(limit: Duration, body: F) -> F::Output {
+    tokio::time::timeout(limit, body)
+        .await
+        .expect("test timed out")
+}
+
+/// Whether this machine has an IPv6 loopback (`[::1]:0` binds). When it has not, prints
+/// that `what` is skipped and why: a run without IPv6 says so instead of passing silently.
+pub(crate) fn ipv6_or_skip(what: &str) -> bool {
+    match std::net::TcpListener::bind("[::1]:0") {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("SKIPPED {what}: no IPv6 loopback on this machine (bind [::1]:0: {e})");
+            false
+        }
+    }
+}
+
+/// Runs the async fn `$name` (no arguments) as two tests, `$name::current_thread` and
+/// `$name::multi_thread` (two workers), each under [`bounded`] or the given limit: one
+/// body instead of a hand-written pair per runtime flavour. `cargo test NAME::` runs both.
+///
+/// ```ignore
+/// async fn awaited_drain_wakes() { /* the test body */ }
+/// both_runtimes!(awaited_drain_wakes);
+/// both_runtimes!(many_connections, Duration::from_secs(30));
+/// ```
+macro_rules! both_runtimes {
+    ($name:ident) => {
+        $crate::support::both_runtimes!($name, $crate::support::TEST_TIMEOUT);
+    };
+    ($name:ident, $limit:expr) => {
+        mod $name {
+            // The body and the limit are written in the parent module.
+            use super::*;
+
+            #[tokio::test]
+            async fn current_thread() {
+                $crate::support::bounded_for($limit, $name()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn multi_thread() {
+                $crate::support::bounded_for($limit, $name()).await;
+            }
+        }
+    };
+}
+pub(crate) use both_runtimes;
+
+/// The name the test harness gives test `name` of the module `module` (pass
+/// `module_path!()`): the path without the crate, as `--exact` wants it when a test
+/// re-runs one test of this binary in a child process.
+pub(crate) fn test_name(module: &str, name: &str) -> String {
+    match module.split_once("::") {
+        Some((_crate, path)) => format!("{path}::{name}"),
+        None => name.to_owned(),
+    }
+}
