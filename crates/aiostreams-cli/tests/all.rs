@@ -7,6 +7,17 @@
 
 mod support;
 
+// Every `tests/*.rs` file is a module below (a forgotten one would never be compiled).
+#[test]
+fn every_test_file_is_declared_here() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let missing = support::layout::undeclared_test_files(&dir, include_str!("all.rs"), &[]);
+    assert!(
+        missing.is_empty(),
+        "add `mod NAME;` to tests/all.rs for: {missing:?}"
+    );
+}
+
 mod bench_json;
 mod cli_usage;
 mod headers_local;

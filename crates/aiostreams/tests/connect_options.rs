@@ -3,11 +3,6 @@
 //! `.ssl()`). One test per entry point x option family, driven by one table
 //! ([`expected`]), which is the table in `src/connect/accepts.rs`.
 
-#[path = "support/certs.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod certs;
-
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -16,13 +11,8 @@ use aiostreams::{
     StreamWriter, Transport, create_connection_with,
 };
 
-use certs::{Kind, Pki};
-
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::bounded;
+use crate::support::certs::{Kind, Pki};
 
 /// The connect entry points.
 #[derive(Clone, Copy, Debug, PartialEq)]

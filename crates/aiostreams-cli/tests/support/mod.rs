@@ -3,6 +3,8 @@
 pub(crate) mod certs;
 // The library's certificate generator and temp dirs, shared by path rather than copied
 // (see docs/DESIGN.md, "Tests: one binary, one support module").
+#[path = "../../../aiostreams/tests/support/layout.rs"]
+pub(crate) mod layout;
 #[path = "../../../aiostreams/tests/support/certs.rs"]
 #[allow(
     dead_code,

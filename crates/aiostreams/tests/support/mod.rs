@@ -4,6 +4,7 @@
 //!
 //! - [`bounded`], [`bounded_for`]: every async test body runs under a timeout.
 //! - [`certs`]: the one certificate generator (a private CA and server certificates).
+//! - [`layout`]: the check that every test file is a module of `tests/all.rs`.
 //! - [`log_capture`]: a `tracing` subscriber that records what the library logged.
 //! - [`temp`]: temporary directories and socket paths (`tempfile`), removed on drop.
 //! - [`tls_interop_support`]: peers we did not write (CPython, openssl) for TLS tests.
@@ -14,6 +15,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub(crate) mod certs;
+pub(crate) mod layout;
 pub(crate) mod log_capture;
 pub(crate) mod temp;
 pub(crate) mod tls_interop_support;
