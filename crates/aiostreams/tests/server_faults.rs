@@ -11,8 +11,6 @@ use tokio::sync::mpsc;
 
 use crate::support::{bounded, log_capture::Logs, test_name};
 
-#[cfg(unix)]
-
 fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
 }
