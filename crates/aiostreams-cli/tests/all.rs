@@ -21,5 +21,6 @@ fn every_test_file_is_declared_here() {
 mod bench_json;
 mod cli_usage;
 mod headers_local;
+mod resp_serve;
 mod serve_connect;
 mod tls_serve_connect;

@@ -3,15 +3,12 @@
 //! compiled into the CLI) and its raw tokio twin (`--impl tokio`) must answer alike.
 //! With `redis-cli` installed, it drives them too (SET/GET/INCR/DEL, a 1 MiB value,
 //! `--pipe`, inline commands).
-
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{Served, run};
+use crate::support::{Served, run};
 
 /// Every read of the tests' client gives up after this long.
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
