@@ -29,6 +29,11 @@
 //! # Ok(()) }
 //! ```
 
+// docs.rs builds with `--cfg docsrs` on nightly: feature-gated and Unix-only items get
+// their "Available on ..." badge. Stable builds never see the attribute.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
 // Layer 1, sans-I/O: the reader's rules (public), the write queue, the error type.
 mod buffer;
 mod error;
@@ -64,3 +69,9 @@ pub use server::{
 };
 pub use transport::{ExtraInfo, PeerCredentials, SocketAddress, Transport};
 pub use writer::StreamWriter;
+
+// Every Rust block of the README is a doctest (`README.md` here is a link to the
+// repository's README, so the path holds in the repository and in the packaged crate).
+#[cfg(all(doctest, feature = "tls"))]
+#[doc = include_str!("../README.md")]
+mod readme {}

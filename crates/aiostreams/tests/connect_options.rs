@@ -218,7 +218,7 @@ async fn cell(entry: Entry, option: Option_) {
             let conn = result.unwrap();
             let (nodelay, keepalive) = conn
                 .transport
-                .with_socket(|s| (s.nodelay().unwrap(), s.keepalive().unwrap()))
+                .with_socket(|s| (s.tcp_nodelay().unwrap(), s.keepalive().unwrap()))
                 .unwrap();
             assert_eq!((nodelay, keepalive), (false, true));
         }

@@ -427,7 +427,7 @@ async fn test_writer_methods_delegate_to_the_transport() {
         assert!(writer.get_extra_info("no such key").is_none());
         let t = writer.transport();
         assert_eq!(t.peername().unwrap().as_inet(), Some(server));
-        let nodelay = t.with_socket(|s| s.nodelay().unwrap());
+        let nodelay = t.with_socket(|s| s.tcp_nodelay().unwrap());
         assert_eq!(nodelay, Some(true), "asyncio sets TCP_NODELAY");
         assert!(writer.can_write_eof());
         assert!(!writer.is_closing());

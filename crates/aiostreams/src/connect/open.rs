@@ -66,10 +66,10 @@ pub async fn open_unix_connection(
 
 /// asyncio's `open_connection` keywords, as a builder.
 ///
-/// ```
-/// # async fn demo() -> Result<(), aiostreams::Error> {
+/// ```no_run
+/// # #[tokio::main] async fn main() -> Result<(), aiostreams::Error> {
 /// use std::time::Duration;
-/// let (reader, writer) = aiostreams::ConnectOptions::new()
+/// let (_reader, _writer) = aiostreams::ConnectOptions::new()
 ///     .limit(1 << 20)
 ///     .happy_eyeballs_delay(Duration::from_millis(250))
 ///     .connect_timeout(Duration::from_secs(5))
@@ -289,7 +289,7 @@ pub(crate) fn from_socket2(
         return Ok(Socket::Unix(tokio::net::UnixStream::from_std(std)?));
     }
     let _ = domain;
-    sock.set_nodelay(opts.nodelay)?;
+    sock.set_tcp_nodelay(opts.nodelay)?;
     if opts.keepalive {
         sock.set_keepalive(true)?;
     }

@@ -117,10 +117,14 @@ pub(crate) async fn accept_loop<H: ClientConnected>(
     }
 }
 
+/// The accept errors asyncio backs off on: EMFILE, ENFILE, ENOBUFS, ENOMEM (each
+/// platform's own numbers: ENOBUFS is 105 on Linux, 55 on macOS and the BSDs).
 fn is_out_of_resources(e: &std::io::Error) -> bool {
-    // EMFILE 24, ENFILE 23, ENOBUFS 105, ENOMEM 12 (Linux numbering, as asyncio lists them).
-    matches!(e.raw_os_error(), Some(23 | 24 | 105 | 12))
-        || e.kind() == std::io::ErrorKind::OutOfMemory
+    #[cfg(unix)]
+    if let Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) = e.raw_os_error() {
+        return true;
+    }
+    e.kind() == std::io::ErrorKind::OutOfMemory
 }
 
 /// Runs the callback for one client; an error or a panic is logged and the connection
@@ -235,6 +239,28 @@ impl<F: Future<Output: HandlerResult>> Future for CatchPanic<F> {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output.into_result())),
             Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::is_out_of_resources;
+    use std::io::Error;
+
+    #[test]
+    fn backs_off_on_the_platforms_resource_errnos_only() {
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
+            assert!(
+                is_out_of_resources(&Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
+        for errno in [libc::ECONNABORTED, libc::EINTR, libc::EPROTO] {
+            assert!(
+                !is_out_of_resources(&Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
         }
     }
 }
