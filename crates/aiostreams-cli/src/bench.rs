@@ -205,10 +205,10 @@ pub(crate) fn run(args: Args) -> Result<()> {
              expect noisy figures"
         ));
     }
-    if args.instructions {
-        if let Some(why) = instructions::unavailable() {
-            bail!("--instructions: {why}");
-        }
+    if args.instructions
+        && let Some(why) = instructions::unavailable()
+    {
+        bail!("--instructions: {why}");
     }
     // Counted before pinning: afterwards this process sees one CPU.
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());

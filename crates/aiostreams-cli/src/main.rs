@@ -60,10 +60,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Connect(args) = &cli.command {
-        if let Some(problem) = args.usage_problem() {
-            usage_error("connect", problem);
-        }
+    if let Command::Connect(args) = &cli.command
+        && let Some(problem) = args.usage_problem()
+    {
+        usage_error("connect", problem);
     }
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),

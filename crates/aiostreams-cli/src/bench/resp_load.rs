@@ -171,7 +171,7 @@ async fn client(
 fn command(n: u64, key: &str, request: &mut Vec<u8>, expected: &mut Vec<u8>) {
     let value = format!("{:03}", (n / 2) % 1000);
     let k = key.len();
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let _ = write!(
             request,
             "*3\r\n$3\r\nSET\r\n${k}\r\n{key}\r\n$3\r\n{value}\r\n"

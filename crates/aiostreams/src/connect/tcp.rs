@@ -206,10 +206,10 @@ async fn attempt(
 ) -> Outcome<TcpStream> {
     let socket = new_socket(addr, opts).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
-    if let Some(local) = local {
-        if !bind_local(&socket, addr, local, &mut errors) {
-            return Err(errors);
-        }
+    if let Some(local) = local
+        && !bind_local(&socket, addr, local, &mut errors)
+    {
+        return Err(errors);
     }
     socket.connect(addr).await.map_err(|e| {
         errors.push(e);

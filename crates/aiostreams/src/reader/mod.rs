@@ -284,10 +284,12 @@ impl StreamReader {
         loop {
             self.sync_inbox();
             let stored = self.shared.has_exception();
-            if stored && op.has_started() && !op.is_probing() {
-                if let Some(err) = self.shared.exception() {
-                    return Poll::Ready(Err(err));
-                }
+            if stored
+                && op.has_started()
+                && !op.is_probing()
+                && let Some(err) = self.shared.exception()
+            {
+                return Poll::Ready(Err(err));
             }
             let result = match op.step(&mut self.buf, stored) {
                 Step::Done(result) => result,

@@ -102,11 +102,11 @@ impl StreamReader {
         // Fast path with the outcome of the loop below: with nothing fed pending and no
         // exception stored, a line already buffered is taken at once. For short lines the
         // polling loop costs more than the search itself (benches/reader.rs).
-        if self.shared.is_quiet() {
-            if let Some(line) = self.buf.take_line() {
-                self.publish_flow(false);
-                return Ok(line);
-            }
+        if self.shared.is_quiet()
+            && let Some(line) = self.buf.take_line()
+        {
+            self.publish_flow(false);
+            return Ok(line);
         }
         self.run(ReadOp::readline()).await
     }

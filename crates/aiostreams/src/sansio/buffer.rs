@@ -323,10 +323,10 @@ impl ReadBuffer {
 
     /// Before a pull: a buffer without an allocation takes this thread's spare, if any.
     pub(crate) fn reuse_spare(&mut self) {
-        if self.data.capacity() == 0 {
-            if let Ok(Some(spare)) = SPARE.try_with(Cell::take) {
-                self.data = spare;
-            }
+        if self.data.capacity() == 0
+            && let Ok(Some(spare)) = SPARE.try_with(Cell::take)
+        {
+            self.data = spare;
         }
     }
 

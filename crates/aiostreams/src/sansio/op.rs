@@ -387,11 +387,11 @@ fn step_readline(
 ) -> Step {
     // A whole line arrived while nothing was searched yet: one memchr, the same outcome
     // as the search below (the common case of a reader that waited for a short line).
-    if *offset == 0 {
-        if let Some(line) = buf.take_line() {
-            *resume = true;
-            return Step::Done(Ok(line));
-        }
+    if *offset == 0
+        && let Some(line) = buf.take_line()
+    {
+        *resume = true;
+        return Step::Done(Ok(line));
     }
     if buf.is_empty() && !buf.eof {
         return Step::NeedMore;

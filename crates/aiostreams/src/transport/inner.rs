@@ -476,10 +476,10 @@ impl ReadFlow for Inner {
     }
 
     fn resume_reading(&self) {
-        if self.reading_paused.swap(false, Ordering::AcqRel) {
-            if let Some(w) = self.lock().read_waker.take() {
-                w.wake();
-            }
+        if self.reading_paused.swap(false, Ordering::AcqRel)
+            && let Some(w) = self.lock().read_waker.take()
+        {
+            w.wake();
         }
     }
 }
