@@ -220,6 +220,19 @@ fn test___repr__data() {
     assert_eq!(format!("{reader:?}"), "<StreamReader 4 bytes eof>");
 }
 
+// Issue 10, bug 4: `buffer()` missed bytes fed through a feeder until the next read or feed.
+#[test]
+fn buffer_shows_bytes_fed_through_a_feeder() {
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    feeder.feed_data(b"abc").unwrap();
+    assert_eq!(reader.buffer(), b"abc");
+    reader.feed_data(b"d").unwrap();
+    feeder.feed_data(b"e").unwrap();
+    assert_eq!(reader.buffer(), b"abcde");
+    assert!(!reader.at_eof());
+}
+
 #[test]
 fn test___repr__exception() {
     let reader = StreamReader::new();

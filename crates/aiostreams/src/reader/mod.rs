@@ -63,6 +63,15 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// sees the stream exactly where the dropped one left it. (asyncio's `read(-1)` loses
 /// the chunks it had gathered when cancelled; ours does not.)
 ///
+/// # tokio's `AsyncBufReadExt` methods
+///
+/// `StreamReader` implements [`AsyncRead`] and [`AsyncBufRead`](tokio::io::AsyncBufRead)
+/// so that tokio and tokio-util tools work on it. The extension methods those traits bring
+/// (`read_line`, `read_until`, `read_exact`, `read_to_end`...) are tokio's, not ours: they
+/// **ignore the limit** (an endless line grows memory without bound) and are **not cancel
+/// safe** (a dropped `read_line` loses what it had read). Use [`readline`],
+/// [`readuntil`], [`readexactly`] and [`read_to_eof`] instead.
+///
 /// # Concurrency
 ///
 /// Reads take `&mut self`, so "another coroutine is already waiting for incoming data"
@@ -174,8 +183,13 @@ impl StreamReader {
     }
 
     /// The bytes buffered and not yet read (asyncio's private `_buffer`, for tests and
-    /// protocol code that must look before it reads).
-    pub fn buffer(&self) -> &[u8] {
+    /// protocol code that must look before it reads), bytes fed through a [`Feeder`]
+    /// included.
+    ///
+    /// It takes `&mut self` to move what feeders sent into the buffer first (one atomic
+    /// load when nothing was fed), so reads need no extra lock or atomic for it.
+    pub fn buffer(&mut self) -> &[u8] {
+        self.sync_inbox();
         self.buf.buffer()
     }
 
