@@ -3,19 +3,11 @@
 //! such a line as lines; the pull-based reader used to return the part it had not pulled
 //! yet.) Each test is one reproduction from the issue.
 
-use std::future::Future;
-use std::time::Duration;
-
 use aiostreams::{ConnectOptions, Error, StreamReader, StreamWriter};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-/// Runs an async test body under a timeout, so that a missed wake-up fails instead of hanging.
-async fn bounded<F: Future>(body: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), body)
-        .await
-        .expect("test timed out")
-}
+use crate::support::bounded;
 
 /// Our reader (with `limit`) and writer on one end of a 127.0.0.1 connection, the raw peer
 /// socket on the other.
