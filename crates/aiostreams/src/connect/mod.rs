@@ -11,7 +11,6 @@ mod ssl;
 pub(crate) use accepts::Entry;
 #[cfg(unix)]
 pub use open::open_unix_connection;
-pub(crate) use open::streams;
 pub use open::{ConnectOptions, open_connection};
 #[cfg(feature = "tls")]
-pub(crate) use ssl::{handshake, set_shutdown_timeout};
+pub(crate) use ssl::handshake;

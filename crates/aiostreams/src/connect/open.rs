@@ -7,7 +7,7 @@ use super::tcp::{TcpConnectOptions, connect_tcp, with_deadline};
 use crate::net::Family;
 use crate::reader::check_limit;
 use crate::transport::io::Socket;
-use crate::{DEFAULT_LIMIT, Error, StreamReader, StreamWriter, Transport};
+use crate::{DEFAULT_LIMIT, Error, StreamReader, StreamWriter};
 
 /// Opens a TCP connection and returns its reader and writer.
 ///
@@ -191,7 +191,7 @@ impl ConnectOptions {
         #[cfg(feature = "tls")]
         return super::ssl::finish(socket, tls, limit).await;
         #[cfg(not(feature = "tls"))]
-        Ok(streams(socket, limit))
+        Ok(crate::Transport::builder(socket).streams(limit))
     }
 
     /// Connects to a Unix socket at `path`. See [`open_unix_connection`].
@@ -233,7 +233,7 @@ impl ConnectOptions {
         #[cfg(feature = "tls")]
         return super::ssl::finish(socket, tls, limit).await;
         #[cfg(not(feature = "tls"))]
-        Ok(streams(socket, limit))
+        Ok(crate::Transport::builder(socket).streams(limit))
     }
 
     /// Wraps an already connected stream socket (asyncio `open_connection(sock=...)`):
@@ -269,7 +269,7 @@ impl ConnectOptions {
         #[cfg(feature = "tls")]
         return super::ssl::finish(socket, tls, limit).await;
         #[cfg(not(feature = "tls"))]
-        Ok(streams(socket, limit))
+        Ok(crate::Transport::builder(socket).streams(limit))
     }
 }
 
@@ -295,13 +295,4 @@ pub(crate) fn from_socket2(
     }
     let std: std::net::TcpStream = sock.into();
     Ok(Socket::Tcp(tokio::net::TcpStream::from_std(std)?))
-}
-
-/// Builds the reader/writer pair over a connected socket (the fused fast path of
-/// asyncio's `open_connection`: no protocol object in between).
-pub(crate) fn streams(socket: Socket, limit: usize) -> (StreamReader, StreamWriter) {
-    let transport = Transport::new(socket);
-    let reader = transport.reader(limit);
-    let writer = StreamWriter::new(transport, Some(reader.feeder()));
-    (reader, writer)
 }

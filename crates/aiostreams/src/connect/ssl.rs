@@ -8,9 +8,9 @@ use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 
 use super::ConnectOptions;
-use super::open::streams;
 use crate::net::TlsTimeouts;
 use crate::tls::{Side, default_client_config, wrap};
+use crate::transport::Builder;
 use crate::transport::io::Socket;
 use crate::{Error, StreamReader, StreamWriter, Transport};
 
@@ -89,30 +89,18 @@ pub(crate) async fn finish(
     tls: Option<Prepared>,
     limit: usize,
 ) -> Result<(StreamReader, StreamWriter), Error> {
-    let (socket, shutdown_timeout) = handshake(socket, tls).await?;
-    let (reader, writer) = streams(socket, limit);
-    set_shutdown_timeout(writer.transport(), shutdown_timeout);
-    Ok((reader, writer))
+    Ok(handshake(socket, tls).await?.streams(limit))
 }
 
-/// Runs the client handshake, if any: the socket to use and its `ssl_shutdown_timeout`.
-pub(crate) async fn handshake(
-    socket: Socket,
-    tls: Option<Prepared>,
-) -> Result<(Socket, Option<Duration>), Error> {
+/// Runs the client handshake, if any: the connection to build over its socket, with its
+/// `ssl_shutdown_timeout`.
+pub(crate) async fn handshake(socket: Socket, tls: Option<Prepared>) -> Result<Builder, Error> {
     let Some(tls) = tls else {
-        return Ok((socket, None));
+        return Ok(Transport::builder(socket));
     };
     let side = Side::Client(tls.config, tls.name);
     let socket = wrap(socket, side, tls.handshake_timeout).await?;
-    Ok((socket, Some(tls.shutdown_timeout)))
-}
-
-/// Gives a TLS transport its `ssl_shutdown_timeout` (none: a plain connection).
-pub(crate) fn set_shutdown_timeout(transport: &Transport, timeout: Option<Duration>) {
-    if let Some(timeout) = timeout {
-        let _ = transport.inner().ssl_shutdown_timeout.set(timeout);
-    }
+    Ok(Transport::builder(socket).ssl_shutdown_timeout(tls.shutdown_timeout))
 }
 
 impl ConnectOptions {

@@ -15,6 +15,6 @@ pub use resolve::Family;
 pub(crate) use resolve::{of_family, resolve, resolve_each};
 pub(crate) use retry::retry;
 #[cfg(feature = "tls")]
-pub(crate) use tls_keywords::TlsTimeouts;
+pub(crate) use tls_keywords::{Checked as TlsChecked, TlsTimeouts};
 #[cfg(unix)]
 pub(crate) use unix::is_abstract;

@@ -12,10 +12,10 @@ use super::Protocol;
 use crate::connect::tcp::connect_tcp;
 use crate::connect::{ConnectOptions, Entry};
 use crate::reader::source::Source;
-use crate::transport::Event;
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
 use crate::transport::source::TransportSource;
+use crate::transport::{Builder, Event};
 use crate::{Error, Transport};
 
 /// Read size per `data_received` call.
@@ -74,23 +74,23 @@ pub async fn create_connection_with<P: Protocol>(
     let tls = options.tls.prepare(Some(host))?;
     let socket = Socket::Tcp(connect_tcp(host, port, options.tcp()).await?);
     #[cfg(feature = "tls")]
-    let (socket, shutdown_timeout) = crate::connect::handshake(socket, tls).await?;
-    let (transport, task) = drive(socket, factory());
-    #[cfg(feature = "tls")]
-    crate::connect::set_shutdown_timeout(&transport, shutdown_timeout);
-    Ok((transport, task))
+    let connection = crate::connect::handshake(socket, tls).await?;
+    #[cfg(not(feature = "tls"))]
+    let connection = Transport::builder(socket);
+    Ok(drive(connection, factory()))
 }
 
-/// Wraps a connected socket in a transport and starts driving `protocol` on it.
-pub(crate) fn drive<P: Protocol>(socket: Socket, mut protocol: P) -> (Transport, ProtocolTask<P>) {
-    let transport = Transport::new(socket);
+/// Finishes wiring a connection for the protocol layer and starts driving `protocol`
+/// on it.
+pub(crate) fn drive<P: Protocol>(
+    connection: Builder,
+    mut protocol: P,
+) -> (Transport, ProtocolTask<P>) {
+    let transport = connection.events().feeds(protocol.stream_reader()).build();
     let inner = transport.inner().clone();
-    let _ = inner.events.set(Box::default());
     protocol.connection_made(transport.clone());
     let task = tokio::spawn(Driver {
-        source: TransportSource {
-            inner: inner.clone(),
-        },
+        source: TransportSource::new(inner.clone()),
         inner,
         protocol: Some(protocol),
         buf: BytesMut::new(),
@@ -115,11 +115,9 @@ impl<P: Protocol> Future for Driver<P> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<P> {
         let this = self.get_mut();
-        let events = this
-            .inner
-            .events
-            .get()
-            .expect("set before the driver starts");
+        let Some(events) = this.inner.events() else {
+            unreachable!("a driven transport is built with events()");
+        };
         for _ in 0..READS_PER_TURN {
             while let Poll::Ready(event) = events.poll_next(cx) {
                 let Some(mut protocol) = this.protocol.take() else {

@@ -14,7 +14,7 @@ use bytes::Bytes;
 pub use driver::{ProtocolTask, create_connection, create_connection_with};
 pub use stream_reader_protocol::StreamReaderProtocol;
 
-use crate::{Error, Transport};
+use crate::{Error, Feeder, Transport};
 
 /// asyncio's `Protocol` callbacks, called in order by the task that drives the connection.
 ///
@@ -52,4 +52,14 @@ pub trait Protocol: Send + 'static {
 
     /// The transport's write queue went down to its low-water mark.
     fn resume_writing(&mut self) {}
+
+    /// Beyond asyncio: the reader this protocol feeds, if any, asked once before
+    /// `connection_made`. The transport then feeds it EOF or the error itself the moment
+    /// the connection ends (before `wait_closed()` completes, as asyncio's
+    /// `StreamReaderProtocol.connection_lost` does), and `write()` sends at once only
+    /// while that reader holds no unread input. [`StreamReaderProtocol`] returns its
+    /// reader; the default is `None`.
+    fn stream_reader(&self) -> Option<Feeder> {
+        None
+    }
 }

@@ -60,14 +60,17 @@ impl StreamReaderProtocol {
 }
 
 impl Protocol for StreamReaderProtocol {
+    /// The transport also feeds the reader its EOF or error the moment the connection
+    /// ends, as on the fused path: once `wait_closed()` returns, the reader knows (asyncio
+    /// feeds the reader in `connection_lost` before resolving `wait_closed()`).
+    fn stream_reader(&self) -> Option<Feeder> {
+        Some(self.feeder.clone())
+    }
+
     fn connection_made(&mut self, transport: Transport) {
         self.feeder
             .shared()
-            .set_flow(transport.inner().clone(), self.limit);
-        // The transport also feeds the reader its EOF or error the moment the connection
-        // ends, as on the fused path: once wait_closed() returns, the reader knows (asyncio
-        // feeds the reader in connection_lost before resolving wait_closed()).
-        let _ = transport.inner().reader.set(self.feeder.clone());
+            .set_flow(transport.read_flow(), self.limit);
         self.transport = Some(transport);
     }
 

@@ -168,12 +168,22 @@ impl StreamReader {
     }
 
     pub(crate) fn build(limit: usize, source: Option<Box<dyn Source>>) -> Self {
+        Self::build_with(limit, source, Arc::default())
+    }
+
+    /// A reader whose shared state already exists: a transport holds a feeder of its
+    /// reader from its construction on (`Transport::builder(..).streams(limit)`).
+    pub(crate) fn build_with(
+        limit: usize,
+        source: Option<Box<dyn Source>>,
+        shared: Arc<Shared>,
+    ) -> Self {
         StreamReader {
             buf: ReadBuffer::with_checked_limit(limit, Mode::Aiostreams),
             pull_hint: MIN_PULL,
             small_pulls: 0,
             source,
-            shared: Arc::default(),
+            shared,
         }
     }
 

@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use super::core::Core;
 use super::listener::ListenerSlot;
-use crate::connect::streams;
 use crate::transport::io::Socket;
-use crate::{StreamReader, StreamWriter};
+use crate::{StreamReader, StreamWriter, Transport};
 
 /// An error a client callback returned.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -149,14 +148,13 @@ async fn serve_client<H: ClientConnected>(
         },
         false => socket,
     };
-    let (reader, writer) = streams(socket, core.options.limit);
+    let id = core.next_id();
+    let builder = Transport::builder(socket).on_lost(core.untrack_on_loss(id, permit));
     #[cfg(feature = "tls")]
-    if core.options.ssl.is_some() {
-        let t = core.options.tls_timeouts.with_defaults().shutdown;
-        let _ = writer.transport().inner().ssl_shutdown_timeout.set(t);
-    }
+    let builder = builder.ssl_shutdown_timeout(core.options.tls_timeouts.with_defaults().shutdown);
+    let (reader, writer) = builder.streams(core.options.limit);
     let inner = writer.transport().inner().clone();
-    if !core.track(&inner, permit) {
+    if !core.track(id, &inner) {
         return tracing::debug!("server closed before the connection's task ran; closed");
     }
     // A callback that panics before returning its future is reported like one whose
@@ -166,7 +164,7 @@ async fn serve_client<H: ClientConnected>(
     // future, built in place (a named local would be stored a second time).
     drop((core, handler));
     let outcome = CatchPanic::new(made).await;
-    let peer = inner.extra.peername.as_ref();
+    let peer = inner.peername();
     let peer = peer.map(ToString::to_string).unwrap_or_default();
     match outcome {
         Ok(Ok(())) => return,

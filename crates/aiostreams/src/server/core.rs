@@ -186,27 +186,22 @@ impl Core {
         Ok(socket)
     }
 
-    /// Counts a connection until its transport is lost; the permit (max_connections)
-    /// is released then.
-    ///
-    /// Returns false, tracking nothing, once the server is closed: a connection whose
-    /// task starts after `close()` is turned away, as if it had still been in the
-    /// backlog, so that no handler starts after `wait_closed()` returned.
-    pub(crate) fn track(
+    /// A new connection's id, for [`untrack_on_loss`](Self::untrack_on_loss) and
+    /// [`track`](Self::track).
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The `on_lost` hook of connection `id`: it stops counting the connection, releases
+    /// its `max_connections` permit, and wakes `wait_closed()` when it was the last one.
+    pub(crate) fn untrack_on_loss(
         self: &Arc<Self>,
-        inner: &Arc<Inner>,
+        id: u64,
         permit: Option<OwnedSemaphorePermit>,
-    ) -> bool {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut st = self.lock();
-        if st.closed {
-            return false;
-        }
-        st.connections.insert(id, Arc::downgrade(inner));
-        drop(st);
+    ) -> impl Fn() + Send + Sync + 'static {
         let core = Arc::downgrade(self);
         let permit = Mutex::new(permit);
-        let _ = inner.on_lost.set(Box::new(move || {
+        move || {
             drop(permit.lock().unwrap_or_else(|e| e.into_inner()).take());
             if let Some(core) = core.upgrade() {
                 let mut st = core.lock();
@@ -217,7 +212,20 @@ impl Core {
                     core.notify.notify_waiters();
                 }
             }
-        }));
+        }
+    }
+
+    /// Counts connection `id` until its transport is lost.
+    ///
+    /// Returns false, tracking nothing, once the server is closed: a connection whose
+    /// task starts after `close()` is turned away, as if it had still been in the
+    /// backlog, so that no handler starts after `wait_closed()` returned.
+    pub(crate) fn track(&self, id: u64, inner: &Arc<Inner>) -> bool {
+        let mut st = self.lock();
+        if st.closed {
+            return false;
+        }
+        st.connections.insert(id, Arc::downgrade(inner));
         true
     }
 

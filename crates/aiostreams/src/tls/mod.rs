@@ -5,6 +5,7 @@ mod config;
 mod error;
 mod handshake;
 mod socket;
+mod start_tls;
 
 use std::sync::Arc;
 

@@ -72,7 +72,7 @@ pub struct PeerCredentials {
 /// What a transport knows about its connection, fixed at creation.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Extra {
-    pub(crate) peername: Option<SocketAddress>,
-    pub(crate) sockname: Option<SocketAddress>,
-    pub(crate) peer_credentials: Option<PeerCredentials>,
+    pub(super) peername: Option<SocketAddress>,
+    pub(super) sockname: Option<SocketAddress>,
+    pub(super) peer_credentials: Option<PeerCredentials>,
 }

@@ -7,34 +7,39 @@
 //! What the kernel does not take at once is queued too.
 //! The task is spawned on the first queued write, yields once before sending so that
 //! writes made in the same turn of the caller are batched, and ends with the connection.
+//! Each step is [`ConnState::before_flush`](super::state::ConnState::before_flush) /
+//! [`after_flush`](super::state::ConnState::after_flush)'s plan, carried out.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use super::inner::{Inner, State};
+use tokio::time::{Instant, Sleep};
+
+use super::inner::{Inner, Locked};
+use super::state::{AfterFlush, FlushPlan};
 
 /// Makes sure the queued bytes will be sent: wakes or spawns the flush task.
-pub(crate) fn kick(inner: &Arc<Inner>, st: &mut State) {
-    if let Some(waker) = st.flush_waker.take() {
+pub(super) fn kick(inner: &Arc<Inner>, g: &mut Locked) {
+    if let Some(waker) = g.wakers.flush.take() {
         waker.wake();
-    } else if !st.flush_task {
-        st.flush_task = true;
-        inner.runtime.spawn(FlushTask {
+    } else if !g.wakers.flush_task {
+        g.wakers.flush_task = true;
+        inner.runtime().spawn(FlushTask {
             inner: inner.clone(),
             yielded: false,
-            shutdown_deadline: None,
+            deadline: None,
         });
     }
 }
 
 struct FlushTask {
     inner: Arc<Inner>,
+    /// Yielded once since the socket last took everything.
     yielded: bool,
-    /// TLS close: give up sending close_notify and the rest after `ssl_shutdown_timeout`.
-    shutdown_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The timer of the state's close deadline (a TLS close's `ssl_shutdown_timeout`).
+    deadline: Option<Pin<Box<Sleep>>>,
 }
 
 impl Future for FlushTask {
@@ -43,72 +48,68 @@ impl Future for FlushTask {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let inner = &*this.inner;
-        let mut st = inner.lock();
+        let mut g = inner.lock();
         loop {
-            if st.lost.is_some() {
-                return Poll::Ready(());
+            match g.conn.before_flush() {
+                FlushPlan::Stop => return Poll::Ready(()),
+                FlushPlan::Park => return park(&mut g, cx),
+                FlushPlan::Flush => {}
             }
-            if inner.upgrading.load(Ordering::Acquire) {
-                st.flush_waker = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
-            if inner.flush_now(&mut st) {
-                if st.lost.is_some() {
+            let all_sent = inner.flush_now(&mut g);
+            match g.conn.after_flush(all_sent, this.yielded, Instant::now) {
+                AfterFlush::Stop => return Poll::Ready(()),
+                AfterFlush::SendEof => inner.send_eof(&mut g),
+                AfterFlush::SendCloseNotify => inner.send_close_notify(&mut g),
+                AfterFlush::Finish => {
+                    inner.connection_lost(&mut g, Ok(()));
                     return Poll::Ready(());
                 }
-                if (st.eof_requested || (inner.is_closing() && inner.socket_is_tls()))
-                    && !st.eof_sent
-                {
-                    // write_eof, or a TLS close: FIN / close_notify, then flush that.
-                    inner.send_eof(&mut st);
-                    continue;
+                AfterFlush::Idle => {
+                    this.yielded = false;
+                    return park(&mut g, cx);
                 }
-                if inner.is_closing() {
-                    inner.connection_lost(&mut st, Ok(()));
-                    return Poll::Ready(());
-                }
-                this.yielded = false;
-                st.flush_waker = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
-            if !this.yielded {
-                // Let the writer finish its turn first: more writes may join this batch,
-                // or its reader may send them inline before waiting.
-                this.yielded = true;
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            if inner.is_closing() && inner.socket_is_tls() {
-                let deadline = this.shutdown_deadline.get_or_insert_with(|| {
-                    Box::pin(tokio::time::sleep(inner.ssl_shutdown_timeout()))
-                });
-                if deadline.as_mut().poll(cx).is_ready() {
-                    let err =
-                        std::io::Error::new(std::io::ErrorKind::TimedOut, "SSL shutdown timed out");
-                    inner.connection_lost(&mut st, Err(err.into()));
-                    return Poll::Ready(());
-                }
-            }
-            let guard = inner.socket.get();
-            let Some(socket) = guard.as_ref() else {
-                drop(guard);
-                inner.connection_lost(&mut st, Ok(()));
-                return Poll::Ready(());
-            };
-            match socket.poll_write_ready(cx) {
-                Poll::Pending => {
-                    // Closing the socket does not wake a readiness waiter: let
-                    // `connection_lost` wake this task, or it would wait forever.
-                    st.flush_waker = Some(cx.waker().clone());
+                AfterFlush::Yield => {
+                    // Let the writer finish its turn first: more writes may join this
+                    // batch, or its reader may send them inline before waiting.
+                    this.yielded = true;
+                    cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => {
-                    drop(guard);
-                    inner.connection_lost(&mut st, Err(e.into()));
-                    return Poll::Ready(());
+                AfterFlush::WaitWritable { deadline } => {
+                    if let Some(at) = deadline {
+                        if expired(&mut this.deadline, at, cx) {
+                            let err = std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "SSL shutdown timed out",
+                            );
+                            inner.connection_lost(&mut g, Err(err.into()));
+                            return Poll::Ready(());
+                        }
+                    }
+                    match inner.poll_write_ready(cx) {
+                        // Closing the socket does not wake a readiness waiter: let
+                        // `connection_lost` wake this task, or it would wait forever.
+                        Poll::Pending => return park(&mut g, cx),
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(e)) => {
+                            inner.connection_lost(&mut g, Err(e));
+                            return Poll::Ready(());
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+/// Whether the close deadline `at` passed; registers its timer otherwise.
+fn expired(timer: &mut Option<Pin<Box<Sleep>>>, at: Instant, cx: &mut Context<'_>) -> bool {
+    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+    timer.as_mut().poll(cx).is_ready()
+}
+
+/// Waits to be woken by `kick` or by the connection's loss.
+fn park(g: &mut Locked, cx: &Context<'_>) -> Poll<()> {
+    g.wakers.flush = Some(cx.waker().clone());
+    Poll::Pending
 }

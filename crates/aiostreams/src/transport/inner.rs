@@ -1,42 +1,68 @@
-//! The connection state shared by the transport handles, the reader and the flush task.
+//! The connection shared by the transport handles, the reader and the flush task: the
+//! socket, the lock over [`ConnState`] and the wakers. Every decision is the state's
+//! (see `state.rs`); the methods here carry its plans out with the socket.
 
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::task::Waker;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Buf, Bytes};
 
 use super::events::Events;
 use super::extra::Extra;
 use super::io::{Socket, SocketSlot};
-use crate::buffer::WriteQueue;
+use super::state::{ClosePlan, ConnState, EofPlan, WritePlan};
 use crate::reader::shared::ReadFlow;
 use crate::{Error, Feeder};
 
-/// asyncio's `SSL_SHUTDOWN_TIMEOUT`.
-const DEFAULT_SSL_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// After this many writes dropped on a lost connection, each one logs a warning (asyncio).
-const WARN_AFTER_DROPPED_WRITES: usize = 5;
-
+/// One connection. Built whole by [`Builder`](super::Builder); nothing is attached later.
 pub(crate) struct Inner {
-    pub(crate) socket: SocketSlot,
-    state: Mutex<State>,
-    /// Fast-path flags read without the lock.
-    pub(crate) has_queued: AtomicBool,
-    pub(crate) closing: AtomicBool,
-    pub(crate) reading_paused: AtomicBool,
-    /// The reader fed on connection loss (asyncio's `connection_lost` -> reader).
-    pub(crate) reader: OnceLock<Feeder>,
-    pub(crate) events: OnceLock<Box<Events>>,
-    pub(crate) runtime: tokio::runtime::Handle,
-    pub(crate) extra: Extra,
-    /// The reader saw the peer's close_notify (TLS).
-    pub(crate) peer_closed: AtomicBool,
-    /// `start_tls` is handshaking on the socket: plaintext writes must wait.
-    pub(crate) upgrading: AtomicBool,
-    /// How long a TLS close may take to send close_notify (asyncio's default: 30 s).
-    pub(crate) ssl_shutdown_timeout: OnceLock<std::time::Duration>,
+    socket: SocketSlot,
+    locked: Mutex<Locked>,
+    /// Mirrors of the state read without the lock on the fast paths (`drain()` with
+    /// nothing queued, the reader's checks), stored by the methods below.
+    has_queued: AtomicBool,
+    closing: AtomicBool,
+    reading_paused: AtomicBool,
+    /// The reader fed EOF or the error on connection loss (asyncio's `connection_lost`
+    /// -> reader), whose drained state also decides whether `write()` sends at once.
+    reader: Option<Feeder>,
+    /// The protocol's notifications (protocol layer only).
+    events: Option<Box<Events>>,
     /// Run once when the connection is lost (a server's connection tracking).
-    pub(crate) on_lost: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    on_lost: Option<Box<dyn Fn() + Send + Sync>>,
+    runtime: tokio::runtime::Handle,
+    extra: Extra,
+}
+
+/// What the lock guards: the state, and who waits on it.
+#[derive(Debug)]
+pub(super) struct Locked {
+    pub(super) conn: ConnState,
+    pub(super) wakers: Wakers,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Wakers {
+    /// The flush task exists (spawned on the first queued write).
+    pub(super) flush_task: bool,
+    pub(super) flush: Option<Waker>,
+    /// The reader waiting for `resume_reading`.
+    read: Option<Waker>,
+    /// `drain()`/`flush` callers waiting for the queue to shrink or the connection to end.
+    drain: Vec<Waker>,
+    /// `wait_closed()` callers (a waker list, not a `Notify`: it keeps each waiting
+    /// future small, which matters for idle connections).
+    closed: Vec<Waker>,
+}
+
+/// What a send from the caller's buffer did.
+enum Direct {
+    /// The socket took `n` bytes, then would block.
+    Took(usize),
+    /// Every byte left, or an error lost the connection: the write is over.
+    Done,
 }
 
 impl std::fmt::Debug for Inner {
@@ -52,173 +78,201 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) queue: WriteQueue,
-    pub(crate) eof_requested: bool,
-    pub(crate) eof_sent: bool,
-    /// `Some` once the connection is gone: `Ok` after a clean close, `Err` after an error.
-    /// (The error is boxed: every connection carries this slot.)
-    pub(crate) lost: Option<Result<(), Box<Error>>>,
-    dropped_writes: usize,
-    pub(crate) flush_task: bool,
-    pub(crate) flush_waker: Option<Waker>,
-    pub(crate) read_waker: Option<Waker>,
-    /// `drain()`/`flush` callers waiting for the queue to shrink or the connection to end.
-    drain_wakers: Vec<Waker>,
-    /// `wait_closed()` callers (a waker list, not a `Notify`: it keeps each waiting
-    /// future small, which matters for idle connections).
-    closed_wakers: Vec<Waker>,
-    /// Inside `write()`: the queue went above the high mark, not yet told to the protocol.
-    pause_unannounced: bool,
-}
-
-impl State {
-    /// The connection's end as the public API reports it.
-    pub(crate) fn outcome(lost: &Result<(), Box<Error>>) -> Result<(), Error> {
-        lost.as_ref().map_err(|e| (**e).clone()).copied()
-    }
-}
-
 impl Inner {
-    pub(crate) fn new(socket: Socket, extra: Extra, runtime: tokio::runtime::Handle) -> Self {
+    pub(super) fn new(
+        socket: Socket,
+        conn: ConnState,
+        reader: Option<Feeder>,
+        events: Option<Box<Events>>,
+        on_lost: Option<Box<dyn Fn() + Send + Sync>>,
+        extra: Extra,
+    ) -> Self {
         Inner {
             socket: SocketSlot::new(socket),
-            state: Mutex::default(),
+            locked: Mutex::new(Locked {
+                conn,
+                wakers: Wakers::default(),
+            }),
             has_queued: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             reading_paused: AtomicBool::new(false),
-            reader: OnceLock::new(),
-            events: OnceLock::new(),
-            runtime,
+            reader,
+            events,
+            on_lost,
+            runtime: tokio::runtime::Handle::current(),
             extra,
-            on_lost: OnceLock::new(),
-            upgrading: AtomicBool::new(false),
-            peer_closed: AtomicBool::new(false),
-            ssl_shutdown_timeout: OnceLock::new(),
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(super) fn lock(&self) -> MutexGuard<'_, Locked> {
+        self.locked.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn socket(&self) -> &SocketSlot {
+        &self.socket
+    }
+
+    pub(super) fn extra(&self) -> &Extra {
+        &self.extra
+    }
+
+    pub(super) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    pub(crate) fn events(&self) -> Option<&Events> {
+        self.events.as_deref()
     }
 
     pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Acquire)
     }
 
-    /// Queues bytes; see `Transport::write` for the rules.
-    ///
-    /// `data` is what `push` queues. When it answers the last request (see below) and
-    /// the socket takes it at once, it is sent straight from the caller's buffer and never
-    /// queued; `push` then gets it back with how many bytes the socket already took, and
-    /// queues the rest.
-    pub(crate) fn write_with<D: AsRef<[u8]>>(
-        self: &std::sync::Arc<Self>,
-        method: &'static str,
-        data: D,
-        push: impl FnOnce(&mut WriteQueue, D, usize) -> bool,
-    ) -> Result<(), Error> {
-        let mut st = self.lock();
-        if st.eof_requested {
-            return Err(Error::InvalidState(method));
-        }
-        if st.lost.is_some() || (self.is_closing() && st.queue.is_empty()) {
-            st.dropped_writes += 1;
-            if st.dropped_writes >= WARN_AFTER_DROPPED_WRITES {
-                tracing::warn!("socket.send() raised exception.");
-            }
-            return Ok(());
-        }
-        let was_empty = st.queue.is_empty();
-        // A reader with nothing left to parse means this answers the last request: send
-        // now (no task hop, lowest latency). With requests still buffered, wait so the
-        // answers to all of them leave together when the reader next pulls.
-        let send_now = was_empty && self.reader_is_drained();
-        // Sent straight from `data` (at most the high mark, so that whatever is left
-        // cannot pause the protocol, as it could not when queued first): `Some(n)` once
-        // tried, `n` bytes taken, and the socket would block if `n` is short.
-        let mut sent_directly = None;
-        let bytes = data.as_ref();
-        if send_now && !bytes.is_empty() && bytes.len() <= st.queue.limits().1 {
-            sent_directly = self.send_directly(&mut st, bytes);
-            if sent_directly == Some(bytes.len()) || st.lost.is_some() {
-                return Ok(());
-            }
-        }
-        // asyncio sends first and compares only what is left with the high mark: a write
-        // the kernel takes at once must neither pause nor resume the protocol.
-        st.pause_unannounced = push(&mut st.queue, data, sent_directly.unwrap_or(0));
-        if was_empty && !st.queue.is_empty() {
-            let all_sent = send_now && sent_directly.is_none() && self.flush_now(&mut st);
-            if !all_sent && st.lost.is_none() {
-                if !st.queue.is_empty() {
-                    self.has_queued.store(true, Ordering::Release);
-                }
-                super::flush::kick(self, &mut st);
-            }
-        }
-        if std::mem::take(&mut st.pause_unannounced) && st.queue.is_paused() {
-            self.event(|e| e.pause_writing());
+    pub(super) fn is_reading_paused(&self) -> bool {
+        self.reading_paused.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn peername(&self) -> Option<&super::SocketAddress> {
+        self.extra.peername.as_ref()
+    }
+
+    /// `write(data)`; see `Transport::write` for the rules.
+    pub(super) fn write(self: &Arc<Self>, method: &'static str, data: &[u8]) -> Result<(), Error> {
+        let mut g = self.lock();
+        if let Some((sent, plan)) = self.begin_write(&mut g, method, data)? {
+            let crossed = g.conn.queue_mut().push(&data[sent..]);
+            self.finish_write(&mut g, crossed, plan);
         }
         Ok(())
     }
 
-    /// Sends from the caller's buffer, with nothing queued: no copy into the queue, and
-    /// one `send` rather than a `writev`. Returns how many bytes the socket took before it
-    /// would block (all of them after an error, which loses the connection), or `None`
-    /// when the bytes must go through the queue (TLS, or `start_tls` handshaking).
-    fn send_directly(&self, st: &mut State, data: &[u8]) -> Option<usize> {
-        let guard = self.socket.get();
-        let socket = guard.as_ref()?;
-        if socket.is_tls() || self.upgrading.load(Ordering::Acquire) {
-            return None;
+    /// `write_bytes(data)`: as [`write`](Self::write), queued without a copy.
+    pub(super) fn write_bytes(self: &Arc<Self>, mut data: Bytes) -> Result<(), Error> {
+        let mut g = self.lock();
+        let method = "Cannot call write() after write_eof()";
+        if let Some((sent, plan)) = self.begin_write(&mut g, method, &data)? {
+            data.advance(sent);
+            let crossed = g.conn.queue_mut().push_bytes(data);
+            self.finish_write(&mut g, crossed, plan);
         }
+        Ok(())
+    }
+
+    /// `writelines(pieces)`: always queued, so that the pieces leave in one `writev`.
+    pub(super) fn writelines<I>(self: &Arc<Self>, pieces: I) -> Result<(), Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let mut g = self.lock();
+        let method = "Cannot call writelines() after write_eof()";
+        if let Some((_, plan)) = self.begin_write(&mut g, method, b"")? {
+            let mut crossed = false;
+            for piece in pieces {
+                crossed |= g.conn.queue_mut().push(piece.as_ref());
+            }
+            self.finish_write(&mut g, crossed, plan);
+        }
+        Ok(())
+    }
+
+    /// The first half of a write: refuse, drop, or send from `data` first. Returns how
+    /// many bytes of `data` already left and the plan for the rest; `None` when the
+    /// write is over.
+    fn begin_write(
+        &self,
+        g: &mut Locked,
+        method: &'static str,
+        data: &[u8],
+    ) -> Result<Option<(usize, WritePlan)>, Error> {
+        let plan = g.conn.on_write(data.len(), self.reader_is_drained());
+        match plan {
+            WritePlan::Refuse => Err(Error::InvalidState(method)),
+            WritePlan::Drop { warn } => {
+                if warn {
+                    tracing::warn!("socket.send() raised exception.");
+                }
+                Ok(None)
+            }
+            WritePlan::SendFirst => match self.send_directly(g, data) {
+                Direct::Took(n) => Ok(g.conn.after_direct(n, data.len()).map(|plan| (n, plan))),
+                Direct::Done => Ok(None),
+            },
+            WritePlan::Queue { .. } => Ok(Some((0, plan))),
+        }
+    }
+
+    /// The second half: the bytes are queued (`crossed`: above the high mark); send or
+    /// hand them to the flush task as planned, and tell the protocol about a pause.
+    fn finish_write(self: &Arc<Self>, g: &mut Locked, crossed: bool, plan: WritePlan) {
+        g.conn.on_pushed(crossed);
+        if let WritePlan::Queue { flush, kick: true } = plan {
+            if !g.conn.queue().is_empty() {
+                let all_sent = flush && self.flush_now(g);
+                if !all_sent && !g.conn.is_lost() {
+                    if !g.conn.queue().is_empty() {
+                        self.has_queued.store(true, Ordering::Release);
+                    }
+                    super::flush::kick(self, g);
+                }
+            }
+        }
+        if g.conn.end_write() {
+            self.event(Events::pause_writing);
+        }
+    }
+
+    /// Sends from the caller's buffer on a plain socket with nothing queued: no copy into
+    /// the queue, and one `send` rather than a `writev`.
+    fn send_directly(&self, g: &mut Locked, data: &[u8]) -> Direct {
+        let guard = self.socket.get();
+        let Some(socket) = guard.as_ref() else {
+            return Direct::Took(0);
+        };
         let mut sent = 0;
         while sent < data.len() {
             match socket.try_write(&data[sent..]) {
                 Ok(0) => break,
                 Ok(n) => sent += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let e = send_error(socket, e);
                     drop(guard);
-                    self.connection_lost(st, Err(e.into()));
-                    return Some(data.len());
+                    self.connection_lost(g, Err(e.into()));
+                    return Direct::Done;
                 }
             }
         }
-        Some(sent)
+        if sent == data.len() {
+            Direct::Done
+        } else {
+            Direct::Took(sent)
+        }
     }
 
     fn reader_is_drained(&self) -> bool {
-        self.reader.get().is_none_or(|r| r.shared().is_drained())
+        self.reader.as_ref().is_none_or(|r| r.shared().is_drained())
     }
 
     /// Sends as much of the queue as the socket takes now, without waiting.
     ///
-    /// Returns false when the socket would block with bytes left.
-    pub(crate) fn flush_now(&self, st: &mut State) -> bool {
+    /// Returns false when the socket would block with bytes (or TLS records) left.
+    pub(super) fn flush_now(&self, g: &mut Locked) -> bool {
         let guard = self.socket.get();
         let Some(socket) = guard.as_ref() else {
             return true;
         };
-        if self.upgrading.load(Ordering::Acquire) {
+        if g.conn.is_upgrading() {
             return false;
         }
-        while !st.queue.is_empty() {
-            match st
-                .queue
-                .with_slices(|slices| socket.try_write_vectored(slices))
-            {
-                Ok(n) => self.sent(st, n),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+        while !g.conn.queue().is_empty() {
+            match g.conn.queue().with_slices(|s| socket.try_write_vectored(s)) {
+                Ok(n) => self.sent(g, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let e = send_error(socket, e);
                     drop(guard);
-                    self.connection_lost(st, Err(e.into()));
+                    self.connection_lost(g, Err(e.into()));
                     return true;
                 }
             }
@@ -227,48 +281,64 @@ impl Inner {
             Ok(all_sent) => all_sent,
             Err(e) => {
                 drop(guard);
-                self.connection_lost(st, Err(e.into()));
+                self.connection_lost(g, Err(e.into()));
                 true
             }
         }
     }
 
-    pub(crate) fn socket_is_tls(&self) -> bool {
-        self.socket.get().as_ref().is_some_and(Socket::is_tls)
-    }
-
-    pub(crate) fn ssl_shutdown_timeout(&self) -> std::time::Duration {
-        *self
-            .ssl_shutdown_timeout
-            .get()
-            .unwrap_or(&DEFAULT_SSL_SHUTDOWN_TIMEOUT)
-    }
-
-    fn sent(&self, st: &mut State, n: usize) {
-        let resumed = st.queue.advance(n);
-        if resumed && !std::mem::take(&mut st.pause_unannounced) {
-            self.event(|e| e.resume_writing());
+    /// Carries out what the state says after the socket took `n` queued bytes.
+    fn sent(&self, g: &mut Locked, n: usize) {
+        let notices = g.conn.on_sent(n);
+        if notices.resume_writing {
+            self.event(Events::resume_writing);
         }
-        if st.queue.is_empty() {
+        if notices.emptied {
             self.has_queued.store(false, Ordering::Release);
         }
-        if resumed || st.queue.is_empty() {
-            wake_all(&mut st.drain_wakers);
+        if notices.wake_drain {
+            wake_all(&mut g.wakers.drain);
         }
     }
 
-    /// Waits until the queue is at or below the low mark (`until_empty`: empty).
-    ///
-    /// asyncio's drain rules: after the connection is gone, a caller that was already
-    /// waiting gets the outcome (`Ok` after a clean close or abort); a new caller gets
-    /// [`Error::ConnectionLost`].
+    /// Waits until the socket can take more (TLS: until its records are sent).
+    pub(super) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        match self.socket.get().as_ref() {
+            Some(socket) => socket.poll_write_ready(cx).map_err(Error::from),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// `get_write_buffer_size()`.
+    pub(super) fn queued(&self) -> usize {
+        self.lock().conn.queue().len()
+    }
+
+    /// `get_write_buffer_limits()`: `(low, high)`.
+    pub(super) fn limits(&self) -> (usize, usize) {
+        self.lock().conn.queue().limits()
+    }
+
+    /// `set_write_buffer_limits()` with resolved marks.
+    pub(super) fn set_limits(&self, high: usize, low: usize) {
+        if self.lock().conn.set_limits(high, low) {
+            self.event(Events::pause_writing);
+        }
+    }
+
+    /// How the connection ended; `None` while it is up.
+    pub(super) fn outcome(&self) -> Option<Result<(), Error>> {
+        self.lock().conn.outcome()
+    }
+
+    /// Waits until the queue is at or below the low mark (`until_empty`: empty); the
+    /// rules are [`ConnState::drain_ready`]'s.
     pub(crate) fn poll_drain(
         &self,
-        cx: &mut std::task::Context<'_>,
+        cx: &mut Context<'_>,
         waited: &mut bool,
         until_empty: bool,
-    ) -> std::task::Poll<Result<(), Error>> {
-        use std::task::Poll;
+    ) -> Poll<Result<(), Error>> {
         // Nothing queued on an open connection (the common case): done, without the lock,
         // unless the reactor reported a reset. (`has_queued` is cleared after `closing` is
         // set when the connection is lost, so a connection seen open here was not lost
@@ -276,28 +346,15 @@ impl Inner {
         if !self.has_queued.load(Ordering::Acquire) && !self.is_closing() {
             return Poll::Ready(self.check_reported_error());
         }
-        let mut st = self.lock();
-        for attempt in 0..2 {
-            match &st.lost {
-                Some(outcome) if *waited => return Poll::Ready(State::outcome(outcome)),
-                Some(_) => return Poll::Ready(Err(Error::ConnectionLost)),
-                None => {}
-            }
-            let done = if until_empty {
-                st.queue.is_empty()
-            } else {
-                !st.queue.is_paused()
-            };
-            if done {
-                return Poll::Ready(Ok(()));
-            }
-            if attempt == 0 {
-                self.flush_now(&mut st);
-            }
+        let mut g = self.lock();
+        if let Some(done) = g.conn.drain_ready(*waited, until_empty) {
+            return Poll::Ready(done);
         }
-        if !st.drain_wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            st.drain_wakers.push(cx.waker().clone());
+        self.flush_now(&mut g);
+        if let Some(done) = g.conn.drain_ready(*waited, until_empty) {
+            return Poll::Ready(done);
         }
+        register(&mut g.wakers.drain, cx);
         *waited = true;
         Poll::Pending
     }
@@ -315,154 +372,174 @@ impl Inner {
             return Ok(());
         };
         let err = Error::from(err);
-        let mut st = self.lock();
-        self.connection_lost(&mut st, Err(err.clone()));
+        let mut g = self.lock();
+        self.connection_lost(&mut g, Err(err.clone()));
         Err(err)
     }
 
-    /// Makes sure pending output will be sent by the flush task.
-    pub(crate) fn kick_flush(self: &std::sync::Arc<Self>) {
-        let mut st = self.lock();
-        if st.lost.is_none() {
-            super::flush::kick(self, &mut st);
+    /// Waits until the connection is lost; the outcome, every time.
+    pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut g = self.lock();
+        if let Some(outcome) = g.conn.outcome() {
+            return Poll::Ready(outcome);
         }
+        register(&mut g.wakers.closed, cx);
+        Poll::Pending
     }
 
-    /// Waits until the connection is lost; the outcome, every time.
-    pub(crate) fn poll_closed(
-        &self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Error>> {
-        let mut st = self.lock();
-        if let Some(lost) = &st.lost {
-            return std::task::Poll::Ready(State::outcome(lost));
+    /// Makes sure pending output will be sent by the flush task.
+    pub(super) fn kick_flush(self: &Arc<Self>) {
+        let mut g = self.lock();
+        if !g.conn.is_lost() {
+            super::flush::kick(self, &mut g);
         }
-        if !st.closed_wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            st.closed_wakers.push(cx.waker().clone());
-        }
-        std::task::Poll::Pending
     }
 
     /// Sends the queued bytes the reader would otherwise leave for the flush task.
-    pub(crate) fn flush_before_read(&self) {
+    pub(super) fn flush_before_read(&self) {
         if self.has_queued.load(Ordering::Acquire) {
-            let mut st = self.lock();
-            if st.lost.is_none() {
-                self.flush_now(&mut st);
+            let mut g = self.lock();
+            if !g.conn.is_lost() {
+                self.flush_now(&mut g);
             }
         }
     }
 
-    /// Ends the connection (asyncio's `connection_lost`): closes the descriptor, tells
-    /// the reader (EOF, or the error), and wakes `drain()` and `wait_closed()`.
-    pub(crate) fn connection_lost(&self, st: &mut State, outcome: Result<(), Error>) {
+    /// Ends the connection (asyncio's `connection_lost`) after an error or a finished
+    /// close: the descriptor closes (with a RST after an error).
+    pub(super) fn connection_lost(&self, g: &mut Locked, outcome: Result<(), Error>) {
         let reset = outcome.is_err();
-        self.end(st, outcome, reset);
+        self.end(g, outcome, reset);
     }
 
-    /// `connection_lost` with the choice of how the descriptor closes: `reset` sends a
-    /// RST (SO_LINGER 0) instead of a FIN.
-    fn end(&self, st: &mut State, outcome: Result<(), Error>, reset: bool) {
-        if st.lost.is_some() {
+    /// Carries out a loss: closes the descriptor (`reset`: SO_LINGER 0, the peer sees a
+    /// RST instead of a FIN), tells the reader (EOF, or the error) and the protocol, wakes
+    /// every waiter, and runs the server's hook. Once only.
+    fn end(&self, g: &mut Locked, outcome: Result<(), Error>, reset: bool) {
+        let reader_news = outcome.clone();
+        if !g.conn.on_lost(outcome) {
             return;
         }
         self.closing.store(true, Ordering::Release);
-        st.queue.clear();
         self.has_queued.store(false, Ordering::Release);
         self.socket.close(reset);
-        if let Some(reader) = self.reader.get() {
-            match &outcome {
+        if let Some(reader) = &self.reader {
+            match &reader_news {
                 Ok(()) => reader.feed_eof(),
                 Err(err) => reader.set_exception(err.clone()),
             }
         }
-        self.event(|e| e.connection_lost(outcome.clone().err()));
-        st.lost = Some(outcome.map_err(Box::new));
-        if let Some(w) = st.flush_waker.take() {
-            w.wake();
-        }
-        if let Some(w) = st.read_waker.take() {
-            w.wake();
-        }
-        wake_all(&mut st.drain_wakers);
-        wake_all(&mut st.closed_wakers);
-        if let Some(hook) = self.on_lost.get() {
+        self.event(|e| e.connection_lost(reader_news.err()));
+        let w = &mut g.wakers;
+        w.flush
+            .take()
+            .into_iter()
+            .chain(w.read.take())
+            .for_each(Waker::wake);
+        wake_all(&mut w.drain);
+        wake_all(&mut w.closed);
+        if let Some(hook) = &self.on_lost {
             hook();
         }
     }
 
     /// asyncio `close()`: stop reading, flush, then close.
-    pub(crate) fn close(self: &std::sync::Arc<Self>) {
-        let mut st = self.lock();
-        if self.closing.swap(true, Ordering::AcqRel) {
+    pub(crate) fn close(self: &Arc<Self>) {
+        let mut g = self.lock();
+        self.close_locked(&mut g);
+    }
+
+    fn close_locked(self: &Arc<Self>, g: &mut Locked) {
+        let plan = g.conn.on_close();
+        if plan == ClosePlan::Nothing {
             return;
         }
-        if let Some(w) = st.read_waker.take() {
+        self.closing.store(true, Ordering::Release);
+        if let Some(w) = g.wakers.read.take() {
             w.wake();
         }
-        if st.queue.is_empty() && !self.socket_is_tls() {
-            self.connection_lost(&mut st, Ok(()));
-        } else {
-            super::flush::kick(self, &mut st);
+        match plan {
+            ClosePlan::LoseNow => self.connection_lost(g, Ok(())),
+            _ => super::flush::kick(self, g),
         }
     }
 
-    /// asyncio `abort()`: drop the queue, close at once. As asyncio's, it closes without
-    /// SO_LINGER 0: the peer sees EOF after what was already sent (input that arrived
-    /// unread is discarded first, as for a graceful close, so that it causes no reset).
+    /// asyncio `abort()`: drop the queue, close at once. A clean outcome for asyncio's
+    /// callbacks and waiters, but a RST on the wire.
     pub(crate) fn abort(&self) {
-        let mut st = self.lock();
-        self.closing.store(true, Ordering::Release);
-        self.end(&mut st, Ok(()), false);
+        let mut g = self.lock();
+        self.end(&mut g, Ok(()), true);
     }
 
     /// asyncio `write_eof()`: shut down the write side once the queue is sent.
-    pub(crate) fn write_eof(self: &std::sync::Arc<Self>) {
-        let mut st = self.lock();
-        if self.is_closing() || st.eof_requested {
-            return;
-        }
-        st.eof_requested = true;
-        if st.queue.is_empty() {
-            self.send_eof(&mut st);
-            if self.socket_is_tls() {
-                super::flush::kick(self, &mut st);
+    pub(super) fn write_eof(self: &Arc<Self>) {
+        let mut g = self.lock();
+        match g.conn.on_write_eof() {
+            EofPlan::SendNow { kick } => {
+                self.send_eof(&mut g);
+                if kick {
+                    super::flush::kick(self, &mut g);
+                }
             }
+            EofPlan::AfterQueue | EofPlan::Nothing => {}
+        }
+    }
+
+    /// `write_eof()`'s FIN / close_notify, if not sent yet.
+    pub(super) fn send_eof(&self, g: &mut Locked) {
+        if g.conn.on_eof_sent() {
+            if g.conn.is_closing() {
+                // Both TLS sides sent close_notify (see `ConnState::on_eof_sent`).
+                self.closing.store(true, Ordering::Release);
+            }
+            self.shutdown_write(g);
+        }
+    }
+
+    /// A TLS close's close_notify, after the queue.
+    pub(super) fn send_close_notify(&self, g: &mut Locked) {
+        g.conn.on_close_notify_sent();
+        self.shutdown_write(g);
+    }
+
+    fn shutdown_write(&self, g: &mut Locked) {
+        let guard = self.socket.get();
+        let result = guard.as_ref().map(Socket::shutdown_write);
+        drop(guard);
+        if let Some(Err(e)) = result {
+            self.connection_lost(g, Err(e.into()));
         }
     }
 
     /// The reader reached EOF on a TLS session: if we already sent close_notify too,
     /// the session is over and the connection closes.
-    pub(crate) fn tls_peer_closed(self: &std::sync::Arc<Self>) {
-        self.peer_closed.store(true, Ordering::Release);
-        let eof_sent = self.lock().eof_sent;
-        if eof_sent {
-            self.close();
+    pub(super) fn tls_peer_closed(self: &Arc<Self>) {
+        let mut g = self.lock();
+        if g.conn.on_peer_close_notify() {
+            self.close_locked(&mut g);
         }
     }
 
-    pub(crate) fn send_eof(&self, st: &mut State) {
-        if st.eof_sent {
-            return;
+    /// Registers the reader for `resume_reading`; false while still paused.
+    pub(super) fn park_paused_reader(&self, cx: &Context<'_>) -> bool {
+        let mut g = self.lock();
+        if !self.is_reading_paused() || self.is_closing() {
+            return true;
         }
-        st.eof_sent = true;
-        if self.peer_closed.load(Ordering::Acquire) && self.socket_is_tls() {
-            // Both sides sent close_notify: the TLS session is over, close (asyncio
-            // tears a TLS connection down at the peer's close_notify).
-            self.closing.store(true, Ordering::Release);
-        }
-        let guard = self.socket.get();
-        let result = guard
-            .as_ref()
-            .map(|s| s.shutdown_write().map_err(|e| send_error(s, e)));
-        drop(guard);
-        if let Some(Err(e)) = result {
-            self.connection_lost(st, Err(e.into()));
-        }
+        g.wakers.read = Some(cx.waker().clone());
+        false
     }
 
-    pub(crate) fn event(&self, f: impl FnOnce(&Events)) {
-        if let Some(events) = self.events.get() {
+    /// A read error ends the connection (asyncio: fatal read error -> connection_lost).
+    pub(super) fn read_failed(&self, e: io::Error) -> io::Error {
+        let err = Error::from(e);
+        let mut g = self.lock();
+        self.connection_lost(&mut g, Err(err.clone()));
+        err.into()
+    }
+
+    pub(super) fn event(&self, f: impl FnOnce(&Events)) {
+        if let Some(events) = &self.events {
             f(events);
         }
     }
@@ -476,20 +553,18 @@ impl ReadFlow for Inner {
     }
 
     fn resume_reading(&self) {
-        if self.reading_paused.swap(false, Ordering::AcqRel)
-            && let Some(w) = self.lock().read_waker.take()
-        {
-            w.wake();
+        if self.reading_paused.swap(false, Ordering::AcqRel) {
+            if let Some(w) = self.lock().wakers.read.take() {
+                w.wake();
+            }
         }
     }
 }
 
-/// The error a failed send ends the connection with: the one the kernel reported for the
-/// socket (a peer's reset) when there is one. A send after a reset fails with EPIPE on a
-/// Unix socket (and on TCP once a read took the reset), which would hide why the
-/// connection ended; asyncio, reading eagerly, would have met the reset itself.
-fn send_error(socket: &Socket, e: std::io::Error) -> std::io::Error {
-    socket.take_reported_error().unwrap_or(e)
+fn register(wakers: &mut Vec<Waker>, cx: &Context<'_>) {
+    if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+        wakers.push(cx.waker().clone());
+    }
 }
 
 fn wake_all(wakers: &mut Vec<Waker>) {

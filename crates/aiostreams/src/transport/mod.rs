@@ -1,26 +1,47 @@
 //! [`Transport`]: the byte pipe of a connection and its control (asyncio's transports).
+//!
+//! Read in this order: `state.rs` (every rule of the write path and the lifecycle, as
+//! data), `inner.rs` (the connection: socket, lock, wakers; carries the state's plans
+//! out), `flush.rs` (the task that sends what `write()` queued), `source.rs` (the
+//! reader's side), `builder.rs` (how a connection is wired, once), `io.rs` (the socket).
+//!
+//! # Lock order
+//!
+//! A thread holding one of these locks takes only locks further down the list:
+//! 1. the connection's state lock (`Inner::lock`);
+//! 2. the socket slot (`SocketSlot`, read side for I/O, write side to close or swap it),
+//!    then a TLS session's lock inside it;
+//! 3. what loss notifies: the reader's inbox (`Feeder`), the protocol's event queue, and,
+//!    through the `on_lost` hook, the server's state.
+//!
+//! The reader's source holds the socket slot only while it reads, and drops it before it
+//! takes the state lock; `start_tls` swaps the socket without holding the state lock.
 
+mod builder;
 mod events;
 mod extra;
 mod flush;
 pub(crate) mod inner;
 pub(crate) mod io;
 pub(crate) mod source;
+mod state;
+#[cfg(feature = "tls")]
+mod upgrade;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 
+pub(crate) use builder::Builder;
 pub(crate) use events::Event;
-pub(crate) use extra::Extra;
 pub use extra::{ExtraInfo, PeerCredentials, SocketAddress};
 
+use crate::Error;
 use crate::buffer::resolve_limits;
 use crate::reader::shared::ReadFlow;
-use crate::{Error, StreamReader};
 use inner::Inner;
+#[cfg(feature = "tls")]
 use io::Socket;
 
 /// The write side and the control of one connection (asyncio's `Transport`).
@@ -53,27 +74,39 @@ impl Drop for Handle {
 }
 
 impl Transport {
-    /// Wraps a connected socket; the caller must be inside a tokio runtime.
-    pub(crate) fn new(socket: Socket) -> Self {
-        let extra = extra_of(&socket);
-        let inner = Arc::new(Inner::new(socket, extra, tokio::runtime::Handle::current()));
-        Transport {
-            handle: Arc::new(Handle { inner }),
-        }
-    }
-
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.handle.inner
     }
 
-    /// A reader that pulls from this transport's socket; connection loss reaches it.
-    pub(crate) fn reader(&self, limit: usize) -> StreamReader {
-        let source = source::TransportSource {
-            inner: self.inner().clone(),
-        };
-        let reader = StreamReader::build(limit, Some(Box::new(source)));
-        let _ = self.inner().reader.set(reader.feeder());
-        reader
+    /// The connection as the reader's flow control sees it (`StreamReaderProtocol`).
+    pub(crate) fn read_flow(&self) -> Arc<dyn ReadFlow> {
+        self.inner().clone()
+    }
+
+    /// How the connection ended: `None` while it is up, `Ok` after a clean close or an
+    /// abort, the error otherwise.
+    pub(crate) fn outcome(&self) -> Option<Result<(), Error>> {
+        self.inner().outcome()
+    }
+
+    /// Waits until at most the low mark is queued (`until_empty`: nothing); asyncio's
+    /// `drain()` rules (see `ConnState::drain_ready`). `waited` is the caller's: set once
+    /// it waited.
+    pub(crate) fn poll_drain(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        waited: &mut bool,
+        until_empty: bool,
+    ) -> std::task::Poll<Result<(), Error>> {
+        self.inner().poll_drain(cx, waited, until_empty)
+    }
+
+    /// Waits until the connection is lost; the outcome, every time.
+    pub(crate) fn poll_closed(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Error>> {
+        self.inner().poll_closed(cx)
     }
 
     /// Queues `data` for sending; never blocks.
@@ -88,11 +121,8 @@ impl Transport {
     /// [`Error::InvalidState`] (`"Cannot call write() after write_eof()"`) once
     /// [`write_eof`](Self::write_eof) was called.
     pub fn write(&self, data: &[u8]) -> Result<(), Error> {
-        self.inner().write_with(
-            "Cannot call write() after write_eof()",
-            data,
-            |q, data, sent| q.push(&data[sent..]),
-        )
+        self.inner()
+            .write("Cannot call write() after write_eof()", data)
     }
 
     /// Queues an owned buffer without copying it (large buffers stay zero-copy).
@@ -101,14 +131,7 @@ impl Transport {
     ///
     /// As [`write`](Self::write).
     pub fn write_bytes(&self, data: Bytes) -> Result<(), Error> {
-        self.inner().write_with(
-            "Cannot call write() after write_eof()",
-            data,
-            |q, mut data, sent| {
-                data.advance(sent);
-                q.push_bytes(data)
-            },
-        )
+        self.inner().write_bytes(data)
     }
 
     /// Queues several buffers in order, as one batch (empty ones are skipped).
@@ -125,17 +148,7 @@ impl Transport {
     {
         // Several buffers are always queued (none is sent on its own), then leave
         // together in one `writev`.
-        self.inner().write_with(
-            "Cannot call writelines() after write_eof()",
-            b"",
-            |q, _, _| {
-                let mut paused = false;
-                for piece in data {
-                    paused |= q.push(piece.as_ref());
-                }
-                paused
-            },
-        )
+        self.inner().writelines(data)
     }
 
     /// Closes the write side once the queue is sent; reading goes on (TCP half-close).
@@ -184,7 +197,7 @@ impl Transport {
     ///
     /// asyncio: `get_write_buffer_size()`.
     pub fn get_write_buffer_size(&self) -> usize {
-        self.inner().lock().queue.len()
+        self.inner().queued()
     }
 
     /// Sets the water marks `drain()` uses: it waits while more than `high` bytes are
@@ -202,10 +215,7 @@ impl Transport {
         low: Option<usize>,
     ) -> Result<(), Error> {
         let (high, low) = resolve_limits(high, low)?;
-        let inner = self.inner();
-        if inner.lock().queue.set_limits(high, low) {
-            inner.event(|e| e.pause_writing());
-        }
+        self.inner().set_limits(high, low);
         Ok(())
     }
 
@@ -213,7 +223,7 @@ impl Transport {
     ///
     /// asyncio: `get_write_buffer_limits()`.
     pub fn get_write_buffer_limits(&self) -> (usize, usize) {
-        self.inner().lock().queue.limits()
+        self.inner().limits()
     }
 
     /// Stops reading from the socket until [`resume_reading`](Self::resume_reading).
@@ -230,28 +240,28 @@ impl Transport {
 
     /// True when neither closing nor paused. asyncio: `is_reading()`.
     pub fn is_reading(&self) -> bool {
-        !self.is_closing() && !self.inner().reading_paused.load(Ordering::Acquire)
+        !self.is_closing() && !self.inner().is_reading_paused()
     }
 
     /// The remote address. asyncio: `get_extra_info('peername')`.
     pub fn peername(&self) -> Option<SocketAddress> {
-        self.inner().extra.peername.clone()
+        self.inner().extra().peername.clone()
     }
 
     /// The local address. asyncio: `get_extra_info('sockname')`.
     pub fn sockname(&self) -> Option<SocketAddress> {
-        self.inner().extra.sockname.clone()
+        self.inner().extra().sockname.clone()
     }
 
     /// The Unix peer's credentials (SO_PEERCRED), beyond asyncio; `None` for TCP.
     pub fn peer_credentials(&self) -> Option<PeerCredentials> {
-        self.inner().extra.peer_credentials
+        self.inner().extra().peer_credentials
     }
 
     /// Runs `f` on the socket, borrowed as a [`socket2::SockRef`] (asyncio:
     /// `get_extra_info('socket')`); `None` once the socket is closed.
     pub fn with_socket<T>(&self, f: impl FnOnce(socket2::SockRef<'_>) -> T) -> Option<T> {
-        let guard = self.inner().socket.get();
+        let guard = self.inner().socket().get();
         guard.as_ref().map(|s| f(s.sock_ref()))
     }
 
@@ -259,7 +269,7 @@ impl Transport {
     /// `'cipher'`); `None` for a plain connection.
     #[cfg(feature = "tls")]
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
-        match self.inner().socket.get().as_ref() {
+        match self.inner().socket().get().as_ref() {
             Some(Socket::Tls(tls)) => Some(tls.info()),
             _ => None,
         }
@@ -294,38 +304,10 @@ impl Transport {
     }
 }
 
-fn extra_of(socket: &Socket) -> Extra {
-    match socket {
-        #[cfg(feature = "tls")]
-        Socket::Tls(tls) => extra_of(tls.raw()),
-        Socket::Tcp(s) => Extra {
-            peername: s.peer_addr().ok().map(SocketAddress::Inet),
-            sockname: s.local_addr().ok().map(SocketAddress::Inet),
-            peer_credentials: None,
-        },
-        #[cfg(unix)]
-        Socket::Unix(s) => Extra {
-            peername: s
-                .peer_addr()
-                .ok()
-                .map(|a| SocketAddress::Unix(Box::new(a.into()))),
-            sockname: s
-                .local_addr()
-                .ok()
-                .map(|a| SocketAddress::Unix(Box::new(a.into()))),
-            peer_credentials: s.peer_cred().ok().map(|c| PeerCredentials {
-                pid: c.pid(),
-                uid: c.uid(),
-                gid: c.gid(),
-            }),
-        },
-    }
-}
-
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transport")
-            .field("peername", &self.inner().extra.peername)
+            .field("peername", &self.inner().peername())
             .field("closing", &self.is_closing())
             .finish_non_exhaustive()
     }

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 
 use bytes::BytesMut;
@@ -12,7 +11,13 @@ use crate::reader::source::Source;
 
 /// Reads the transport's socket for a [`StreamReader`](crate::StreamReader).
 pub(crate) struct TransportSource {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
+}
+
+impl TransportSource {
+    pub(crate) fn new(inner: Arc<Inner>) -> Self {
+        TransportSource { inner }
+    }
 }
 
 impl Source for TransportSource {
@@ -28,10 +33,10 @@ impl Source for TransportSource {
         if inner.is_closing() {
             return Poll::Ready(Ok(0));
         }
-        if inner.reading_paused.load(Ordering::Acquire) && !self.park_paused(cx) {
+        if inner.is_reading_paused() && !inner.park_paused_reader(cx) {
             return Poll::Pending;
         }
-        let guard = inner.socket.get();
+        let guard = inner.socket().get();
         let Some(socket) = guard.as_ref() else {
             return Poll::Ready(Ok(0));
         };
@@ -46,26 +51,6 @@ impl Source for TransportSource {
         if tls_eof {
             inner.tls_peer_closed();
         }
-        Poll::Ready(result.map_err(|e| self.fatal(e)))
-    }
-}
-
-impl TransportSource {
-    /// Registers for `resume_reading`; false while still paused.
-    fn park_paused(&self, cx: &mut Context<'_>) -> bool {
-        let mut st = self.inner.lock();
-        if !self.inner.reading_paused.load(Ordering::Acquire) || self.inner.is_closing() {
-            return true;
-        }
-        st.read_waker = Some(cx.waker().clone());
-        false
-    }
-
-    /// A read error ends the connection (asyncio: fatal read error -> connection_lost).
-    fn fatal(&self, e: io::Error) -> io::Error {
-        let err = crate::Error::from(e);
-        let mut st = self.inner.lock();
-        self.inner.connection_lost(&mut st, Err(err.clone()));
-        err.into()
+        Poll::Ready(result.map_err(|e| inner.read_failed(e)))
     }
 }

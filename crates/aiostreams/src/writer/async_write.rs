@@ -50,8 +50,11 @@ impl StreamWriter {
         if let Some(err) = self.reader_exception() {
             return Poll::Ready(Err(err.into()));
         }
-        let inner = self.shared.transport.inner().clone();
-        let result = ready!(inner.poll_drain(cx, &mut self.waited, until_empty));
+        let result = ready!(
+            self.shared
+                .transport
+                .poll_drain(cx, &mut self.waited, until_empty)
+        );
         self.waited = false;
         // As drain(): a send error reaches the reader; raise it rather than "lost".
         let result = match (result, self.reader_exception()) {
@@ -67,8 +70,8 @@ impl StreamWriter {
         if let Some(err) = self.reader_exception() {
             return err.into();
         }
-        match &self.shared.transport.inner().lock().lost {
-            Some(Err(err)) => (**err).clone().into(),
+        match self.shared.transport.outcome() {
+            Some(Err(err)) => err.into(),
             Some(Ok(())) => Error::ConnectionLost.into(),
             None => io::ErrorKind::BrokenPipe.into(),
         }

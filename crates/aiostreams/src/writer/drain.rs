@@ -27,9 +27,9 @@ impl StreamWriter {
         if let Some(err) = self.reader_exception() {
             return Err(err);
         }
-        let inner = self.transport().inner();
+        let transport = self.transport();
         let mut waited = false;
-        let result = poll_fn(|cx| inner.poll_drain(cx, &mut waited, false)).await;
+        let result = poll_fn(|cx| transport.poll_drain(cx, &mut waited, false)).await;
         match self.reader_exception() {
             Some(err) if result.is_err() => Err(err),
             _ => result,
@@ -52,7 +52,7 @@ impl StreamWriter {
     /// Cancel safe, and unlike asyncio's, cancelling one `wait_closed()` (e.g. in a
     /// timeout) does not poison the others or later calls.
     pub async fn wait_closed(&self) -> Result<(), Error> {
-        let inner = self.transport().inner();
-        poll_fn(|cx| inner.poll_closed(cx)).await
+        let transport = self.transport();
+        poll_fn(|cx| transport.poll_closed(cx)).await
     }
 }

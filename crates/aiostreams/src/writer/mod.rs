@@ -2,8 +2,6 @@
 
 mod async_write;
 mod drain;
-#[cfg(feature = "tls")]
-mod start_tls;
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,18 +1,15 @@
-//! `start_tls()`: upgrade a plain connection to TLS in place (STARTTLS).
+//! `StreamWriter::start_tls()`: upgrade a plain connection to TLS in place (STARTTLS).
 
 use std::future::poll_fn;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::ServerName;
 
-use super::StreamWriter;
+use super::{Side, TlsConfig};
 use crate::net::TlsTimeouts;
-use crate::tls::{Side, TlsConfig, TlsSocket, handshake};
-use crate::transport::io::Socket;
-use crate::{Error, StreamReader};
+use crate::{Error, StreamReader, StreamWriter};
 
 impl From<Arc<ClientConfig>> for TlsConfig {
     fn from(config: Arc<ClientConfig>) -> Self {
@@ -103,10 +100,10 @@ impl StreamWriter {
             TlsConfig::Server(config) => Side::Server(config),
         };
         self.drain().await?;
-        let inner = self.transport().inner().clone();
+        let transport = self.transport();
         let mut waited = false;
-        poll_fn(|cx| inner.poll_drain(cx, &mut waited, true)).await?;
-        if inner.socket_is_tls() {
+        poll_fn(|cx| transport.poll_drain(cx, &mut waited, true)).await?;
+        if transport.is_tls() {
             return Err(Error::InvalidState(
                 "start_tls: the connection is already TLS",
             ));
@@ -120,36 +117,6 @@ impl StreamWriter {
             }
             Side::Client(..) => bytes::BytesMut::new(),
         };
-        inner.upgrading.store(true, Ordering::Release);
-        let guard = AbortOnDrop(&inner);
-        let result = handshake(&inner.socket, side, prefix, timeouts.handshake).await;
-        std::mem::forget(guard);
-        inner.upgrading.store(false, Ordering::Release);
-        let (session, config) = match result {
-            Ok(done) => done,
-            Err(err) => {
-                inner.abort();
-                return Err(err);
-            }
-        };
-        let swapped = inner
-            .socket
-            .replace(|plain| Socket::Tls(Box::new(TlsSocket::new(plain, session, config))));
-        if !swapped {
-            return Err(Error::ConnectionLost);
-        }
-        let _ = inner.ssl_shutdown_timeout.set(timeouts.shutdown);
-        inner.kick_flush();
-        Ok(())
-    }
-}
-
-/// A dropped `start_tls` leaves a half-done handshake: abort the connection.
-struct AbortOnDrop<'a>(&'a Arc<crate::transport::inner::Inner>);
-
-impl Drop for AbortOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.upgrading.store(false, Ordering::Release);
-        self.0.abort();
+        transport.upgrade_tls(side, prefix, timeouts).await
     }
 }

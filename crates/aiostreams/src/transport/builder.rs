@@ -1,0 +1,131 @@
+//! [`Builder`]: a connection wired whole, once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::events::Events;
+use super::extra::Extra;
+use super::inner::Inner;
+use super::io::Socket;
+use super::source::TransportSource;
+use super::state::{ConnState, DEFAULT_SSL_SHUTDOWN_TIMEOUT};
+use super::{Handle, SocketAddress, Transport};
+use crate::reader::shared::Shared;
+use crate::{Feeder, PeerCredentials, StreamReader, StreamWriter};
+
+/// Everything a connection holds besides its state, given before it exists: the socket,
+/// the reader it feeds on loss, the protocol's event queue, the server's loss hook and
+/// the TLS close timeout.
+///
+/// ```text
+/// Transport::builder(socket)       // TCP, Unix or TLS, connected
+///     .on_lost(hook)               // server: count the connection until it ends
+///     .ssl_shutdown_timeout(t)     // TLS: how long close() may take (30 s)
+///     .streams(limit)              // open_connection / start_server: (reader, writer)
+/// Transport::builder(socket).events().feeds(reader).build()   // protocol layer
+/// ```
+#[must_use]
+pub(crate) struct Builder {
+    socket: Socket,
+    feeds: Option<Feeder>,
+    events: bool,
+    on_lost: Option<Box<dyn Fn() + Send + Sync>>,
+    ssl_shutdown_timeout: Duration,
+}
+
+impl Transport {
+    /// Starts wiring a connection over a connected socket.
+    pub(crate) fn builder(socket: Socket) -> Builder {
+        Builder {
+            socket,
+            feeds: None,
+            events: false,
+            on_lost: None,
+            ssl_shutdown_timeout: DEFAULT_SSL_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+impl Builder {
+    /// The protocol layer: queue `pause_writing`, `resume_writing` and `connection_lost`
+    /// for the task that drives the protocol.
+    pub(crate) fn events(mut self) -> Self {
+        self.events = true;
+        self
+    }
+
+    /// Feed this reader EOF or the error the moment the connection ends (a
+    /// `StreamReaderProtocol`'s reader), and send at once only when it is drained.
+    pub(crate) fn feeds(mut self, reader: Option<Feeder>) -> Self {
+        self.feeds = reader;
+        self
+    }
+
+    /// Run `hook` once when the connection is lost.
+    pub(crate) fn on_lost(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_lost = Some(Box::new(hook));
+        self
+    }
+
+    /// How long a TLS `close()` may take to send close_notify (asyncio's
+    /// `ssl_shutdown_timeout`, 30 s).
+    #[cfg(feature = "tls")]
+    pub(crate) fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.ssl_shutdown_timeout = timeout;
+        self
+    }
+
+    /// The transport; the caller must be inside a tokio runtime.
+    pub(crate) fn build(self) -> Transport {
+        let extra = extra_of(&self.socket);
+        let conn = ConnState::new(self.socket.is_tls(), self.ssl_shutdown_timeout);
+        let events = self.events.then(Box::<Events>::default);
+        let inner = Inner::new(self.socket, conn, self.feeds, events, self.on_lost, extra);
+        Transport {
+            handle: Arc::new(Handle {
+                inner: Arc::new(inner),
+            }),
+        }
+    }
+
+    /// The stream pair of `open_connection` and `start_server` (no protocol in between):
+    /// a reader with `limit` that pulls from the socket itself and is fed the
+    /// connection's loss, and a writer over the transport.
+    pub(crate) fn streams(mut self, limit: usize) -> (StreamReader, StreamWriter) {
+        let shared = Arc::<Shared>::default();
+        self.feeds = Some(Feeder::new(shared.clone()));
+        let transport = self.build();
+        let source = TransportSource::new(transport.inner().clone());
+        let reader = StreamReader::build_with(limit, Some(Box::new(source)), shared);
+        let writer = StreamWriter::new(transport, Some(reader.feeder()));
+        (reader, writer)
+    }
+}
+
+fn extra_of(socket: &Socket) -> Extra {
+    match socket {
+        #[cfg(feature = "tls")]
+        Socket::Tls(tls) => extra_of(tls.raw()),
+        Socket::Tcp(s) => Extra {
+            peername: s.peer_addr().ok().map(SocketAddress::Inet),
+            sockname: s.local_addr().ok().map(SocketAddress::Inet),
+            peer_credentials: None,
+        },
+        #[cfg(unix)]
+        Socket::Unix(s) => Extra {
+            peername: s
+                .peer_addr()
+                .ok()
+                .map(|a| SocketAddress::Unix(Box::new(a.into()))),
+            sockname: s
+                .local_addr()
+                .ok()
+                .map(|a| SocketAddress::Unix(Box::new(a.into()))),
+            peer_credentials: s.peer_cred().ok().map(|c| PeerCredentials {
+                pid: c.pid(),
+                uid: c.uid(),
+                gid: c.gid(),
+            }),
+        },
+    }
+}

@@ -1,0 +1,802 @@
+//! The connection's state as data: every rule of the write path and of the lifecycle.
+//!
+//! No socket, lock, waker or clock here. [`ConnState`] sits behind `Inner`'s lock; each
+//! event is a method that updates the state and returns a plan (send now or queue, tell
+//! the protocol, send FIN or close_notify, close the descriptor), and `Inner` carries
+//! the plan out with the socket. The rules are tested below without a socket.
+//!
+//! ```text
+//!  Eof (write_eof)           Close                                 Pause (told to the protocol)
+//!
+//!  Open                      Open                                  Running
+//!   | write_eof()             | close()                             | queue > high inside a write()
+//!   v                         v                                     v
+//!  Requested                 Flushing --queue sent, plain--+       PausedUnannounced
+//!   | queue sent              | queue sent, TLS            |        | sent to <= low in the   | still
+//!   v                         v                            |        | same write(): nothing   | > high at
+//!  Sent: FIN / close_notify  NotifySent: close_notify      |        | told, back to Running   | its end
+//!  (reading goes on)          | records sent               |        v                         v
+//!                             v                            v       Running                   Paused
+//!                            Lost(Ok) <--------------------+                                  | queue <= low
+//!                                                                                             v
+//!  Lost(Ok)  from any state by abort() (a RST on the wire)                          Running + resume_writing
+//!  Lost(Err) from any state by an I/O error, or a TLS close past ssl_shutdown_timeout
+//!  TLS, Eof::Sent and the peer's close_notify (either order): Close::Flushing
+//! ```
+//!
+//! | event | rule | method |
+//! |---|---|---|
+//! | `write()` after `write_eof()` | refused (`InvalidState`) | [`on_write`](ConnState::on_write) |
+//! | `write()` once lost, or closing with nothing queued | dropped; a warning from the 5th on | `on_write` |
+//! | `write()` after `close()` with bytes still queued | queued and sent | `on_write` |
+//! | `write()`, nothing queued, reader drained, plain socket, at most `high` bytes | sent from the caller's buffer; the rest queued for the flush task | `on_write`, [`after_direct`](ConnState::after_direct) |
+//! | the same on TLS, during `start_tls`, or above `high` | queued, then the queue sent at once | `on_write` |
+//! | `write()` while the reader still holds requests | queued; leaves before the next read, in `drain()`, or from the flush task | `on_write` |
+//! | the queue crosses `high` in a `write()` and the kernel takes it down to `low` in the same call | neither `pause_writing` nor `resume_writing` | [`on_pushed`](ConnState::on_pushed), [`on_sent`](ConnState::on_sent), [`end_write`](ConnState::end_write) |
+//! | the queue is still above `high` when the `write()` ends | `pause_writing` | `end_write` |
+//! | a paused queue is sent down to `low` | `resume_writing`; `drain()` waiters woken | `on_sent` |
+//! | `set_write_buffer_limits` puts the queue above `high` | `pause_writing` at once | [`set_limits`](ConnState::set_limits) |
+//! | `write_eof()` with nothing queued | FIN / close_notify now (TLS: the flush task sends the records) | [`on_write_eof`](ConnState::on_write_eof) |
+//! | `write_eof()` with bytes queued | FIN / close_notify once they are sent | `on_write_eof`, [`after_flush`](ConnState::after_flush) |
+//! | `close()` on a plain socket with nothing queued | lost now (`Ok`) | [`on_close`](ConnState::on_close) |
+//! | `close()` with bytes queued, or on TLS | the flush task sends them, then (TLS) close_notify, then closes | `on_close`, `after_flush` |
+//! | TLS close still blocked after `ssl_shutdown_timeout` | lost with "SSL shutdown timed out" | `after_flush` |
+//! | the flush task found the socket would block | it yields once (more writes may join), then waits for writability | `after_flush` |
+//! | `start_tls` handshaking | queued plaintext waits for the handshake | [`before_flush`](ConnState::before_flush) |
+//! | loss (close done, abort, error) | queue dropped; once only | [`on_lost`](ConnState::on_lost) |
+//! | `drain()` | ready at or below `low` (`until_empty`: empty); once lost, the outcome for a waiter that was already waiting, `ConnectionLost` for a new one | [`drain_ready`](ConnState::drain_ready) |
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::Error;
+use crate::buffer::WriteQueue;
+
+/// After this many writes dropped on a lost connection, each one logs a warning (asyncio).
+const WARN_AFTER_DROPPED_WRITES: usize = 5;
+
+/// asyncio's `SSL_SHUTDOWN_TIMEOUT`.
+pub(crate) const DEFAULT_SSL_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the connection ended: `Ok` after a clean close or an abort, `Err` after an error.
+/// (The error is boxed: every connection carries this slot.)
+type Outcome = Result<(), Box<Error>>;
+
+/// The half-close asked for by `write_eof()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Eof {
+    #[default]
+    Open,
+    /// FIN (TLS: close_notify) waits behind the queued bytes.
+    Requested,
+    /// Sent; reading goes on.
+    Sent,
+}
+
+/// The close of the whole connection.
+#[derive(Debug, Default)]
+pub(crate) enum Close {
+    #[default]
+    Open,
+    /// `close()` was called (or both TLS sides sent close_notify): sending the queue.
+    Flushing,
+    /// TLS: the queue is sent and so is our close_notify; its records are leaving.
+    NotifySent,
+    /// Gone, with the outcome `wait_closed()` and `drain()` report.
+    Lost(Outcome),
+}
+
+/// What the protocol was told about the water marks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Pause {
+    #[default]
+    Running,
+    /// Inside a `write()`: the queue went above the high mark, not told yet (the same
+    /// `write()` may still send it down).
+    PausedUnannounced,
+    /// `pause_writing` was delivered.
+    Paused,
+}
+
+/// What the socket under the transport is, as far as the write rules care.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Layer {
+    #[default]
+    Plain,
+    /// `start_tls` is handshaking on the socket: plaintext writes must wait.
+    Upgrading,
+    /// A TLS session; `peer_closed` once the reader saw the peer's close_notify.
+    Tls { peer_closed: bool },
+}
+
+/// The connection's state (see the module docs for every rule).
+#[derive(Debug, Default)]
+pub(crate) struct ConnState {
+    queue: WriteQueue,
+    eof: Eof,
+    close: Close,
+    pause: Pause,
+    layer: Layer,
+    dropped_writes: usize,
+    /// How long a TLS close may take to send close_notify (asyncio's default: 30 s).
+    ssl_shutdown_timeout: Duration,
+    /// When the current close gives up. Only the TLS close uses it today; the connection
+    /// timeouts and the lingering close (issue 11) will set it too.
+    deadline: Option<Instant>,
+}
+
+/// What `write()` does with its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WritePlan {
+    /// `write()` after `write_eof()`: `InvalidState`.
+    Refuse,
+    /// The connection is closed or lost: drop the bytes (`warn`: log it).
+    Drop { warn: bool },
+    /// Send from the caller's buffer first; queue what the socket leaves
+    /// ([`ConnState::after_direct`]).
+    SendFirst,
+    /// Queue the bytes. `flush`: then send the queue at once. `kick`: the queue was empty,
+    /// so make sure the flush task will send what is left.
+    Queue { flush: bool, kick: bool },
+}
+
+/// What `Inner` tells the protocol and the waiters after bytes left the queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Notices {
+    /// Deliver `resume_writing`.
+    pub(crate) resume_writing: bool,
+    /// Wake the `drain()` waiters.
+    pub(crate) wake_drain: bool,
+    /// The queue is empty now.
+    pub(crate) emptied: bool,
+}
+
+/// What `close()` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClosePlan {
+    /// Already closing or lost.
+    Nothing,
+    /// Nothing to send: lose the connection now (`Ok`).
+    LoseNow,
+    /// The flush task sends the queue (and TLS close_notify), then closes.
+    Flush,
+}
+
+/// What `write_eof()` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EofPlan {
+    /// Closing, or already called.
+    Nothing,
+    /// Send FIN / close_notify now; `kick`: TLS, the flush task sends its records.
+    SendNow { kick: bool },
+    /// The flush task sends it once the queue is sent.
+    AfterQueue,
+}
+
+/// The flush task's next step before it sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FlushPlan {
+    /// The connection is gone: the task ends.
+    Stop,
+    /// Wait to be woken (`start_tls` is handshaking).
+    Park,
+    /// Send what the socket takes.
+    Flush,
+}
+
+/// The flush task's next step after it sent what the socket took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterFlush {
+    /// The connection is gone: the task ends.
+    Stop,
+    /// Everything sent; `write_eof()` asked for FIN / close_notify: send it.
+    SendEof,
+    /// Everything sent on a closing TLS connection: send close_notify.
+    SendCloseNotify,
+    /// Everything sent on a closing connection: lose it (`Ok`); the task ends.
+    Finish,
+    /// Everything sent: wait for the next write.
+    Idle,
+    /// The socket would block: yield once first, so writes in the caller's turn join.
+    Yield,
+    /// Wait until the socket is writable; a TLS close gives up at `deadline`.
+    WaitWritable { deadline: Option<Instant> },
+}
+
+impl ConnState {
+    /// A connection over a plain or a TLS socket.
+    pub(crate) fn new(tls: bool, ssl_shutdown_timeout: Duration) -> Self {
+        ConnState {
+            layer: if tls {
+                Layer::Tls { peer_closed: false }
+            } else {
+                Layer::Plain
+            },
+            ssl_shutdown_timeout,
+            ..ConnState::default()
+        }
+    }
+
+    pub(crate) fn queue(&self) -> &WriteQueue {
+        &self.queue
+    }
+
+    /// The queue, for `Inner` to push the bytes a [`WritePlan::Queue`] or
+    /// [`WritePlan::SendFirst`] leaves; report a crossing with [`on_pushed`](Self::on_pushed).
+    pub(crate) fn queue_mut(&mut self) -> &mut WriteQueue {
+        &mut self.queue
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        !matches!(self.close, Close::Open)
+    }
+
+    pub(crate) fn is_lost(&self) -> bool {
+        matches!(self.close, Close::Lost(_))
+    }
+
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self.layer, Layer::Tls { .. })
+    }
+
+    pub(crate) fn is_upgrading(&self) -> bool {
+        self.layer == Layer::Upgrading
+    }
+
+    /// How the connection ended, as the public API reports it; `None` while it is up.
+    pub(crate) fn outcome(&self) -> Option<Result<(), Error>> {
+        match &self.close {
+            Close::Lost(outcome) => Some(outcome.as_ref().map_err(|e| (**e).clone()).copied()),
+            _ => None,
+        }
+    }
+
+    /// `write()` of `len` bytes (0 for `writelines`, which always queues);
+    /// `reader_drained`: the connection's reader holds no unparsed input.
+    pub(crate) fn on_write(&mut self, len: usize, reader_drained: bool) -> WritePlan {
+        if self.eof != Eof::Open {
+            return WritePlan::Refuse;
+        }
+        if self.is_lost() || (self.is_closing() && self.queue.is_empty()) {
+            self.dropped_writes += 1;
+            let warn = self.dropped_writes >= WARN_AFTER_DROPPED_WRITES;
+            return WritePlan::Drop { warn };
+        }
+        let was_empty = self.queue.is_empty();
+        // A reader with nothing left to parse means this answers the last request: send
+        // now (no task hop). With requests still buffered, wait so that the answers to
+        // all of them leave together when the reader next pulls.
+        let send_now = was_empty && reader_drained;
+        // Straight from the caller's buffer only up to the high mark, so that what is
+        // left cannot pause the protocol (as it could not when queued first).
+        if send_now && 0 < len && len <= self.queue.limits().1 && self.layer == Layer::Plain {
+            return WritePlan::SendFirst;
+        }
+        WritePlan::Queue {
+            flush: send_now,
+            kick: was_empty,
+        }
+    }
+
+    /// A [`WritePlan::SendFirst`] send took `sent` of `len` bytes before the socket
+    /// would block: `None` when all left, else queue the rest for the flush task.
+    pub(crate) fn after_direct(&self, sent: usize, len: usize) -> Option<WritePlan> {
+        (sent < len).then_some(WritePlan::Queue {
+            flush: false,
+            kick: true,
+        })
+    }
+
+    /// A push to the queue returned `crossed_high`: the protocol is told at the end of
+    /// the `write()` if the queue is still above the mark then (asyncio sends first and
+    /// compares only what is left).
+    pub(crate) fn on_pushed(&mut self, crossed_high: bool) {
+        if crossed_high {
+            self.pause = Pause::PausedUnannounced;
+        }
+    }
+
+    /// The socket took `n` queued bytes.
+    pub(crate) fn on_sent(&mut self, n: usize) -> Notices {
+        let resumed = self.queue.advance(n);
+        let resume_writing = resumed && self.pause == Pause::Paused;
+        if resumed {
+            self.pause = Pause::Running;
+        }
+        let emptied = self.queue.is_empty();
+        Notices {
+            resume_writing,
+            wake_drain: resumed || emptied,
+            emptied,
+        }
+    }
+
+    /// The `write()` is over: true when the protocol must now get `pause_writing`.
+    pub(crate) fn end_write(&mut self) -> bool {
+        if self.pause != Pause::PausedUnannounced {
+            return false;
+        }
+        self.pause = Pause::Paused;
+        true
+    }
+
+    /// `set_write_buffer_limits`: true when the protocol must get `pause_writing` now.
+    pub(crate) fn set_limits(&mut self, high: usize, low: usize) -> bool {
+        let crossed = self.queue.set_limits(high, low);
+        if crossed {
+            self.pause = Pause::Paused;
+        }
+        crossed
+    }
+
+    /// `write_eof()`.
+    pub(crate) fn on_write_eof(&mut self) -> EofPlan {
+        if self.is_closing() || self.eof != Eof::Open {
+            return EofPlan::Nothing;
+        }
+        self.eof = Eof::Requested;
+        if !self.queue.is_empty() {
+            return EofPlan::AfterQueue;
+        }
+        EofPlan::SendNow {
+            kick: self.is_tls(),
+        }
+    }
+
+    /// FIN / close_notify for `write_eof()` is being sent: false if it already was. Both
+    /// TLS sides having sent close_notify ends the session: the connection closes
+    /// (asyncio tears a TLS connection down at the peer's close_notify).
+    pub(crate) fn on_eof_sent(&mut self) -> bool {
+        if self.eof == Eof::Sent {
+            return false;
+        }
+        self.eof = Eof::Sent;
+        if self.layer == (Layer::Tls { peer_closed: true }) && !self.is_closing() {
+            self.close = Close::Flushing;
+        }
+        true
+    }
+
+    /// TLS close: our close_notify is being sent.
+    pub(crate) fn on_close_notify_sent(&mut self) {
+        if matches!(self.close, Close::Flushing) {
+            self.close = Close::NotifySent;
+        }
+    }
+
+    /// The reader saw the peer's close_notify: true when ours was sent too, so the
+    /// connection must close now.
+    pub(crate) fn on_peer_close_notify(&mut self) -> bool {
+        if let Layer::Tls { peer_closed } = &mut self.layer {
+            *peer_closed = true;
+        }
+        self.eof == Eof::Sent
+    }
+
+    /// `close()`: stop reading, send the queue, then close.
+    pub(crate) fn on_close(&mut self) -> ClosePlan {
+        if self.is_closing() {
+            return ClosePlan::Nothing;
+        }
+        self.close = Close::Flushing;
+        if self.queue.is_empty() && !self.is_tls() {
+            ClosePlan::LoseNow
+        } else {
+            ClosePlan::Flush
+        }
+    }
+
+    /// `start_tls` begins its handshake on this (plain) socket.
+    #[cfg(feature = "tls")]
+    pub(crate) fn on_upgrade_started(&mut self) {
+        self.layer = Layer::Upgrading;
+    }
+
+    /// `start_tls` ended: the socket is TLS now (`Some(shutdown timeout)`), or still
+    /// plain after a failure.
+    #[cfg(feature = "tls")]
+    pub(crate) fn on_upgrade_ended(&mut self, tls: Option<Duration>) {
+        self.layer = match tls {
+            Some(timeout) => {
+                self.ssl_shutdown_timeout = timeout;
+                Layer::Tls { peer_closed: false }
+            }
+            None => Layer::Plain,
+        };
+    }
+
+    /// The connection ends with `outcome`: false if it already had (loss happens once).
+    pub(crate) fn on_lost(&mut self, outcome: Result<(), Error>) -> bool {
+        if self.is_lost() {
+            return false;
+        }
+        self.close = Close::Lost(outcome.map_err(Box::new));
+        self.queue.clear();
+        self.pause = Pause::Running;
+        true
+    }
+
+    /// Whether `drain()` is done: `until_empty` (flush, `start_tls`) waits for an empty
+    /// queue, `drain()` for at most the low mark. `waited`: this caller was already
+    /// waiting (asyncio's rules after loss: the outcome for a waiter, `ConnectionLost`
+    /// for a new caller).
+    pub(crate) fn drain_ready(&self, waited: bool, until_empty: bool) -> Option<Result<(), Error>> {
+        if let Some(outcome) = self.outcome() {
+            return Some(if waited {
+                outcome
+            } else {
+                Err(Error::ConnectionLost)
+            });
+        }
+        let done = if until_empty {
+            self.queue.is_empty()
+        } else {
+            !self.queue.is_paused()
+        };
+        done.then_some(Ok(()))
+    }
+
+    /// The flush task, before it sends.
+    pub(crate) fn before_flush(&self) -> FlushPlan {
+        if self.is_lost() {
+            FlushPlan::Stop
+        } else if self.is_upgrading() {
+            FlushPlan::Park
+        } else {
+            FlushPlan::Flush
+        }
+    }
+
+    /// The flush task sent what the socket took (`all_sent`: nothing is left, TLS
+    /// records included); `yielded`: it already yielded since it last found the socket
+    /// blocked; `now` is asked only when a TLS close starts to wait.
+    pub(crate) fn after_flush(
+        &mut self,
+        all_sent: bool,
+        yielded: bool,
+        now: impl FnOnce() -> Instant,
+    ) -> AfterFlush {
+        if self.is_lost() {
+            return AfterFlush::Stop;
+        }
+        if all_sent {
+            return if self.eof == Eof::Requested {
+                AfterFlush::SendEof
+            } else if matches!(self.close, Close::Flushing)
+                && self.is_tls()
+                && self.eof != Eof::Sent
+            {
+                AfterFlush::SendCloseNotify
+            } else if self.is_closing() {
+                AfterFlush::Finish
+            } else {
+                AfterFlush::Idle
+            };
+        }
+        if !yielded {
+            return AfterFlush::Yield;
+        }
+        let deadline = if self.is_closing() && self.is_tls() {
+            let timeout = self.ssl_shutdown_timeout;
+            Some(*self.deadline.get_or_insert_with(|| now() + timeout))
+        } else {
+            None
+        };
+        AfterFlush::WaitWritable { deadline }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain() -> ConnState {
+        ConnState::new(false, DEFAULT_SSL_SHUTDOWN_TIMEOUT)
+    }
+
+    fn tls() -> ConnState {
+        ConnState::new(true, DEFAULT_SSL_SHUTDOWN_TIMEOUT)
+    }
+
+    const QUEUE_AND_KICK: WritePlan = WritePlan::Queue {
+        flush: false,
+        kick: true,
+    };
+
+    /// Queues `n` bytes as `Inner` does for a [`WritePlan::Queue`].
+    fn push(st: &mut ConnState, n: usize) {
+        let crossed = st.queue_mut().push(&vec![0; n]);
+        st.on_pushed(crossed);
+    }
+
+    #[test]
+    fn write_answering_the_last_request_is_sent_from_the_callers_buffer() {
+        let mut st = plain();
+        assert_eq!(st.on_write(100, true), WritePlan::SendFirst);
+        assert_eq!(st.after_direct(100, 100), None);
+        // The kernel took part: the rest is queued and the flush task sends it.
+        assert_eq!(st.after_direct(40, 100), Some(QUEUE_AND_KICK));
+    }
+
+    #[test]
+    fn write_with_requests_still_buffered_is_queued_for_later() {
+        let mut st = plain();
+        assert_eq!(st.on_write(100, false), QUEUE_AND_KICK);
+        push(&mut st, 100);
+        // Bytes already queued: the flush task is on its way; nothing to start.
+        let queued = WritePlan::Queue {
+            flush: false,
+            kick: false,
+        };
+        assert_eq!(st.on_write(100, true), queued);
+    }
+
+    #[test]
+    fn tls_upgrading_or_large_writes_queue_then_send_the_queue_at_once() {
+        let send_queue = WritePlan::Queue {
+            flush: true,
+            kick: true,
+        };
+        assert_eq!(tls().on_write(100, true), send_queue);
+        let mut st = plain();
+        st.layer = Layer::Upgrading;
+        assert_eq!(st.on_write(100, true), send_queue);
+        let mut st = plain();
+        st.set_limits(10, 4);
+        assert_eq!(st.on_write(11, true), send_queue);
+        assert_eq!(st.on_write(10, true), WritePlan::SendFirst);
+        // writelines (no single buffer) always queues.
+        assert_eq!(plain().on_write(0, true), send_queue);
+    }
+
+    // A write above the high mark that the kernel takes at once made the protocol see
+    // pause_writing then resume_writing (fixed in 374730f).
+    #[test]
+    fn write_above_high_taken_at_once_neither_pauses_nor_resumes() {
+        let mut st = plain();
+        st.set_limits(10, 4);
+        push(&mut st, 20);
+        let notices = st.on_sent(20);
+        assert!(!notices.resume_writing);
+        assert!(notices.wake_drain && notices.emptied);
+        assert!(!st.end_write());
+    }
+
+    #[test]
+    fn write_left_above_high_pauses_at_its_end_and_resumes_at_low() {
+        let mut st = plain();
+        st.set_limits(10, 4);
+        push(&mut st, 20);
+        assert_eq!(st.on_sent(5), Notices::default());
+        assert!(st.end_write());
+        assert!(!st.end_write(), "told once");
+        assert!(!st.on_sent(10).resume_writing, "5 left, above low");
+        let notices = st.on_sent(1);
+        assert!(notices.resume_writing && notices.wake_drain && !notices.emptied);
+    }
+
+    #[test]
+    fn lowering_the_high_mark_under_the_queue_pauses_at_once() {
+        let mut st = plain();
+        push(&mut st, 100);
+        assert!(!st.end_write());
+        assert!(st.set_limits(50, 10));
+        assert!(st.on_sent(90).resume_writing);
+    }
+
+    #[test]
+    fn write_after_write_eof_is_refused_even_when_closed() {
+        let mut st = plain();
+        assert_eq!(st.on_write_eof(), EofPlan::SendNow { kick: false });
+        assert!(st.on_eof_sent());
+        assert_eq!(st.on_write(1, true), WritePlan::Refuse);
+        st.on_lost(Ok(()));
+        assert_eq!(st.on_write(1, true), WritePlan::Refuse);
+    }
+
+    // Writes after close or loss are dropped; asyncio logs from the fifth one on.
+    #[test]
+    fn writes_after_loss_are_dropped_with_a_warning_from_the_fifth() {
+        let mut st = plain();
+        assert_eq!(st.on_close(), ClosePlan::LoseNow);
+        for n in 1..=6 {
+            let warn = n >= 5;
+            assert_eq!(st.on_write(1, true), WritePlan::Drop { warn });
+        }
+        let mut st = plain();
+        st.on_lost(Err(Error::ConnectionLost));
+        assert_eq!(st.on_write(1, true), WritePlan::Drop { warn: false });
+    }
+
+    #[test]
+    fn write_after_close_with_bytes_queued_is_still_sent() {
+        let mut st = plain();
+        push(&mut st, 10);
+        assert_eq!(st.on_close(), ClosePlan::Flush);
+        let queued = WritePlan::Queue {
+            flush: false,
+            kick: false,
+        };
+        assert_eq!(st.on_write(5, true), queued);
+    }
+
+    #[test]
+    fn write_eof_waits_for_the_queue_and_happens_once() {
+        let mut st = plain();
+        push(&mut st, 10);
+        assert_eq!(st.on_write_eof(), EofPlan::AfterQueue);
+        assert_eq!(st.on_write_eof(), EofPlan::Nothing);
+        assert_eq!(
+            st.after_flush(false, false, Instant::now),
+            AfterFlush::Yield
+        );
+        st.on_sent(10);
+        assert_eq!(
+            st.after_flush(true, true, Instant::now),
+            AfterFlush::SendEof
+        );
+        assert!(st.on_eof_sent());
+        assert!(!st.on_eof_sent());
+        // Half-closed, not closing: the flush task waits for more (there is none).
+        assert!(!st.is_closing());
+        assert_eq!(st.after_flush(true, false, Instant::now), AfterFlush::Idle);
+        assert_eq!(st.on_close(), ClosePlan::LoseNow);
+    }
+
+    #[test]
+    fn write_eof_when_closing_does_nothing() {
+        let mut st = plain();
+        push(&mut st, 1);
+        st.on_close();
+        assert_eq!(st.on_write_eof(), EofPlan::Nothing);
+        assert_eq!(tls().on_write_eof(), EofPlan::SendNow { kick: true });
+    }
+
+    #[test]
+    fn close_plain_sends_the_queue_then_finishes() {
+        let mut st = plain();
+        push(&mut st, 10);
+        assert_eq!(st.on_close(), ClosePlan::Flush);
+        assert!(st.is_closing() && !st.is_lost());
+        assert_eq!(st.on_close(), ClosePlan::Nothing, "idempotent");
+        st.on_sent(10);
+        assert_eq!(
+            st.after_flush(true, false, Instant::now),
+            AfterFlush::Finish
+        );
+        assert!(st.on_lost(Ok(())));
+        assert!(!st.on_lost(Err(Error::ConnectionLost)), "lost once");
+        assert!(matches!(st.outcome(), Some(Ok(()))));
+        assert_eq!(st.after_flush(true, false, Instant::now), AfterFlush::Stop);
+        assert_eq!(st.before_flush(), FlushPlan::Stop);
+    }
+
+    // TLS close: the queue, then close_notify, then its records, then the descriptor.
+    #[test]
+    fn close_tls_sends_the_queue_then_close_notify_then_finishes() {
+        let mut st = tls();
+        assert_eq!(
+            st.on_close(),
+            ClosePlan::Flush,
+            "TLS always goes through the task"
+        );
+        assert_eq!(
+            st.after_flush(true, false, Instant::now),
+            AfterFlush::SendCloseNotify
+        );
+        st.on_close_notify_sent();
+        assert!(matches!(st.close, Close::NotifySent));
+        assert_eq!(
+            st.after_flush(true, false, Instant::now),
+            AfterFlush::Finish
+        );
+        // After write_eof's close_notify, close() does not send another.
+        let mut st = tls();
+        st.on_write_eof();
+        st.on_eof_sent();
+        st.on_close();
+        assert_eq!(
+            st.after_flush(true, false, Instant::now),
+            AfterFlush::Finish
+        );
+    }
+
+    #[test]
+    fn tls_close_gives_up_at_the_shutdown_deadline() {
+        let mut st = ConnState::new(true, Duration::from_secs(3));
+        st.on_close();
+        let t0 = Instant::now();
+        let expected = AfterFlush::WaitWritable {
+            deadline: Some(t0 + Duration::from_secs(3)),
+        };
+        assert_eq!(st.after_flush(false, true, || t0), expected);
+        // The deadline is fixed when the close first waits.
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(st.after_flush(false, true, || later), expected);
+        // A plain connection has none.
+        let mut st = plain();
+        st.on_close();
+        let wait = AfterFlush::WaitWritable { deadline: None };
+        assert_eq!(st.after_flush(false, true, || panic!("no clock")), wait);
+    }
+
+    #[test]
+    fn both_close_notifies_close_the_connection_in_either_order() {
+        // Ours first, then the peer's.
+        let mut st = tls();
+        st.on_write_eof();
+        st.on_eof_sent();
+        assert!(!st.is_closing());
+        assert!(st.on_peer_close_notify(), "the reader must close now");
+        // The peer's first, then ours.
+        let mut st = tls();
+        assert!(!st.on_peer_close_notify());
+        st.on_write_eof();
+        assert!(st.on_eof_sent());
+        assert!(st.is_closing());
+        assert_eq!(
+            st.after_flush(true, false, Instant::now),
+            AfterFlush::Finish
+        );
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn start_tls_handshake_holds_the_queue() {
+        let mut st = plain();
+        st.on_upgrade_started();
+        assert_eq!(st.before_flush(), FlushPlan::Park);
+        st.on_upgrade_ended(Some(Duration::from_secs(1)));
+        assert_eq!(st.before_flush(), FlushPlan::Flush);
+        assert!(st.is_tls());
+        assert_eq!(st.ssl_shutdown_timeout, Duration::from_secs(1));
+        let mut st = plain();
+        st.on_upgrade_started();
+        st.on_upgrade_ended(None);
+        assert_eq!(st.on_write(1, true), WritePlan::SendFirst);
+    }
+
+    #[test]
+    fn drain_follows_the_marks_and_asyncios_rules_after_loss() {
+        let mut st = plain();
+        st.set_limits(10, 4);
+        assert!(matches!(st.drain_ready(false, false), Some(Ok(()))));
+        push(&mut st, 20);
+        assert!(st.drain_ready(false, false).is_none());
+        st.on_sent(16);
+        assert!(matches!(st.drain_ready(true, false), Some(Ok(()))));
+        assert!(
+            st.drain_ready(true, true).is_none(),
+            "flush waits for empty"
+        );
+        st.on_lost(Err(Error::ConnectionLost));
+        // A waiter gets the outcome; a new caller gets ConnectionLost either way.
+        assert!(matches!(
+            st.drain_ready(true, false),
+            Some(Err(Error::ConnectionLost))
+        ));
+        let mut st = plain();
+        push(&mut st, 20);
+        st.on_lost(Ok(()));
+        assert!(matches!(st.drain_ready(true, false), Some(Ok(()))));
+        assert!(matches!(
+            st.drain_ready(false, false),
+            Some(Err(Error::ConnectionLost))
+        ));
+        assert!(st.queue().is_empty(), "loss drops the queue");
+    }
+
+    #[test]
+    fn the_flush_task_yields_once_before_waiting() {
+        let mut st = plain();
+        push(&mut st, 10);
+        assert_eq!(st.before_flush(), FlushPlan::Flush);
+        assert_eq!(
+            st.after_flush(false, false, Instant::now),
+            AfterFlush::Yield
+        );
+        let wait = AfterFlush::WaitWritable { deadline: None };
+        assert_eq!(st.after_flush(false, true, Instant::now), wait);
+    }
+}
