@@ -121,8 +121,7 @@ impl Transport {
     /// [`Error::InvalidState`] (`"Cannot call write() after write_eof()"`) once
     /// [`write_eof`](Self::write_eof) was called.
     pub fn write(&self, data: &[u8]) -> Result<(), Error> {
-        self.inner()
-            .write("Cannot call write() after write_eof()", data)
+        self.inner().write(data)
     }
 
     /// Queues an owned buffer without copying it (large buffers stay zero-copy).

@@ -22,12 +22,9 @@ enum Direct {
 
 impl Inner {
     /// `write(data)`; see `Transport::write` for the rules.
-    pub(in crate::transport) fn write(
-        self: &Arc<Self>,
-        method: &'static str,
-        data: &[u8],
-    ) -> Result<(), Error> {
+    pub(in crate::transport) fn write(self: &Arc<Self>, data: &[u8]) -> Result<(), Error> {
         let mut g = self.lock();
+        let method = "Cannot call write() after write_eof()";
         if let Some((sent, plan)) = self
             .begin_write(&mut g, method, data)
             .map_err(Error::InvalidState)?
