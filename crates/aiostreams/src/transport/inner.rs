@@ -283,11 +283,12 @@ impl Inner {
         }
     }
 
-    /// asyncio `abort()`: drop the queue, close at once. A clean outcome for asyncio's
-    /// callbacks and waiters, but a RST on the wire.
+    /// asyncio `abort()`: drop the queue, close at once. As asyncio's, it closes without
+    /// SO_LINGER 0: the peer sees EOF after what was already sent (input that arrived
+    /// unread is discarded first, as for a graceful close, so that it causes no reset).
     pub(crate) fn abort(&self) {
         let mut g = self.lock();
-        self.end(&mut g, Ok(()), true);
+        self.connection_lost(&mut g, Ok(()));
     }
 
     /// asyncio `write_eof()`: shut down the write side once the queue is sent.
@@ -323,7 +324,9 @@ impl Inner {
 
     fn shutdown_write(&self, g: &mut Locked) {
         let guard = self.socket.get();
-        let result = guard.as_ref().map(Socket::shutdown_write);
+        let result = guard
+            .as_ref()
+            .map(|s| s.shutdown_write().map_err(|e| send_error(s, e)));
         drop(guard);
         if let Some(Err(e)) = result {
             self.connection_lost(g, Err(e.into()));
@@ -378,6 +381,14 @@ impl ReadFlow for Inner {
             }
         }
     }
+}
+
+/// The error a failed send ends the connection with: the one the kernel reported for the
+/// socket (a peer's reset) when there is one. A send after a reset fails with EPIPE on a
+/// Unix socket (and on TCP once a read took the reset), which would hide why the
+/// connection ended; asyncio, reading eagerly, would have met the reset itself.
+fn send_error(socket: &Socket, e: io::Error) -> io::Error {
+    socket.take_reported_error().unwrap_or(e)
 }
 
 fn register(wakers: &mut Vec<Waker>, cx: &Context<'_>) {

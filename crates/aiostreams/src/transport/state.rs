@@ -19,7 +19,7 @@
 //!                             v                            v       Running                   Paused
 //!                            Lost(Ok) <--------------------+                                  | queue <= low
 //!                                                                                             v
-//!  Lost(Ok)  from any state by abort() (a RST on the wire)                          Running + resume_writing
+//!  Lost(Ok)  from any state by abort() (queue dropped, no RST)                      Running + resume_writing
 //!  Lost(Err) from any state by an I/O error, or a TLS close past ssl_shutdown_timeout
 //!  TLS, Eof::Sent and the peer's close_notify (either order): Close::Flushing
 //! ```

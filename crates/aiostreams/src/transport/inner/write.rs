@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 
-use super::{Events, Inner, Locked, wake_all};
+use super::{Events, Inner, Locked, send_error, wake_all};
 use crate::Error;
 use crate::transport::state::WritePlan;
 
@@ -135,6 +135,7 @@ impl Inner {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
+                    let e = send_error(socket, e);
                     drop(guard);
                     self.connection_lost(g, Err(e.into()));
                     return Direct::Done;
@@ -169,6 +170,7 @@ impl Inner {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
+                    let e = send_error(socket, e);
                     drop(guard);
                     self.connection_lost(g, Err(e.into()));
                     return true;
