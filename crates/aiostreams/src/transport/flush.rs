@@ -76,15 +76,15 @@ impl Future for FlushTask {
                     return Poll::Pending;
                 }
                 AfterFlush::WaitWritable { deadline } => {
-                    if let Some(at) = deadline {
-                        if expired(&mut this.deadline, at, cx) {
-                            let err = std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                "SSL shutdown timed out",
-                            );
-                            inner.connection_lost(&mut g, Err(err.into()));
-                            return Poll::Ready(());
-                        }
+                    if let Some(at) = deadline
+                        && expired(&mut this.deadline, at, cx)
+                    {
+                        let err = std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "SSL shutdown timed out",
+                        );
+                        inner.connection_lost(&mut g, Err(err.into()));
+                        return Poll::Ready(());
                     }
                     match inner.poll_write_ready(cx) {
                         // Closing the socket does not wake a readiness waiter: let

@@ -375,10 +375,10 @@ impl ReadFlow for Inner {
     }
 
     fn resume_reading(&self) {
-        if self.reading_paused.swap(false, Ordering::AcqRel) {
-            if let Some(w) = self.lock().wakers.read.take() {
-                w.wake();
-            }
+        if self.reading_paused.swap(false, Ordering::AcqRel)
+            && let Some(w) = self.lock().wakers.read.take()
+        {
+            w.wake();
         }
     }
 }

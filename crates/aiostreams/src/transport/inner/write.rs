@@ -104,15 +104,15 @@ impl Inner {
     /// hand them to the flush task as planned, and tell the protocol about a pause.
     fn finish_write(self: &Arc<Self>, g: &mut Locked, crossed: bool, plan: WritePlan) {
         g.conn.on_pushed(crossed);
-        if let WritePlan::Queue { flush, kick: true } = plan {
-            if !g.conn.queue().is_empty() {
-                let all_sent = flush && self.flush_now(g);
-                if !all_sent && !g.conn.is_lost() {
-                    if !g.conn.queue().is_empty() {
-                        self.has_queued.store(true, Ordering::Release);
-                    }
-                    crate::transport::flush::kick(self, g);
+        if let WritePlan::Queue { flush, kick: true } = plan
+            && !g.conn.queue().is_empty()
+        {
+            let all_sent = flush && self.flush_now(g);
+            if !all_sent && !g.conn.is_lost() {
+                if !g.conn.queue().is_empty() {
+                    self.has_queued.store(true, Ordering::Release);
                 }
+                crate::transport::flush::kick(self, g);
             }
         }
         if g.conn.end_write() {
