@@ -44,6 +44,8 @@ mod server_cpython;
 mod server_faults;
 mod server_interop;
 mod server_lifecycle;
+#[cfg(unix)]
+mod socket_parity;
 mod tls_behaviour;
 mod tls_failures;
 mod tls_interop;

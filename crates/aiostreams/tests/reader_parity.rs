@@ -41,19 +41,19 @@
 //! `AIOSTREAMS_PARITY_CASES=100000 cargo test -p aiostreams --release --test all reader_parity::`
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::pin::pin;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::task::{Context, Poll, Waker};
-use std::thread::JoinHandle;
-use std::{env, fmt, fs};
+use std::{env, fmt};
 
 use aiostreams::{DEFAULT_LIMIT, Error, StreamReader};
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+
+use crate::support::parity::{
+    Oracle, env_u64, error_json, hex, read_cases, report, save_failures, unhex,
+};
 
 const DEFAULT_CASES: u64 = 5_000;
 const DEFAULT_SEED: u64 = 0xA510_57EA;
@@ -62,10 +62,14 @@ const SHOWN: usize = 3;
 
 #[test]
 fn reader_matches_cpython_asyncio() {
-    let mut oracle = Oracle::spawn();
+    let mut oracle = Oracle::spawn("asyncio_oracle.py");
     let cases = match env::var("AIOSTREAMS_PARITY_REPLAY") {
         Ok(path) => read_cases(&path),
-        Err(_) => random_cases(oracle.tuple_separators),
+        Err(_) => random_cases(
+            oracle.header["tuple_separators"]
+                .as_bool()
+                .expect("capability"),
+        ),
     };
     let expected = oracle.run(&cases);
     if env::var_os("AIOSTREAMS_PARITY_REPLAY").is_none() && cases.len() >= 1_000 {
@@ -82,7 +86,7 @@ fn reader_matches_cpython_asyncio() {
         }
     }
     if !failures.is_empty() {
-        let path = save_failures(&failures);
+        let path = save_failures("reader_parity_failures.jsonl", &failures);
         panic!(
             "{} of {} cases differ from asyncio (Python {}); replay them with \
              AIOSTREAMS_PARITY_REPLAY={}",
@@ -130,22 +134,6 @@ fn assert_covered(expected: &[Value]) {
             seen.keys().any(|k| k.starts_with(kind)),
             "no case produced {kind}"
         );
-    }
-}
-
-/// Prints a mismatching case and its first differing operation.
-fn report(case: &Value, want: &Value, got: &Value, python: &str) {
-    eprintln!("mismatch with asyncio (Python {python}); case:\n{case}");
-    let ops = case["ops"].as_array().expect("ops");
-    let want_ops = want["results"].as_array().expect("results");
-    let got_ops = got["results"].as_array().expect("results");
-    let first = want_ops.iter().zip(got_ops).position(|(w, g)| w != g);
-    match first {
-        Some(i) => eprintln!(
-            "  op #{i} {}\n    asyncio:    {}\n    aiostreams: {}",
-            ops[i], want_ops[i], got_ops[i]
-        ),
-        None => eprintln!("  asyncio:    {want}\n  aiostreams: {got}"),
     }
 }
 
@@ -240,36 +228,8 @@ fn outcome(result: Option<Result<Bytes, Error>>, readline: bool) -> Value {
     }
 }
 
-/// Our error as the oracle names asyncio's exceptions.
-fn error_json(err: &Error, readline: bool) -> Value {
-    let msg = err.to_string();
-    match err {
-        Error::IncompleteRead { partial, expected } => json!({
-            "err": "incomplete_read", "partial": hex(partial), "expected": expected, "msg": msg,
-        }),
-        // asyncio's readline() turns LimitOverrunError into ValueError(same message) after
-        // its buffer cleanup; ours returns LimitOverrun after the same cleanup.
-        Error::LimitOverrun { .. } if readline => json!({ "err": "value_error", "msg": msg }),
-        Error::LimitOverrun { consumed, .. } => {
-            json!({ "err": "limit_overrun", "consumed": consumed, "msg": msg })
-        }
-        Error::InvalidArgument(_) => json!({ "err": "value_error", "msg": msg }),
-        // asyncio: AssertionError('feed_data after feed_eof'), raised before any change.
-        Error::FeedAfterEof => json!({ "err": "feed_after_eof", "msg": msg }),
-        Error::Custom(_) => json!({ "err": "custom", "msg": msg }),
-        other => json!({ "err": format!("rust {other:?}"), "msg": msg }),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Case generation.
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    env::var(name).map_or(default, |v| {
-        v.parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}"))
-    })
-}
 
 fn random_cases(tuple_separators: bool) -> Vec<Value> {
     let count = env_u64("AIOSTREAMS_PARITY_CASES", DEFAULT_CASES);
@@ -369,124 +329,4 @@ impl Gen {
             }
         }
     }
-}
-
-fn read_cases(path: &str) -> Vec<Value> {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad case {l:?}: {e}")))
-        .collect()
-}
-
-fn save_failures(failures: &[&Value]) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reader_parity_failures.jsonl");
-    let lines: String = failures.iter().map(|c| format!("{c}\n")).collect();
-    fs::write(&path, lines).expect("write the failing cases");
-    path
-}
-
-// ---------------------------------------------------------------------------------------
-// The oracle process.
-
-struct Oracle {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-    stderr: Option<JoinHandle<String>>,
-    python: String,
-    tuple_separators: bool,
-}
-
-impl Oracle {
-    fn spawn() -> Self {
-        let interpreter = env::var("AIOSTREAMS_PYTHON").unwrap_or_else(|_| "python3".into());
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/asyncio_oracle.py"
-        );
-        let mut child = Command::new(&interpreter)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run `{interpreter}` ({e}): this test compares the reader with \
-                     CPython's asyncio and needs Python 3 on PATH (or AIOSTREAMS_PYTHON set)"
-                )
-            });
-        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr_pipe.read_to_string(&mut text);
-            text
-        });
-        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut oracle = Oracle {
-            child,
-            stdout,
-            stderr: Some(stderr),
-            python: String::new(),
-            tuple_separators: false,
-        };
-        let header = oracle.next_line();
-        oracle.python = header["python"]
-            .as_str()
-            .expect("python version")
-            .to_owned();
-        oracle.tuple_separators = header["tuple_separators"].as_bool().expect("capability");
-        oracle
-    }
-
-    /// Sends every case (from a thread, so that neither pipe can fill up and block) and
-    /// collects one result per case.
-    fn run(&mut self, cases: &[Value]) -> Vec<Value> {
-        let mut stdin = self.child.stdin.take().expect("piped stdin");
-        let input: String = cases.iter().map(|c| format!("{c}\n")).collect();
-        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-        let results = cases.iter().map(|_| self.next_line()).collect();
-        writer
-            .join()
-            .expect("writer thread")
-            .expect("write the cases to python");
-        let status = self.child.wait().expect("wait for python");
-        assert!(
-            status.success(),
-            "the oracle failed ({status}): {}",
-            self.stderr_text()
-        );
-        results
-    }
-
-    fn next_line(&mut self) -> Value {
-        let mut line = String::new();
-        let n = self.stdout.read_line(&mut line).expect("read from python");
-        if n == 0 {
-            let _ = self.child.wait();
-            panic!("the oracle stopped early:\n{}", self.stderr_text());
-        }
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad oracle output {line:?}: {e}"))
-    }
-
-    fn stderr_text(&mut self) -> String {
-        self.stderr
-            .take()
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default()
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(value: &Value) -> Vec<u8> {
-    let s = value.as_str().expect("hex string");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
-        .collect()
 }

@@ -144,16 +144,23 @@ async fn drain_notices_a_peer_reset_with_nothing_queued_or_read() {
     .await;
 }
 
-// The same over a Unix socketpair: a peer that closes with our bytes unread resets us.
+/// A Unix socketpair connection whose peer closed with our bytes unread: that resets us.
+#[cfg(unix)]
+async fn unix_pair_reset_by_peer() -> (StreamReader, StreamWriter) {
+    let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (reader, mut writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
+    writer.write(b"never read").unwrap();
+    writer.flush().await.unwrap(); // in the peer's receive queue (a Unix send is)
+    drop(peer);
+    (reader, writer)
+}
+
+// The same over a Unix socketpair.
 #[cfg(unix)]
 #[tokio::test]
 async fn drain_notices_a_unix_peer_reset_with_nothing_queued_or_read() {
     bounded(async {
-        let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (mut reader, mut writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
-        writer.write(b"never read").unwrap();
-        writer.flush().await.unwrap(); // in the peer's receive queue (a Unix send is)
-        drop(peer);
+        let (mut reader, writer) = unix_pair_reset_by_peer().await;
         let err = drain_until_error(&writer).await;
         assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
         assert!(same(&reader.read(10).await.unwrap_err(), &err));
@@ -168,11 +175,7 @@ async fn drain_notices_a_unix_peer_reset_with_nothing_queued_or_read() {
 #[tokio::test]
 async fn write_after_a_unix_peer_reset_reports_the_reset() {
     bounded(async {
-        let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (mut reader, mut writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
-        writer.write(b"never read").unwrap();
-        writer.flush().await.unwrap();
-        drop(peer);
+        let (mut reader, writer) = unix_pair_reset_by_peer().await;
         for _ in 0..3 {
             tokio::task::yield_now().await; // the reactor sees the reset
         }

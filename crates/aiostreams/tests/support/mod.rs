@@ -6,6 +6,7 @@
 //! - [`certs`]: the one certificate generator (a private CA and server certificates).
 //! - [`layout`]: the check that every test file is a module of `tests/all.rs`.
 //! - [`log_capture`]: a `tracing` subscriber that records what the library logged.
+//! - [`parity`]: the CPython oracle process and wire format of the differential tests.
 //! - [`temp`]: temporary directories and socket paths (`tempfile`), removed on drop.
 //! - [`tls_interop_support`]: peers we did not write (CPython, openssl) for TLS tests.
 //!
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub(crate) mod certs;
 pub(crate) mod layout;
 pub(crate) mod log_capture;
+pub(crate) mod parity;
 pub(crate) mod temp;
 pub(crate) mod tls_interop_support;
 
