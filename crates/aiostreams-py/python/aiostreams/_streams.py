@@ -1,0 +1,321 @@
+"""The Python side of aiostreams' streams: constructors, StreamWriter, the helpers.
+
+Everything that runs per read, per received chunk or per ``drain()`` is in the native
+module; what is here runs once per connection (or per write, as a one-line delegation
+to the transport, as asyncio's ``StreamWriter.write`` is).
+"""
+
+import socket
+import sys
+import warnings
+from asyncio import coroutines, events, protocols, tasks
+
+from . import _native
+
+__all__ = (
+    "StreamReader",
+    "StreamReaderProtocol",
+    "StreamWriter",
+    "open_connection",
+    "open_unix_connection",
+    "start_server",
+    "start_unix_server",
+)
+
+_DEFAULT_LIMIT = _native.DEFAULT_LIMIT
+
+# The loop lookup asyncio's own StreamReader/StreamReaderProtocol use on this version.
+_legacy_get_event_loop = getattr(events, "_get_event_loop", None)
+
+
+def _get_event_loop():
+    if _legacy_get_event_loop is not None:
+        return _legacy_get_event_loop(stacklevel=4)
+    return events.get_event_loop()
+
+
+# asyncio >= 3.13 stopped keeping the server-side writer alive from its protocol
+# (gh-114914), so that an unreferenced writer is closed by its __del__.
+_PROTOCOL_KEEPS_WRITER = sys.version_info < (3, 13)
+
+
+class StreamReader(_native.StreamReader):
+    """asyncio ``StreamReader`` with a native buffer and native reads.
+
+    Same constructor (``limit=65536, loop=None``), methods, exceptions and scheduling:
+    a read the buffer can answer completes without suspending, as asyncio's does.
+    ``_buffer``, ``_limit``, ``_transport``, ``_waiter``, ``_loop`` mirror asyncio's
+    private attributes (``_buffer`` is a copy, as bytes).
+    """
+
+    _source_traceback = None
+
+    def __init__(self, limit=_DEFAULT_LIMIT, loop=None):
+        if limit <= 0:
+            raise ValueError("Limit cannot be <= 0")
+        if loop is None:
+            loop = _get_event_loop()
+        self._setup(limit, loop)
+
+
+class StreamReaderProtocol(_native.ProtocolCore, protocols.BufferedProtocol):
+    """asyncio ``StreamReaderProtocol`` as an ``asyncio.BufferedProtocol``.
+
+    ``get_buffer()`` lends the transport the reader's own spare capacity, so bytes go
+    from the socket into the reader's buffer without an intermediate bytes object.
+    Write flow control (``pause_writing``/``resume_writing``, ``drain()``) is asyncio's.
+    """
+
+    _source_traceback = None
+
+    def __init__(self, stream_reader, client_connected_cb=None, loop=None):
+        if loop is None:
+            loop = _get_event_loop()
+        self._loop = loop
+        self._setup(loop, stream_reader)
+        # Server mode holds the reader until connection_made, as asyncio does.
+        self._strong_reader = stream_reader if client_connected_cb is not None else None
+        self._reject_connection = False
+        self._stream_writer = None
+        self._task = None
+        self._transport = None
+        self._client_connected_cb = client_connected_cb
+        self._over_ssl = False
+        self._closed = loop.create_future()
+
+    def _replace_transport(self, transport):
+        self._transport = transport
+        self._over_ssl = transport.get_extra_info("sslcontext") is not None
+
+    def connection_made(self, transport):
+        reader = self._stream_reader
+        if reader is not None:
+            reader.set_transport(transport)
+        self._over_ssl = transport.get_extra_info("sslcontext") is not None
+        self._transport = transport
+        if self._client_connected_cb is None:
+            return
+        writer = StreamWriter(transport, self, reader, self._loop)
+        if _PROTOCOL_KEEPS_WRITER:
+            self._stream_writer = writer
+        res = self._client_connected_cb(reader, writer)
+        if coroutines.iscoroutine(res):
+            loop = self._loop
+
+            def callback(task):
+                if task.cancelled():
+                    transport.close()
+                    return
+                exc = task.exception()
+                if exc is not None:
+                    loop.call_exception_handler(
+                        {
+                            "message": "Unhandled exception in client_connected_cb",
+                            "exception": exc,
+                            "transport": transport,
+                        }
+                    )
+                    transport.close()
+
+            self._task = loop.create_task(res)
+            self._task.add_done_callback(callback)
+        self._strong_reader = None
+
+    def connection_lost(self, exc):
+        reader = self._stream_reader
+        if reader is not None:
+            if exc is None:
+                reader.feed_eof()
+            else:
+                reader.set_exception(exc)
+        if not self._closed.done():
+            if exc is None:
+                self._closed.set_result(None)
+            else:
+                self._closed.set_exception(exc)
+        _native.ProtocolCore.connection_lost(self, exc)
+        self._setup(None, None)
+        self._stream_writer = None
+        self._task = None
+        self._transport = None
+
+    def eof_received(self):
+        reader = self._stream_reader
+        if reader is not None:
+            reader.feed_eof()
+        if self._over_ssl:
+            # TLS cannot half-close: returning False closes the transport.
+            return False
+        return True
+
+    def _get_close_waiter(self, stream):
+        return self._closed
+
+    def __del__(self):
+        # Mark a failed close future's exception as retrieved (no "never retrieved" log).
+        try:
+            closed = self._closed
+        except AttributeError:
+            return
+        if closed.done() and not closed.cancelled():
+            closed.exception()
+
+
+class StreamWriter:
+    """asyncio ``StreamWriter``; ``drain()`` below the high-water mark completes at once.
+
+    Normally created by ``open_connection``/``start_server``, as in asyncio.
+    """
+
+    def __init__(self, transport, protocol, reader, loop):
+        self._transport = transport
+        self._protocol = protocol
+        self._reader = reader
+        self._loop = loop
+        self._native = isinstance(protocol, _native.ProtocolCore)
+        self._complete_fut = self._loop.create_future()
+        self._complete_fut.set_result(None)
+
+    def __repr__(self):
+        info = [self.__class__.__name__, f"transport={self._transport!r}"]
+        if self._reader is not None:
+            info.append(f"reader={self._reader!r}")
+        return "<{}>".format(" ".join(info))
+
+    @property
+    def transport(self):
+        return self._transport
+
+    def write(self, data):
+        self._transport.write(data)
+
+    def writelines(self, data):
+        self._transport.writelines(data)
+
+    def write_eof(self):
+        return self._transport.write_eof()
+
+    def can_write_eof(self):
+        return self._transport.can_write_eof()
+
+    def close(self):
+        return self._transport.close()
+
+    def is_closing(self):
+        return self._transport.is_closing()
+
+    async def wait_closed(self):
+        await self._protocol._get_close_waiter(self)
+
+    def get_extra_info(self, name, default=None):
+        return self._transport.get_extra_info(name, default)
+
+    def drain(self):
+        """Flush the write buffer (asyncio ``StreamWriter.drain()``).
+
+        Returns an awaitable: already complete when the transport is open and below its
+        high-water mark.
+        """
+        if self._native:
+            return self._protocol._drain(self._reader, self._transport)
+        return self._drain_generic()
+
+    async def _drain_generic(self):
+        if self._reader is not None:
+            exc = self._reader.exception()
+            if exc is not None:
+                raise exc
+        if self._transport.is_closing():
+            await tasks.sleep(0)
+        await self._protocol._drain_helper()
+
+    async def start_tls(
+        self,
+        sslcontext,
+        *,
+        server_hostname=None,
+        ssl_handshake_timeout=None,
+        ssl_shutdown_timeout=None,
+    ):
+        """Upgrade the connection to TLS (asyncio ``StreamWriter.start_tls()``)."""
+        server_side = self._protocol._client_connected_cb is not None
+        protocol = self._protocol
+        await self.drain()
+        new_transport = await self._loop.start_tls(
+            self._transport,
+            protocol,
+            sslcontext,
+            server_side=server_side,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=ssl_handshake_timeout,
+            ssl_shutdown_timeout=ssl_shutdown_timeout,
+        )
+        self._transport = new_transport
+        protocol._replace_transport(new_transport)
+
+    def __del__(self, warnings=warnings):
+        try:
+            transport = self._transport
+        except AttributeError:
+            return
+        if not transport.is_closing():
+            if self._loop.is_closed():
+                warnings.warn("loop is closed", ResourceWarning)
+            else:
+                self.close()
+                warnings.warn(f"unclosed {self!r}", ResourceWarning)
+
+
+async def open_connection(host=None, port=None, *, limit=_DEFAULT_LIMIT, **kwds):
+    """A wrapper for ``create_connection()`` returning a ``(reader, writer)`` pair.
+
+    asyncio: ``asyncio.open_connection``, same arguments.
+    """
+    loop = events.get_running_loop()
+    reader = StreamReader(limit=limit, loop=loop)
+    protocol = StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await loop.create_connection(lambda: protocol, host, port, **kwds)
+    writer = StreamWriter(transport, protocol, reader, loop)
+    return reader, writer
+
+
+async def start_server(client_connected_cb, host=None, port=None, *, limit=_DEFAULT_LIMIT, **kwds):
+    """Start a socket server, calling back for each client connected.
+
+    asyncio: ``asyncio.start_server``, same arguments; returns the loop's ``Server``.
+    """
+    loop = events.get_running_loop()
+
+    def factory():
+        reader = StreamReader(limit=limit, loop=loop)
+        return StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+
+    return await loop.create_server(factory, host, port, **kwds)
+
+
+if hasattr(socket, "AF_UNIX"):
+
+    async def open_unix_connection(path=None, *, limit=_DEFAULT_LIMIT, **kwds):
+        """Like ``open_connection`` but works with UNIX Domain Sockets.
+
+        asyncio: ``asyncio.open_unix_connection``.
+        """
+        loop = events.get_running_loop()
+        reader = StreamReader(limit=limit, loop=loop)
+        protocol = StreamReaderProtocol(reader, loop=loop)
+        transport, _ = await loop.create_unix_connection(lambda: protocol, path, **kwds)
+        writer = StreamWriter(transport, protocol, reader, loop)
+        return reader, writer
+
+    async def start_unix_server(client_connected_cb, path=None, *, limit=_DEFAULT_LIMIT, **kwds):
+        """Like ``start_server`` but works with UNIX Domain Sockets.
+
+        asyncio: ``asyncio.start_unix_server``.
+        """
+        loop = events.get_running_loop()
+
+        def factory():
+            reader = StreamReader(limit=limit, loop=loop)
+            return StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+
+        return await loop.create_unix_server(factory, path, **kwds)

@@ -1,0 +1,27 @@
+//! Native core of the `aiostreams` Python package: asyncio's `StreamReader`, the
+//! buffered part of `StreamReaderProtocol`, and the awaitables they return, built on the
+//! library's sans-I/O reader core and driven by the asyncio loop's own transports (no
+//! tokio runtime, no thread: everything runs on the loop's thread).
+//!
+//! The Python side (`python/aiostreams/`) adds the constructors, `StreamWriter`, the
+//! connection helpers and `install()`.
+
+mod awaitable;
+mod errors;
+mod protocol;
+mod read_op;
+mod reader;
+
+use pyo3::prelude::*;
+
+/// The extension module `aiostreams._native`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<reader::StreamReader>()?;
+    m.add_class::<protocol::ProtocolCore>()?;
+    m.add_class::<read_op::ReadOp>()?;
+    m.add_class::<awaitable::Ready>()?;
+    m.add_class::<protocol::DrainOp>()?;
+    m.add("DEFAULT_LIMIT", reader::DEFAULT_LIMIT)?;
+    Ok(())
+}
