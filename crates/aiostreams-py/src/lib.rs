@@ -7,6 +7,7 @@
 //! connection helpers and `install()`.
 
 mod awaitable;
+mod drain;
 mod errors;
 mod protocol;
 mod read_op;
@@ -21,7 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<protocol::ProtocolCore>()?;
     m.add_class::<read_op::ReadOp>()?;
     m.add_class::<awaitable::Ready>()?;
-    m.add_class::<protocol::DrainOp>()?;
+    m.add_class::<drain::DrainOp>()?;
     m.add("DEFAULT_LIMIT", reader::DEFAULT_LIMIT)?;
     Ok(())
 }

@@ -5,14 +5,15 @@
 
 use std::ffi::c_char;
 
-use pyo3::exceptions::{PyAssertionError, PyConnectionResetError, PyRuntimeError};
+use pyo3::exceptions::{PyAssertionError, PyRuntimeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyWeakrefReference};
 
 use aiostreams::sansio::MAX_SPARE;
 
-use crate::awaitable::{FutureWait, Resumed, ready, thrown};
+use crate::awaitable::ready;
+use crate::drain::drain_op;
 use crate::errors::{Flavor, to_pyerr};
 use crate::reader::{StreamReader, fed};
 
@@ -47,10 +48,10 @@ struct Lent {
 #[derive(Debug, Default)]
 pub struct ProtocolCore {
     reader: Option<Py<PyWeakrefReference>>,
-    event_loop: Option<Py<PyAny>>,
-    paused: bool,
-    lost: bool,
-    drain_waiters: Vec<Py<PyAny>>,
+    pub(crate) event_loop: Option<Py<PyAny>>,
+    pub(crate) paused: bool,
+    pub(crate) lost: bool,
+    pub(crate) drain_waiters: Vec<Py<PyAny>>,
     lent: Option<Lent>,
     scratch: Option<Py<PyByteArray>>,
     /// Size of the next region lent (0 until the first get_buffer).
@@ -314,144 +315,5 @@ impl ProtocolCore {
             }
         }
         drain_op(py, slf.clone().unbind(), None, closing)
-    }
-}
-
-fn drain_op(
-    py: Python<'_>,
-    protocol: Py<ProtocolCore>,
-    error: Option<PyErr>,
-    yield_first: bool,
-) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(
-        py,
-        DrainOp {
-            protocol,
-            error,
-            yield_first,
-            waiter: None,
-            wait: FutureWait::default(),
-            done: false,
-        },
-    )?
-    .into_any())
-}
-
-/// The awaitable of a `drain()` that may have to wait (asyncio: the `drain()` coroutine).
-#[pyclass(module = "aiostreams._native", name = "DrainOp")]
-#[derive(Debug)]
-pub struct DrainOp {
-    protocol: Py<ProtocolCore>,
-    error: Option<PyErr>,
-    yield_first: bool,
-    waiter: Option<Py<PyAny>>,
-    wait: FutureWait,
-    done: bool,
-}
-
-impl DrainOp {
-    fn unregister(&mut self, py: Python<'_>) {
-        if let Some(w) = self.waiter.take() {
-            let mut p = self.protocol.bind(py).borrow_mut();
-            p.drain_waiters.retain(|x| !x.is(&w));
-        }
-    }
-
-    /// One step: `Some(x)` yields `x` to the task, `None` finishes with `None`.
-    fn step(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        if self.done {
-            return Err(PyRuntimeError::new_err(
-                "cannot reuse already awaited drain()",
-            ));
-        }
-        if self.wait.is_waiting() {
-            let resumed = self.wait.resume(py);
-            if !matches!(resumed, Ok(Resumed::Yield(_))) {
-                self.unregister(py);
-                self.done = true;
-            }
-            return match resumed? {
-                Resumed::Yield(v) => Ok(Some(v)),
-                Resumed::Ready => Ok(None),
-            };
-        }
-        if let Some(e) = self.error.take() {
-            self.done = true;
-            return Err(e);
-        }
-        if self.yield_first {
-            self.yield_first = false;
-            return Ok(Some(py.None()));
-        }
-        let event_loop = {
-            let p = self.protocol.bind(py).borrow();
-            if p.lost {
-                self.done = true;
-                return Err(PyConnectionResetError::new_err("Connection lost"));
-            }
-            if !p.paused {
-                self.done = true;
-                return Ok(None);
-            }
-            p.event_loop.as_ref().map(|l| l.clone_ref(py))
-        };
-        let event_loop =
-            event_loop.ok_or_else(|| PyRuntimeError::new_err("protocol has no loop"))?;
-        let fut = event_loop
-            .bind(py)
-            .call_method0(intern!(py, "create_future"))?;
-        self.protocol
-            .bind(py)
-            .borrow_mut()
-            .drain_waiters
-            .push(fut.clone().unbind());
-        self.waiter = Some(fut.clone().unbind());
-        self.wait.start(&fut).map(Some)
-    }
-}
-
-#[pymethods]
-impl DrainOp {
-    fn __await__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __iter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.step(py)
-    }
-
-    fn send(&mut self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        // The method form (generator protocol) must raise StopIteration to finish.
-        self.step(py)?
-            .ok_or_else(|| pyo3::exceptions::PyStopIteration::new_err(()))
-    }
-
-    #[pyo3(signature = (typ, val = None, _tb = None))]
-    fn throw(
-        &mut self,
-        py: Python<'_>,
-        typ: &Bound<'_, PyAny>,
-        val: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let exc = thrown(typ, val);
-        self.done = true;
-        let err = if self.wait.is_waiting() {
-            self.wait.throw(py, exc)
-        } else {
-            exc
-        };
-        self.unregister(py);
-        Err(err)
-    }
-
-    fn close(&mut self, py: Python<'_>) {
-        self.unregister(py);
-        self.wait = FutureWait::default();
-        self.done = true;
     }
 }
