@@ -191,12 +191,13 @@ impl ProtocolCore {
             let spare = r.buf.spare_mut(hint);
             (spare.as_mut_ptr(), spare.len())
         };
-        if let Some(lent) = &self.lent {
-            if lent.ptr == ptr as usize && lent.len == len {
-                // The same region as last time (the buffer was drained in place): lend the
-                // same view again instead of making a new one.
-                return Ok(lent.view.clone_ref(py));
-            }
+        if let Some(lent) = &self.lent
+            && lent.ptr == ptr as usize
+            && lent.len == len
+        {
+            // The same region as last time (the buffer was drained in place): lend the
+            // same view again instead of making a new one.
+            return Ok(lent.view.clone_ref(py));
         }
         self.release_lent(py);
         let view = memoryview(py, ptr, len)?;
