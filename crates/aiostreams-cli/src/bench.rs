@@ -43,10 +43,10 @@ const BUSY_LOAD: f64 = 1.0;
 /// `bench` flags.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// A short run (about a minute): short windows, 2 repetitions.
+    /// A shorter run: every cell, 0.25 s warm-up + 0.75 s, 2 repetitions.
     #[arg(long)]
     quick: bool,
-    /// Seconds measured per run, after the warm-up [default: 3, quick: 0.75].
+    /// Seconds measured per run, after the warm-up [default: 2, quick: 0.75].
     #[arg(long, value_name = "SECS", value_parser = parse_duration)]
     duration: Option<f64>,
     /// Runs per cell and implementation; the report gives the median [default: 3, quick: 2].
@@ -84,6 +84,46 @@ enum RespLoad {
     Builtin,
 }
 
+/// `bench-client` flags: one client cell's client for a fixed number of requests (what
+/// `bench --instructions` runs under callgrind to count the client's instructions).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientArgs {
+    /// The client cell.
+    #[arg(long, value_enum)]
+    cell: Cell,
+    /// The client: aiostreams or tokio.
+    #[arg(long = "impl", value_enum)]
+    imp: Impl,
+    /// The server's port on 127.0.0.1.
+    #[arg(long)]
+    port: u16,
+    /// The server's process id.
+    #[arg(long)]
+    pid: u32,
+    /// Requests per connection.
+    #[arg(long)]
+    count: u64,
+}
+
+/// Runs one client cell's client; fails when any answer was wrong or missing.
+pub(crate) fn run_client(args: ClientArgs) -> Result<()> {
+    if !args.cell.measures_client() {
+        bail!("{} is not a client cell", args.cell.name());
+    }
+    let target = Target {
+        port: args.port,
+        pid: args.pid,
+        tls: None,
+        redis_benchmark: false,
+    };
+    let load = load::run(args.cell.load(), args.imp, &target, Stop::Count(args.count));
+    let sample = crate::runtime::Runtime::Current.build()?.block_on(load)?;
+    if let Some(e) = sample.first_error {
+        bail!("{} error(s), the first: {e}", sample.errors);
+    }
+    Ok(())
+}
+
 fn parse_duration(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
@@ -99,7 +139,14 @@ struct Plan {
     repeat: u32,
     window: Window,
     redis_benchmark: bool,
+    /// `--instructions` without `--cells`: Python counted on `PYTHON_COUNTED` only.
+    python_subset: bool,
 }
+
+/// The cells `--instructions` counts the Python servers on by default: CPython under
+/// valgrind takes seconds per start and ~100x longer per request, and all cells would
+/// not fit the run's 10 minutes.
+const PYTHON_COUNTED: [Cell; 2] = [Cell::Echo1kC10, Cell::LinesX1C10];
 
 impl Plan {
     fn new(args: &Args, launcher: &Launcher, notes: &mut Vec<String>) -> Plan {
@@ -119,11 +166,11 @@ impl Plan {
                 }
                 None => true,
             })
-            .collect();
+            .collect::<Vec<Impl>>();
         let (warmup, measure, repeat) = if args.quick {
             (0.25, 0.75, 2)
         } else {
-            (1.0, 3.0, 3)
+            (0.5, 2.0, 3)
         };
         let window = Window {
             warmup: Duration::from_secs_f64(warmup),
@@ -131,6 +178,14 @@ impl Plan {
         };
         let repeat = args.repeat.unwrap_or(repeat);
         let mut cells = chosen(&Cell::ALL, &args.cells);
+        let python_subset =
+            args.instructions && args.cells.is_empty() && impls.iter().any(|i| i.python());
+        if python_subset {
+            notes.push(
+                "Python servers counted on echo-1k-c10 and lines-x1-c10 only (--cells for more)"
+                    .into(),
+            );
+        }
         if args.instructions {
             let (counted, not): (Vec<Cell>, Vec<Cell>) =
                 cells.iter().partition(|&&c| instructions::counts(c));
@@ -158,6 +213,7 @@ impl Plan {
             repeat,
             window,
             redis_benchmark,
+            python_subset,
         }
     }
 
@@ -165,7 +221,9 @@ impl Plan {
     fn pairs(&self) -> Vec<(Cell, Impl)> {
         let mut pairs = Vec::new();
         for &cell in &self.cells {
-            for &imp in self.impls.iter().filter(|&&i| cell.runs(i)) {
+            let counted =
+                |i: Impl| !self.python_subset || !i.python() || PYTHON_COUNTED.contains(&cell);
+            for &imp in self.impls.iter().filter(|&&i| cell.runs(i) && counted(i)) {
                 pairs.push((cell, imp));
             }
         }

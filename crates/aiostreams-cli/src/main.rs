@@ -56,6 +56,9 @@ enum Command {
     /// The bench's floor for bulk transfers: blocking std::net, 1 MiB buffers.
     #[command(hide = true)]
     FloorServe(floor::Args),
+    /// One client cell's client for a fixed number of requests (used by `bench`).
+    #[command(hide = true)]
+    BenchClient(bench::ClientArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::RawTokioServe(args) => raw_tokio::run(args),
         Command::RespServe(args) => resp::run(args),
         Command::FloorServe(args) => floor::run(args),
+        Command::BenchClient(args) => bench::run_client(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

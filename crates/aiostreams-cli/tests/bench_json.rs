@@ -135,3 +135,39 @@ fn assert_row_schema(row: &Value, cell: &str) {
     assert!(row["verified_bytes"].as_u64().unwrap() > 0, "{row}");
     assert_eq!(row["errors"], 0, "{row}");
 }
+
+/// `--instructions` (only where valgrind is installed; CI machines have none): both
+/// servers counted on one cell, a positive count each and tokio's ratio 1.
+#[test]
+fn instructions_run_counts_both_servers() {
+    let valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !valgrind {
+        eprintln!("valgrind not installed: skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("aiostreams-bench-instr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("bench.json");
+    let mut cmd = aiostreams();
+    cmd.args(["bench", "--instructions", "--cells", "lines-x1-c10"])
+        .args(["--impls", "aiostreams,tokio", "--json"])
+        .arg(&json)
+        .env("CI", "true");
+    let output = run(cmd, b"");
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["instructions"], true);
+    for row in report["results"].as_array().unwrap() {
+        let count = row["instructions_per_req"].as_f64().unwrap();
+        assert!(count > 100.0, "{row}");
+        assert_eq!(row["errors"], 0, "{row}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

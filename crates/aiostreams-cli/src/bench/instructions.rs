@@ -7,12 +7,14 @@
 //! the request counts, so start-up and shutdown cancel out. (`perf stat -e instructions:u`
 //! would be cheaper, but these machines' kernels do not expose the counter.)
 //!
-//! Cells without a request loop of their own are left out: `idle-1000` (memory), the
-//! client cells (the client is this process), and, as counts per byte would take minutes
-//! under valgrind, the bulk cells and `echo-100k-c10`.
+//! In the client cells the client is what is counted: this executable's hidden
+//! `bench-client` runs the cell's client (aiostreams or tokio) under callgrind against a
+//! tokio server running natively. Left out: `idle-1000` (memory), and, as counts per
+//! byte would take minutes under valgrind, the bulk cells and `echo-100k-c10`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -26,8 +28,8 @@ use super::tls::TlsFiles;
 pub(crate) fn counts(cell: Cell) -> bool {
     match cell.load() {
         Load::RoundTrips { bytes, .. } => bytes <= MAX_BYTES,
-        Load::Handshakes { .. } | Load::Resp { .. } => true,
-        _ => false,
+        Load::Handshakes { .. } | Load::Resp { .. } | Load::Client { .. } => true,
+        Load::Idle { .. } | Load::Bulk { .. } => false,
     }
 }
 
@@ -46,11 +48,13 @@ fn request_counts(cell: Cell, imp: Impl) -> (u64, u64) {
         Load::RoundTrips { connections, .. } if connections > 10 => (20, 60),
         Load::Resp { pipeline, .. } if pipeline > 1 => (160, 480),
         Load::Resp { .. } => (40, 120),
+        Load::Client { pipeline, .. } if pipeline > 1 => (320, 960),
         _ => (100, 300),
     };
-    // CPython under valgrind is some 50 times slower again: fewer requests.
+    // CPython under valgrind is some 30 times slower again: fewer requests (its
+    // ~50,000 instructions per request dwarf the start-up's noise anyway).
     if imp.python() {
-        (small / 2 + 1, large / 2 + 2)
+        (small / 5 + 1, large / 5 + 2)
     } else {
         (small, large)
     }
@@ -66,10 +70,17 @@ pub(crate) fn measure(
     dir: &Path,
 ) -> Result<Summary> {
     let (small, large) = request_counts(cell, imp);
-    let (ir_small, errors_small) = count(runtime, launcher, cell, imp, tls, dir, small)?;
-    let (ir_large, errors_large) = count(runtime, launcher, cell, imp, tls, dir, large)?;
+    let ((ir_small, errors_small), (ir_large, errors_large)) = if cell.measures_client() {
+        let small = count_client(launcher, cell, imp, dir, small)?;
+        (small, count_client(launcher, cell, imp, dir, large)?)
+    } else {
+        let small = count(runtime, launcher, cell, imp, tls, dir, small)?;
+        (small, count(runtime, launcher, cell, imp, tls, dir, large)?)
+    };
     let connections = match cell.load() {
-        Load::RoundTrips { connections, .. } | Load::Resp { connections, .. } => connections,
+        Load::RoundTrips { connections, .. }
+        | Load::Resp { connections, .. }
+        | Load::Client { connections, .. } => connections,
         Load::Handshakes { loops } => loops,
         _ => bail!("{} is not counted", cell.name()),
     };
@@ -94,11 +105,7 @@ fn count(
     dir: &Path,
     per_conn: u64,
 ) -> Result<(u64, u64)> {
-    let out = dir.join(format!(
-        "{}-{}-{per_conn}.callgrind",
-        cell.name(),
-        imp.name()
-    ));
+    let out = out_file(dir, cell, imp, per_conn);
     let wrapper = Wrapper {
         command: callgrind(&out),
     };
@@ -111,9 +118,39 @@ fn count(
     };
     let sample = runtime.block_on(load::run(cell.load(), imp, &target, Stop::Count(per_conn)))?;
     server.stop()?;
-    let total = totals(&out)?;
-    let _ = std::fs::remove_file(&out);
-    Ok((total, sample.errors))
+    Ok((take_totals(&out)?, sample.errors))
+}
+
+/// One callgrind run of the client cell's client (`bench-client`, a child process) for
+/// `per_conn` requests per connection, against a native tokio server.
+fn count_client(
+    launcher: &Launcher,
+    cell: Cell,
+    imp: Impl,
+    dir: &Path,
+    per_conn: u64,
+) -> Result<(u64, u64)> {
+    let out = out_file(dir, cell, imp, per_conn);
+    let server = launcher.start(imp, cell, None, None)?;
+    let argv = callgrind(&out);
+    let status = Command::new(&argv[0])
+        .args(&argv[1..])
+        .arg(std::env::current_exe()?)
+        .arg("bench-client")
+        .args(["--cell", cell.name(), "--impl", imp.name()])
+        .args([
+            "--port",
+            &server.port.to_string(),
+            "--pid",
+            &server.pid().to_string(),
+        ])
+        .args(["--count", &per_conn.to_string()])
+        .status()
+        .context("running the client under valgrind")?;
+    if !status.success() {
+        bail!("the {} client under callgrind failed: {status}", imp.name());
+    }
+    Ok((take_totals(&out)?, 0))
 }
 
 fn callgrind(out: &Path) -> Vec<OsString> {
@@ -127,10 +164,20 @@ fn callgrind(out: &Path) -> Vec<OsString> {
     ]
 }
 
-/// The `totals:` (or `summary:`) line of a callgrind output file.
-fn totals(path: &Path) -> Result<u64> {
+/// Where callgrind writes the counts of one run.
+fn out_file(dir: &Path, cell: Cell, imp: Impl, per_conn: u64) -> PathBuf {
+    dir.join(format!(
+        "{}-{}-{per_conn}.callgrind",
+        cell.name(),
+        imp.name()
+    ))
+}
+
+/// The `totals:` (or `summary:`) line of a callgrind output file, which is then removed.
+fn take_totals(path: &Path) -> Result<u64> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading callgrind's {}", path.display()))?;
+    let _ = std::fs::remove_file(path);
     parse_totals(&text).with_context(|| format!("no totals in {}", path.display()))
 }
 
