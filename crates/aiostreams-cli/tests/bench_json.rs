@@ -148,9 +148,8 @@ fn instructions_run_counts_both_servers() {
         eprintln!("valgrind not installed: skipped");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("aiostreams-bench-instr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("bench.json");
+    let dir = TempDir::new("bench-instructions");
+    let json = dir.path().join("bench.json");
     let mut cmd = aiostreams();
     cmd.args(["bench", "--instructions", "--cells", "lines-x1-c10"])
         .args(["--impls", "aiostreams,tokio", "--json"])
@@ -169,5 +168,4 @@ fn instructions_run_counts_both_servers() {
         assert!(count > 100.0, "{row}");
         assert_eq!(row["errors"], 0, "{row}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
