@@ -137,8 +137,10 @@ fn assert_row_schema(row: &Value, cell: &str) {
 }
 
 /// `--instructions` (only where valgrind is installed; CI machines have none): both
-/// servers counted on one cell, a positive count each and tokio's ratio 1.
+/// servers counted on one cell, a positive count each. Ignored by default: two debug
+/// builds under valgrind take minutes on a busy machine (`-- --ignored` runs it).
 #[test]
+#[ignore = "valgrind, minutes on a busy machine: cargo test -p aiostreams-cli -- --ignored"]
 fn instructions_run_counts_both_servers() {
     let valgrind = std::process::Command::new("valgrind")
         .arg("--version")
