@@ -1,22 +1,150 @@
 //! Python asyncio's streams API on tokio.
 //!
-//! aiostreams brings `asyncio.StreamReader`, `StreamWriter`, `open_connection`,
-//! `start_server` and friends to Rust with asyncio's observable behaviour, edge case by
-//! edge case, and what tokio lacks: a reader that owns its buffer, is bounded by a limit,
-//! never loses bytes when a read is cancelled, keeps partial data on early EOF and
-//! searches multi-byte separators.
+//! aiostreams brings asyncio's `open_connection`, `start_server`, `StreamReader`,
+//! `StreamWriter` and `Server` to Rust, over TCP, Unix sockets and TLS, with asyncio's
+//! observable behaviour edge case by edge case (checked against CPython itself), and what
+//! tokio lacks: a reader that owns its buffer, is bounded by a limit, never loses bytes
+//! when a read is cancelled, keeps partial data on early EOF and searches multi-byte
+//! separators; a writer with asyncio's `write()` + `drain()` water marks; a server with a
+//! real lifecycle.
+//!
+//! # Quick start
+//!
+//! An echo server and a client, on a free port of 127.0.0.1:
+//!
+//! ```
+//! use aiostreams::{Error, StreamReader, StreamWriter, open_connection, start_server};
+//!
+//! async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
+//!     loop {
+//!         let line = reader.readline().await?;
+//!         if line.is_empty() {
+//!             return Ok(()); // EOF
+//!         }
+//!         writer.write(&line)?; // never blocks: sent now or queued
+//!         writer.drain().await?; // waits while too much is queued
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     let server = start_server(echo, "127.0.0.1", 0).await?;
+//!     let port = server.sockets()[0].as_inet().expect("a TCP listener").port();
+//!
+//!     let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+//!     writer.write(b"Hello World!\n")?;
+//!     assert_eq!(reader.readline().await?, "Hello World!\n");
+//!     writer.close();
+//!     writer.wait_closed().await?;
+//!     server.close();
+//!     server.wait_closed().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! TLS (feature `tls`, on by default) is one option away: [`ServerOptions::ssl`] with a
+//! [`tls::server_config_from_pem`] configuration, [`ConnectOptions::ssl`] for asyncio's
+//! `ssl=True` (the system trust store, `SSL_CERT_FILE`/`SSL_CERT_DIR`, hostname check):
+//!
+//! ```no_run
+//! # #![cfg_attr(not(feature = "tls"), allow(unused_imports, dead_code))]
+//! # use aiostreams::{ConnectOptions, Error, ServerOptions, StreamReader, StreamWriter};
+//! # #[cfg(feature = "tls")] use aiostreams::tls;
+//! # async fn echo(_r: StreamReader, _w: StreamWriter) {}
+//! # #[cfg(not(feature = "tls"))] fn main() {}
+//! # #[cfg(feature = "tls")] #[tokio::main] async fn main() -> Result<(), Error> {
+//! let config = tls::server_config_from_pem("cert.pem", "key.pem")?;
+//! let _server = ServerOptions::new().ssl(config).start_server(echo, "0.0.0.0", 8443).await?;
+//!
+//! let (_reader, _writer) = ConnectOptions::new().ssl().connect("example.com", 443).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Upgrading a plaintext connection (STARTTLS) is [`StreamWriter::start_tls`].
+//!
+//! # asyncio -> aiostreams
 //!
 //! | asyncio | aiostreams |
 //! |---|---|
-//! | `StreamReader(limit=n)` | [`StreamReader::with_limit`], [`StreamReader::from_io`] |
-//! | `reader.read(n)` / `read(-1)` | [`StreamReader::read`] / [`StreamReader::read_to_eof`] |
-//! | `reader.readline()` | [`StreamReader::readline`] |
-//! | `reader.readuntil(sep)` / `readuntil((a, b))` | [`StreamReader::readuntil`] / [`StreamReader::readuntil_any`] |
-//! | `reader.readexactly(n)` | [`StreamReader::readexactly`] |
-//! | `async for line in reader` | [`StreamReader::lines`] |
-//! | `IncompleteReadError`, `LimitOverrunError` | [`Error::IncompleteRead`], [`Error::LimitOverrun`] |
+//! | `await asyncio.open_connection(host, port, limit=, local_addr=, family=, happy_eyeballs_delay=, interleave=)` | [`open_connection`], or [`ConnectOptions`]`::new().limit(n).local_addr(h, p).family(f).happy_eyeballs_delay(d).interleave(n).connect(host, port)` (+ `nodelay`, `keepalive`, `connect_timeout`) |
+//! | `open_connection(sock=s)` | [`ConnectOptions::connect_sock`] (TCP or Unix, std or socket2) |
+//! | `open_connection(..., ssl=True / ctx, server_hostname=, ssl_handshake_timeout=, ssl_shutdown_timeout=)` | [`ConnectOptions::ssl`] / [`ConnectOptions::ssl_config`], `.server_hostname(..)`, `.ssl_handshake_timeout(d)`, `.ssl_shutdown_timeout(d)` |
+//! | `await asyncio.open_unix_connection(path)` | [`open_unix_connection`] (leading NUL: Linux abstract name) |
+//! | `await asyncio.start_server(cb, host, port, limit=, family=, backlog=, reuse_address=, reuse_port=, keep_alive=, sock=, start_serving=, ssl=)` | [`start_server`], or [`ServerOptions`]`::new().limit(n).family(f).backlog(n).reuse_address(b).reuse_port(b).keep_alive(b).start_serving(b).ssl(cfg).start_server(cb, host, port)`; [`ServerOptions::serve_sock`]; `host` may be `""` (all interfaces) or a list ([`Hosts`]) |
+//! | `await asyncio.start_unix_server(cb, path, cleanup_socket=)` | [`start_unix_server`], [`ServerOptions::cleanup_socket`] |
+//! | `server.sockets`, `is_serving()`, `start_serving()`, `serve_forever()`, `close()`, `wait_closed()`, `close_clients()`, `abort_clients()` | the same names on [`Server`]; dropping a `Server` closes it (`async with server`) |
+//! | (beyond asyncio) | [`ServerOptions::max_connections`], [`ServerOptions::listeners_per_address`] (SO_REUSEPORT), [`Server::shutdown`] -> [`ShutdownReport`], [`Server::active_connections`] |
+//! | `StreamReader(limit=n)` | [`StreamReader::with_limit`] (fed by hand), [`StreamReader::from_io_with_limit`] (pulls from any `AsyncRead`) |
+//! | `_DEFAULT_LIMIT` (64 KiB) | [`DEFAULT_LIMIT`] |
+//! | `await reader.read(n)` / `read()` / `read(-1)` | [`StreamReader::read`] / [`StreamReader::read_to_eof`] (cancel safe, unlike asyncio's) |
+//! | `await reader.readline()` | [`StreamReader::readline`] |
+//! | `await reader.readuntil(sep)` / `readuntil((a, b))` (3.13) | [`StreamReader::readuntil`] / [`StreamReader::readuntil_any`] |
+//! | `await reader.readexactly(n)` | [`StreamReader::readexactly`] |
+//! | `async for line in reader` | [`StreamReader::lines`] (a `Stream`) |
+//! | `reader.at_eof()`, `feed_data(b)`, `feed_eof()`, `set_exception(e)`, `exception()` | the same names; from another task through [`StreamReader::feeder`] ([`Feeder`]) |
+//! | `reader._buffer` | [`StreamReader::buffer`] |
+//! | `writer.write(b)`, `writelines(l)`, `write_eof()`, `can_write_eof()`, `close()`, `is_closing()` | the same names on [`StreamWriter`] (`write` returns `Result` only for write-after-`write_eof`); [`StreamWriter::write_bytes`] zero-copy |
+//! | `await writer.drain()`, `await writer.wait_closed()` | [`StreamWriter::drain`], [`StreamWriter::wait_closed`] (cancelling it does not poison it) |
+//! | `await writer.start_tls(ctx, server_hostname=)` | [`StreamWriter::start_tls`]`(&mut reader, config, Some(name))` |
+//! | `writer.get_extra_info('peername' / 'sockname' / 'socket' / 'sslcontext' / 'peercert' / 'cipher')` | [`StreamWriter::peername`], `sockname()`, [`Transport::with_socket`], `transport().tls_info()`, or [`StreamWriter::get_extra_info`]; `peer_credentials()` for Unix ([`PeerCredentials`]) |
+//! | `writer.transport`: `set_write_buffer_limits()`, `get_write_buffer_size()`, `pause_reading()`, `abort()`... | [`StreamWriter::transport`]: the same names on [`Transport`] |
+//! | `loop.create_connection(factory, host, port)`, `asyncio.Protocol`, `StreamReaderProtocol(reader)` | [`create_connection`] -> `(Transport, JoinHandle<P>)`, [`Protocol`], [`StreamReaderProtocol`] |
+//! | `IncompleteReadError(partial, expected)`, `LimitOverrunError(msg, consumed)` | [`Error::IncompleteRead`], [`Error::LimitOverrun`] |
+//! | `ValueError` from `readline()` (line too long) | [`Error::LimitOverrun`] (same message, same buffer clean-up) |
+//! | `ValueError` (bad argument), `RuntimeError` (bad state) | [`Error::InvalidArgument`], [`Error::InvalidState`], asyncio's messages |
+//! | `ConnectionResetError('Connection lost')` | [`Error::ConnectionLost`] |
+//! | `OSError('Multiple exceptions: ...')` / `all_errors=True` | [`Error::Connect`] (every address and its error, [`ConnectAttempt`]) |
+//! | `ssl.SSLCertVerificationError`, `ssl.SSLError`, handshake timeout | `Error::Tls(TlsError::{UntrustedIssuer, NameMismatch, Expired, NotYetValid, PeerAlert, HandshakeTimeout, ...})` |
+//! | `RuntimeError: ... already waiting for incoming data` | impossible: reads take `&mut self` |
 //!
-//! # Examples
+//! [`StreamReader`] implements `AsyncRead` + `AsyncBufRead` and [`StreamWriter`]
+//! implements `AsyncWrite` (with back-pressure), so tokio-util codecs and
+//! `tokio::io::copy` work on them. (It is unrelated to `tokio_util::io::StreamReader`.)
+//!
+//! # Cancel safety
+//!
+//! Every async method says under `# Cancel safety` what dropping its future does. The
+//! promise for reads: dropping any read future (`read`, `readline`, `readuntil`,
+//! `readexactly`, `read_to_eof`, a `lines()` step) loses no byte; what it had gathered
+//! stays buffered for the next read. `drain()` and `wait_closed()` may be dropped and
+//! called again. The exceptions are named where they are: [`StreamWriter::start_tls`]
+//! (a dropped handshake aborts the connection) and [`Server::serve_forever`] (dropping
+//! it closes the server, as cancelling asyncio's does).
+//!
+//! # Features
+//!
+//! - `tls` (default): TLS through rustls with the ring provider: the `ssl` options of
+//!   [`ConnectOptions`] and [`ServerOptions`], [`StreamWriter::start_tls`], and the
+//!   `tls` module (configurations, [`tls::TlsError`], the negotiated
+//!   [`tls::TlsInfo`]). Without it the crate has no C or assembly dependency.
+//!
+//! Unix sockets ([`open_unix_connection`], [`start_unix_server`], peer credentials) are
+//! available on Unix.
+//!
+//! # Layers
+//!
+//! - **Streams** (what most programs use): [`open_connection`], [`start_server`],
+//!   [`StreamReader`], [`StreamWriter`], [`Server`].
+//! - **The protocol layer**, asyncio's `loop.create_connection` + `Protocol` callbacks:
+//!   [`create_connection`], [`Protocol`], [`Transport`], [`StreamReaderProtocol`] (what
+//!   the streams are built on; implement [`Protocol`] to receive bytes as callbacks).
+//! - **sans-I/O** ([`sansio`]): asyncio's reader rules with no I/O at all, for other
+//!   runtimes (the Python package drives it from asyncio).
+//!
+//! # FAQ
+//!
+//! **Why doesn't `write()` block, or take `.await`?** As in asyncio, `write()` sends what
+//! the socket takes at once and queues the rest; back-pressure is `drain().await`, which
+//! waits while the queue is above its high-water mark ([`DEFAULT_HIGH_WATER`]) and reports
+//! connection errors. Call it after writing, as asyncio code awaits `writer.drain()`.
+//!
+//! **Why did my server stop at once?** Dropping a [`Server`] closes it, as leaving
+//! asyncio's `async with server:` does: keep it, or await [`Server::serve_forever`].
+//!
+//! **How do I read with a limit?** The reader's limit (default [`DEFAULT_LIMIT`], 64 KiB)
+//! bounds a line or separator search: a longer line is [`Error::LimitOverrun`] and the
+//! buffer is cleaned as asyncio does. Set it with [`ConnectOptions::limit`] or
+//! [`ServerOptions::limit`].
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
@@ -28,6 +156,8 @@
 //! assert!(matches!(reader.readline().await, Err(Error::LimitOverrun { .. })));
 //! # Ok(()) }
 //! ```
+//!
+//! Every decision, and why, is in the repository's `docs/DESIGN.md`.
 
 // docs.rs builds with `--cfg docsrs` on nightly: feature-gated and Unix-only items get
 // their "Available on ..." badge. Stable builds never see the attribute.

@@ -26,6 +26,7 @@ fn every_test_file_is_declared_here() {
     );
 }
 
+#[cfg(feature = "tls")]
 mod connect_options;
 mod examples_client;
 mod examples_server;
@@ -46,9 +47,13 @@ mod server_interop;
 mod server_lifecycle;
 #[cfg(unix)]
 mod socket_parity;
+#[cfg(feature = "tls")]
 mod tls_behaviour;
+#[cfg(feature = "tls")]
 mod tls_failures;
+#[cfg(feature = "tls")]
 mod tls_interop;
+#[cfg(feature = "tls")]
 mod tls_start_tls;
 mod writer_asyncwrite;
 mod writer_cpython;

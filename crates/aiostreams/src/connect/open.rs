@@ -78,6 +78,7 @@ pub async fn open_unix_connection(
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "options do nothing until `connect` (or another connect method) is awaited"]
 pub struct ConnectOptions {
     limit: usize,
     tcp: TcpConnectOptions,

@@ -196,6 +196,7 @@ impl ServerOptions {
 
 /// A running server (asyncio's `Server`). Dropping it closes its listening sockets, as
 /// leaving asyncio's `async with server` does; connected clients stay.
+#[must_use = "dropping a Server closes it at once: keep it, or await `serve_forever()`"]
 pub struct Server {
     core: Arc<Core>,
 }

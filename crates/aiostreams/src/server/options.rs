@@ -19,6 +19,7 @@ use crate::net::Family;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
+#[must_use = "options do nothing until `start_server` (or another start method) is awaited"]
 pub struct ServerOptions {
     pub(crate) limit: usize,
     pub(crate) family: Family,

@@ -16,6 +16,12 @@ pub use config::{client_config_with_roots, default_client_config, server_config_
 pub use error::TlsError;
 pub use handshake::{DEFAULT_SSL_HANDSHAKE_TIMEOUT, DEFAULT_SSL_SHUTDOWN_TIMEOUT};
 pub(crate) use handshake::{Side, handshake, wrap};
+/// The rustls this crate is built with, so configurations are made with the same version
+/// (`aiostreams::tls::rustls::ClientConfig`) without matching versions by hand.
+pub use rustls;
+/// rustls's certificate and key types (`CertificateDer`, `PrivateKeyDer`, `ServerName`,
+/// PEM parsing), the version this crate uses.
+pub use rustls_pki_types as pki_types;
 pub(crate) use socket::TlsSocket;
 
 /// The configuration a TLS connection was made with (asyncio's `'sslcontext'`).

@@ -15,11 +15,13 @@
 use std::future::Future;
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 pub(crate) mod certs;
 pub(crate) mod layout;
 pub(crate) mod log_capture;
 pub(crate) mod parity;
 pub(crate) mod temp;
+#[cfg(feature = "tls")]
 pub(crate) mod tls_interop_support;
 
 /// How long a test body may take unless it says otherwise ([`bounded_for`]).

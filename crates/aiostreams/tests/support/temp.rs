@@ -22,6 +22,10 @@ impl TempDir {
     }
 
     /// Writes `contents` to `name` inside the directory and returns the path.
+    #[allow(
+        dead_code,
+        reason = "only the TLS tests write files: unused without `tls`"
+    )]
     pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path().join(name);
         std::fs::write(&path, contents).expect("write a temp file");
