@@ -5,6 +5,10 @@ use tokio_util::sync::CancellationToken;
 use crate::DEFAULT_LIMIT;
 use crate::net::Family;
 
+/// The default listen backlog: the largest value older kernels store (Go's cap too);
+/// `listen()` clamps it to `net.core.somaxconn`, so it asks for the system's maximum.
+const DEFAULT_BACKLOG: u32 = 65_535;
+
 /// asyncio's `start_server`/`start_unix_server` keywords, plus a few of our own.
 ///
 /// ```
@@ -73,13 +77,14 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
-    /// asyncio's defaults: limit 64 KiB, backlog 100, SO_REUSEADDR on (Unix), serving at
-    /// once, TCP_NODELAY on accepted connections, Unix socket file removed on close.
+    /// asyncio's defaults, except the backlog: limit 64 KiB, backlog 65535 (the system's
+    /// maximum, as Go; asyncio: 100), SO_REUSEADDR on (Unix), serving at once,
+    /// TCP_NODELAY on accepted connections, Unix socket file removed on close.
     pub fn new() -> Self {
         ServerOptions {
             limit: DEFAULT_LIMIT,
             family: Family::Unspec,
-            backlog: 100,
+            backlog: DEFAULT_BACKLOG,
             reuse_address: cfg!(unix),
             reuse_port: false,
             keep_alive: false,
@@ -108,7 +113,10 @@ impl ServerOptions {
         self
     }
 
-    /// The listen backlog (asyncio `backlog=`, default 100).
+    /// The listen backlog (asyncio `backlog=`): how many connections the kernel queues
+    /// until they are accepted. Default 65535, which the kernel lowers to its maximum
+    /// (`net.core.somaxconn`, 4096 on Linux >= 5.4): Go's choice (it reads somaxconn),
+    /// where asyncio's 100 drops the SYNs of a burst of new clients (C10K).
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
         self
