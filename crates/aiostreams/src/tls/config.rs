@@ -92,11 +92,17 @@ fn reads_system_store(key: &(Option<String>, Option<String>)) -> bool {
 
 /// A server configuration from a PEM certificate chain file and a PEM private key file.
 ///
+/// A leaf that is itself a CA certificate (basicConstraints CA:TRUE, as `openssl req
+/// -x509` makes by default) is accepted, since OpenSSL clients that trust it directly
+/// accept it, but logged as a warning: rustls clients (ours included) refuse it.
+///
 /// # Errors
 ///
-/// [`TlsError::Config`] with a clear message for a missing or unreadable file, a file
-/// with no certificate or no key, an encrypted key (decrypt it first), or a key that
-/// does not match the certificate.
+/// [`TlsError::Config`] with a message that says what to fix: a missing or unreadable
+/// file, a binary (DER) file where PEM is expected (with the `openssl` command that
+/// converts it), a truncated or corrupt PEM block, a file with no certificate or no key,
+/// an encrypted key (decrypt it first), a certificate that is not valid DER, or a key
+/// that does not match the certificate.
 pub fn server_config_from_pem(
     cert_chain: impl AsRef<Path>,
     private_key: impl AsRef<Path>,
@@ -104,18 +110,13 @@ pub fn server_config_from_pem(
     let (cert_path, key_path) = (cert_chain.as_ref(), private_key.as_ref());
     let certs = read_certs(cert_path)?;
     let key = read_key(key_path)?;
+    warn_if_ca(cert_path, &certs[0]);
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| config_error(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| {
-            config_error(format!(
-                "{} does not match the certificate in {}: {e}",
-                key_path.display(),
-                cert_path.display()
-            ))
-        })?;
+        .map_err(|e| pair_error(cert_path, key_path, e))?;
     Ok(Arc::new(config))
 }
 
@@ -123,16 +124,79 @@ fn config_error(msg: String) -> Error {
     Error::Tls(TlsError::Config(msg))
 }
 
-fn read_text(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path)
-        .map_err(|e| config_error(format!("cannot read {}: {e}", path.display())))
+/// What a PEM file should hold, for messages.
+#[derive(Clone, Copy)]
+enum Expected {
+    Certificate,
+    PrivateKey,
+}
+
+impl Expected {
+    fn name(self) -> &'static str {
+        match self {
+            Expected::Certificate => "CERTIFICATE",
+            Expected::PrivateKey => "PRIVATE KEY",
+        }
+    }
+
+    /// The `openssl` subcommand that converts this kind of file from DER to PEM.
+    fn openssl(self) -> &'static str {
+        match self {
+            Expected::Certificate => "x509",
+            Expected::PrivateKey => "pkey",
+        }
+    }
+}
+
+/// The file's bytes, if it looks like PEM at all.
+fn read_pem(path: &Path, expected: Expected) -> Result<Vec<u8>, Error> {
+    let shown = path.display();
+    let bytes =
+        std::fs::read(path).map_err(|e| config_error(format!("cannot read {shown}: {e}")))?;
+    if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Ok(bytes);
+    }
+    let binary = bytes
+        .iter()
+        .any(|b| !(b.is_ascii_graphic() || b.is_ascii_whitespace()));
+    Err(config_error(if binary {
+        format!(
+            "{shown} is binary, not PEM (a DER file?); convert it with: openssl {} -inform DER -in {shown} -out {shown}.pem",
+            expected.openssl()
+        )
+    } else {
+        let name = expected.name();
+        format!(
+            "{shown}: no {name} found: the file is not PEM (no \"-----BEGIN {name}-----\" line)"
+        )
+    }))
+}
+
+/// A PEM parse error as a sentence (rustls-pki-types prints the marker as a byte list).
+fn pem_error(path: &Path, e: rustls_pki_types::pem::Error) -> Error {
+    use rustls_pki_types::pem::Error as Pem;
+    let shown = path.display();
+    config_error(match e {
+        Pem::MissingSectionEnd { end_marker } => format!(
+            "{shown}: truncated PEM: no \"-----END {}-----\" line after its BEGIN line (was the file cut short?)",
+            String::from_utf8_lossy(&end_marker)
+        ),
+        Pem::IllegalSectionStart { line } => format!(
+            "{shown}: malformed PEM: bad BEGIN line {:?}",
+            String::from_utf8_lossy(&line)
+        ),
+        Pem::Base64Decode(why) => format!(
+            "{shown}: corrupt PEM: the text between BEGIN and END is not valid base64 ({why}); was the file edited or cut?"
+        ),
+        other => format!("{shown}: bad PEM: {other}"),
+    })
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let text = read_text(path)?;
-    let certs = CertificateDer::pem_slice_iter(text.as_bytes())
+    let bytes = read_pem(path, Expected::Certificate)?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| config_error(format!("{}: bad PEM: {e}", path.display())))?;
+        .map_err(|e| pem_error(path, e))?;
     if certs.is_empty() {
         return Err(config_error(format!(
             "{}: no CERTIFICATE found",
@@ -143,13 +207,68 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, Error> {
-    let text = read_text(path)?;
-    if text.contains("ENCRYPTED") {
+    let bytes = read_pem(path, Expected::PrivateKey)?;
+    if bytes.windows(9).any(|w| w == b"ENCRYPTED") {
         return Err(config_error(format!(
             "{}: the private key is encrypted; decrypt it first (e.g. openssl pkey -in KEY -out PLAIN)",
             path.display()
         )));
     }
-    PrivateKeyDer::from_pem_slice(text.as_bytes())
-        .map_err(|e| config_error(format!("{}: no usable private key: {e}", path.display())))
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
+        rustls_pki_types::pem::Error::NoItemsFound => config_error(format!(
+            "{}: no usable private key: no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block",
+            path.display()
+        )),
+        e => pem_error(path, e),
+    })
+}
+
+/// `with_single_cert`'s refusal, naming the file to fix.
+fn pair_error(cert_path: &Path, key_path: &Path, e: rustls::Error) -> Error {
+    use rustls::{Error as Rustls, InconsistentKeys};
+    let (cert, key) = (cert_path.display(), key_path.display());
+    config_error(match e {
+        Rustls::InconsistentKeys(InconsistentKeys::KeyMismatch) => {
+            format!(
+                "{key} does not match the certificate in {cert}: it is another certificate's key"
+            )
+        }
+        Rustls::InvalidCertificate(why) => format!(
+            "{cert}: the first certificate is not a valid X.509 certificate ({why:?}); was the file edited or cut?"
+        ),
+        other => format!("{key} cannot be used with the certificate in {cert}: {other}"),
+    })
+}
+
+/// Warns when the leaf is a CA certificate, which rustls clients refuse
+/// (`CaUsedAsEndEntity`) when they connect.
+fn warn_if_ca(path: &Path, leaf: &CertificateDer<'_>) {
+    if is_ca_certificate(leaf) {
+        tracing::warn!(
+            "{}: {CA_AS_LEAF}; rustls clients will refuse it",
+            path.display()
+        );
+    }
+}
+
+/// The explanation shared by the server's warning and the client's error.
+pub(crate) const CA_AS_LEAF: &str =
+    "this certificate is a CA (basicConstraints CA:TRUE); serve a leaf certificate signed by it";
+
+/// True when `cert` says it is a CA: webpki's check of a server's own certificate, run
+/// against no trust anchor (that check comes first; any other outcome means "not a CA").
+fn is_ca_certificate(cert: &CertificateDer<'_>) -> bool {
+    let Ok(end_entity) = webpki::EndEntityCert::try_from(cert) else {
+        return false;
+    };
+    let checked = end_entity.verify_for_usage(
+        provider().signature_verification_algorithms.all,
+        &[],
+        &[],
+        rustls_pki_types::UnixTime::now(),
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    );
+    matches!(checked, Err(webpki::Error::CaUsedAsEndEntity))
 }

@@ -63,6 +63,13 @@ impl fmt::Display for TlsError {
             TlsError::NotYetValid => {
                 f.write_str("certificate verify failed: certificate is not yet valid")
             }
+            TlsError::BadCertificate(e) if is_ca_used_as_end_entity(e) => {
+                write!(
+                    f,
+                    "certificate verify failed: {}",
+                    super::config::CA_AS_LEAF
+                )
+            }
             TlsError::BadCertificate(e) => write!(f, "certificate verify failed: {e}"),
             TlsError::PeerAlert(alert) => write!(f, "the peer sent the TLS alert {alert}"),
             TlsError::HandshakeTimeout(t) => write!(
@@ -80,6 +87,18 @@ impl fmt::Display for TlsError {
 }
 
 impl std::error::Error for TlsError {}
+
+/// The peer's own certificate is a CA certificate (webpki's `CaUsedAsEndEntity`, which
+/// rustls passes on as an "other" certificate error).
+fn is_ca_used_as_end_entity(e: &RustlsError) -> bool {
+    let RustlsError::InvalidCertificate(CertificateError::Other(other)) = e else {
+        return false;
+    };
+    matches!(
+        other.0.downcast_ref::<webpki::Error>(),
+        Some(webpki::Error::CaUsedAsEndEntity)
+    )
+}
 
 impl From<RustlsError> for TlsError {
     fn from(e: RustlsError) -> Self {
