@@ -47,8 +47,8 @@ pub(crate) struct Args {
     #[arg(long)]
     quick: bool,
     /// Seconds measured per run, after the warm-up [default: 2, quick: 0.75].
-    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
-    duration: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = crate::numbers::positive_secs)]
+    duration: Option<Duration>,
     /// Runs per cell and implementation; the report gives the median [default: 3, quick: 2].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     repeat: Option<u32>,
@@ -124,13 +124,6 @@ pub(crate) fn run_client(args: ClientArgs) -> Result<()> {
     Ok(())
 }
 
-fn parse_duration(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("expected a number of seconds > 0, got {s:?}")),
-    }
-}
-
 /// What to run, resolved from the flags.
 #[derive(Debug)]
 struct Plan {
@@ -174,7 +167,7 @@ impl Plan {
         };
         let window = Window {
             warmup: Duration::from_secs_f64(warmup),
-            measure: Duration::from_secs_f64(args.duration.unwrap_or(measure)),
+            measure: args.duration.unwrap_or(Duration::from_secs_f64(measure)),
         };
         let repeat = args.repeat.unwrap_or(repeat);
         let mut cells = chosen(&Cell::ALL, &args.cells);

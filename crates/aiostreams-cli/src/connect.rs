@@ -7,10 +7,15 @@
 //! system trust store (asyncio's `ssl=True`, honouring `SSL_CERT_FILE`), or against
 //! exactly the certificates of `--ca FILE`. At stdin's EOF a TLS connection sends
 //! close_notify (its half-close) and keeps reading.
+//!
+//! `--connect-timeout` bounds the connect (TLS handshake included), `--timeout` the whole
+//! run; either ends it with exit 1 and `timed out after N s (FLAG)`. Neither is set by
+//! default: an interactive session may idle as long as it likes.
 
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aiostreams::tls::client_config_with_roots;
 use aiostreams::{ConnectOptions, StreamReader, StreamWriter};
@@ -19,6 +24,9 @@ use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::deadline::within;
+use crate::numbers;
 
 /// How much stdin or the socket is read at once.
 const CHUNK: usize = 64 * 1024;
@@ -45,6 +53,12 @@ pub(crate) struct Args {
     /// Trust exactly the CA certificates in this PEM file instead of the system store.
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca: Option<PathBuf>,
+    /// Give up connecting (TLS handshake included) after SECS.
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs)]
+    connect_timeout: Option<Duration>,
+    /// Give up after SECS in all: connect, transfer and close.
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs)]
+    timeout: Option<Duration>,
 }
 
 impl Args {
@@ -65,6 +79,16 @@ impl Args {
             options = options.server_hostname(name);
         }
         Ok(options)
+    }
+
+    /// What we connect to, for messages: `HOST:PORT` or the socket path.
+    fn target(&self) -> String {
+        match (&self.unix, &self.host, self.port) {
+            (Some(path), _, _) => path.display().to_string(),
+            (None, host, port) => {
+                format!("{}:{}", host.as_deref().unwrap_or(""), port.unwrap_or(0))
+            }
+        }
     }
 
     /// A combination of flags clap cannot express, as a usage error message.
@@ -96,25 +120,24 @@ fn load_roots(path: &Path) -> Result<RootCertStore> {
 /// Runs `connect` until the peer closes the connection.
 pub(crate) fn run(args: Args) -> Result<()> {
     let runtime = crate::runtime::Runtime::Current.build()?;
-    let result = runtime.block_on(connect(args));
+    let result = runtime.block_on(within(args.timeout, "--timeout", connect(&args)));
     // A read of stdin may still be blocked in its thread: do not wait for it.
     runtime.shutdown_background();
     result
 }
 
-async fn connect(args: Args) -> Result<()> {
+async fn connect(args: &Args) -> Result<()> {
     let options = args.options()?;
-    let (reader, writer) = match (&args.unix, &args.host, args.port) {
-        (Some(path), _, _) => options
-            .connect_unix(path)
-            .await
-            .with_context(|| format!("cannot connect to {}", path.display()))?,
-        (None, Some(host), Some(port)) => options
-            .connect(host, port)
-            .await
-            .with_context(|| format!("cannot connect to {host}:{port}"))?,
-        _ => unreachable!("clap requires HOST and PORT without --unix"),
+    let opening = async {
+        match (&args.unix, &args.host, args.port) {
+            (Some(path), _, _) => Ok(options.connect_unix(path).await?),
+            (None, Some(host), Some(port)) => Ok(options.connect(host, port).await?),
+            _ => unreachable!("clap requires HOST and PORT without --unix"),
+        }
     };
+    let (reader, writer) = within(args.connect_timeout, "--connect-timeout", opening)
+        .await
+        .with_context(|| format!("cannot connect to {}", args.target()))?;
     let mut download = pin!(download(reader));
     tokio::select! {
         result = &mut download => return result,

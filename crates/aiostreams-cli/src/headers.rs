@@ -17,11 +17,20 @@
 //! the headers rather than at EOF, so a server that keeps the connection open works too.
 //! An https:// server is verified against the system trust store with its host name
 //! checked (asyncio's `ssl=True`); the store honours `SSL_CERT_FILE` and `SSL_CERT_DIR`.
+//!
+//! Unlike the example, a hostile or broken server cannot hold us: the header block is
+//! capped (`--max-header-bytes`, 64 KiB; a longer one is an error after what fit was
+//! printed), and so are the connect (`--connect-timeout`, 10 s, TLS handshake included)
+//! and the whole run (`--timeout`, 30 s).
 
 use std::io::Write;
+use std::time::Duration;
 
-use aiostreams::ConnectOptions;
+use aiostreams::{ConnectOptions, Error, StreamReader};
 use anyhow::{Context, Result, bail};
+
+use crate::deadline::within;
+use crate::numbers;
 
 /// `headers` arguments.
 #[derive(Debug, clap::Args)]
@@ -29,30 +38,44 @@ pub(crate) struct Args {
     /// The URL to ask for: http:// or https:// (verified with the system trust store).
     #[arg(default_value = "http://example.com/path/page.html?query=value")]
     url: String,
+    /// Give up connecting (TLS handshake included) after SECS.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = numbers::positive_secs)]
+    connect_timeout: Duration,
+    /// Give up after SECS in all.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = numbers::positive_secs)]
+    timeout: Duration,
+    /// Fail when the response's header block is longer than BYTES (line ends included).
+    #[arg(long, value_name = "BYTES", default_value = "65536", value_parser = numbers::bytes())]
+    max_header_bytes: usize,
 }
 
 /// Runs `headers`.
 pub(crate) fn run(args: Args) -> Result<()> {
     let url = Url::parse(&args.url)?;
-    crate::runtime::Runtime::Current
-        .build()?
-        .block_on(print_http_headers(&url))
+    let work = print_http_headers(&url, &args);
+    crate::runtime::Runtime::Current.build()?.block_on(within(
+        Some(args.timeout),
+        "--timeout",
+        work,
+    ))
 }
 
-async fn print_http_headers(url: &Url) -> Result<()> {
-    let mut options = ConnectOptions::new();
+async fn print_http_headers(url: &Url, args: &Args) -> Result<()> {
+    // A single endless line stops at the cap too: it is the reader's limit.
+    let mut options = ConnectOptions::new().limit(args.max_header_bytes);
     if url.https {
         options = options.ssl();
     }
-    let (mut reader, writer) = options
-        .connect(&url.host, url.port)
+    let opening = async { Ok(options.connect(&url.host, url.port).await?) };
+    let (mut reader, writer) = within(Some(args.connect_timeout), "--connect-timeout", opening)
         .await
         .with_context(|| format!("cannot connect to {}:{}", url.host, url.port))?;
     let query = format!("HEAD {} HTTP/1.0\r\nHost: {}\r\n\r\n", url.path, url.host);
     writer.write(query.as_bytes())?;
     let mut out = std::io::stdout().lock();
+    let mut left = args.max_header_bytes;
     loop {
-        let line = reader.readline().await.context("reading the response")?;
+        let line = header_line(&mut reader, &mut left, args.max_header_bytes).await?;
         let line = latin1(&line);
         let line = line.trim_end_matches(['\r', '\n']);
         if line.is_empty() {
@@ -64,6 +87,25 @@ async fn print_http_headers(url: &Url) -> Result<()> {
     writer.close();
     writer.wait_closed().await?;
     Ok(())
+}
+
+/// The next line of the header block, taken from the `left` bytes it may still use.
+async fn header_line(
+    reader: &mut StreamReader,
+    left: &mut usize,
+    max: usize,
+) -> Result<bytes::Bytes> {
+    let too_long = || {
+        anyhow::anyhow!(
+            "the response's header block is over {max} bytes (--max-header-bytes); stopped"
+        )
+    };
+    let line = match reader.readline().await {
+        Err(Error::LimitOverrun { .. }) => return Err(too_long()),
+        line => line.context("reading the response")?,
+    };
+    *left = left.checked_sub(line.len()).ok_or_else(too_long)?;
+    Ok(line)
 }
 
 /// Decodes ISO-8859-1, as the example's `decode('latin1')`.

@@ -15,9 +15,12 @@
 
 mod bench;
 mod connect;
+mod deadline;
 mod floor;
 mod headers;
+mod logging;
 mod mode;
+mod numbers;
 mod raw_tokio;
 mod resp;
 mod runtime;
@@ -33,6 +36,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "aiostreams", version)]
 struct Cli {
+    /// Log events at LEVEL and above to stderr [default: RUST_LOG if set, else info].
+    #[arg(long, value_enum, value_name = "LEVEL", global = true)]
+    log_level: Option<logging::LogLevel>,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +69,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(problem) = logging::init(cli.log_level) {
+        Cli::command()
+            .error(ErrorKind::InvalidValue, problem)
+            .exit();
+    }
     if let Command::Connect(args) = &cli.command
         && let Some(problem) = args.usage_problem()
     {

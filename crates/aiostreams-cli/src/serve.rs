@@ -4,22 +4,36 @@
 //! the port it got with `--port 0`), and on shutdown one line with the
 //! [`ShutdownReport`]: `Shutdown: N graceful, M aborted`.
 //!
+//! Logs go to stderr (see [`crate::logging`]): the library's accept errors (out of file
+//! descriptors) and handler errors, one line per connection closed for an over-long
+//! line, and at shutdown a summary of the connections served.
+//!
 //! With `--tls-cert` and `--tls-key` every mode is served over TLS (rustls): the
 //! handshake runs in each client's own task, then the handler sees plain bytes.
 
 mod handlers;
+mod stats;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aiostreams::tls::server_config_from_pem;
-use aiostreams::{Server, ServerOptions, ShutdownReport};
+use aiostreams::{DEFAULT_LIMIT, Server, ServerOptions, ShutdownReport};
 use anyhow::{Context, Result};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::mode::Mode;
+use crate::numbers;
 use crate::runtime::Runtime;
+use handlers::{Config, OnOverlong};
+use stats::Stats;
+
+/// The most `--max-connections` accepts (far above any descriptor limit).
+const MAX_CONNECTIONS: u64 = 10_000_000;
+/// The most `--backlog` accepts (as Go: the kernel caps it at net.core.somaxconn anyway).
+const MAX_BACKLOG: u64 = 65_535;
 
 /// `serve` flags.
 #[derive(Debug, clap::Args)]
@@ -36,12 +50,24 @@ pub(crate) struct Args {
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
-    /// Stop accepting while N clients are connected.
-    #[arg(long, value_name = "N")]
+    /// Stop accepting while N clients are connected (N >= 1).
+    #[arg(long, value_name = "N", value_parser = numbers::count::<usize>(1, MAX_CONNECTIONS))]
     max_connections: Option<usize>,
+    /// The listen() backlog: connections the kernel queues until they are accepted
+    /// (capped by the kernel at net.core.somaxconn) [default: 65535, i.e. somaxconn].
+    #[arg(long, value_name = "N", value_parser = numbers::count::<u32>(1, MAX_BACKLOG))]
+    backlog: Option<u32>,
+    /// Each connection's reader limit: the longest line (`lines`) or request head
+    /// (`http-hello`) accepted.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_LIMIT, value_parser = numbers::bytes())]
+    limit: usize,
+    /// `lines`: after a line over --limit, answer an error line and close (error) or go
+    /// on with the next line (skip). `http-hello` always answers 431 and closes.
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = OnOverlong::Error)]
+    on_overlong: OnOverlong,
     /// On Ctrl-C/SIGTERM, wait this long for clients to finish, then abort them.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
-    shutdown_deadline: f64,
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = numbers::secs)]
+    shutdown_deadline: Duration,
     /// The tokio runtime to run on.
     #[arg(long, value_enum, default_value_t = Runtime::Current)]
     runtime: Runtime,
@@ -62,19 +88,20 @@ async fn serve(args: Args) -> Result<()> {
     // Register the signal handlers first: a SIGTERM right after `Serving on` must not kill us.
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
-    let server = start(&args).await?;
+    let stats = Arc::new(Stats::default());
+    let server = start(&args, &stats).await?;
     print_serving(&server)?;
     tokio::select! {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
     }
-    let deadline = Duration::from_secs_f64(args.shutdown_deadline);
-    let report = server.shutdown(deadline).await;
+    let report = server.shutdown(args.shutdown_deadline).await;
+    stats.log_summary(report);
     print_report(report)
 }
 
-async fn start(args: &Args) -> Result<Server> {
-    let mut options = ServerOptions::new();
+async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
+    let mut options = ServerOptions::new().limit(args.limit);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let config = server_config_from_pem(cert, key).context("cannot serve TLS")?;
         options = options.ssl(config);
@@ -82,9 +109,17 @@ async fn start(args: &Args) -> Result<Server> {
     if let Some(max) = args.max_connections {
         options = options.max_connections(max);
     }
-    let shutdown = options.shutdown_signal();
-    let mode = args.mode;
-    let handler = move |reader, writer| handlers::handle(mode, reader, writer, shutdown.clone());
+    if let Some(backlog) = args.backlog {
+        options = options.backlog(backlog);
+    }
+    let config = Arc::new(Config {
+        mode: args.mode,
+        limit: args.limit,
+        on_overlong: args.on_overlong,
+        shutdown: options.shutdown_signal(),
+        stats: stats.clone(),
+    });
+    let handler = move |reader, writer| handlers::handle(config.clone(), reader, writer);
     match &args.unix {
         Some(path) => options
             .start_unix_server(handler, path)
@@ -115,12 +150,4 @@ fn print_report(report: ShutdownReport) -> Result<()> {
     )?;
     out.flush()?;
     Ok(())
-}
-
-/// A non-negative number of seconds.
-pub(crate) fn parse_secs(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("expected a number of seconds >= 0, got {s:?}")),
-    }
 }

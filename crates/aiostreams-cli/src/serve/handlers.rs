@@ -2,10 +2,16 @@
 //!
 //! Every handler stops at its next idle point (waiting for the client's next message)
 //! once the server starts shutting down, so `Server::shutdown` ends them gracefully.
+//! A line (`lines`) or request head (`http-hello`) over `--limit` gets an answer, not a
+//! silent close, and a warning line in the log.
+
+use std::sync::Arc;
 
 use aiostreams::{DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter};
+use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
+use super::stats::{Event, Stats};
 use crate::mode::Mode;
 
 /// What `read()` asks for at most (asyncio's `reader.read(65536)`).
@@ -19,28 +25,82 @@ const HELLO_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCont
 /// The answer to a request we cannot parse.
 const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+/// The answer to a request head over the limit (RFC 6585).
+const HEAD_TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
-/// Serves one client in `mode`, then closes the connection.
+/// `--on-overlong`: what `lines` does after a line over the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnOverlong {
+    /// Answer an error line, then close the connection.
+    Error,
+    /// Answer an error line, then go on with the next line.
+    Skip,
+}
+
+/// What every connection's handler shares.
+#[derive(Debug)]
+pub(super) struct Config {
+    pub(super) mode: Mode,
+    /// The reader limit the server was given (for the messages).
+    pub(super) limit: usize,
+    pub(super) on_overlong: OnOverlong,
+    /// Cancelled when the server starts shutting down.
+    pub(super) shutdown: CancellationToken,
+    pub(super) stats: Arc<Stats>,
+}
+
+/// Serves one client in its mode, then closes the connection.
 pub(super) async fn handle(
-    mode: Mode,
+    config: Arc<Config>,
     mut reader: StreamReader,
     writer: StreamWriter,
-    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    config.stats.count(Event::Served);
+    let served = serve(&config, &mut reader, &writer).await;
+    if served.is_err() {
+        config.stats.count(Event::ClosedByError);
+    }
+    served
+}
+
+async fn serve(
+    config: &Config,
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
 ) -> Result<(), Error> {
     // Each mode's future is boxed: an idle connection then holds only its own mode's
     // state, not the largest of the four (idle memory per connection).
     {
-        let served = match mode {
-            Mode::Echo => Box::pin(echo(&mut reader, &writer, &shutdown)).await,
-            Mode::Lines => Box::pin(lines(&mut reader, &writer, &shutdown)).await,
-            Mode::Discard => Box::pin(discard(&mut reader, &shutdown)).await,
-            Mode::HttpHello => Box::pin(http_hello(&mut reader, &writer, &shutdown)).await,
+        let served = match config.mode {
+            Mode::Echo => Box::pin(echo(reader, writer, &config.shutdown)).await,
+            Mode::Lines => Box::pin(lines(config, reader, writer)).await,
+            Mode::Discard => Box::pin(discard(reader, &config.shutdown)).await,
+            Mode::HttpHello => Box::pin(http_hello(config, reader, writer)).await,
         };
         writer.close();
         served
     }?;
     // (`served` is scoped above so it is not kept across this await.)
     writer.wait_closed().await
+}
+
+/// Logs and counts a line or head over the limit; `closing` when the connection ends.
+fn overlong(config: &Config, writer: &StreamWriter, what: &str, closing: bool) {
+    let peer = writer.peername().map(|p| p.to_string()).unwrap_or_default();
+    let limit = config.limit;
+    if closing {
+        config.stats.count(Event::ClosedByLimit);
+        tracing::warn!(
+            peer,
+            "{what} over the limit of {limit} bytes: answered, closed"
+        );
+    } else {
+        config.stats.count(Event::SkippedLine);
+        tracing::warn!(
+            peer,
+            "{what} over the limit of {limit} bytes: answered, skipped"
+        );
+    }
 }
 
 /// Waits for `read`, or returns `None` when the server shuts down first.
@@ -73,21 +133,41 @@ async fn echo(
 
 /// `readline`, `write`, until EOF. Lines answered between two reads leave together:
 /// `drain()` is awaited only when the write queue is above the high-water mark.
+///
+/// A line over the limit is answered with an `error: ...` line; then, as
+/// `--on-overlong` says, the connection closes or the next line is served (the reader
+/// drops the rest of the over-long line).
 async fn lines(
+    config: &Config,
     reader: &mut StreamReader,
     writer: &StreamWriter,
-    shutdown: &CancellationToken,
 ) -> Result<(), Error> {
-    while let Some(line) = unless_shutdown(shutdown, reader.readline()).await? {
-        if line.is_empty() {
-            break;
-        }
+    loop {
+        let line = match unless_shutdown(&config.shutdown, reader.readline()).await {
+            Ok(Some(line)) if line.is_empty() => return Ok(()),
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(()),
+            Err(Error::LimitOverrun { .. }) => {
+                let closing = config.on_overlong == OnOverlong::Error;
+                overlong(config, writer, "line", closing);
+                let action = if closing { "closing" } else { "skipped" };
+                let answer = format!(
+                    "error: line over the limit of {} bytes; {action}\n",
+                    config.limit
+                );
+                writer.write(answer.as_bytes())?;
+                if closing {
+                    return Ok(());
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         writer.write_bytes(line)?;
         if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
             writer.drain().await?;
         }
     }
-    Ok(())
 }
 
 /// `read(65536)` and drop, until EOF.
@@ -101,17 +181,26 @@ async fn discard(reader: &mut StreamReader, shutdown: &CancellationToken) -> Res
 }
 
 /// HTTP/1.1 keep-alive: `readuntil(b"\r\n\r\n")`, skip the body, answer `Hello, World!`.
+///
+/// A head over the limit is answered `431 Request Header Fields Too Large` with
+/// `Connection: close` (HTTP cannot skip to the next request: the rest of the head may
+/// hold a body's length).
 async fn http_hello(
+    config: &Config,
     reader: &mut StreamReader,
     writer: &StreamWriter,
-    shutdown: &CancellationToken,
 ) -> Result<(), Error> {
     loop {
-        let head = match unless_shutdown(shutdown, reader.readuntil(b"\r\n\r\n")).await {
+        let next = reader.readuntil(b"\r\n\r\n");
+        let head = match unless_shutdown(&config.shutdown, next).await {
             Ok(Some(head)) => head,
             Ok(None) => return Ok(()),
             // The client closed between requests.
             Err(Error::IncompleteRead { partial, .. }) if partial.is_empty() => return Ok(()),
+            Err(Error::LimitOverrun { .. }) => {
+                overlong(config, writer, "request head", true);
+                return writer.write(HEAD_TOO_LARGE);
+            }
             Err(e) => return Err(e),
         };
         let Ok(request) = RequestHead::parse(&head) else {

@@ -15,9 +15,9 @@ mod pki;
 pub(crate) mod temp;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// No command of the tests may take longer than this.
 pub(crate) const LIMIT: Duration = Duration::from_secs(60);
@@ -65,12 +65,74 @@ pub(crate) fn signal(pid: u32, name: &str) {
     assert!(status.success(), "kill -{name} {pid} failed");
 }
 
-/// A running `aiostreams serve`, with the address from its `Serving on` line; killed
-/// when dropped (a failing test leaves no server behind).
+/// A child's stderr, read line by line in a thread (the child never blocks on a full
+/// pipe), so a test can wait for a log line.
+pub(crate) struct Log {
+    lines: mpsc::Receiver<String>,
+    /// Every line received so far.
+    pub(crate) seen: Vec<String>,
+}
+
+impl Log {
+    /// Starts reading `stderr`.
+    pub(crate) fn capture(stderr: ChildStderr) -> Log {
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Log {
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (at most [`LIMIT`]) for a line containing `needle`, and returns it.
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        let end = Instant::now() + LIMIT;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no log line with {needle:?}; got {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Every line until the child closed its stderr (it exited).
+    pub(crate) fn rest(mut self) -> Vec<String> {
+        let end = Instant::now() + LIMIT;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return self.seen,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("stderr still open"),
+            }
+        }
+    }
+}
+
+/// A running `aiostreams serve`, with the address from its `Serving on` line and its
+/// stderr; killed when dropped (a failing test leaves no server behind).
 pub(crate) struct Served {
     child: Option<Child>,
     stdout: Option<BufReader<ChildStdout>>,
     pub(crate) addr: String,
+    /// Its stderr: the log.
+    log: Option<Log>,
 }
 
 impl Served {
@@ -81,28 +143,41 @@ impl Served {
 
     /// Starts `aiostreams SUBCOMMAND ARGS` and reads its first `Serving on` line.
     pub(crate) fn start_subcommand(subcommand: &str, args: &[&str]) -> Served {
-        let mut child = aiostreams()
-            .arg(subcommand)
-            .args(args)
+        let mut cmd = aiostreams();
+        cmd.arg(subcommand).args(args);
+        Served::spawn(cmd)
+    }
+
+    /// Starts `cmd` (a server's command line, maybe wrapped) and reads its first
+    /// `Serving on` line.
+    pub(crate) fn spawn(mut cmd: Command) -> Served {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn aiostreams serve");
+        let log = Log::capture(child.stderr.take().unwrap());
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout
             .read_line(&mut line)
             .expect("read the Serving on line");
-        let addr = line
-            .trim_end()
-            .strip_prefix("Serving on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
+        let Some(addr) = line.trim_end().strip_prefix("Serving on ") else {
+            let _ = child.kill();
+            panic!("unexpected first line: {line:?}; stderr: {:#?}", log.rest());
+        };
         Served {
+            addr: addr.to_owned(),
             child: Some(child),
             stdout: Some(stdout),
-            addr,
+            log: Some(log),
         }
+    }
+
+    /// Its stderr so far.
+    pub(crate) fn log(&mut self) -> &mut Log {
+        self.log.as_mut().expect("the log of a running server")
     }
 
     /// The TCP port it serves on.
@@ -111,7 +186,13 @@ impl Served {
     }
 
     /// Sends SIGTERM; returns whether it exited with 0, and the rest of its stdout.
-    pub(crate) fn terminate(mut self) -> (bool, String) {
+    pub(crate) fn terminate(self) -> (bool, String) {
+        let (success, rest, _log) = self.terminate_logged();
+        (success, rest)
+    }
+
+    /// As [`terminate`](Self::terminate), plus every line of its stderr.
+    pub(crate) fn terminate_logged(mut self) -> (bool, String, Vec<String>) {
         let mut child = self.child.take().unwrap();
         let mut stdout = self.stdout.take().unwrap();
         let pid = child.id();
@@ -123,7 +204,10 @@ impl Served {
             tx.send((child.wait(), rest))
         });
         match rx.recv_timeout(LIMIT) {
-            Ok((status, rest)) => (status.expect("wait for serve").success(), rest),
+            Ok((status, rest)) => {
+                let log = self.log.take().expect("the log").rest();
+                (status.expect("wait for serve").success(), rest, log)
+            }
             Err(_) => {
                 signal(pid, "KILL");
                 panic!("aiostreams serve (pid {pid}) did not exit after SIGTERM");

@@ -1,0 +1,162 @@
+//! `serve` logs to stderr: accept errors, over-long lines (answered, not a silent close),
+//! handler errors, and a summary at shutdown.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+
+use support::{LIMIT, Served, aiostreams};
+
+/// A client of `served`; every read gives up after [`LIMIT`].
+fn client(served: &Served) -> TcpStream {
+    let stream = TcpStream::connect(&served.addr).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    stream
+}
+
+/// Everything until EOF; a reset after the data (the server closed with our bytes
+/// unread) ends it too.
+fn read_to_end(mut stream: impl Read) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    String::from_utf8(got).unwrap()
+}
+
+/// The summary line of a stopped server's log.
+fn summary(log: &[String]) -> &str {
+    log.iter()
+        .find(|l| l.contains("shutdown: "))
+        .unwrap_or_else(|| panic!("no shutdown summary in {log:#?}"))
+}
+
+// 25,000 clients killed for over-long lines left stderr empty: each one is a log line
+// now, and the client gets an error line before the close.
+#[test]
+fn an_overlong_line_is_answered_logged_and_closed() {
+    let mut served = Served::start(&["--port", "0", "--mode", "lines", "--limit", "16"]);
+    let mut stream = client(&served);
+    stream.write_all(b"short\n").unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "short\n");
+    // The long line arrives in two pieces, neither over the limit alone.
+    stream.write_all(&[b'x'; 10]).unwrap();
+    stream.write_all(&[b'y'; 10]).unwrap();
+    assert_eq!(
+        read_to_end(reader),
+        "error: line over the limit of 16 bytes; closing\n"
+    );
+    let logged = served
+        .log()
+        .wait_for("line over the limit of 16 bytes: answered, closed");
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(logged.contains("peer="), "{logged}");
+    let (success, _, log) = served.terminate_logged();
+    assert!(success);
+    let summary = summary(&log);
+    assert!(summary.contains("1 connections served"), "{summary}");
+    assert!(summary.contains("1 closed by the line limit"), "{summary}");
+    assert!(summary.contains("0 closed by an error"), "{summary}");
+}
+
+/// `http-hello`: a request head over the limit gets `431` and `Connection: close`.
+#[test]
+fn http_hello_answers_an_overlong_head_with_431() {
+    let mut served = Served::start(&["--port", "0", "--mode", "http-hello", "--limit", "64"]);
+    let mut stream = client(&served);
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nX-Long: ").unwrap();
+    stream.write_all(&[b'a'; 100]).unwrap();
+    let answer = read_to_end(&mut stream);
+    let (hello, too_large) = answer.split_at(answer.find("HTTP/1.1 431").unwrap());
+    assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert_eq!(
+        too_large,
+        "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    served
+        .log()
+        .wait_for("request head over the limit of 64 bytes: answered, closed");
+}
+
+/// A handler that fails (a body cut short) is one ERROR line, counted in the summary.
+#[test]
+fn a_handler_error_is_logged_and_counted() {
+    let mut served = Served::start(&["--port", "0", "--mode", "http-hello"]);
+    let mut stream = client(&served);
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+        .unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_to_end(&mut stream), "");
+    let logged = served
+        .log()
+        .wait_for("Unhandled exception in client_connected_cb");
+    assert!(logged.contains("ERROR"), "{logged}");
+    let (success, _, log) = served.terminate_logged();
+    assert!(success);
+    let summary = summary(&log);
+    assert!(summary.contains("1 closed by an error"), "{summary}");
+    assert!(summary.contains("0 aborted"), "{summary}");
+}
+
+// fd exhaustion left stderr empty: with RLIMIT_NOFILE at 32 the accept loop runs out
+// of descriptors, which is logged; once the clients leave, the server serves again.
+#[test]
+fn accept_out_of_descriptors_is_logged_and_survived() {
+    let mut cmd = std::process::Command::new("sh");
+    let exe = env!("CARGO_BIN_EXE_aiostreams");
+    cmd.args(["-c", "ulimit -n 32 && exec \"$0\" serve --port 0", exe]);
+    let mut served = Served::spawn(cmd);
+    let clients: Vec<TcpStream> = (0..40).map(|_| client(&served)).collect();
+    let logged = served
+        .log()
+        .wait_for("socket.accept() out of system resource");
+    assert!(logged.contains("ERROR"), "{logged}");
+    assert!(logged.contains("Too many open files"), "{logged}");
+    drop(clients);
+    // Served again: a fresh client's bytes come back (after the accept retry delay).
+    let mut stream = client(&served);
+    stream.write_all(b"still here\n").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_to_end(&mut stream), "still here\n");
+    let (success, _, log) = served.terminate_logged();
+    assert!(success);
+    summary(&log);
+}
+
+/// `--log-level` beats `RUST_LOG`; `off` silences even the summary.
+#[test]
+fn log_level_off_wins_over_rust_log() {
+    let mut cmd = aiostreams();
+    cmd.args(["--log-level", "off", "serve", "--port", "0"])
+        .env("RUST_LOG", "trace");
+    let served = Served::spawn(cmd);
+    drop(client(&served));
+    let (success, _, log) = served.terminate_logged();
+    assert!(success);
+    assert_eq!(log, Vec::<String>::new());
+}
+
+/// `RUST_LOG` picks the level when `--log-level` is not given.
+#[test]
+fn rust_log_sets_the_level() {
+    let mut cmd = aiostreams();
+    cmd.args(["serve", "--port", "0"]).env("RUST_LOG", "warn");
+    let served = Served::spawn(cmd);
+    let (success, _, log) = served.terminate_logged();
+    assert!(success);
+    assert!(log.iter().all(|l| !l.contains("shutdown: ")), "{log:#?}");
+}
