@@ -56,32 +56,23 @@ pub(super) async fn handle(
     writer: StreamWriter,
 ) -> Result<(), Error> {
     config.stats.count(Event::Served);
-    let served = serve(&config, &mut reader, &writer).await;
-    if served.is_err() {
-        config.stats.count(Event::ClosedByError);
-    }
-    served
-}
-
-async fn serve(
-    config: &Config,
-    reader: &mut StreamReader,
-    writer: &StreamWriter,
-) -> Result<(), Error> {
+    let failed = |_: &Error| config.stats.count(Event::ClosedByError);
     // Each mode's future is boxed: an idle connection then holds only its own mode's
     // state, not the largest of the four (idle memory per connection).
     {
+        let (reader, writer, shutdown) = (&mut reader, &writer, &config.shutdown);
         let served = match config.mode {
-            Mode::Echo => Box::pin(echo(reader, writer, &config.shutdown)).await,
-            Mode::Lines => Box::pin(lines(config, reader, writer)).await,
-            Mode::Discard => Box::pin(discard(reader, &config.shutdown)).await,
-            Mode::HttpHello => Box::pin(http_hello(config, reader, writer)).await,
+            Mode::Echo => Box::pin(echo(reader, writer, shutdown)).await,
+            Mode::Lines => Box::pin(lines(&config, reader, writer)).await,
+            Mode::Discard => Box::pin(discard(reader, shutdown)).await,
+            Mode::HttpHello => Box::pin(http_hello(&config, reader, writer)).await,
         };
         writer.close();
         served
-    }?;
+    }
+    .inspect_err(failed)?;
     // (`served` is scoped above so it is not kept across this await.)
-    writer.wait_closed().await
+    writer.wait_closed().await.inspect_err(failed)
 }
 
 /// Logs and counts a line or head over the limit; `closing` when the connection ends.
