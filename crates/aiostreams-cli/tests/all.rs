@@ -20,7 +20,10 @@ fn every_test_file_is_declared_here() {
 
 mod bench_json;
 mod cli_usage;
+mod client_limits;
 mod headers_local;
 mod resp_serve;
 mod serve_connect;
+mod serve_logs;
+mod tls_config_errors;
 mod tls_serve_connect;

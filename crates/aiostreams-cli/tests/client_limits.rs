@@ -2,15 +2,13 @@
 //! never ends its headers. Each run is bounded by its own small real timeout (the CLI is
 //! a child process) or by the header cap; every wait in the test is bounded.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Output;
 use std::thread::JoinHandle;
 
-use support::certs::Certs;
-use support::{LIMIT, aiostreams, run};
+use crate::support::certs::Certs;
+use crate::support::{LIMIT, aiostreams, run};
 
 /// A server that accepts one client and never sends a byte; it reads (and drops) until
 /// the client goes away.

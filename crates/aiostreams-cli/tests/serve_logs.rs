@@ -1,12 +1,10 @@
 //! `serve` logs to stderr: accept errors, over-long lines (answered, not a silent close),
 //! handler errors, and a summary at shutdown.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-use support::{LIMIT, Served, aiostreams};
+use crate::support::{LIMIT, Served, aiostreams};
 
 /// A client of `served`; every read gives up after [`LIMIT`].
 fn client(served: &Served) -> TcpStream {

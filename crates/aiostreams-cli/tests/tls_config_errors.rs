@@ -2,14 +2,12 @@
 //! to fix (exit 1), never a raw parser error; a CA certificate served as the server's
 //! own is explained both when serving starts and on the client that refuses it.
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rustls_pki_types::pem::PemObject;
 
-use support::certs::Certs;
-use support::{Served, aiostreams, run};
+use crate::support::certs::Certs;
+use crate::support::{Served, aiostreams, run};
 
 /// `serve --tls-cert CERT --tls-key KEY`: exit 1, and its stderr.
 fn serve_fails(cert: &Path, key: &Path) -> String {
@@ -25,19 +23,12 @@ fn serve_fails(cert: &Path, key: &Path) -> String {
     stderr
 }
 
-/// A file in the certificates' directory holding `bytes`.
-fn write(certs: &Certs, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = certs.dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
 // A truncated PEM was reported as "missing section end marker: [67, 69, 82, ...]".
 #[test]
 fn a_truncated_certificate_says_truncated() {
     let certs = Certs::new();
     let pem = std::fs::read(&certs.chain).unwrap();
-    let cut = write(&certs, "cut.pem", &pem[..pem.len() / 4]);
+    let cut = certs.write("cut.pem", &pem[..pem.len() / 4]);
     let stderr = serve_fails(&cut, &certs.key);
     assert!(
         stderr.contains("truncated PEM: no \"-----END CERTIFICATE-----\" line"),
@@ -50,7 +41,7 @@ fn a_truncated_certificate_says_truncated() {
 fn a_truncated_key_says_truncated() {
     let certs = Certs::new();
     let pem = std::fs::read(&certs.key).unwrap();
-    let cut = write(&certs, "cut-key.pem", &pem[..pem.len() / 2]);
+    let cut = certs.write("cut-key.pem", &pem[..pem.len() / 2]);
     let stderr = serve_fails(&certs.chain, &cut);
     assert!(
         stderr.contains("truncated PEM: no \"-----END PRIVATE KEY-----\" line"),
@@ -63,7 +54,7 @@ fn a_truncated_key_says_truncated() {
 fn a_binary_file_gets_the_conversion_command() {
     let certs = Certs::new();
     let der = rustls_pki_types::CertificateDer::from_pem_file(&certs.ca).unwrap();
-    let der_cert = write(&certs, "cert.der", &der);
+    let der_cert = certs.write("cert.der", &der);
     let stderr = serve_fails(&der_cert, &certs.key);
     let shown = der_cert.display();
     assert!(
@@ -72,7 +63,7 @@ fn a_binary_file_gets_the_conversion_command() {
         )),
         "{stderr}"
     );
-    let der_key = write(&certs, "key.der", &[0x30, 0x82, 0x01, 0x00, 0xff]);
+    let der_key = certs.write("key.der", &[0x30, 0x82, 0x01, 0x00, 0xff]);
     let stderr = serve_fails(&certs.chain, &der_key);
     assert!(stderr.contains("openssl pkey -inform DER"), "{stderr}");
 }
@@ -80,7 +71,7 @@ fn a_binary_file_gets_the_conversion_command() {
 #[test]
 fn a_text_file_without_pem_says_so() {
     let certs = Certs::new();
-    let text = write(&certs, "notes.txt", b"just some notes\n");
+    let text = certs.write("notes.txt", b"just some notes\n");
     let stderr = serve_fails(&text, &certs.key);
     assert!(
         stderr.contains(
@@ -100,22 +91,30 @@ fn another_certificates_key_is_named_as_the_mismatch() {
     );
 }
 
-/// Serving the CA certificate itself: a warning at start, and the client that refuses
-/// it says why (rustls: `CaUsedAsEndEntity`).
+/// A certificate that is a CA (basicConstraints CA:TRUE) served as the server's own: a
+/// warning at start, and the client that refuses it (rustls: `CaUsedAsEndEntity`) says
+/// why, even when it trusts that very certificate.
 #[test]
 fn a_ca_certificate_served_as_the_leaf_is_explained() {
     let certs = Certs::new();
-    let ca = certs.ca.to_str().unwrap();
-    let ca_key = certs.ca_key.to_str().unwrap();
-    let mut served = Served::start(&["--port", "0", "--tls-cert", ca, "--tls-key", ca_key]);
+    let (cert, key) = certs.self_signed_ca();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let mut served = Served::start(&["--port", "0", "--tls-cert", cert, "--tls-key", key]);
     let explanation = "this certificate is a CA (basicConstraints CA:TRUE); serve a leaf certificate signed by it";
     let warning = served.log().wait_for(explanation);
     assert!(
-        warning.contains("WARN") && warning.contains(ca),
+        warning.contains("WARN") && warning.contains(cert),
         "{warning}"
     );
     let mut cmd = aiostreams();
-    cmd.args(["connect", "127.0.0.1", &served.port(), "--tls", "--ca", ca]);
+    cmd.args([
+        "connect",
+        "127.0.0.1",
+        &served.port(),
+        "--tls",
+        "--ca",
+        cert,
+    ]);
     let output = run(cmd, b"");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");

@@ -10,7 +10,7 @@ use super::pki::{Kind, Pki};
 /// A CA, a server certificate it signed, and their PEM files.
 pub(crate) struct Certs {
     /// Owns the directory of the files.
-    _pki: Pki,
+    pki: Pki,
     /// The CA certificate (the file for `--ca` and `SSL_CERT_FILE`).
     pub(crate) ca: PathBuf,
     /// The server's chain: its certificate, then the CA's (for `--tls-cert`).
@@ -26,7 +26,7 @@ impl Certs {
         let ca = pki.dir.write("ca.pem", pki.ca_pem());
         let (chain, key) = pki.server_cert(Kind::Good).write_pem(&pki.dir);
         Certs {
-            _pki: pki,
+            pki,
             ca,
             chain,
             key,
@@ -41,6 +41,19 @@ impl Certs {
             "--tls-key",
             path(&self.key),
         ]
+    }
+
+    /// A self-signed certificate for the same names that is a CA itself (basicConstraints
+    /// CA:TRUE, as `openssl req -x509` makes by default), and its key: `(cert, key)`.
+    pub(crate) fn self_signed_ca(&self) -> (PathBuf, PathBuf) {
+        self.pki
+            .server_cert(Kind::SelfSignedCa)
+            .write_pem(&self.pki.dir)
+    }
+
+    /// A file named `name` holding `contents`, beside the certificates.
+    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        self.pki.dir.write(name, contents)
     }
 
     /// The CA file as a `&str` argument.

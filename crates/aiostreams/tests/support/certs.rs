@@ -37,6 +37,9 @@ pub(crate) enum Kind {
     OtherName,
     /// For the right names and valid now, but signed by itself, not by the CA.
     SelfSigned,
+    /// As [`Kind::SelfSigned`], and a CA itself (basicConstraints CA:TRUE), as `openssl
+    /// req -x509` makes by default: rustls clients refuse it as a server's own.
+    SelfSignedCa,
 }
 
 /// A private CA and a temp dir for PEM files.
@@ -114,10 +117,11 @@ impl Pki {
                 params.not_before = date_time_ymd(2100, 1, 1);
                 params.not_after = date_time_ymd(2101, 1, 1);
             }
+            Kind::SelfSignedCa => params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained),
             _ => {}
         }
         let key = KeyPair::generate().expect("server key");
-        let (cert, chain_pem) = if kind == Kind::SelfSigned {
+        let (cert, chain_pem) = if matches!(kind, Kind::SelfSigned | Kind::SelfSignedCa) {
             let cert = params.self_signed(&key).expect("self-signed certificate");
             let pem = cert.pem();
             (cert, pem)
