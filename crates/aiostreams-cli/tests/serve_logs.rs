@@ -158,3 +158,32 @@ fn rust_log_sets_the_level() {
     assert!(success);
     assert!(log.iter().all(|l| !l.contains("shutdown: ")), "{log:#?}");
 }
+// `--on-overlong skip`: an over-long line sent in pieces gets one error line, then the
+// next line is served; no fragment of the long line comes back as a line.
+#[test]
+fn skip_goes_on_with_the_line_after_an_overlong_one() {
+    let args = ["--port", "0", "--mode", "lines", "--limit", "16"];
+    let mut served = Served::start(&[&args[..], &["--on-overlong", "skip"]].concat());
+    let mut stream = client(&served);
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    // Two pieces: over the limit once both are in, with no newline yet.
+    stream.write_all(&[b'x'; 10]).unwrap();
+    stream.write_all(&[b'y'; 10]).unwrap();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "error: line over the limit of 16 bytes; skipped\n");
+    // The rest of the same line (short enough to pass for a line of its own), then a
+    // good line.
+    stream.write_all(&[b'z'; 5]).unwrap();
+    stream.write_all(b"\nnext\n").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_to_end(reader), "next\n");
+    served
+        .log()
+        .wait_for("line over the limit of 16 bytes: answered, skipped");
+    let (success, _, log) = served.terminate_logged();
+    assert!(success);
+    let summary = summary(&log);
+    assert!(summary.contains("1 over-long lines skipped"), "{summary}");
+    assert!(summary.contains("0 closed by the line limit"), "{summary}");
+}
