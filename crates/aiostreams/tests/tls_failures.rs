@@ -131,6 +131,41 @@ async fn self_signed_server_is_an_untrusted_issuer() {
     .await;
 }
 
+// A CA certificate served as the server's own (what `openssl req -x509` makes by
+// default): the configuration warns, and a client refuses it even when it trusts it,
+// saying what to serve instead.
+#[tokio::test]
+async fn ca_certificate_as_the_servers_own_says_serve_a_leaf() {
+    let explanation = "this certificate is a CA (basicConstraints CA:TRUE); serve a leaf certificate signed by it";
+    let (logs, _guard) = Logs::capture_thread();
+    bounded(async {
+        let pki = Pki::new();
+        let cert = pki.server_cert(Kind::SelfSignedCa);
+        let server = tls_echo_server(cert.server_config(&pki.dir)).await;
+        assert_eq!(
+            logs.count(explanation),
+            1,
+            "{:?}",
+            logs.at_least(Level::WARN)
+        );
+        let trusting = certs::client_config_trusting(&[cert.der()]);
+        let err = tls_connect(port_of(&server), trusting, "localhost")
+            .await
+            .expect_err("the handshake must fail");
+        assert!(
+            matches!(&err, Error::Tls(TlsError::BadCertificate(_))),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("certificate verify failed: {explanation}")
+        );
+        server.close();
+        server.wait_closed().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn certificate_for_another_name_is_a_name_mismatch() {
     certificate_failure(
