@@ -63,7 +63,7 @@ fn a_binary_file_gets_the_conversion_command() {
         )),
         "{stderr}"
     );
-    let der_key = certs.write("key.der", &[0x30, 0x82, 0x01, 0x00, 0xff]);
+    let der_key = certs.write("key.der", [0x30, 0x82, 0x01, 0x00, 0xff]);
     let stderr = serve_fails(&certs.chain, &der_key);
     assert!(stderr.contains("openssl pkey -inform DER"), "{stderr}");
 }
