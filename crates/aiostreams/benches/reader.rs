@@ -1,5 +1,7 @@
-//! `StreamReader` throughput: `readline` against a bare `memchr` split of the same bytes,
-//! and one long line arriving in 64-byte pieces against the same line in one piece.
+//! `StreamReader` throughput: `readline` (and `try_readline`) against a bare `memchr`
+//! split of the same bytes, and one long line arriving in 64-byte pieces against the same
+//! line in one piece. `benches/reader_instructions.rs` counts the instructions of the
+//! buffered fast path under callgrind.
 //!
 //! Run with `cargo bench -p aiostreams --bench reader`; `cargo test --benches` runs each
 //! routine once as a smoke test.
@@ -73,6 +75,7 @@ fn bench_readline(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("readline");
     for (name, line_len, limit) in [
+        ("16B", 16, aiostreams::DEFAULT_LIMIT),
         ("100B", 100, aiostreams::DEFAULT_LIMIT),
         ("1KiB", 1024, aiostreams::DEFAULT_LIMIT),
         ("64KiB", 64 * 1024, 128 * 1024),
@@ -88,6 +91,24 @@ fn bench_readline(c: &mut Criterion) {
                 || fed(data, limit),
                 |mut reader| {
                     assert_eq!(rt.block_on(readline_all(&mut reader)), data.len());
+                    reader
+                },
+                BatchSize::PerIteration,
+            );
+        });
+        // The synchronous form of the same fast path.
+        group.bench_function(BenchmarkId::new("fed_try", name), |b| {
+            b.iter_batched(
+                || fed(data, limit),
+                |mut reader| {
+                    let mut sum = 0;
+                    while let Some(line) = reader.try_readline().expect("within the limit") {
+                        if line.is_empty() {
+                            break;
+                        }
+                        sum += black_box(line).len();
+                    }
+                    assert_eq!(sum, data.len());
                     reader
                 },
                 BatchSize::PerIteration,

@@ -182,6 +182,8 @@ mod connect;
 mod server;
 
 pub use buffer::DEFAULT_HIGH_WATER;
+/// The byte buffer every read returns (re-exported from the `bytes` crate).
+pub use bytes::Bytes;
 #[cfg(unix)]
 pub use connect::open_unix_connection;
 pub use connect::{ConnectOptions, open_connection};

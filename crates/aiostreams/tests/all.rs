@@ -38,6 +38,7 @@ mod reader_cpython_read;
 mod reader_cpython_readline;
 mod reader_cpython_readuntil;
 mod reader_cpython_state;
+mod reader_fast_path;
 mod reader_limits;
 mod reader_overlong_line;
 mod reader_parity;

@@ -7,6 +7,7 @@ mod read;
 mod readuntil;
 pub(crate) mod shared;
 pub(crate) mod source;
+mod try_read;
 
 use std::fmt;
 use std::sync::Arc;
@@ -292,6 +293,23 @@ impl StreamReader {
             self.buf.feed_eof();
         }
         true
+    }
+
+    /// A read the buffer already answers: no pull, no lock, no waker, none of our
+    /// atomics written (two loads: nothing fed is pending, no exception is stored; one
+    /// relaxed store: what is left, for the writer). `take` is one of the core's fast
+    /// takes, which complete only with the outcome the full rules would give.
+    #[inline]
+    pub(crate) fn fast(
+        &mut self,
+        take: impl FnOnce(&mut ReadBuffer) -> Option<Bytes>,
+    ) -> Option<Bytes> {
+        if !self.shared.is_quiet() {
+            return None;
+        }
+        let out = take(&mut self.buf)?;
+        self.publish_flow(false);
+        Some(out)
     }
 
     /// Drives one read until it completes, pulling or parking in between.

@@ -34,6 +34,9 @@ impl StreamReader {
     /// # Ok(()) }
     /// ```
     pub async fn read(&mut self, n: usize) -> Result<Bytes, Error> {
+        if let Some(bytes) = self.fast(|buf| buf.take_some(n)) {
+            return Ok(bytes);
+        }
         self.run(ReadOp::read(n)).await
     }
 
@@ -72,6 +75,11 @@ impl StreamReader {
     /// asyncio: `readexactly(n)`. `n` may exceed the limit. `readexactly(0)` returns
     /// empty at once unless an exception is stored.
     ///
+    /// Nothing is reserved up front: the buffer grows as bytes arrive (a pull reserves at
+    /// most 64 KiB), so a hostile declared size costs memory only as fast as the peer
+    /// really sends. Still cap sizes a peer declares (Redis caps bulk strings at 512 MiB):
+    /// see the RESP example below.
+    ///
     /// # Errors
     ///
     /// - the stored exception, if any, first; bytes already buffered stay there;
@@ -96,8 +104,35 @@ impl StreamReader {
     /// assert_eq!((&partial[..], expected), (&b"abc"[..], Some(5)));
     /// # }
     /// ```
+    ///
+    /// A RESP bulk string (`$5\r\nhello\r\n`): the size line, the declared size capped,
+    /// then the payload with its CRLF checked:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// const MAX_BULK: usize = 512 * 1024 * 1024;
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"$5\r\nhello\r\n")?;
+    /// let header = reader.readline().await?; // "$5\r\n"
+    /// let size = header
+    ///     .strip_prefix(b"$")
+    ///     .and_then(|h| h.strip_suffix(b"\r\n"))
+    ///     .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok())
+    ///     .filter(|&n| n <= MAX_BULK)
+    ///     .ok_or("bad bulk header")?;
+    /// let mut payload = reader.readexactly(size + 2).await?; // the payload and its CRLF
+    /// if !payload.ends_with(b"\r\n") {
+    ///     return Err("bulk string without its CRLF".into());
+    /// }
+    /// payload.truncate(size);
+    /// assert_eq!(payload, "hello");
+    /// # Ok(()) }
+    /// ```
     #[doc(alias = "read_exact")]
     pub async fn readexactly(&mut self, n: usize) -> Result<Bytes, Error> {
+        if let Some(bytes) = self.fast(|buf| buf.take_exactly(n)) {
+            return Ok(bytes);
+        }
         self.run(ReadOp::readexactly(n)).await
     }
 

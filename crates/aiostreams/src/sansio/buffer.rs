@@ -295,8 +295,34 @@ impl ReadBuffer {
     /// taken as the full rules would take it; otherwise `None`, and nothing changes.
     #[inline]
     pub(crate) fn take_line(&mut self) -> Option<Bytes> {
-        let newline = memchr::memchr(b'\n', &self.data)?;
+        let newline = memchr::memchr(b'\n', self.buffer())?;
         (newline <= self.limit).then(|| self.take(newline + 1))
+    }
+
+    /// The common case of `readexactly(n)`: `n` bytes are buffered.
+    #[inline]
+    pub(crate) fn take_exactly(&mut self, n: usize) -> Option<Bytes> {
+        (n <= self.len()).then(|| self.take(n))
+    }
+
+    /// The common case of `read(n)`: some bytes are buffered (or `n` is 0).
+    #[inline]
+    pub(crate) fn take_some(&mut self, n: usize) -> Option<Bytes> {
+        match n.min(self.len()) {
+            0 if n > 0 => None,
+            k => Some(self.take(k)),
+        }
+    }
+
+    /// The common case of `readuntil(separator)`: a record within the limit is buffered.
+    #[inline]
+    pub(crate) fn take_until(&mut self, separator: &[u8]) -> Option<Bytes> {
+        let start = match separator {
+            [] => return None, // the full rules raise the argument error
+            [byte] => memchr::memchr(*byte, self.buffer())?,
+            _ => memchr::memmem::find(self.buffer(), separator)?,
+        };
+        (start <= self.limit).then(|| self.take(start + separator.len()))
     }
 
     /// Frees a large allocation once nothing is buffered, so an idle reader stays small.

@@ -1,0 +1,95 @@
+//! Deterministic work for callgrind: the instruction count of a read the buffer already
+//! answers, against a bare `memchr` + split of the same bytes.
+//!
+//! `valgrind --tool=callgrind target/release/deps/reader_instructions-HASH KIND N` runs
+//! `N` operations of `KIND` on `N` buffered 16-byte lines (`readline`, `try_readline`,
+//! `readexactly`, `readuntil`, or `memchr` on the same bytes in a slice), or only sets
+//! them up (`fed`: the reader holding them; `data`: the slice). Run each with two values
+//! of `N`: the difference in instructions over the difference in `N`, minus the same for
+//! its set-up (`fed` for the reads, `data` for `memchr`), is the cost of one operation.
+//! The results are in the docs of `StreamReader::readline` and in `docs/DESIGN.md`.
+//! `cargo test --benches` runs each kind once with a small `N` as a smoke test.
+
+use std::hint::black_box;
+
+use aiostreams::StreamReader;
+
+/// One buffered line: 15 bytes and `\n`, a short RESP-like line.
+const LINE: &[u8] = b"$5\r\nhello world\n";
+
+fn reader(n: usize) -> StreamReader {
+    let mut reader = StreamReader::new();
+    reader.feed_data(&LINE.repeat(n)).expect("not at EOF");
+    reader
+}
+
+fn memchr_split(mut data: &[u8], n: usize) -> usize {
+    let mut sum = 0;
+    for _ in 0..n {
+        let i = memchr::memchr(b'\n', data).expect("a line");
+        let (line, rest) = data.split_at(i + 1);
+        sum += black_box(line).len();
+        data = rest;
+    }
+    sum
+}
+
+fn run(kind: &str, n: usize) -> usize {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut sum = 0;
+    match kind {
+        "data" => sum = black_box(LINE.repeat(n)).len(),
+        "memchr" => sum = memchr_split(black_box(&LINE.repeat(n)), n),
+        "fed" => sum = black_box(reader(n)).buffer().len(),
+        "readline" => rt.block_on(async {
+            let mut r = reader(n);
+            for _ in 0..n {
+                sum += black_box(r.readline().await.expect("line")).len();
+            }
+        }),
+        "try_readline" => {
+            let mut r = reader(n);
+            for _ in 0..n {
+                sum += black_box(r.try_readline().expect("ok").expect("line")).len();
+            }
+        }
+        "readexactly" => rt.block_on(async {
+            let mut r = reader(n);
+            for _ in 0..n {
+                sum += black_box(r.readexactly(LINE.len()).await.expect("bytes")).len();
+            }
+        }),
+        "readuntil" => rt.block_on(async {
+            let mut r = reader(n);
+            for _ in 0..n {
+                sum += black_box(r.readuntil(b"\n").await.expect("record")).len();
+            }
+        }),
+        other => panic!("unknown kind {other:?}"),
+    }
+    sum
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [kind, n] => {
+            let n = n.parse().expect("N");
+            assert_eq!(run(kind, n), n * LINE.len());
+        }
+        // `cargo test --benches` / `cargo bench`: each kind once, small.
+        _ => {
+            for kind in [
+                "memchr",
+                "readline",
+                "try_readline",
+                "readexactly",
+                "readuntil",
+            ] {
+                assert_eq!(run(kind, 100), 100 * LINE.len(), "{kind}");
+            }
+        }
+    }
+}
