@@ -51,14 +51,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::support::parity::{
-    Oracle, env_u64, error_json, hex, read_cases, report, save_failures, unhex,
-};
+use crate::support::parity::{Mismatches, Oracle, env_u64, error_json, hex, read_cases, unhex};
 
 const DEFAULT_CASES: u64 = 5_000;
 const DEFAULT_SEED: u64 = 0xA510_57EA;
-/// How many mismatches are printed in full.
-const SHOWN: usize = 3;
 
 #[test]
 fn reader_matches_cpython_asyncio() {
@@ -75,27 +71,15 @@ fn reader_matches_cpython_asyncio() {
     if env::var_os("AIOSTREAMS_PARITY_REPLAY").is_none() && cases.len() >= 1_000 {
         assert_covered(&expected);
     }
-    let mut failures = Vec::new();
+    let mut mismatches = Mismatches::new(&oracle.python);
     for (case, want) in cases.iter().zip(&expected) {
-        let got = run_case(case);
-        if got != *want {
-            if failures.len() < SHOWN {
-                report(case, want, &got, &oracle.python);
-            }
-            failures.push(case);
-        }
+        mismatches.check(case, want, &run_case(case));
     }
-    if !failures.is_empty() {
-        let path = save_failures("reader_parity_failures.jsonl", &failures);
-        panic!(
-            "{} of {} cases differ from asyncio (Python {}); replay them with \
-             AIOSTREAMS_PARITY_REPLAY={}",
-            failures.len(),
-            cases.len(),
-            oracle.python,
-            path.display()
-        );
-    }
+    mismatches.finish(
+        cases.len(),
+        "reader_parity_failures.jsonl",
+        "AIOSTREAMS_PARITY_REPLAY",
+    );
 }
 
 /// Checks that the random cases reached every outcome, limit errors included, so that a

@@ -45,14 +45,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::support::parity::{
-    Oracle, env_u64, error_json, hex, read_cases, report, save_failures, unhex,
-};
+use crate::support::parity::{Mismatches, Oracle, env_u64, error_json, hex, read_cases, unhex};
 
 const DEFAULT_CASES: u64 = 500;
 const DEFAULT_SEED: u64 = 0x50C4_E7ED;
-/// How many mismatches are printed in full.
-const SHOWN: usize = 3;
 /// Runtime turns a read gets before it counts as blocked (the oracle's SPIN): every byte
 /// the peer sent is already in our kernel, so one turn of the reactor sees it.
 const SPIN: usize = 10;
@@ -80,28 +76,20 @@ async fn sockets_match_cpython_asyncio() {
         assert_covered(&expected);
     }
     let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
-    let mut failures = Vec::new();
+    let mut mismatches = Mismatches::new(&oracle.python);
     for (case, want) in cases.iter().zip(&expected) {
         let got = run_case(case, want, &listener).await;
-        let (want, got) = (&overrun_by_kind(case, want), &overrun_by_kind(case, &got));
-        if got != want {
-            if failures.len() < SHOWN {
-                report(case, want, got, &oracle.python);
-            }
-            failures.push(case);
-        }
-    }
-    if !failures.is_empty() {
-        let path = save_failures("socket_parity_failures.jsonl", &failures);
-        panic!(
-            "{} of {} cases differ from asyncio (Python {}); replay them with \
-             AIOSTREAMS_SOCKET_PARITY_REPLAY={}",
-            failures.len(),
-            cases.len(),
-            oracle.python,
-            path.display()
+        mismatches.check(
+            case,
+            &overrun_by_kind(case, want),
+            &overrun_by_kind(case, &got),
         );
     }
+    mismatches.finish(
+        cases.len(),
+        "socket_parity_failures.jsonl",
+        "AIOSTREAMS_SOCKET_PARITY_REPLAY",
+    );
 }
 
 /// Checks that the random cases reached the socket-level outcomes (resets, broken pipes,

@@ -124,8 +124,52 @@ pub(crate) fn error_json(err: &Error, readline: bool) -> Value {
     }
 }
 
+/// The cases that differ from asyncio: the first few are printed as they are found, and
+/// [`finish`](Mismatches::finish) fails the test with a file to replay them from.
+pub(crate) struct Mismatches<'a> {
+    python: String,
+    failures: Vec<&'a Value>,
+}
+
+impl<'a> Mismatches<'a> {
+    /// How many mismatching cases are printed in full.
+    const SHOWN: usize = 3;
+
+    pub(crate) fn new(python: &str) -> Self {
+        Mismatches {
+            python: python.to_owned(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Compares one case's results.
+    pub(crate) fn check(&mut self, case: &'a Value, want: &Value, got: &Value) {
+        if got != want {
+            if self.failures.len() < Self::SHOWN {
+                report(case, want, got, &self.python);
+            }
+            self.failures.push(case);
+        }
+    }
+
+    /// Panics when any case differed, naming `replay_env` and the file (`name`) that
+    /// holds the failing cases.
+    pub(crate) fn finish(self, total: usize, name: &str, replay_env: &str) {
+        if self.failures.is_empty() {
+            return;
+        }
+        let path = save_failures(name, &self.failures);
+        panic!(
+            "{} of {total} cases differ from asyncio (Python {}); replay them with {replay_env}={}",
+            self.failures.len(),
+            self.python,
+            path.display()
+        );
+    }
+}
+
 /// Prints a mismatching case and its first differing operation.
-pub(crate) fn report(case: &Value, want: &Value, got: &Value, python: &str) {
+fn report(case: &Value, want: &Value, got: &Value, python: &str) {
     eprintln!("mismatch with asyncio (Python {python}); case:\n{case}");
     let ops = case["ops"].as_array().expect("ops");
     let want_ops = want["results"].as_array().expect("results");
@@ -158,7 +202,7 @@ pub(crate) fn read_cases(path: &str) -> Vec<Value> {
 }
 
 /// Writes the failing cases to `name` in the test target's temp dir, for a replay.
-pub(crate) fn save_failures(name: &str, failures: &[&Value]) -> PathBuf {
+fn save_failures(name: &str, failures: &[&Value]) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let lines: String = failures.iter().map(|c| format!("{c}\n")).collect();
     fs::write(&path, lines).expect("write the failing cases");
