@@ -185,9 +185,9 @@ async def has_tuple_separators():
         return False
 
 
-async def main():
-    header = {"python": platform.python_version(),
-              "tuple_separators": await has_tuple_separators()}
+async def serve(run_case, header):
+    """The oracle loop both oracles share: print the header line, then answer each case
+    (one JSON line on stdin) with its results (one JSON line on stdout)."""
     print(json.dumps(header), flush=True)
     out = sys.stdout
     for line in sys.stdin:
@@ -195,6 +195,11 @@ async def main():
             out.write(json.dumps(await run_case(json.loads(line)), separators=(",", ":")))
             out.write("\n")
     out.flush()
+
+
+async def main():
+    await serve(run_case, {"python": platform.python_version(),
+                           "tuple_separators": await has_tuple_separators()})
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ readuntil_overrun_depends_on_arrival):
 """
 
 import asyncio
-import json
 import os
 import socket
 import struct
@@ -233,13 +232,7 @@ async def run_case(case):
 
 
 async def main():
-    print(json.dumps({"python": sys.version.split()[0]}), flush=True)
-    out = sys.stdout
-    for line in sys.stdin:
-        if line.strip():
-            out.write(json.dumps(await run_case(json.loads(line)), separators=(",", ":")))
-            out.write("\n")
-    out.flush()
+    await asyncio_oracle.serve(run_case, {"python": sys.version.split()[0]})
 
 
 if __name__ == "__main__":
