@@ -11,8 +11,10 @@ use aiostreams::{
     StreamWriter, Transport, create_connection_with,
 };
 
-use crate::support::bounded;
-use crate::support::certs::{Kind, Pki};
+use crate::support::{
+    bounded,
+    certs::{Kind, Pki},
+};
 
 /// The connect entry points.
 #[derive(Clone, Copy, Debug, PartialEq)]

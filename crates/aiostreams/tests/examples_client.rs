@@ -1,10 +1,8 @@
 //! Runs the client examples (`examples/tcp_echo_client.rs`, `register_open_socket.rs`)
 //! as programs and checks their exact output.
 //!
-//! Each example is built with `cargo build --example` (a no-op when `cargo test` already
-//! built it) and its binary, found from cargo's JSON messages, run with a timeout.
+//! Each example is built by `support::examples` and run with a timeout.
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -12,53 +10,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::process::Command;
 
-/// Building may wait for the build-directory lock while other builds run.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
+use crate::support::{examples::example, process::success_stdout};
 
 /// Running an example takes milliseconds; this only bounds a hang.
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Builds `examples/<name>.rs` and returns the path of its executable.
-async fn example_binary(name: &str) -> PathBuf {
-    let build = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--message-format=json",
-            "-p",
-            "aiostreams",
-        ])
-        .args(["--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(BUILD_TIMEOUT, build)
-        .await
-        .expect("cargo build --example timed out")
-        .expect("run cargo");
-    assert!(out.status.success(), "cargo build --example {name} failed");
-    executable_in(&out.stdout, name).unwrap_or_else(|| panic!("no executable for {name}"))
-}
-
-/// The `executable` of the compiler-artifact message for example `name`.
-fn executable_in(json_lines: &[u8], name: &str) -> Option<PathBuf> {
-    String::from_utf8_lossy(json_lines)
-        .lines()
-        .find_map(|line| {
-            let msg: serde_json::Value = serde_json::from_str(line).ok()?;
-            let target = msg.get("target")?;
-            let is_example = target["kind"].as_array()?.iter().any(|k| k == "example");
-            if !is_example || target["name"] != name {
-                return None;
-            }
-            msg["executable"].as_str().map(PathBuf::from)
-        })
-}
-
 /// Runs example `name` with `args`; returns its output.
 async fn run_example(name: &str, args: &[&str]) -> Output {
-    let binary = example_binary(name).await;
+    let binary = example(name).await;
     let run = Command::new(&binary)
         .args(args)
         .stdin(Stdio::null())
@@ -88,23 +47,12 @@ async fn echo_server() -> u16 {
     port
 }
 
-fn stdout_of(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{}; stdout:\n{stdout}stderr:\n{stderr}",
-        out.status
-    );
-    stdout
-}
-
 #[tokio::test]
 async fn tcp_echo_client_prints_the_asyncio_docs_lines() {
     let port = echo_server().await;
     let out = run_example("tcp_echo_client", &["127.0.0.1", &port.to_string()]).await;
     assert_eq!(
-        stdout_of(&out),
+        success_stdout("the example", &out),
         "Send: 'Hello World!'\nReceived: 'Hello World!'\nClose the connection\n"
     );
 }
@@ -141,5 +89,5 @@ async fn tcp_echo_client_rejects_a_bad_port() {
 #[tokio::test]
 async fn register_open_socket_receives_abc() {
     let out = run_example("register_open_socket", &[]).await;
-    assert_eq!(stdout_of(&out), "Received: 'abc'\n");
+    assert_eq!(success_stdout("the example", &out), "Received: 'abc'\n");
 }

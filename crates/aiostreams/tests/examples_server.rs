@@ -9,23 +9,20 @@
 
 #![cfg(unix)] // SIGINT, Unix sockets
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Output, Stdio};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
-use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
-use crate::support::{bounded_for, temp::TempDir};
-
-/// The examples these tests run.
-const EXAMPLES: [&str; 3] = ["tcp_echo_server", "unix_echo_server", "unix_echo_client"];
-
-/// Building may wait for the build-directory lock while other builds run.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
+use crate::support::{
+    bounded_for,
+    examples::example,
+    process::{python, run, success_stdout},
+    temp::TempDir,
+};
 
 /// Bounds one test once the examples are built (they answer in milliseconds).
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -75,7 +72,7 @@ async fn tcp_echo_server_answers_cpython_and_exits_on_sigint() {
     let exe = example("tcp_echo_server").await;
     bounded_for(RUN_TIMEOUT, async {
         let (mut server, port) = start_tcp_echo_server(&exe).await;
-        let out = python(&["-c", CPYTHON_TCP_CLIENT, &port.to_string()]).await;
+        let out = run(python().args(["-c", CPYTHON_TCP_CLIENT, &port.to_string()])).await;
         let stdout = success_stdout("the CPython client", &out);
         let (echoed, client_port) = stdout
             .split_once('\n')
@@ -103,16 +100,14 @@ async fn unix_echo_server_answers_our_client_and_cpython_and_exits_on_sigint() {
         server.expect_line(&format!("Serving on {path_arg}")).await;
         assert!(path.exists(), "no socket file at {path_arg}");
 
-        let out = run(Command::new(&client_exe).arg(path_arg))
-            .await
-            .expect("run unix_echo_client");
+        let out = run(Command::new(&client_exe).arg(path_arg)).await;
         assert_eq!(
             success_stdout("unix_echo_client", &out),
             "Send: 'Hello World!'\nReceived: 'Hello World!'\nClose the connection\n"
         );
         server.expect_echo_lines().await;
 
-        let out = python(&["-c", CPYTHON_UNIX_CLIENT, path_arg]).await;
+        let out = run(python().args(["-c", CPYTHON_UNIX_CLIENT, path_arg])).await;
         assert_eq!(success_stdout("the CPython client", &out), "Hello World!\n");
         server.expect_echo_lines().await;
 
@@ -273,89 +268,3 @@ fn free_port() -> u16 {
 
 // ---------------------------------------------------------------------------------------
 // Building and running programs.
-
-/// The path of example `name`'s executable, building all of [`EXAMPLES`] on first use.
-async fn example(name: &str) -> PathBuf {
-    static BUILT: OnceCell<HashMap<String, PathBuf>> = OnceCell::const_new();
-    let built = BUILT.get_or_init(build_examples).await;
-    built
-        .get(name)
-        .unwrap_or_else(|| panic!("cargo reported no executable for example {name}"))
-        .clone()
-}
-
-async fn build_examples() -> HashMap<String, PathBuf> {
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args([
-            "build",
-            "--quiet",
-            "--message-format=json",
-            "-p",
-            "aiostreams",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true);
-    for name in EXAMPLES {
-        cargo.args(["--example", name]);
-    }
-    let out = tokio::time::timeout(BUILD_TIMEOUT, cargo.output())
-        .await
-        .expect("cargo build --example timed out")
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "cargo build of the examples failed: {}",
-        out.status
-    );
-    executables(&out.stdout)
-}
-
-/// Example name -> `executable`, from cargo's `compiler-artifact` messages.
-fn executables(json_lines: &[u8]) -> HashMap<String, PathBuf> {
-    let text = String::from_utf8_lossy(json_lines);
-    text.lines()
-        .filter_map(|line| {
-            let msg: serde_json::Value = serde_json::from_str(line).ok()?;
-            let target = &msg["target"];
-            let is_example = target["kind"].as_array()?.iter().any(|k| k == "example");
-            let exe = msg["executable"].as_str().filter(|_| is_example)?;
-            Some((target["name"].as_str()?.to_owned(), PathBuf::from(exe)))
-        })
-        .collect()
-}
-
-/// Runs `python3 args...` (or `AIOSTREAMS_PYTHON`); a missing interpreter fails clearly.
-async fn python(args: &[&str]) -> Output {
-    let python = std::env::var("AIOSTREAMS_PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(&python).args(args))
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `{python}` ({e}): these tests talk to the examples with CPython's \
-             asyncio and need Python 3.8+ on PATH (or AIOSTREAMS_PYTHON set)"
-            )
-        })
-}
-
-/// Runs a program to completion with its output captured; killed if the test ends first.
-async fn run(command: &mut Command) -> std::io::Result<Output> {
-    command
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-}
-
-fn success_stdout(what: &str, out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{what}: {}; stdout:\n{stdout}stderr:\n{stderr}",
-        out.status
-    );
-    stdout
-}

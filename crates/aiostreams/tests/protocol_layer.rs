@@ -13,14 +13,14 @@ use aiostreams::{
 };
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::support::{both_runtimes, bounded};
-
-fn pattern(at: usize, len: usize) -> Vec<u8> {
-    (at..at + len).map(|i| (i % 251) as u8).collect()
-}
+use crate::support::{
+    both_runtimes, bounded,
+    net::{echo_server, listener, small_window_listener},
+    pattern,
+};
 
 /// One protocol callback, as recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,25 +82,6 @@ impl Protocol for Recorder {
         let size = self.transport.as_ref().unwrap().get_write_buffer_size();
         self.record(Call::ResumeWriting(size));
     }
-}
-
-async fn listener() -> (TcpListener, u16) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    (listener, port)
-}
-
-/// A listener whose connections have a 4 KiB SO_RCVBUF (see [`recorded`]).
-fn small_window_listener() -> (TcpListener, u16) {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    socket.bind(&any.into()).unwrap();
-    socket.listen(16).unwrap();
-    socket.set_nonblocking(true).unwrap();
-    let listener = TcpListener::from_std(socket.into()).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    (listener, port)
 }
 
 /// Connects a [`Recorder`]; returns the transport, the calls, the task and the peer.
@@ -345,21 +326,6 @@ async fn regression_a_write_sent_at_once_neither_pauses_nor_resumes() {
         }
     })
     .await;
-}
-
-/// An echo server: echoes every connection until its EOF, then closes.
-async fn echo_server() -> u16 {
-    let (listener, port) = listener().await;
-    tokio::spawn(async move {
-        loop {
-            let (mut conn, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let (mut r, mut w) = conn.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    port
 }
 
 /// The hand-built pair of the asyncio docs.

@@ -8,22 +8,13 @@
 
 use aiostreams::{Error, Feeder, StreamReader};
 
-use crate::support::bounded;
+use crate::support::{bounded, error_type};
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
 
-/// asyncio's `ValueError()` given to `set_exception`.
-#[derive(Debug)]
-struct ValueError;
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ValueError")
-    }
-}
-
-impl std::error::Error for ValueError {}
+// asyncio's `ValueError()` given to `set_exception`.
+error_type!(ValueError, "ValueError");
 
 fn is_value_error(err: &Error) -> bool {
     matches!(err, Error::Custom(e) if e.is::<ValueError>())

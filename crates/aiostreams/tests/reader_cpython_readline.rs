@@ -11,7 +11,7 @@ use std::task::Poll;
 
 use aiostreams::{Error, StreamReader};
 
-use crate::support::bounded;
+use crate::support::{bounded, error_type};
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
@@ -25,17 +25,8 @@ async fn without_waiting<F: Future>(fut: F) -> F::Output {
     }
 }
 
-/// asyncio's `ValueError()` given to `set_exception`.
-#[derive(Debug)]
-struct ValueError;
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ValueError")
-    }
-}
-
-impl std::error::Error for ValueError {}
+// asyncio's `ValueError()` given to `set_exception`.
+error_type!(ValueError, "ValueError");
 
 /// Asserts `err` is the limit error asyncio's readline raises as `ValueError`.
 fn assert_overrun(err: Error, consumed: usize, separator_found: bool) {

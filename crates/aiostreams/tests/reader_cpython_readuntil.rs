@@ -7,24 +7,15 @@ use std::task::Poll;
 
 use aiostreams::{Error, StreamReader};
 
-use crate::support::bounded;
+use crate::support::{bounded, error_type};
 
 /// Polls `fut` once, as one step of asyncio's event loop would run a task.
 async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
     poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
 }
 
-/// asyncio's `ValueError()` given to `set_exception`.
-#[derive(Debug)]
-struct ValueError;
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ValueError")
-    }
-}
-
-impl std::error::Error for ValueError {}
+// asyncio's `ValueError()` given to `set_exception`.
+error_type!(ValueError, "ValueError");
 
 /// A reader holding `data`, all fed before the read starts.
 fn reader_with(limit: usize, chunks: &[&[u8]]) -> StreamReader {

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tracing::Level;
 
-use crate::support::{bounded, log_capture::Logs, temp::TempPath};
+use crate::support::{bounded, error_type, log_capture::Logs, temp::TempPath};
 
 /// What the handlers built by the helpers below return.
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
@@ -220,16 +220,7 @@ fn assert_first_message_unhandled(logs: &Logs) {
     );
 }
 
-#[derive(Debug)]
-struct TestError;
-
-impl std::fmt::Display for TestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("test")
-    }
-}
-
-impl std::error::Error for TestError {}
+error_type!(TestError, "test");
 
 // A72: the handler raises; the connection is closed, the error reported, and the
 // server's close + wait_closed completes.

@@ -9,22 +9,13 @@ use std::time::Instant;
 use aiostreams::{Error, Server, StreamReader, StreamWriter, open_connection, start_server};
 use tokio::sync::mpsc;
 
-use crate::support::{bounded, log_capture::Logs, test_name};
+use crate::support::{bounded, error_type, log_capture::Logs, test_name};
 
 fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
 }
 
-#[derive(Debug)]
-struct Refused;
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("refused on purpose")
-    }
-}
-
-impl std::error::Error for Refused {}
+error_type!(Refused, "refused on purpose");
 
 /// Reads a command line: `panic`, `error`, or anything else to have it echoed.
 async fn moody(

@@ -19,13 +19,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
-use crate::support::{
-    temp::TempDir,
-    tls_interop_support::{
-        Certs, Peer, bounded, example, generate, openssl, python, run, spawn_piped, success_stdout,
-        tls_peers,
-    },
-};
+use crate::support::examples::example;
+use crate::support::process::{Peer, openssl, python, run, spawn_piped, success_stdout};
+use crate::support::temp::TempDir;
+use crate::support::tls_interop_support::{Certs, bounded, generate, tls_peers};
 
 /// The payload of the large transfers.
 const BIG: usize = 1 << 20;

@@ -2,56 +2,20 @@
 //! `write_all` + `flush` + `shutdown`, back-pressure between writes, and errors once the
 //! connection is gone.
 
-use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
-use aiostreams::{
-    ConnectOptions, DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter, open_connection,
-};
-use socket2::{Domain, SockRef, Socket, Type};
+use aiostreams::{DEFAULT_HIGH_WATER, Error, StreamWriter};
+use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{both_runtimes, bounded};
-
-fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-fn pattern(at: usize, len: usize) -> Vec<u8> {
-    (at..at + len).map(|i| (i % 251) as u8).collect()
-}
-
-async fn pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
-    let (reader, writer) = streams.unwrap();
-    (reader, writer, accepted.unwrap().0)
-}
-
-/// A connection whose peer does not read, with tiny kernel buffers (see writer_flow.rs).
-async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap();
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    listener.bind(&any.into()).unwrap();
-    listener.listen(16).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let listener = TcpListener::from_std(listener.into()).unwrap();
-    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    client.set_send_buffer_size(4096).unwrap();
-    client
-        .connect(&listener.local_addr().unwrap().into())
-        .unwrap();
-    let (peer, _) = listener.accept().await.unwrap();
-    let (reader, writer) = ConnectOptions::new().connect_sock(client).await.unwrap();
-    (reader, writer, peer)
-}
+use crate::support::{
+    both_runtimes, bounded,
+    net::{stalled_pair, tcp_pair},
+    pattern, poll_once,
+};
 
 /// The `aiostreams::Error` inside an `io::Error` from the `AsyncWrite` impl.
 fn inner(err: &io::Error) -> Option<&Error> {
@@ -59,7 +23,7 @@ fn inner(err: &io::Error) -> Option<&Error> {
 }
 
 async fn tokio_io_copy_into_a_stream_writer() {
-    let (_reader, mut writer, mut peer) = pair().await;
+    let (_reader, mut writer, mut peer) = tcp_pair().await;
     let total = 3 << 20;
     let source = pattern(0, total);
     let receiving = tokio::spawn(async move {
@@ -84,7 +48,7 @@ both_runtimes!(tokio_io_copy_into_a_stream_writer);
 #[tokio::test]
 async fn write_all_flush_shutdown_then_the_peer_answers() {
     bounded(async {
-        let (mut reader, mut writer, mut peer) = pair().await;
+        let (mut reader, mut writer, mut peer) = tcp_pair().await;
         writer.write_all(b"request body").await.unwrap();
         writer.flush().await.unwrap();
         assert_eq!(writer.transport().get_write_buffer_size(), 0, "flushed");
@@ -152,7 +116,7 @@ async fn poll_write_queues_at_most_one_buffer_above_the_high_mark() {
 #[tokio::test]
 async fn poll_write_after_close_fails() {
     bounded(async {
-        let (_reader, mut writer, _peer) = pair().await;
+        let (_reader, mut writer, _peer) = tcp_pair().await;
         writer.close();
         // Closed with nothing queued: the connection is already gone.
         let err = writer.write_all(b"x").await.unwrap_err();
@@ -176,7 +140,7 @@ async fn poll_write_after_close_fails() {
 #[tokio::test]
 async fn flush_after_a_peer_reset_reports_the_reset() {
     bounded(async {
-        let (mut reader, mut writer, peer) = pair().await;
+        let (mut reader, mut writer, peer) = tcp_pair().await;
         SockRef::from(&peer)
             .set_linger(Some(Duration::ZERO))
             .unwrap();
@@ -198,7 +162,7 @@ async fn write_error_on_flush_is_the_send_error() {
     // Nobody reads: the reset is found by the send itself, and flush() reports the send's
     // error (as drain() does), not a bare "Connection lost".
     bounded(async {
-        let (_reader, mut writer, peer) = pair().await;
+        let (_reader, mut writer, peer) = tcp_pair().await;
         SockRef::from(&peer)
             .set_linger(Some(Duration::ZERO))
             .unwrap();

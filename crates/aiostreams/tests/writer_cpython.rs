@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::support::{both_runtimes, bounded};
+use crate::support::{both_runtimes, bounded, error_type};
 
 const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\n\
     Server: aiostreams-test\r\n\
@@ -58,17 +58,8 @@ async fn get(reader: &mut StreamReader, writer: &StreamWriter) {
     assert_eq!(reader.readline().await.unwrap(), "HTTP/1.0 200 OK\r\n");
 }
 
-/// A Python-like exception to inject, as CPython's `ZeroDivisionError()`.
-#[derive(Debug)]
-struct ZeroDivisionError;
-
-impl std::fmt::Display for ZeroDivisionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("division by zero")
-    }
-}
-
-impl std::error::Error for ZeroDivisionError {}
+// A Python-like exception to inject, as CPython's `ZeroDivisionError()`.
+error_type!(ZeroDivisionError, "division by zero");
 
 fn is_zero_division(err: &Error) -> bool {
     matches!(err, Error::Custom(e) if e.is::<ZeroDivisionError>())

@@ -5,51 +5,23 @@
 //! Peers are raw tokio sockets on 127.0.0.1:0. A reset is made the usual way: SO_LINGER 0,
 //! then close.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
 use std::time::Duration;
 
-use aiostreams::{ConnectOptions, Error, StreamReader, StreamWriter, open_connection};
-use socket2::{Domain, SockRef, Socket, Type};
+use aiostreams::{Error, StreamWriter, open_connection};
+use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{both_runtimes, bounded};
-
-fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// A connection made by `open_connection`, and the peer's end.
-async fn pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
-    let (reader, writer) = streams.unwrap();
-    (reader, writer, accepted.unwrap().0)
-}
-
-/// A connection whose peer does not read, with tiny kernel buffers (see writer_flow.rs).
-async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap();
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    listener.bind(&any.into()).unwrap();
-    listener.listen(16).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let listener = TcpListener::from_std(listener.into()).unwrap();
-    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    client.set_send_buffer_size(4096).unwrap();
-    client
-        .connect(&listener.local_addr().unwrap().into())
-        .unwrap();
-    let (peer, _) = listener.accept().await.unwrap();
-    let (reader, writer) = ConnectOptions::new().connect_sock(client).await.unwrap();
-    (reader, writer, peer)
-}
+#[cfg(unix)]
+use crate::support::net::unix_pair;
+use crate::support::{
+    both_runtimes, bounded,
+    net::{stalled_pair, tcp_pair},
+    poll_once,
+};
 
 /// Closes `peer` with a reset instead of a FIN.
 fn reset(peer: TcpStream) {
@@ -128,7 +100,7 @@ async fn drain_until_error(writer: &StreamWriter) -> Error {
 #[tokio::test]
 async fn drain_notices_a_peer_reset_with_nothing_queued_or_read() {
     bounded(async {
-        let (mut reader, writer, peer) = pair().await;
+        let (mut reader, writer, peer) = tcp_pair().await;
         reset(peer);
         let err = drain_until_error(&writer).await;
         assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
@@ -146,9 +118,8 @@ async fn drain_notices_a_peer_reset_with_nothing_queued_or_read() {
 
 /// A Unix socketpair connection whose peer closed with our bytes unread: that resets us.
 #[cfg(unix)]
-async fn unix_pair_reset_by_peer() -> (StreamReader, StreamWriter) {
-    let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (reader, mut writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
+async fn unix_pair_reset_by_peer() -> (aiostreams::StreamReader, StreamWriter) {
+    let (reader, mut writer, peer) = unix_pair().await;
     writer.write(b"never read").unwrap();
     writer.flush().await.unwrap(); // in the peer's receive queue (a Unix send is)
     drop(peer);
@@ -191,7 +162,7 @@ async fn write_after_a_unix_peer_reset_reports_the_reset() {
 #[tokio::test]
 async fn drain_after_a_peer_fin_is_ok() {
     bounded(async {
-        let (mut reader, writer, mut peer) = pair().await;
+        let (mut reader, writer, mut peer) = tcp_pair().await;
         writer.drain().await.unwrap();
         peer.shutdown().await.unwrap();
         assert_eq!(reader.read(10).await.unwrap(), b""[..]);
@@ -208,7 +179,7 @@ async fn drain_after_a_peer_fin_is_ok() {
 #[tokio::test]
 async fn peer_reset_during_read_raises_from_read_wait_closed_and_drain() {
     bounded(async {
-        let (mut reader, writer, peer) = pair().await;
+        let (mut reader, writer, peer) = tcp_pair().await;
         let (read, ()) = tokio::join!(reader.read(100), async {
             tokio::task::yield_now().await;
             reset(peer);
@@ -271,7 +242,7 @@ async fn connect_to_a_closed_port_is_refused() {
 #[tokio::test]
 async fn dropping_the_writer_gives_a_waiting_reader_eof() {
     bounded(async {
-        let (mut reader, writer, mut peer) = pair().await;
+        let (mut reader, writer, mut peer) = tcp_pair().await;
         let clone = writer.clone();
         let waiting = tokio::spawn(async move { reader.read_to_eof().await });
         tokio::task::yield_now().await; // the reader is now waiting on the socket
@@ -289,7 +260,7 @@ async fn dropping_the_writer_gives_a_waiting_reader_eof() {
 #[tokio::test]
 async fn write_after_write_eof_is_invalid_state_even_after_close() {
     bounded(async {
-        let (mut reader, writer, mut peer) = pair().await;
+        let (mut reader, writer, mut peer) = tcp_pair().await;
         writer.write(b"request").unwrap();
         assert!(writer.can_write_eof());
         writer.write_eof();
@@ -321,7 +292,7 @@ async fn write_after_write_eof_is_invalid_state_even_after_close() {
 #[tokio::test]
 async fn write_after_close_is_dropped_and_drain_says_connection_lost() {
     bounded(async {
-        let (_reader, writer, mut peer) = pair().await;
+        let (_reader, writer, mut peer) = tcp_pair().await;
         writer.close();
         assert!(writer.is_closing());
         writer.write(b"dropped").unwrap();
@@ -383,7 +354,7 @@ async fn close_with_a_paused_queue_lets_drains_finish_normally() {
 #[tokio::test]
 async fn closing_keeps_already_buffered_bytes_readable_then_eof() {
     bounded(async {
-        let (mut reader, writer, mut peer) = pair().await;
+        let (mut reader, writer, mut peer) = tcp_pair().await;
         peer.write_all(b"line1\nline2\n").await.unwrap();
         assert_eq!(reader.readline().await.unwrap(), "line1\n");
         let buffered = reader.buffer().to_vec();
@@ -399,7 +370,7 @@ async fn closing_keeps_already_buffered_bytes_readable_then_eof() {
 #[tokio::test]
 async fn wait_closed_is_not_completed_by_a_peer_fin() {
     bounded(async {
-        let (mut reader, writer, mut peer) = pair().await;
+        let (mut reader, writer, mut peer) = tcp_pair().await;
         peer.shutdown().await.unwrap();
         assert_eq!(reader.read(10).await.unwrap(), "", "our reader saw the FIN");
         let mut closed = pin!(writer.wait_closed());
@@ -422,7 +393,7 @@ async fn wait_closed_is_not_completed_by_a_peer_fin() {
 #[tokio::test]
 async fn cancelled_wait_closed_does_not_poison_later_calls() {
     bounded(async {
-        let (_reader, writer, _peer) = pair().await;
+        let (_reader, writer, _peer) = tcp_pair().await;
         let w = writer.clone();
         let earlier = tokio::spawn(async move { w.wait_closed().await });
         tokio::task::yield_now().await;
@@ -466,7 +437,7 @@ async fn abort_gives_the_peer_eof_as_asyncio_does() {
     bounded(async {
         // asyncio's abort() closes without SO_LINGER 0: a peer sees EOF, not a reset,
         // after what was sent; input we never read is discarded, so it causes no reset.
-        let (_reader, writer, mut peer) = pair().await;
+        let (_reader, writer, mut peer) = tcp_pair().await;
         peer.write_all(b"never read").await.unwrap();
         writer.write(b"sent").unwrap();
         writer.transport().abort();

@@ -8,48 +8,15 @@
 //! every mark used here is far from it. Tests that check exact queue sizes first make the
 //! reader hold unparsed input ([`hold_input`]): `write()` then queues without sending.
 
-use std::future::Future;
-use std::net::SocketAddr;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::Poll;
 
-use aiostreams::{ConnectOptions, DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter};
-use socket2::{Domain, Socket, Type};
+use aiostreams::{DEFAULT_HIGH_WATER, Error, StreamReader};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::support::{both_runtimes, bounded};
-
-/// Polls `fut` once with a waker that does nothing: "is it ready right now?".
-fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// `len` bytes of a pattern that starts at stream offset `at`, so order is checkable.
-fn pattern(at: usize, len: usize) -> Vec<u8> {
-    (at..at + len).map(|i| (i % 251) as u8).collect()
-}
-
-/// A connection to a peer that reads only when the test does, with tiny kernel buffers.
-async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap(); // inherited by the accepted socket
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    listener.bind(&any.into()).unwrap();
-    listener.listen(16).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let listener = TcpListener::from_std(listener.into()).unwrap();
-    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    client.set_send_buffer_size(4096).unwrap();
-    // A blocking connect to a listening loopback socket completes at once.
-    client
-        .connect(&listener.local_addr().unwrap().into())
-        .unwrap();
-    let (peer, _) = listener.accept().await.unwrap();
-    let (reader, writer) = ConnectOptions::new().connect_sock(client).await.unwrap();
-    (reader, writer, peer)
-}
+use crate::support::{both_runtimes, bounded, net::stalled_pair, pattern, poll_once};
 
 /// Makes `write()` queue instead of sending at once: the reader keeps an unparsed request,
 /// as a server answering pipelined requests does (see docs/DESIGN.md on `write()`).

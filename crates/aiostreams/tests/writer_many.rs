@@ -5,17 +5,14 @@
 //! tests of this file may run at once. When the soft RLIMIT_NOFILE is too low for that,
 //! they run as many connections as fit and say so.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aiostreams::open_connection;
-use socket2::{Domain, Socket, Type};
-use tokio::net::TcpListener;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-use crate::support::both_runtimes;
+use crate::support::{both_runtimes, net::echo_server};
 
 const WANTED: usize = 1000;
 
@@ -36,27 +33,6 @@ fn connection_budget() -> usize {
         println!("RLIMIT_NOFILE soft limit is {limit}: running {fit} connections, not {WANTED}");
     }
     fit.clamp(1, WANTED)
-}
-
-/// A tokio echo server with a backlog that takes every client at once.
-fn echo_server() -> SocketAddr {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    socket.bind(&any.into()).unwrap();
-    socket.listen(4096).unwrap();
-    socket.set_nonblocking(true).unwrap();
-    let listener = TcpListener::from_std(socket.into()).unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (mut conn, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let (mut r, mut w) = conn.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    addr
 }
 
 /// Connection `i`'s bytes: a size between 1 byte and 16 KiB, and content unique to it.
@@ -85,7 +61,7 @@ async fn client(i: usize, port: u16, all_connected: Arc<Barrier>) {
 
 async fn thousand_connections_echo_every_byte() {
     let n = connection_budget();
-    let port = echo_server().port();
+    let port = echo_server().await;
     let all_connected = Arc::new(Barrier::new(n));
     let started = Instant::now();
     let mut clients = JoinSet::new();

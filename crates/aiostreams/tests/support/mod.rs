@@ -4,22 +4,30 @@
 //!
 //! - [`bounded`], [`bounded_for`]: every async test body runs under a timeout.
 //! - [`certs`]: the one certificate generator (a private CA and server certificates).
+//! - [`examples`]: our examples built and found as programs.
 //! - [`layout`]: the check that every test file is a module of `tests/all.rs`.
 //! - [`log_capture`]: a `tracing` subscriber that records what the library logged.
+//! - [`net`]: loopback listeners, an echo server, connection pairs (TCP, Unix).
 //! - [`parity`]: the CPython oracle process and wire format of the differential tests.
+//! - [`process`]: child processes, run or kept running and read line by line.
 //! - [`temp`]: temporary directories and socket paths (`tempfile`), removed on drop.
-//! - [`tls_interop_support`]: peers we did not write (CPython, openssl) for TLS tests.
+//! - [`tls_interop_support`]: certificates and scripts for TLS against CPython and openssl.
 //!
 //! The Python helper scripts of this directory are run by path from the tests.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 #[cfg(feature = "tls")]
 pub(crate) mod certs;
+pub(crate) mod examples;
 pub(crate) mod layout;
 pub(crate) mod log_capture;
+pub(crate) mod net;
 pub(crate) mod parity;
+pub(crate) mod process;
 pub(crate) mod temp;
 #[cfg(feature = "tls")]
 pub(crate) mod tls_interop_support;
@@ -38,6 +46,16 @@ pub(crate) async fn bounded_for<F: Future>(limit: Duration, body: F) -> F::Outpu
     tokio::time::timeout(limit, body)
         .await
         .expect("test timed out")
+}
+
+/// Polls `fut` once with a waker that does nothing: "is it ready right now?".
+pub(crate) fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// `len` bytes of a pattern that starts at stream offset `at`, so order is checkable.
+pub(crate) fn pattern(at: usize, len: usize) -> Vec<u8> {
+    (at..at + len).map(|i| (i % 251) as u8).collect()
 }
 
 /// Whether this machine has an IPv6 loopback (`[::1]:0` binds). When it has not, prints
@@ -83,6 +101,24 @@ macro_rules! both_runtimes {
     };
 }
 pub(crate) use both_runtimes;
+
+/// Defines the unit error type `$name` whose message is `$text`: what tests inject with
+/// `set_exception` or return from handlers, as Python tests raise `ValueError()`.
+macro_rules! error_type {
+    ($name:ident, $text:expr) => {
+        #[derive(Debug)]
+        struct $name;
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($text)
+            }
+        }
+
+        impl std::error::Error for $name {}
+    };
+}
+pub(crate) use error_type;
 
 /// The name the test harness gives test `name` of the module `module` (pass
 /// `module_path!()`): the path without the crate, as `--exact` wants it when a test

@@ -1,0 +1,84 @@
+//! Loopback connections for the tests: listeners on 127.0.0.1 port 0, an echo server, and
+//! connection pairs whose other end the test drives by hand (a raw tokio TCP peer, a peer
+//! that does not read, a Unix socketpair).
+
+use std::net::SocketAddr;
+
+use aiostreams::{ConnectOptions, StreamReader, StreamWriter, open_connection};
+use socket2::{Domain, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A listener on 127.0.0.1 port 0, and its port.
+pub(crate) async fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// A listener on 127.0.0.1 port 0 whose connections have a 4 KiB SO_RCVBUF (inherited by
+/// the accepted sockets), so that a peer that does not read soon stops taking bytes.
+pub(crate) fn small_window_listener() -> (TcpListener, u16) {
+    listener_with(Some(4096), 16)
+}
+
+/// A listener on 127.0.0.1 port 0 with `backlog`, and SO_RCVBUF `recv_buffer` if given.
+fn listener_with(recv_buffer: Option<usize>, backlog: i32) -> (TcpListener, u16) {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&any.into()).unwrap();
+    socket.listen(backlog).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let listener = TcpListener::from_std(socket.into()).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// A tokio echo server (not ours): echoes every connection until its EOF, then closes. Its
+/// backlog takes a thousand clients knocking at once.
+pub(crate) async fn echo_server() -> u16 {
+    let (listener, port) = listener_with(None, 4096);
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let (mut r, mut w) = conn.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    port
+}
+
+/// A connection made by `open_connection`, and the peer's end (a raw tokio socket).
+pub(crate) async fn tcp_pair() -> (StreamReader, StreamWriter, TcpStream) {
+    let (listener, port) = listener().await;
+    let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
+    let (reader, writer) = streams.unwrap();
+    (reader, writer, accepted.unwrap().0)
+}
+
+/// A connection to a peer that reads only when the test does, with tiny kernel buffers
+/// (SO_SNDBUF 4 KiB on our side, SO_RCVBUF 4 KiB on the peer: the kernels absorb about
+/// 12 KiB, measured), so what sits in our queue is known to within that slack.
+pub(crate) async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
+    let (listener, port) = small_window_listener();
+    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    client.set_send_buffer_size(4096).unwrap();
+    // A blocking connect to a listening loopback socket completes at once.
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    client.connect(&addr.into()).unwrap();
+    let (peer, _) = listener.accept().await.unwrap();
+    let (reader, writer) = ConnectOptions::new().connect_sock(client).await.unwrap();
+    (reader, writer, peer)
+}
+
+/// Our streams over one end of a Unix socketpair, and the other end.
+#[cfg(unix)]
+pub(crate) async fn unix_pair() -> (StreamReader, StreamWriter, std::os::unix::net::UnixStream) {
+    let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (reader, writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
+    (reader, writer, peer)
+}
