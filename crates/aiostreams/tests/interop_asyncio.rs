@@ -13,7 +13,10 @@ use aiostreams::{Error, StreamReader, StreamWriter, open_connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::support::bounded_for;
+use crate::support::{
+    bounded_for,
+    payload::{generate, receive_and_check, send_all},
+};
 
 /// The payload size of the large transfers.
 const BIG: usize = 8 << 20;
@@ -65,55 +68,6 @@ async fn connect(server: &PythonServer) -> (StreamReader, StreamWriter) {
         .expect("connect to the asyncio server")
 }
 
-/// The script's `generate(n, seed)`: xorshift64 states as little-endian bytes.
-fn generate(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = if seed == 0 { 1 } else { seed };
-    let mut out = Vec::with_capacity(n + 8);
-    while out.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(n);
-    out
-}
-
-/// Writes `data` in pieces of `piece` bytes, with a `drain()` after each.
-async fn send_all(writer: &StreamWriter, data: &[u8], piece: usize) {
-    for chunk in data.chunks(piece) {
-        writer.write(chunk).expect("write");
-        writer.drain().await.expect("drain");
-    }
-}
-
-/// Reads exactly `expected.len()` bytes with `read(n)` and checks each one.
-async fn receive_and_check(reader: &mut StreamReader, expected: &[u8]) {
-    let mut at = 0;
-    while at < expected.len() {
-        let chunk = reader.read(100_000).await.expect("read");
-        assert!(
-            !chunk.is_empty(),
-            "EOF after {at} of {} bytes",
-            expected.len()
-        );
-        let end = at + chunk.len();
-        assert!(end <= expected.len(), "{end} bytes, more than sent");
-        if chunk[..] != expected[at..end] {
-            let i = (0..chunk.len())
-                .find(|&i| chunk[i] != expected[at + i])
-                .unwrap();
-            panic!(
-                "byte {} differs: got {}, sent {}",
-                at + i,
-                chunk[i],
-                expected[at + i]
-            );
-        }
-        at = end;
-    }
-}
-
 /// Sends `data` to the echo server while a spawned task reads the echo back; then
 /// half-closes and expects the server's EOF after the last byte.
 async fn echo_round_trip(data: Vec<u8>, piece: usize) {
@@ -122,7 +76,7 @@ async fn echo_round_trip(data: Vec<u8>, piece: usize) {
     let data = std::sync::Arc::new(data);
     let expected = data.clone();
     let receiving = tokio::spawn(async move {
-        receive_and_check(&mut reader, &expected).await;
+        receive_and_check(&mut reader, &expected, 100_000).await;
         assert_eq!(
             reader.read_to_eof().await.expect("EOF"),
             "",
@@ -173,7 +127,7 @@ async fn echo_mixed_write_apis_in_order() {
             writer.drain().await.expect("drain");
         }
         writer.write_eof();
-        receive_and_check(&mut reader, &sent).await;
+        receive_and_check(&mut reader, &sent, 100_000).await;
         assert_eq!(reader.read_to_eof().await.expect("EOF"), "");
     })
     .await;

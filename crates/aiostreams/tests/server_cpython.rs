@@ -26,7 +26,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tracing::Level;
 
-use crate::support::{bounded, error_type, log_capture::Logs, temp::TempPath};
+use crate::support::{bounded, error_type, log_capture::Logs, net::port_of, temp::TempPath};
 
 /// What the handlers built by the helpers below return.
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
@@ -37,10 +37,6 @@ const UNHANDLED: &str = "Unhandled exception in client_connected_cb";
 fn is_pending<F: Future>(fut: Pin<&mut F>) -> bool {
     fut.poll(&mut Context::from_waker(Waker::noop()))
         .is_pending()
-}
-
-fn port_of(server: &Server) -> u16 {
-    server.sockets()[0].as_inet().expect("a TCP server").port()
 }
 
 /// A43's server coroutine: `readline()`, write it back, `drain()`, `close()`, `wait_closed()`.

@@ -6,14 +6,10 @@ use std::time::Duration;
 #[cfg(unix)]
 use std::time::Instant;
 
-use aiostreams::{Error, Server, StreamReader, StreamWriter, open_connection, start_server};
+use aiostreams::{Error, StreamReader, StreamWriter, open_connection, start_server};
 use tokio::sync::mpsc;
 
-use crate::support::{bounded, error_type, log_capture::Logs, test_name};
-
-fn port_of(server: &Server) -> u16 {
-    server.sockets()[0].as_inet().expect("a TCP server").port()
-}
+use crate::support::{bounded, error_type, log_capture::Logs, net::port_of, test_name};
 
 error_type!(Refused, "refused on purpose");
 

@@ -8,56 +8,19 @@
 //!   writing (as TCP's FIN); asyncio tears the whole connection down at once. The
 //!   connection closes by itself once both sides have sent close_notify.
 
-use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aiostreams::tls::TlsConfig;
-use aiostreams::{
-    ConnectOptions, Error, ExtraInfo, Server, ServerOptions, StreamReader, StreamWriter,
-};
+use aiostreams::{ConnectOptions, Error, ExtraInfo, ServerOptions, StreamReader, StreamWriter};
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
 use crate::support::{
     bounded, certs,
     certs::{Kind, Pki},
+    net::reporting_server,
 };
-
-/// A TLS server running `handler`; each connection's outcome (`ok`, the error, or a
-/// failed assertion in the handler) arrives on the returned channel.
-async fn tls_server<F, Fut>(
-    options: ServerOptions,
-    handler: F,
-) -> (Server, u16, mpsc::UnboundedReceiver<String>)
-where
-    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Error>> + Send + 'static,
-{
-    let (tx, rx) = mpsc::unbounded_channel();
-    let handler = Arc::new(handler);
-    let server = options
-        .start_server(
-            move |reader: StreamReader, writer: StreamWriter| {
-                let (tx, handler) = (tx.clone(), handler.clone());
-                async move {
-                    let outcome = match tokio::spawn(handler(reader, writer)).await {
-                        Ok(Ok(())) => "ok".to_owned(),
-                        Ok(Err(e)) => format!("error: {e}"),
-                        Err(panic) => format!("panicked: {panic:?}"),
-                    };
-                    let _ = tx.send(outcome);
-                }
-            },
-            "127.0.0.1",
-            0,
-        )
-        .await
-        .unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
-    (server, port, rx)
-}
 
 async fn connect(pki: &Pki, port: u16) -> (StreamReader, StreamWriter) {
     ConnectOptions::new()
@@ -88,7 +51,7 @@ async fn echo_lines_and_a_megabyte() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(options, echo).await;
+        let (_server, port, mut outcomes) = reporting_server(options, echo).await;
         let (mut reader, writer) = connect(&pki, port).await;
         for i in 0..100 {
             writer.write(format!("hello {i}\n").as_bytes()).unwrap();
@@ -132,7 +95,7 @@ async fn write_eof_sends_close_notify_and_reading_goes_on() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(options, count_then_close).await;
+        let (_server, port, mut outcomes) = reporting_server(options, count_then_close).await;
         let (mut reader, writer) = connect(&pki, port).await;
         assert!(writer.can_write_eof());
         writer.write_bytes(Bytes::from(vec![7u8; 300_000])).unwrap();
@@ -159,7 +122,7 @@ async fn peer_close_notify_leaves_our_side_open_for_writing() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             |mut reader: StreamReader, writer: StreamWriter| async move {
                 writer.write(b"hello\n")?;
@@ -194,7 +157,7 @@ async fn close_sends_close_notify_for_a_clean_eof() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             |_reader: StreamReader, writer: StreamWriter| async move {
                 writer.write(b"bye\n")?;
@@ -224,7 +187,7 @@ async fn abort_is_not_a_clean_eof() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             |mut reader: StreamReader, writer: StreamWriter| async move {
                 assert_eq!(reader.readline().await?, "abort please\n");
@@ -271,7 +234,7 @@ async fn writes_to_an_aborted_peer_fail_in_drain() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             |_reader: StreamReader, writer: StreamWriter| async move {
                 writer.transport().abort();
@@ -309,7 +272,7 @@ async fn dropping_the_writer_sends_close_notify() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             |mut reader: StreamReader, writer: StreamWriter| async move {
                 assert_eq!(reader.read_to_eof().await?, "last words\n");
@@ -338,7 +301,7 @@ async fn shutdown_timeout_bounds_close() {
 
         // Client side: the server never reads.
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, _outcomes) = tls_server(
+        let (_server, port, _outcomes) = reporting_server(
             options,
             |reader: StreamReader, writer: StreamWriter| async move {
                 let _keep = (reader, writer);
@@ -368,7 +331,7 @@ async fn shutdown_timeout_bounds_close() {
         let options = ServerOptions::new()
             .ssl(pki.server_config(Kind::Good))
             .ssl_shutdown_timeout(timeout);
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             move |_reader: StreamReader, writer: StreamWriter| {
                 let big = big.clone();
@@ -404,7 +367,7 @@ async fn tls_extra_info_on_both_sides() {
         let pki = Pki::new();
         let cert = pki.server_cert(Kind::Good);
         let options = ServerOptions::new().ssl(cert.server_config(&pki.dir));
-        let (_server, port, mut outcomes) = tls_server(
+        let (_server, port, mut outcomes) = reporting_server(
             options,
             |mut reader: StreamReader, writer: StreamWriter| async move {
                 let info = writer.transport().tls_info().expect("a TLS connection");
@@ -593,7 +556,7 @@ async fn tls12_session() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = tls_server(options, count_then_close).await;
+        let (_server, port, mut outcomes) = reporting_server(options, count_then_close).await;
         let config = rustls::ClientConfig::builder_with_provider(ring())
             .with_protocol_versions(&[&rustls::version::TLS12])
             .unwrap()
@@ -628,7 +591,7 @@ async fn alpn_is_negotiated_or_refused() {
         let mut server_config = (*pki.server_config(Kind::Good)).clone();
         server_config.alpn_protocols = vec![b"aio/1".to_vec()];
         let options = ServerOptions::new().ssl(Arc::new(server_config));
-        let (_server, port, mut outcomes) = tls_server(options, describe).await;
+        let (_server, port, mut outcomes) = reporting_server(options, describe).await;
         let client = |protocols: &[&[u8]]| {
             let mut config = (*pki.client_config()).clone();
             config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
@@ -680,7 +643,7 @@ async fn client_certificates() {
             .with_single_cert(vec![server_cert.der().clone()], key(&server_cert))
             .unwrap();
         let options = ServerOptions::new().ssl(Arc::new(server_config));
-        let (_server, port, mut outcomes) = tls_server(options, describe).await;
+        let (_server, port, mut outcomes) = reporting_server(options, describe).await;
 
         let client_cert = pki.server_cert(Kind::Good);
         let config = rustls::ClientConfig::builder_with_provider(ring())
@@ -724,7 +687,7 @@ async fn local_close_ends_a_pending_read() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, _outcomes) = tls_server(
+        let (_server, port, _outcomes) = reporting_server(
             options,
             |mut reader: StreamReader, writer: StreamWriter| async move {
                 let _keep = writer;

@@ -23,12 +23,9 @@ use crate::support::{
     bounded, certs,
     certs::{Kind, OTHER_NAME, Pki},
     log_capture::Logs,
+    net::port_of,
     test_name,
 };
-
-fn port_of(server: &Server) -> u16 {
-    server.sockets()[0].as_inet().expect("a TCP server").port()
-}
 
 /// Echoes lines until EOF, then closes.
 async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {

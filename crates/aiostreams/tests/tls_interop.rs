@@ -19,10 +19,13 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
-use crate::support::examples::example;
-use crate::support::process::{Peer, openssl, python, run, spawn_piped, success_stdout};
-use crate::support::temp::TempDir;
-use crate::support::tls_interop_support::{Certs, bounded, generate, tls_peers};
+use crate::support::{
+    examples::example,
+    payload::{generate, receive_and_check, send_all},
+    process::{Peer, openssl, python, run, spawn_piped, success_stdout},
+    temp::TempDir,
+    tls_interop_support::{Certs, bounded, tls_peers},
+};
 
 /// The payload of the large transfers.
 const BIG: usize = 1 << 20;
@@ -40,41 +43,12 @@ async fn connect(config: Arc<ClientConfig>, port: u16) -> (StreamReader, StreamW
         .expect("TLS connect")
 }
 
-/// Writes `data` in [`PIECE`]s, draining after each.
-async fn send_all(writer: &StreamWriter, data: &[u8]) {
-    for piece in data.chunks(PIECE) {
-        writer.write(piece).expect("write");
-        writer.drain().await.expect("drain");
-    }
-}
-
-/// Reads exactly `expected.len()` bytes and checks every one.
-async fn receive_and_check(reader: &mut StreamReader, expected: &[u8]) {
-    let mut at = 0;
-    while at < expected.len() {
-        let chunk = reader.read(PIECE).await.expect("read");
-        assert!(
-            !chunk.is_empty(),
-            "EOF after {at} of {} bytes",
-            expected.len()
-        );
-        let end = at + chunk.len();
-        assert!(end <= expected.len(), "{end} bytes, more than sent");
-        if let Some(i) = (0..chunk.len()).find(|&i| chunk[i] != expected[at + i]) {
-            panic!(
-                "byte {} differs: got {}, sent {}",
-                at + i,
-                chunk[i],
-                expected[at + i]
-            );
-        }
-        at = end;
-    }
-}
-
 /// Sends `data` and reads it back at the same time, checking every byte.
 async fn echo_round_trip(reader: &mut StreamReader, writer: &StreamWriter, data: &[u8]) {
-    tokio::join!(send_all(writer, data), receive_and_check(reader, data));
+    tokio::join!(
+        send_all(writer, data, PIECE),
+        receive_and_check(reader, data, PIECE)
+    );
 }
 
 /// What our echo handler saw on one connection.
@@ -490,7 +464,7 @@ async fn our_client_talks_to_openssl_s_server() {
                 assert_eq!(got, format!("{reversed}\n").as_bytes(), "line {i}");
             }
         };
-        tokio::join!(send_all(&writer, &payload), check);
+        tokio::join!(send_all(&writer, &payload, PIECE), check);
 
         let info = writer.transport().tls_info().expect("TLS info");
         let version = server.stderr_line_containing("Protocol version:").await;

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::support::{
     bounded,
     certs::{Kind, Pki},
+    net::reporting_server,
 };
 
 /// A plain server running `handler`; each connection's outcome (an error, or a failed
@@ -27,39 +28,7 @@ where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
-    serve(ServerOptions::new(), handler).await
-}
-
-async fn serve<F, Fut>(
-    options: ServerOptions,
-    handler: F,
-) -> (Server, u16, mpsc::UnboundedReceiver<String>)
-where
-    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Error>> + Send + 'static,
-{
-    let (tx, rx) = mpsc::unbounded_channel();
-    let handler = Arc::new(handler);
-    let server = options
-        .start_server(
-            move |reader: StreamReader, writer: StreamWriter| {
-                let (tx, handler) = (tx.clone(), handler.clone());
-                async move {
-                    let outcome = match tokio::spawn(handler(reader, writer)).await {
-                        Ok(Ok(())) => "ok".to_owned(),
-                        Ok(Err(e)) => format!("error: {e}"),
-                        Err(panic) => format!("panicked: {panic:?}"),
-                    };
-                    let _ = tx.send(outcome);
-                }
-            },
-            "127.0.0.1",
-            0,
-        )
-        .await
-        .unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
-    (server, port, rx)
+    reporting_server(ServerOptions::new(), handler).await
 }
 
 // A45 test_start_tls: echo in plain, both sides upgrade, echo over TLS; the TLS info
@@ -303,7 +272,7 @@ async fn tls_server_trying_start_tls_again(
 ) -> (Server, u16, mpsc::UnboundedReceiver<String>) {
     let config = pki.server_config(Kind::Good);
     let options = ServerOptions::new().ssl(config.clone());
-    serve(options, move |mut reader, writer| {
+    reporting_server(options, move |mut reader, writer| {
         let config = config.clone();
         async move {
             loop {

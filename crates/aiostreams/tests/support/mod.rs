@@ -9,6 +9,7 @@
 //! - [`log_capture`]: a `tracing` subscriber that records what the library logged.
 //! - [`net`]: loopback listeners, an echo server, connection pairs (TCP, Unix).
 //! - [`parity`]: the CPython oracle process and wire format of the differential tests.
+//! - [`payload`]: regenerable payloads, sent and checked over streams.
 //! - [`process`]: child processes, run or kept running and read line by line.
 //! - [`temp`]: temporary directories and socket paths (`tempfile`), removed on drop.
 //! - [`tls_interop_support`]: certificates and scripts for TLS against CPython and openssl.
@@ -27,6 +28,7 @@ pub(crate) mod layout;
 pub(crate) mod log_capture;
 pub(crate) mod net;
 pub(crate) mod parity;
+pub(crate) mod payload;
 pub(crate) mod process;
 pub(crate) mod temp;
 #[cfg(feature = "tls")]

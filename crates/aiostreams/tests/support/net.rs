@@ -3,10 +3,14 @@
 //! that does not read, a Unix socketpair).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use aiostreams::{ConnectOptions, StreamReader, StreamWriter, open_connection};
+use aiostreams::{
+    ConnectOptions, Error, Server, ServerOptions, StreamReader, StreamWriter, open_connection,
+};
 use socket2::{Domain, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// A listener on 127.0.0.1 port 0, and its port.
 pub(crate) async fn listener() -> (TcpListener, u16) {
@@ -81,4 +85,43 @@ pub(crate) async fn unix_pair() -> (StreamReader, StreamWriter, std::os::unix::n
     let (ours, peer) = std::os::unix::net::UnixStream::pair().unwrap();
     let (reader, writer) = ConnectOptions::new().connect_sock(ours).await.unwrap();
     (reader, writer, peer)
+}
+
+/// The port of a TCP server's first socket.
+pub(crate) fn port_of(server: &Server) -> u16 {
+    server.sockets()[0].as_inet().expect("a TCP server").port()
+}
+
+/// A server (TLS or not, as `options` say) on 127.0.0.1 port 0 running `handler`; each connection's outcome (`ok`, the error, or a
+/// failed assertion in the handler) arrives on the returned channel.
+pub(crate) async fn reporting_server<F, Fut>(
+    options: ServerOptions,
+    handler: F,
+) -> (Server, u16, mpsc::UnboundedReceiver<String>)
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handler = Arc::new(handler);
+    let server = options
+        .start_server(
+            move |reader: StreamReader, writer: StreamWriter| {
+                let (tx, handler) = (tx.clone(), handler.clone());
+                async move {
+                    let outcome = match tokio::spawn(handler(reader, writer)).await {
+                        Ok(Ok(())) => "ok".to_owned(),
+                        Ok(Err(e)) => format!("error: {e}"),
+                        Err(panic) => format!("panicked: {panic:?}"),
+                    };
+                    let _ = tx.send(outcome);
+                }
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+    let port = port_of(&server);
+    (server, port, rx)
 }

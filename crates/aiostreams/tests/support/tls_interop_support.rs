@@ -1,5 +1,5 @@
 //! Helpers of `tests/tls_interop.rs`: certificates as strict verifiers (Python 3.13) want
-//! them, the `tls_peers.py` script, and the payload generator.
+//! them, the `tls_peers.py` script.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,21 +20,6 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Runs a test body under [`TEST_TIMEOUT`].
 pub(crate) async fn bounded<F: Future<Output = ()>>(body: F) {
     super::bounded_for(TEST_TIMEOUT, body).await;
-}
-
-/// xorshift64 (13, 7, 17) from `seed` (0 becomes 1), each state as 8 little-endian bytes,
-/// cut to `n` bytes: `generate` of `tests/support/tls_peers.py`.
-pub(crate) fn generate(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = if seed == 0 { 1 } else { seed };
-    let mut out = Vec::with_capacity(n + 8);
-    while out.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(n);
-    out
 }
 
 // ---------------------------------------------------------------------------------------
