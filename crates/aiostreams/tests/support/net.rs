@@ -3,14 +3,10 @@
 //! that does not read, a Unix socketpair).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use aiostreams::{
-    ConnectOptions, Error, Server, ServerOptions, StreamReader, StreamWriter, open_connection,
-};
+use aiostreams::{ConnectOptions, Server, StreamReader, StreamWriter, open_connection};
 use socket2::{Domain, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 
 /// A listener on 127.0.0.1 port 0, and its port.
 pub(crate) async fn listener() -> (TcpListener, u16) {
@@ -92,18 +88,20 @@ pub(crate) fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
 }
 
-/// A server (TLS or not, as `options` say) on 127.0.0.1 port 0 running `handler`; each connection's outcome (`ok`, the error, or a
-/// failed assertion in the handler) arrives on the returned channel.
+/// A server (TLS or not, as `options` say) on 127.0.0.1 port 0 running `handler`; each
+/// connection's outcome (`ok`, the error, or a failed assertion in the handler) arrives on
+/// the returned channel.
+#[cfg(feature = "tls")]
 pub(crate) async fn reporting_server<F, Fut>(
-    options: ServerOptions,
+    options: aiostreams::ServerOptions,
     handler: F,
-) -> (Server, u16, mpsc::UnboundedReceiver<String>)
+) -> (Server, u16, tokio::sync::mpsc::UnboundedReceiver<String>)
 where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    Fut: Future<Output = Result<(), aiostreams::Error>> + Send + 'static,
 {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let handler = Arc::new(handler);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let handler = std::sync::Arc::new(handler);
     let server = options
         .start_server(
             move |reader: StreamReader, writer: StreamWriter| {

@@ -1,6 +1,10 @@
 //! Child processes: run to completion with output captured, or kept running with their
 //! output read line by line ([`Peer`]); killed when the test ends first. A program that
 //! cannot start fails the test saying what it needs (Python, openssl).
+#![cfg_attr(
+    not(feature = "tls"),
+    expect(dead_code, reason = "the kept-running peers are TLS interop peers")
+)]
 
 use std::ffi::OsStr;
 use std::process::{ExitStatus, Output, Stdio};
