@@ -11,7 +11,7 @@ use std::task::Poll;
 
 use aiostreams::{Error, StreamReader};
 
-use crate::support::{bounded, error_type};
+use crate::support::{assert_overrun, bounded, error_type};
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
@@ -27,23 +27,6 @@ async fn without_waiting<F: Future>(fut: F) -> F::Output {
 
 // asyncio's `ValueError()` given to `set_exception`.
 error_type!(ValueError, "ValueError");
-
-/// Asserts `err` is the limit error asyncio's readline raises as `ValueError`.
-fn assert_overrun(err: Error, consumed: usize, separator_found: bool) {
-    let message = if separator_found {
-        "Separator is found, but chunk is longer than limit"
-    } else {
-        "Separator is not found, and chunk exceed the limit"
-    };
-    assert_eq!(err.to_string(), message);
-    match err {
-        Error::LimitOverrun {
-            consumed: c,
-            separator_found: f,
-        } => assert_eq!((c, f), (consumed, separator_found)),
-        other => panic!("expected LimitOverrun, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn test_readline() {
@@ -69,7 +52,7 @@ async fn test_readline_limit_with_existing_data() {
         let mut reader = StreamReader::with_limit(3).unwrap();
         reader.feed_data(b"li").unwrap();
         reader.feed_data(b"ne1\nline2\n").unwrap();
-        assert_overrun(reader.readline().await.unwrap_err(), 5, true);
+        assert_overrun(&reader.readline().await.unwrap_err(), 5, true);
         // The over-long line is dropped through its newline; the next one stays.
         assert_eq!(reader.buffer(), b"line2\n");
 
@@ -78,7 +61,7 @@ async fn test_readline_limit_with_existing_data() {
             reader.feed_data(chunk).unwrap();
         }
         let err = without_waiting(reader.readline()).await.unwrap_err();
-        assert_overrun(err, 7, false);
+        assert_overrun(&err, 7, false);
         assert_eq!(reader.buffer(), b"");
     })
     .await;
@@ -111,7 +94,7 @@ async fn test_readline_limit() {
             feeder.feed_data(chunk).unwrap();
         }
         feeder.feed_eof();
-        assert_overrun(reader.readline().await.unwrap_err(), 18, true);
+        assert_overrun(&reader.readline().await.unwrap_err(), 18, true);
         assert_eq!(reader.buffer(), b"");
 
         let mut reader = StreamReader::with_limit(7).unwrap();
@@ -120,7 +103,7 @@ async fn test_readline_limit() {
             feeder.feed_data(chunk).unwrap();
         }
         feeder.feed_eof();
-        assert_overrun(reader.readline().await.unwrap_err(), 12, true);
+        assert_overrun(&reader.readline().await.unwrap_err(), 12, true);
         assert_eq!(reader.buffer(), b"chunk3\n");
 
         // The limit counts the line without its newline.
@@ -129,10 +112,10 @@ async fn test_readline_limit() {
         assert_eq!(reader.readline().await.unwrap(), "1234567\n");
         assert_eq!(reader.buffer(), b"");
         reader.feed_data(b"12345678\n").unwrap();
-        assert_overrun(reader.readline().await.unwrap_err(), 8, true);
+        assert_overrun(&reader.readline().await.unwrap_err(), 8, true);
         assert_eq!(reader.buffer(), b"");
         reader.feed_data(b"12345678").unwrap();
-        assert_overrun(reader.readline().await.unwrap_err(), 8, false);
+        assert_overrun(&reader.readline().await.unwrap_err(), 8, false);
         assert_eq!(reader.buffer(), b"");
     })
     .await;
@@ -211,7 +194,7 @@ async fn readline_overlong_tail_at_eof_is_a_limit_error() {
         let mut reader = StreamReader::with_limit(3).unwrap();
         reader.feed_data(b"abcdef").unwrap();
         reader.feed_eof();
-        assert_overrun(reader.readline().await.unwrap_err(), 6, false);
+        assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
         assert_eq!(reader.buffer(), b"");
         assert_eq!(reader.readline().await.unwrap(), "");
         assert!(reader.at_eof());
@@ -225,7 +208,7 @@ async fn readline_drops_the_rest_of_an_overlong_line_fed_later() {
     bounded(async {
         let mut reader = StreamReader::with_limit(3).unwrap();
         reader.feed_data(b"abcdef").unwrap();
-        assert_overrun(reader.readline().await.unwrap_err(), 6, false);
+        assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
         reader.feed_data(b"gh\n").unwrap();
         assert_eq!(reader.buffer(), b"");
         reader.feed_data(b"ok\n").unwrap();

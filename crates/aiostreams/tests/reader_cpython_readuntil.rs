@@ -1,18 +1,11 @@
 //! CPython `test_streams.py` reader cases, part 3: `readuntil()` with one separator and,
 //! as `readuntil_any`, with asyncio 3.13's tuple of separators (inventory A26-A34).
 
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::pin::pin;
 
 use aiostreams::{Error, StreamReader};
 
-use crate::support::{bounded, error_type};
-
-/// Polls `fut` once, as one step of asyncio's event loop would run a task.
-async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
-    poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
-}
+use crate::support::{assert_overrun, bounded, error_type, poll_once};
 
 // asyncio's `ValueError()` given to `set_exception`.
 error_type!(ValueError, "ValueError");
@@ -106,10 +99,10 @@ async fn test_readuntil_multi_chunks_1_while_waiting() {
         let line = {
             let mut read = pin!(reader.readuntil(b"aaa"));
             for chunk in [&b"QWEaa"[..], b"XYaa"] {
-                assert!(poll_once(read.as_mut()).await.is_pending());
+                assert!(poll_once(read.as_mut()).is_pending());
                 feeder.feed_data(chunk).unwrap();
             }
-            assert!(poll_once(read.as_mut()).await.is_pending());
+            assert!(poll_once(read.as_mut()).is_pending());
             feeder.feed_data(b"a").unwrap();
             read.await.unwrap()
         };
@@ -145,26 +138,12 @@ async fn test_readuntil_limit_found_sep() {
     bounded(async {
         let mut reader = reader_with(3, &[b"some dataAA"]);
         let err = reader.readuntil(b"AAA").await.unwrap_err();
-        assert!(err.to_string().contains("not found"));
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 9,
-                separator_found: false
-            }
-        ));
+        assert_overrun(&err, 9, false);
         assert_eq!(reader.buffer(), b"some dataAA");
 
         reader.feed_data(b"A").unwrap();
         let err = reader.readuntil(b"AAA").await.unwrap_err();
-        assert!(err.to_string().contains("is found"));
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 9,
-                separator_found: true
-            }
-        ));
+        assert_overrun(&err, 9, true);
         assert_eq!(reader.buffer(), b"some dataAAA");
     })
     .await;
@@ -204,14 +183,7 @@ async fn test_readuntil_multi_separator_limit() {
             .readuntil_any(&[b"A", b"ome dataA"])
             .await
             .unwrap_err();
-        assert!(err.to_string().contains("is found"));
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 9,
-                separator_found: true
-            }
-        ));
+        assert_overrun(&err, 9, true);
         assert_eq!(reader.buffer(), b"some dataA");
     })
     .await;
@@ -224,10 +196,10 @@ async fn test_readuntil_multi_separator_negative_offset() {
         let feeder = reader.feeder();
         let line = {
             let mut read = pin!(reader.readuntil_any(&[b"A", b"long sep"]));
-            assert!(poll_once(read.as_mut()).await.is_pending());
+            assert!(poll_once(read.as_mut()).is_pending());
             feeder.feed_data(b"Z").unwrap();
             // The resumed search offset (5 + 1 - 8) must be clamped at 0.
-            assert!(poll_once(read.as_mut()).await.is_pending());
+            assert!(poll_once(read.as_mut()).is_pending());
             feeder.feed_data(b"Aaaa").unwrap();
             read.await.unwrap()
         };
@@ -279,13 +251,7 @@ async fn readuntil_checks_the_limit_before_eof() {
         let mut reader = reader_with(3, &[b"abcdef"]);
         reader.feed_eof();
         let err = reader.readuntil(b"\n").await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 6,
-                separator_found: false
-            }
-        ));
+        assert_overrun(&err, 6, false);
         assert_eq!(reader.buffer(), b"abcdef");
     })
     .await;
@@ -298,20 +264,14 @@ async fn readuntil_limit_boundaries() {
         let mut reader = reader_with(5, &[b"abcde\nabcdef\n"]);
         assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abcde\n");
         let err = reader.readuntil(b"\n").await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 6,
-                separator_found: true
-            }
-        ));
+        assert_overrun(&err, 6, true);
 
         // `abc\r` gives offset 3, not past limit 3: the read waits for the `\n`.
         let mut reader = reader_with(3, &[b"abc\r"]);
         let feeder = reader.feeder();
         let line = {
             let mut read = pin!(reader.readuntil(b"\r\n"));
-            assert!(poll_once(read.as_mut()).await.is_pending());
+            assert!(poll_once(read.as_mut()).is_pending());
             feeder.feed_data(b"\n").unwrap();
             read.await.unwrap()
         };
@@ -319,13 +279,7 @@ async fn readuntil_limit_boundaries() {
 
         let mut reader = reader_with(3, &[b"abcd\r"]);
         let err = reader.readuntil(b"\r\n").await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 4,
-                separator_found: false
-            }
-        ));
+        assert_overrun(&err, 4, false);
     })
     .await;
 }
@@ -338,37 +292,19 @@ async fn readuntil_any_limit_rules() {
         let feeder = reader.feeder();
         let err = {
             let mut read = pin!(reader.readuntil_any(&[b"\n", b"XXXXX"]));
-            assert!(poll_once(read.as_mut()).await.is_pending());
+            assert!(poll_once(read.as_mut()).is_pending());
             feeder.feed_data(b"gh").unwrap();
             read.await.unwrap_err()
         };
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 4,
-                separator_found: false
-            }
-        ));
+        assert_overrun(&err, 4, false);
         let mut reader = reader_with(3, &[b"abcdef"]);
         let err = reader.readuntil_any(&[b"\n"]).await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 6,
-                separator_found: false
-            }
-        ));
+        assert_overrun(&err, 6, false);
 
         // At a shared end, the shorter separator's start is the one checked.
         let mut reader = reader_with(1, &[b"abc\r\n"]);
         let err = reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::LimitOverrun {
-                consumed: 4,
-                separator_found: true
-            }
-        ));
+        assert_overrun(&err, 4, true);
 
         let mut reader = reader_with(65536, &[b"xxABCyy"]);
         let record = reader.readuntil_any(&[b"BC", b"ABC", b"C"]).await.unwrap();

@@ -131,3 +131,22 @@ pub(crate) fn test_name(module: &str, name: &str) -> String {
         None => name.to_owned(),
     }
 }
+
+/// Asserts `err` is the reader's limit error (asyncio's `LimitOverrunError`, or the
+/// `ValueError` readline raises) with this `consumed` and `separator_found`, and asyncio's
+/// message for it.
+pub(crate) fn assert_overrun(err: &aiostreams::Error, consumed: usize, separator_found: bool) {
+    let message = if separator_found {
+        "Separator is found, but chunk is longer than limit"
+    } else {
+        "Separator is not found, and chunk exceed the limit"
+    };
+    assert_eq!(err.to_string(), message);
+    match err {
+        aiostreams::Error::LimitOverrun {
+            consumed: c,
+            separator_found: f,
+        } => assert_eq!((*c, *f), (consumed, separator_found)),
+        other => panic!("expected LimitOverrun, got {other:?}"),
+    }
+}
