@@ -19,7 +19,7 @@ use bytes::Bytes;
 use crate::support::{
     bounded, certs,
     certs::{Kind, Pki},
-    net::reporting_server,
+    net::{echo_lines, reporting_server},
 };
 
 async fn connect(pki: &Pki, port: u16) -> (StreamReader, StreamWriter) {
@@ -31,19 +31,6 @@ async fn connect(pki: &Pki, port: u16) -> (StreamReader, StreamWriter) {
         .expect("TLS connect")
 }
 
-/// Echoes lines until EOF, then closes.
-async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
-    loop {
-        let line = reader.readline().await?;
-        if line.is_empty() {
-            break;
-        }
-        writer.write(&line)?;
-    }
-    writer.close();
-    writer.wait_closed().await
-}
-
 // Many small echoes, then a megabyte of lines written while another task reads, then
 // write_eof: the echo server's close ends the connection on both sides.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +38,7 @@ async fn echo_lines_and_a_megabyte() {
     bounded(async {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-        let (_server, port, mut outcomes) = reporting_server(options, echo).await;
+        let (_server, port, mut outcomes) = reporting_server(options, echo_lines).await;
         let (mut reader, writer) = connect(&pki, port).await;
         for i in 0..100 {
             writer.write(format!("hello {i}\n").as_bytes()).unwrap();
@@ -460,7 +447,7 @@ async fn tls_over_unix_and_connected_sockets() {
             let path = pki.dir.path().join("tls.sock");
             let server = ServerOptions::new()
                 .ssl(config.clone())
-                .start_unix_server(echo, &path)
+                .start_unix_server(echo_lines, &path)
                 .await
                 .unwrap();
             let (mut reader, writer) = client().connect_unix(&path).await.unwrap();
@@ -474,7 +461,7 @@ async fn tls_over_unix_and_connected_sockets() {
         }
         let server = ServerOptions::new()
             .ssl(config)
-            .start_server(echo, "127.0.0.1", 0)
+            .start_server(echo_lines, "127.0.0.1", 0)
             .await
             .unwrap();
         let addr = server.sockets()[0].as_inet().unwrap();

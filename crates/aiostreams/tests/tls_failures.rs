@@ -23,28 +23,14 @@ use crate::support::{
     bounded, certs,
     certs::{Kind, OTHER_NAME, Pki},
     log_capture::Logs,
-    net::port_of,
+    net::{echo_lines, port_of},
     test_name,
 };
-
-/// Echoes lines until EOF, then closes.
-async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
-    loop {
-        let line = reader.readline().await?;
-        if line.is_empty() {
-            break;
-        }
-        writer.write(&line)?;
-        writer.drain().await?;
-    }
-    writer.close();
-    writer.wait_closed().await
-}
 
 async fn tls_echo_server(config: Arc<ServerConfig>) -> Server {
     ServerOptions::new()
         .ssl(config)
-        .start_server(echo, "127.0.0.1", 0)
+        .start_server(echo_lines, "127.0.0.1", 0)
         .await
         .expect("start a TLS server")
 }
@@ -469,7 +455,7 @@ async fn silent_client_cannot_hold_up_the_tls_server() {
         let server = ServerOptions::new()
             .ssl(pki.server_config(Kind::Good))
             .ssl_handshake_timeout(timeout)
-            .start_server(echo, "127.0.0.1", 0)
+            .start_server(echo_lines, "127.0.0.1", 0)
             .await
             .unwrap();
         let port = port_of(&server);

@@ -31,6 +31,32 @@ where
     reporting_server(ServerOptions::new(), handler).await
 }
 
+/// A plain server whose upgrade after `STARTTLS` must fail: `check` asserts the error; the
+/// connection is then aborted (closing, and a read gives EOF).
+async fn upgrade_failing_server(
+    config: Arc<rustls::ServerConfig>,
+    check: fn(&Error),
+) -> (Server, u16, mpsc::UnboundedReceiver<String>) {
+    plain_server(move |mut reader, writer| {
+        let config = config.clone();
+        async move {
+            assert_eq!(reader.readline().await?, "STARTTLS\n");
+            let err = writer
+                .start_tls(&mut reader, config, None)
+                .await
+                .expect_err("the upgrade fails");
+            check(&err);
+            assert!(writer.is_closing());
+            match reader.read(100).await {
+                Ok(data) => assert!(data.is_empty(), "read {data:?} after the failure"),
+                Err(e) => panic!("unexpected read error {e}"),
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
 // A45 test_start_tls: echo in plain, both sides upgrade, echo over TLS; the TLS info
 // appears only after the upgrade.
 #[tokio::test]
@@ -200,23 +226,8 @@ async fn plaintext_injected_before_the_client_hello_fails_the_upgrade() {
     bounded(async {
         let pki = Pki::new();
         let config = pki.server_config(Kind::Good);
-        let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
-            let config = config.clone();
-            async move {
-                assert_eq!(reader.readline().await?, "STARTTLS\n");
-                let err = writer
-                    .start_tls(&mut reader, config, None)
-                    .await
-                    .expect_err("EVIL is not TLS");
-                assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
-                // The upgrade failed: the connection is aborted.
-                assert!(writer.is_closing());
-                match reader.read(100).await {
-                    Ok(data) => assert!(data.is_empty(), "read {data:?} after the failure"),
-                    Err(e) => panic!("unexpected read error {e}"),
-                }
-                Ok(())
-            }
+        let (_server, port, mut outcomes) = upgrade_failing_server(config, |err| {
+            assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
         })
         .await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
@@ -370,22 +381,13 @@ async fn failed_upgrade_aborts_the_connection() {
     bounded(async {
         let pki = Pki::new();
         let config = pki.server_config(Kind::SelfSigned);
-        let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
-            let config = config.clone();
-            async move {
-                assert_eq!(reader.readline().await?, "STARTTLS\n");
-                // The client's alert, or its reset if that overtook the alert.
-                let err = writer
-                    .start_tls(&mut reader, config, None)
-                    .await
-                    .unwrap_err();
-                assert!(
-                    matches!(err, Error::Tls(TlsError::PeerAlert(_)))
-                        || err.io_kind() == std::io::ErrorKind::ConnectionReset,
-                    "{err:?}"
-                );
-                Ok(())
-            }
+        // The client's alert, or its reset if that overtook the alert.
+        let (_server, port, mut outcomes) = upgrade_failing_server(config, |err| {
+            assert!(
+                matches!(err, Error::Tls(TlsError::PeerAlert(_)))
+                    || err.io_kind() == std::io::ErrorKind::ConnectionReset,
+                "{err:?}"
+            );
         })
         .await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
