@@ -5,6 +5,7 @@
 //! | `IncompleteReadError(partial, expected)`  | [`Error::IncompleteRead`]                   |
 //! | `LimitOverrunError(message, consumed)`    | [`Error::LimitOverrun`]                     |
 //! | `ValueError` from `readline()` (too long) | [`Error::LimitOverrun`] (buffer cleaned up) |
+//! | none (beyond asyncio: a frame over its maximum) | [`Error::FrameTooLarge`] |
 //! | `ValueError` for a bad argument           | [`Error::InvalidArgument`]                  |
 //! | `AssertionError('feed_data after feed_eof')` | [`Error::FeedAfterEof`]                  |
 //! | `ConnectionResetError('Connection lost')` | [`Error::ConnectionLost`]                   |
@@ -72,6 +73,18 @@ pub enum Error {
         consumed: usize,
         /// Which of asyncio's two messages applies.
         separator_found: bool,
+    },
+
+    /// A length-prefixed frame's declared size is over its
+    /// [`FrameSpec`](crate::sansio::FrameSpec)'s maximum (beyond asyncio; tokio-util's
+    /// "frame size too big"). A read reports it as soon as the header is buffered and
+    /// consumes nothing; a write queues nothing.
+    #[error("frame of {len} bytes exceeds the maximum of {max} bytes")]
+    FrameTooLarge {
+        /// The declared (read) or given (write) payload size.
+        len: u64,
+        /// The largest payload the spec accepts.
+        max: u64,
     },
 
     /// An argument was out of range (asyncio's `ValueError`), with asyncio's message.
@@ -151,7 +164,9 @@ impl Error {
     pub fn io_kind(&self) -> io::ErrorKind {
         match self {
             Error::IncompleteRead { .. } => io::ErrorKind::UnexpectedEof,
-            Error::LimitOverrun { .. } | Error::FeedAfterEof => io::ErrorKind::InvalidData,
+            Error::LimitOverrun { .. } | Error::FeedAfterEof | Error::FrameTooLarge { .. } => {
+                io::ErrorKind::InvalidData
+            }
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
             Error::ConnectionLost => io::ErrorKind::ConnectionReset,
             #[cfg(feature = "tls")]
@@ -182,6 +197,11 @@ impl fmt::Debug for Error {
                 .debug_struct("LimitOverrun")
                 .field("consumed", consumed)
                 .field("separator_found", separator_found)
+                .finish(),
+            Error::FrameTooLarge { len, max } => f
+                .debug_struct("FrameTooLarge")
+                .field("len", len)
+                .field("max", max)
                 .finish(),
             Error::InvalidArgument(m) => f.debug_tuple("InvalidArgument").field(m).finish(),
             Error::FeedAfterEof => f.write_str("FeedAfterEof"),

@@ -80,6 +80,7 @@
 //! | `await reader.readline()` | [`StreamReader::readline`] |
 //! | `await reader.readuntil(sep)` / `readuntil((a, b))` (3.13) | [`StreamReader::readuntil`] / [`StreamReader::readuntil_any`] |
 //! | `await reader.readexactly(n)` | [`StreamReader::readexactly`] |
+//! | (beyond asyncio) | [`StreamReader::read_frame`] / [`StreamWriter::write_frame`] with a [`FrameSpec`] (length-prefixed frames), [`StreamReader::peek`]; feature `codec`: `StreamReader::decode`, `StreamReader::decoded`, `StreamWriter::encode` (tokio-util codecs on the reader's buffer) |
 //! | `async for line in reader` | [`StreamReader::lines`] (a `Stream`) |
 //! | `reader.at_eof()`, `feed_data(b)`, `feed_eof()`, `set_exception(e)`, `exception()` | the same names; from another task through [`StreamReader::feeder`] ([`Feeder`]) |
 //! | `reader._buffer` | [`StreamReader::buffer`] |
@@ -105,7 +106,7 @@
 //!
 //! Every async method says under `# Cancel safety` what dropping its future does. The
 //! promise for reads: dropping any read future (`read`, `readline`, `readuntil`,
-//! `readexactly`, `read_to_eof`, a `lines()` step) loses no byte; what it had gathered
+//! `readexactly`, `read_to_eof`, `read_frame`, `peek`, a `lines()` step) loses no byte; what it had gathered
 //! stays buffered for the next read. `drain()` and `wait_closed()` may be dropped and
 //! called again. The exceptions are named where they are: [`StreamWriter::start_tls`]
 //! (a dropped handshake aborts the connection) and [`Server::serve_forever`] (dropping
@@ -117,6 +118,9 @@
 //!   [`ConnectOptions`] and [`ServerOptions`], [`StreamWriter::start_tls`], and the
 //!   `tls` module (configurations, [`tls::TlsError`], the negotiated
 //!   [`tls::TlsInfo`]). Without it the crate has no C or assembly dependency.
+//! - `codec`: tokio-util codecs on the reader's own buffer and into the write queue
+//!   (`StreamReader::decode`, `StreamReader::decoded`, `StreamWriter::encode`); adds no
+//!   dependency (tokio-util is one already), only its `codec` module.
 //!
 //! Unix sockets ([`open_unix_connection`], [`start_unix_server`], peer credentials) are
 //! available on Unix.
@@ -177,6 +181,10 @@ mod transport;
 mod protocol;
 mod reader;
 mod writer;
+// Beyond asyncio: length-prefixed frames, tokio-util codecs.
+#[cfg(feature = "codec")]
+mod codec;
+mod frame;
 // Layer 4, making connections: open_connection and start_server.
 mod connect;
 mod server;
@@ -184,6 +192,8 @@ mod server;
 pub use buffer::DEFAULT_HIGH_WATER;
 /// The byte buffer every read returns (re-exported from the `bytes` crate).
 pub use bytes::Bytes;
+#[cfg(feature = "codec")]
+pub use codec::Decoded;
 #[cfg(unix)]
 pub use connect::open_unix_connection;
 pub use connect::{ConnectOptions, open_connection};
@@ -193,6 +203,7 @@ pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
+pub use sansio::{ByteOrder, FrameSpec};
 #[cfg(unix)]
 pub use server::start_unix_server;
 pub use server::{

@@ -26,10 +26,12 @@ fn every_test_file_is_declared_here() {
     );
 }
 
+mod codec_decode;
 #[cfg(feature = "tls")]
 mod connect_options;
 mod examples_client;
 mod examples_server;
+mod frame_read_write;
 mod interop_asyncio;
 mod protocol_layer;
 mod reader_cancel;
@@ -42,6 +44,7 @@ mod reader_fast_path;
 mod reader_limits;
 mod reader_overlong_line;
 mod reader_parity;
+mod reader_peek;
 mod server_cpython;
 mod server_faults;
 mod server_interop;

@@ -3,6 +3,7 @@
 mod feeder;
 mod io;
 mod lines;
+mod peek;
 mod read;
 mod readuntil;
 pub(crate) mod shared;
@@ -320,7 +321,7 @@ impl StreamReader {
     pub(crate) fn poll_op(
         &mut self,
         cx: &mut Context<'_>,
-        op: &mut ReadOp<'_>,
+        op: &mut impl Op,
     ) -> Poll<Result<Bytes, Error>> {
         let mut discarding_pulls = 0;
         loop {
@@ -502,6 +503,45 @@ impl StreamReader {
         } else {
             Poll::Ready(())
         }
+    }
+}
+
+/// A read [`StreamReader::poll_op`] drives: a [`ReadOp`] of the sans-I/O core, or a
+/// tokio-util decoder's read (`codec` feature), which completes with `Ok(empty)` and keeps
+/// its item itself.
+pub(crate) trait Op {
+    /// [`ReadOp::step`].
+    fn step(&mut self, buf: &mut ReadBuffer, exception_stored: bool) -> Step;
+    /// [`ReadOp::has_started`].
+    fn has_started(&self) -> bool;
+    /// [`ReadOp::is_probing`].
+    fn is_probing(&self) -> bool;
+    /// [`ReadOp::want`].
+    fn want(&self, buf: &ReadBuffer) -> Want;
+    /// [`ReadOp::finish_without_more`].
+    fn finish_without_more(&mut self, buf: &mut ReadBuffer) -> Step;
+}
+
+impl Op for ReadOp<'_> {
+    #[inline]
+    fn step(&mut self, buf: &mut ReadBuffer, exception_stored: bool) -> Step {
+        ReadOp::step(self, buf, exception_stored)
+    }
+    #[inline]
+    fn has_started(&self) -> bool {
+        ReadOp::has_started(self)
+    }
+    #[inline]
+    fn is_probing(&self) -> bool {
+        ReadOp::is_probing(self)
+    }
+    #[inline]
+    fn want(&self, buf: &ReadBuffer) -> Want {
+        ReadOp::want(self, buf)
+    }
+    #[inline]
+    fn finish_without_more(&mut self, buf: &mut ReadBuffer) -> Step {
+        ReadOp::finish_without_more(self, buf)
     }
 }
 

@@ -21,6 +21,7 @@
 //! | `get_buffer(n)` / `buffer_updated(n)` (`BufferedProtocol`) | [`ReadBuffer::spare_mut`] / [`ReadBuffer::commit`] |
 //! | `read(n)`, `read(-1)`, `readexactly(n)`, `readuntil(sep)`, `readuntil((a, b))`, `readline()` | [`ReadOp`] constructors |
 //! | the body of each read between two waits | [`ReadOp::step`] returning a [`Step`] |
+//! | beyond asyncio: a length-prefixed frame, a peek | [`ReadOp::frame`] with a [`FrameSpec`], [`ReadOp::peek`] |
 //! | `_paused`, `pause_reading()` in `feed_data`, `_maybe_resume_transport`, the resume in `_wait_for_data` | [`FlowControl`] |
 //!
 //! # Driving a read
@@ -75,6 +76,7 @@
 
 mod buffer;
 mod flow;
+mod frame;
 mod op;
 mod search;
 #[cfg(test)]
@@ -83,6 +85,8 @@ mod tests;
 pub(crate) use buffer::{MAX_PULL, check_limit};
 pub use buffer::{MAX_SPARE, ReadBuffer};
 pub use flow::{FlowControl, pause_needed, resume_allowed};
+pub(crate) use frame::take_frame;
+pub use frame::{ByteOrder, DEFAULT_MAX_FRAME, FrameHeader, FrameSpec};
 pub(crate) use op::Want;
 pub use op::{ReadOp, Step};
 

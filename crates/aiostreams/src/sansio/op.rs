@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use bytes::{Bytes, BytesMut};
 
 use super::buffer::{MAX_PULL, ReadBuffer};
+use super::frame::{FrameSpec, frame_need, step_frame};
 use super::search::{Found, Separators};
 use super::{Mode, PROBE_BUDGET};
 use crate::Error;
@@ -90,6 +91,10 @@ enum Kind<'a> {
         offset: usize,
         probe: Option<Probe>,
     },
+    /// A length-prefixed frame.
+    Frame(FrameSpec),
+    /// Wait for `n` buffered bytes (or EOF) and consume nothing.
+    Peek(usize),
 }
 
 /// `readline` after its limit error, looking for the rest of the over-long line among
@@ -168,6 +173,64 @@ impl ReadOp<'static> {
             offset: 0,
             probe: None,
         })
+    }
+
+    /// A length-prefixed frame (beyond asyncio): its header, then the payload the header
+    /// announces, which is returned without the header. See [`FrameSpec`].
+    ///
+    /// As soon as the header is buffered its length is checked against
+    /// [`FrameSpec::max_len`]: over it the step is [`Error::FrameTooLarge`] and nothing is
+    /// consumed, before any payload byte is waited for. At EOF: `IncompleteRead` with every
+    /// buffered byte (the buffer is then left empty) and `expected: Some(n)` (the header's
+    /// width while the header is incomplete, else header + payload); an empty `partial`
+    /// means EOF came at a frame boundary. The limit does not apply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{FrameSpec, Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// let spec = FrameSpec::u16_be().max_frame(100);
+    /// let mut op = ReadOp::frame(spec);
+    /// buf.feed(b"\x00\x03ab")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMore));
+    /// buf.feed(b"c\x01\x00")?;
+    /// let Step::Done(Ok(frame)) = op.step(&mut buf, false) else { panic!() };
+    /// assert_eq!(frame, "abc");
+    /// // A 256-byte frame is over the maximum: refused before its payload arrives.
+    /// let Step::Done(Err(err)) = ReadOp::frame(spec).step(&mut buf, false) else { panic!() };
+    /// assert_eq!(err.to_string(), "frame of 256 bytes exceeds the maximum of 100 bytes");
+    /// assert_eq!(buf.buffer(), b"\x01\x00"); // nothing consumed
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
+    pub fn frame(spec: FrameSpec) -> Self {
+        Self::new(Kind::Frame(spec))
+    }
+
+    /// Waits until `n` bytes are buffered, or EOF, and consumes nothing (beyond asyncio;
+    /// Go's `bufio.Reader.Peek`). The step is `Done(Ok(empty))` once the bytes are there
+    /// (or EOF came): look at [`ReadBuffer::buffer`]. `n` over the buffer's limit is
+    /// `Done(Err(`[`Error::InvalidArgument`]`))` at once, before the stored exception: a
+    /// peek may not buffer past the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// let mut op = ReadOp::peek(3);
+    /// buf.feed(b"ab")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMore));
+    /// buf.feed(b"cd")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::Done(Ok(b)) if b.is_empty()));
+    /// assert_eq!(buf.buffer(), b"abcd");
+    /// assert!(matches!(ReadOp::peek(65).step(&mut buf, false), Step::Done(Err(_))));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
+    pub fn peek(n: usize) -> Self {
+        Self::new(Kind::Peek(n))
     }
 
     /// [`readuntil`](ReadOp::readuntil) with an owned separator.
@@ -269,7 +332,13 @@ impl<'a> ReadOp<'a> {
             Kind::ToEof(gathered) if buf.mode() == Mode::AsyncioExact => {
                 step_to_eof_exact(buf, gathered, first, exception_stored, resume)
             }
+            Kind::Peek(n) if *n > buf.limit() => Step::Done(Err(Error::InvalidArgument(
+                "peek size exceeds the reader's limit",
+            ))),
             _ if first && exception_stored => Step::RaiseStored,
+            Kind::Frame(spec) => step_frame(buf, spec, resume),
+            Kind::Peek(n) if buf.len() < *n && !buf.eof => Step::NeedMore,
+            Kind::Peek(_) => Step::Done(Ok(Bytes::new())),
             Kind::Read(n) => step_read(buf, *n, resume),
             Kind::ToEof(_) if buf.eof => {
                 *resume = true;
@@ -314,6 +383,8 @@ impl<'a> ReadOp<'a> {
             Kind::ToEof(_) => (MAX_PULL, usize::MAX),
             Kind::Exactly(n) => (n.saturating_sub(buf.len()), *n),
             Kind::Line { probe: Some(_), .. } => (1, 0),
+            Kind::Frame(spec) => (frame_need(buf, spec), 0),
+            Kind::Peek(n) => (n.saturating_sub(buf.len()), *n),
             Kind::Until { .. } | Kind::Line { .. } => (1, buf.limit()),
         };
         Want { need, merge_to }
