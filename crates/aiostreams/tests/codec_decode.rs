@@ -5,14 +5,14 @@
 
 use std::io;
 use std::pin::pin;
-use std::task::Poll;
 
 use aiostreams::{Error, FrameSpec, ServerOptions, StreamReader, StreamWriter, open_connection};
 use bytes::{Buf, BufMut, BytesMut};
 use tokio_stream::StreamExt;
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec, LinesCodec};
 
-use crate::support::bounded;
+use crate::support::net::serve_loopback;
+use crate::support::{bounded, poll_once};
 
 /// A custom codec: netstrings (`5:hello,`), at most 999 bytes.
 #[derive(Debug, Default)]
@@ -127,8 +127,7 @@ async fn a_cancelled_decode_resumes_with_the_same_codec() {
     reader.feed_data(b"\0\0\0\x04ab").unwrap();
     {
         let mut decode = pin!(reader.decode(&mut frames));
-        let pending = std::future::poll_fn(|cx| Poll::Ready(decode.as_mut().poll(cx).is_pending()));
-        assert!(pending.await);
+        assert!(poll_once(decode.as_mut()).is_pending());
     }
     reader.feed_data(b"cd").unwrap();
     assert_eq!(reader.decode(&mut frames).await.unwrap().unwrap(), "abcd");
@@ -174,25 +173,21 @@ async fn decoded_is_a_stream_of_items() {
 #[tokio::test]
 async fn encoders_and_frames_interoperate_over_loopback() {
     bounded(async {
-        let server = ServerOptions::new()
-            .start_server(
-                |mut reader: StreamReader, writer: StreamWriter| async move {
-                    let spec = FrameSpec::u32_be();
-                    let frame = reader.read_frame(&spec).await?.expect("a frame");
-                    let mut frames = LengthDelimitedCodec::new();
-                    writer
-                        .encode(&mut frames, frame.clone())
-                        .map_err(Error::from)?;
-                    let item = reader.decode(&mut Netstring).await.map_err(Error::from)?;
-                    writer.write_frame(&spec, &item.expect("a netstring"))?;
-                    writer.drain().await
-                },
-                "127.0.0.1",
-                0,
-            )
-            .await
-            .unwrap();
-        let port = server.sockets()[0].as_inet().unwrap().port();
+        let (_server, port) = serve_loopback(
+            ServerOptions::new(),
+            |mut reader: StreamReader, writer: StreamWriter| async move {
+                let spec = FrameSpec::u32_be();
+                let frame = reader.read_frame(&spec).await?.expect("a frame");
+                let mut frames = LengthDelimitedCodec::new();
+                writer
+                    .encode(&mut frames, frame.clone())
+                    .map_err(Error::from)?;
+                let item = reader.decode(&mut Netstring).await.map_err(Error::from)?;
+                writer.write_frame(&spec, &item.expect("a netstring"))?;
+                writer.drain().await
+            },
+        )
+        .await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
         let mut frames = LengthDelimitedCodec::new();
         writer
@@ -219,28 +214,24 @@ async fn codec_switch_after_a_starttls_upgrade() {
     bounded(async {
         let pki = Pki::new();
         let config = pki.server_cert(Kind::Good).server_config(&pki.dir);
-        let server = ServerOptions::new()
-            .start_server(
-                move |mut reader: StreamReader, writer: StreamWriter| {
-                    let config = config.clone();
-                    async move {
-                        let mut lines = LinesCodec::new_with_max_length(64);
-                        let line = reader.decode(&mut lines).await.map_err(Error::custom)?;
-                        assert_eq!(line.as_deref(), Some("STARTTLS"));
-                        writer.start_tls(&mut reader, config, None).await?;
-                        let mut frames = LengthDelimitedCodec::new();
-                        while let Some(frame) = reader.decode(&mut frames).await? {
-                            writer.encode(&mut frames, frame.freeze())?;
-                        }
-                        writer.drain().await
+        let (_server, port) = serve_loopback(
+            ServerOptions::new(),
+            move |mut reader: StreamReader, writer: StreamWriter| {
+                let config = config.clone();
+                async move {
+                    let mut lines = LinesCodec::new_with_max_length(64);
+                    let line = reader.decode(&mut lines).await.map_err(Error::custom)?;
+                    assert_eq!(line.as_deref(), Some("STARTTLS"));
+                    writer.start_tls(&mut reader, config, None).await?;
+                    let mut frames = LengthDelimitedCodec::new();
+                    while let Some(frame) = reader.decode(&mut frames).await? {
+                        writer.encode(&mut frames, frame.freeze())?;
                     }
-                },
-                "127.0.0.1",
-                0,
-            )
-            .await
-            .unwrap();
-        let port = server.sockets()[0].as_inet().unwrap().port();
+                    writer.drain().await
+                }
+            },
+        )
+        .await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
         writer.encode(&mut LinesCodec::new(), "STARTTLS").unwrap();
         writer

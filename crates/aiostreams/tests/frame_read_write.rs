@@ -9,7 +9,8 @@ use aiostreams::{ByteOrder, Error, FrameSpec, ServerOptions, StreamReader, open_
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::io::AsyncWriteExt;
 
-use crate::support::bounded;
+use crate::support::net::serve_loopback;
+use crate::support::{bounded, poll_once};
 
 const SPECS: [FrameSpec; 7] = [
     FrameSpec::u8(),
@@ -28,15 +29,6 @@ fn naive_header(spec: &FrameSpec, len: usize) -> Vec<u8> {
         ByteOrder::Big => (len as u64).to_be_bytes()[8 - w..].to_vec(),
         ByteOrder::Little => (len as u64).to_le_bytes()[..w].to_vec(),
     }
-}
-
-/// Polls a future once: `None` if it is pending.
-async fn poll_once<F: Future + Unpin>(f: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| match std::pin::Pin::new(&mut *f).poll(cx) {
-        Poll::Ready(v) => Poll::Ready(Some(v)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
 }
 
 #[test]
@@ -83,7 +75,7 @@ async fn random_frames_in_random_pieces_come_back_whole() {
             reader.feed_data(piece).unwrap();
             rest = tail;
             // Read whatever is complete; a pending read is dropped (cancel safety).
-            while let Some(frame) = poll_once(&mut pin!(reader.read_frame(&spec))).await {
+            while let Poll::Ready(frame) = poll_once(pin!(reader.read_frame(&spec))) {
                 got.push(frame.unwrap().unwrap().to_vec());
             }
         }
@@ -134,7 +126,7 @@ async fn an_allowed_huge_frame_costs_memory_only_as_it_arrives() {
     {
         let mut read = pin!(reader.read_frame(&spec));
         for _ in 0..3 {
-            assert!(poll_once(&mut read).await.is_none());
+            assert!(poll_once(read.as_mut()).is_pending());
         }
     }
     assert_eq!(
@@ -178,7 +170,7 @@ async fn a_cancelled_frame_read_consumes_nothing() {
     for piece in [&b"\0"[..], b"\x04ab", b"cd"] {
         {
             let mut read = pin!(reader.read_frame(&spec));
-            assert!(poll_once(&mut read).await.is_none());
+            assert!(poll_once(read.as_mut()).is_pending());
         }
         reader.feed_data(piece).unwrap();
     }
@@ -206,22 +198,17 @@ async fn the_stored_exception_comes_before_a_buffered_frame() {
 #[tokio::test]
 async fn frames_echo_over_loopback() {
     bounded(async {
-        let server = ServerOptions::new()
-            .limit(1024)
-            .start_server(
-                |mut reader: StreamReader, writer: aiostreams::StreamWriter| async move {
-                    for spec in SPECS {
-                        let frame = reader.read_frame(&spec).await?.expect("a frame");
-                        writer.write_frame(&spec, &frame)?;
-                    }
-                    writer.drain().await
-                },
-                "127.0.0.1",
-                0,
-            )
-            .await
-            .unwrap();
-        let port = server.sockets()[0].as_inet().unwrap().port();
+        let (_server, port) = serve_loopback(
+            ServerOptions::new().limit(1024),
+            |mut reader: StreamReader, writer: aiostreams::StreamWriter| async move {
+                for spec in SPECS {
+                    let frame = reader.read_frame(&spec).await?.expect("a frame");
+                    writer.write_frame(&spec, &frame)?;
+                }
+                writer.drain().await
+            },
+        )
+        .await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
         let payload =
             |spec: &FrameSpec| vec![spec.header_len() as u8; 200_000.min(spec.max_len() as usize)];

@@ -2,12 +2,11 @@
 //! the limit, cancel safe.
 
 use std::pin::pin;
-use std::task::Poll;
 
 use aiostreams::{Error, StreamReader};
 use tokio::io::AsyncWriteExt;
 
-use crate::support::bounded;
+use crate::support::{bounded, poll_once};
 
 #[tokio::test]
 async fn peek_waits_for_n_bytes_and_consumes_none() {
@@ -17,8 +16,10 @@ async fn peek_waits_for_n_bytes_and_consumes_none() {
         peer.write_all(b"GE").await.unwrap();
         {
             let mut peek = pin!(reader.peek(4));
-            let poll = std::future::poll_fn(|cx| Poll::Ready(peek.as_mut().poll(cx).is_pending()));
-            assert!(poll.await, "two bytes of four: peek waits");
+            assert!(
+                poll_once(peek.as_mut()).is_pending(),
+                "two bytes of four: peek waits"
+            );
         }
         peer.write_all(b"T / HTTP/1.0\r\n").await.unwrap();
         assert_eq!(reader.peek(4).await.unwrap(), b"GET ");
@@ -78,30 +79,21 @@ mod sniff_tls;
 #[tokio::test]
 async fn the_sniffing_example_serves_tls_and_plain_on_one_port() {
     use crate::support::certs::{Kind, Pki};
+    use crate::support::net::{connect_tls, serve_loopback};
     use aiostreams::{ServerOptions, open_connection};
     bounded(async {
         let pki = Pki::new();
         let config = pki.server_cert(Kind::Good).server_config(&pki.dir);
-        let server = ServerOptions::new()
-            .start_server(
-                move |r, w| sniff_tls::handle(r, w, config.clone()),
-                "127.0.0.1",
-                0,
-            )
-            .await
-            .unwrap();
-        let port = server.sockets()[0].as_inet().unwrap().port();
+        let (_server, port) = serve_loopback(ServerOptions::new(), move |r, w| {
+            sniff_tls::handle(r, w, config.clone())
+        })
+        .await;
 
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
         writer.write(b"hi\n").unwrap();
         assert_eq!(reader.readline().await.unwrap(), "plain: hi\n");
 
-        let (mut reader, writer) = aiostreams::ConnectOptions::new()
-            .ssl_config(pki.client_config())
-            .server_hostname("localhost")
-            .connect("127.0.0.1", port)
-            .await
-            .unwrap();
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         writer.write(b"secret\n").unwrap();
         assert_eq!(reader.readline().await.unwrap(), "tls: secret\n");
     })

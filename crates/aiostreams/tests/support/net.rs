@@ -141,3 +141,30 @@ where
     let port = port_of(&server);
     (server, port, rx)
 }
+
+/// A server started from `options` on 127.0.0.1 port 0 with `handler`, and its port.
+pub(crate) async fn serve_loopback<H: aiostreams::ClientConnected>(
+    options: aiostreams::ServerOptions,
+    handler: H,
+) -> (Server, u16) {
+    let server = options
+        .start_server(handler, "127.0.0.1", 0)
+        .await
+        .expect("a loopback server");
+    let port = port_of(&server);
+    (server, port)
+}
+
+/// A TLS connection to 127.0.0.1 `port` as `localhost`, trusting `pki`'s CA.
+#[cfg(feature = "tls")]
+pub(crate) async fn connect_tls(
+    pki: &super::certs::Pki,
+    port: u16,
+) -> (StreamReader, StreamWriter) {
+    ConnectOptions::new()
+        .ssl_config(pki.client_config())
+        .server_hostname("localhost")
+        .connect("127.0.0.1", port)
+        .await
+        .expect("a TLS connection")
+}
