@@ -53,6 +53,15 @@ pub(crate) struct Args {
     /// Stop accepting while N clients are connected (N >= 1).
     #[arg(long, value_name = "N", value_parser = numbers::count::<usize>(1, MAX_CONNECTIONS))]
     max_connections: Option<usize>,
+    /// At most N connections from one client IP address; one more is closed at once
+    /// (N >= 1) [default: no limit].
+    #[arg(long, value_name = "N", value_parser = numbers::count::<usize>(1, MAX_CONNECTIONS))]
+    max_connections_per_ip: Option<usize>,
+    /// How long a closing connection lingers at most: half-closed, reading and dropping
+    /// until the client closes, so that it gets its whole answer, not a reset (0: close
+    /// at once).
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = numbers::secs)]
+    linger: Duration,
     /// The listen() backlog: connections the kernel queues until they are accepted
     /// (capped by the kernel at net.core.somaxconn) [default: 65535, i.e. somaxconn].
     #[arg(long, value_name = "N", value_parser = numbers::count::<u32>(1, MAX_BACKLOG))]
@@ -109,6 +118,10 @@ async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
     if let Some(max) = args.max_connections {
         options = options.max_connections(max);
     }
+    if let Some(max) = args.max_connections_per_ip {
+        options = options.max_connections_per_ip(max);
+    }
+    options = options.linger(args.linger);
     if let Some(backlog) = args.backlog {
         options = options.backlog(backlog);
     }
@@ -145,8 +158,8 @@ fn print_report(report: ShutdownReport) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Shutdown: {} graceful, {} aborted",
-        report.graceful, report.aborted
+        "Shutdown: {} graceful, {} aborted, {} cut lingering",
+        report.graceful, report.aborted, report.cut_lingering
     )?;
     out.flush()?;
     Ok(())

@@ -12,7 +12,7 @@ fn payload() -> Vec<u8> {
 fn assert_clean_shutdown(served: Served, graceful: usize) {
     let (success, rest) = served.terminate();
     assert!(success, "serve did not exit with 0; stdout: {rest:?}");
-    let expected = format!("Shutdown: {graceful} graceful, 0 aborted");
+    let expected = format!("Shutdown: {graceful} graceful, 0 aborted, 0 cut lingering");
     assert!(
         rest.lines().any(|l| l == expected),
         "no {expected:?} in {rest:?}"

@@ -15,17 +15,27 @@ fn client(served: &Served) -> TcpStream {
 
 /// Everything until EOF; a reset after the data (the server closed with our bytes
 /// unread) ends it too.
-fn read_to_end(mut stream: impl Read) -> String {
+fn read_to_end(stream: impl Read) -> String {
+    read_until_end(stream, true)
+}
+
+/// Everything until EOF; a reset fails the test.
+fn read_to_clean_eof(stream: impl Read) -> String {
+    read_until_end(stream, false)
+}
+
+/// Everything until EOF, or (`reset_ends`) a reset.
+fn read_until_end(mut stream: impl Read, reset_ends: bool) -> String {
     let mut got = Vec::new();
     let mut buf = [0; 4096];
     loop {
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) if reset_ends && e.kind() == std::io::ErrorKind::ConnectionReset => break,
             // A signal to the test process (another test's child exiting) is no event.
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => panic!("read: {e}"),
+            Err(e) => panic!("read after {} bytes: {e}", got.len()),
         }
     }
     String::from_utf8(got).unwrap()
@@ -89,6 +99,47 @@ fn http_hello_answers_an_overlong_head_with_431() {
     served
         .log()
         .wait_for("request head over the limit of 64 bytes: answered, closed");
+}
+
+/// Sends `start`, then 1 MiB without a newline, from another thread (the peer reads
+/// meanwhile); stops at the first failed write.
+fn send_endless(stream: &TcpStream, start: &'static [u8]) -> std::thread::JoinHandle<()> {
+    let mut stream = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        if stream.write_all(start).is_err() {
+            return;
+        }
+        for _ in 0..256 {
+            if stream.write_all(&[b'x'; 4096]).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+// An endless line still arriving when the server answers and closes: the client reads
+// the whole answer and then EOF (the server lingers, reading and dropping), not a reset.
+#[test]
+fn an_endless_line_gets_its_answer_then_eof_not_a_reset() {
+    for (mode, start, answer) in [
+        (
+            "lines",
+            &b""[..],
+            "error: line over the limit of 16 bytes; closing\n",
+        ),
+        (
+            "http-hello",
+            &b"GET / HTTP/1.1\r\nX-Long: "[..],
+            "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        ),
+    ] {
+        let served = Served::start(&["--port", "0", "--mode", mode, "--limit", "16"]);
+        let stream = client(&served);
+        let sender = send_endless(&stream, start);
+        assert_eq!(read_to_clean_eof(&stream), answer, "{mode}");
+        stream.shutdown(Shutdown::Both).unwrap();
+        sender.join().unwrap();
+    }
 }
 
 /// A handler that fails (a body cut short) is one ERROR line, counted in the summary.

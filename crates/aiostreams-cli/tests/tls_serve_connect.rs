@@ -45,7 +45,8 @@ fn assert_clean_shutdown(served: Served) {
     let (success, rest) = served.terminate();
     assert!(success, "serve did not exit with 0; stdout: {rest:?}");
     assert!(
-        rest.lines().any(|l| l == "Shutdown: 0 graceful, 0 aborted"),
+        rest.lines()
+            .any(|l| l == "Shutdown: 0 graceful, 0 aborted, 0 cut lingering"),
         "{rest:?}"
     );
 }

@@ -73,7 +73,7 @@
 //! | `await asyncio.start_server(cb, host, port, limit=, family=, backlog=, reuse_address=, reuse_port=, keep_alive=, sock=, start_serving=, ssl=)` | [`start_server`], or [`ServerOptions`]`::new().limit(n).family(f).backlog(n).reuse_address(b).reuse_port(b).keep_alive(b).start_serving(b).ssl(cfg).start_server(cb, host, port)`; [`ServerOptions::serve_sock`]; `host` may be `""` (all interfaces) or a list ([`Hosts`]) |
 //! | `await asyncio.start_unix_server(cb, path, cleanup_socket=)` | [`start_unix_server`], [`ServerOptions::cleanup_socket`] |
 //! | `server.sockets`, `is_serving()`, `start_serving()`, `serve_forever()`, `close()`, `wait_closed()`, `close_clients()`, `abort_clients()` | the same names on [`Server`]; dropping a `Server` closes it (`async with server`) |
-//! | (beyond asyncio) | [`ServerOptions::max_connections`], [`ServerOptions::listeners_per_address`] (SO_REUSEPORT), [`Server::shutdown`] -> [`ShutdownReport`], [`Server::active_connections`] |
+//! | (beyond asyncio) | [`ServerOptions::max_connections`], [`ServerOptions::max_connections_per_ip`], [`ServerOptions::linger`] (lingering close), [`ServerOptions::listeners_per_address`] (SO_REUSEPORT), [`Server::shutdown`] -> [`ShutdownReport`], [`Server::active_connections`] |
 //! | `StreamReader(limit=n)` | [`StreamReader::with_limit`] (fed by hand), [`StreamReader::from_io_with_limit`] (pulls from any `AsyncRead`) |
 //! | `_DEFAULT_LIMIT` (64 KiB) | [`DEFAULT_LIMIT`] |
 //! | `await reader.read(n)` / `read()` / `read(-1)` | [`StreamReader::read`] / [`StreamReader::read_to_eof`] (cancel safe, unlike asyncio's) |
@@ -207,8 +207,8 @@ pub use sansio::{ByteOrder, FrameSpec};
 #[cfg(unix)]
 pub use server::start_unix_server;
 pub use server::{
-    BoxError, ClientConnected, HandlerResult, Hosts, Server, ServerOptions, ShutdownReport,
-    start_server,
+    BoxError, ClientConnected, DEFAULT_LINGER, HandlerResult, Hosts, Server, ServerOptions,
+    ShutdownReport, start_server,
 };
 pub use transport::{ExtraInfo, PeerCredentials, SocketAddress, Transport};
 pub use writer::StreamWriter;

@@ -49,6 +49,8 @@ mod server_cpython;
 mod server_faults;
 mod server_interop;
 mod server_lifecycle;
+mod server_limits;
+mod server_linger;
 #[cfg(unix)]
 mod socket_parity;
 #[cfg(feature = "tls")]

@@ -222,8 +222,9 @@ async fn listeners_per_address_share_a_port() {
     .await;
 }
 
-// shutdown(deadline): a handler that watches shutdown_signal() finishes; one that
-// ignores it is aborted at the deadline (its client sees EOF: abort sends no reset).
+// shutdown(deadline): a handler that watches shutdown_signal() finishes, and its socket
+// lingers (its client does not close) until the deadline cuts it; one that ignores the
+// signal is aborted at the deadline (its client sees EOF: abort sends no reset).
 #[tokio::test]
 async fn shutdown_with_deadline_reports_graceful_and_aborted() {
     bounded(async {
@@ -258,8 +259,9 @@ async fn shutdown_with_deadline_reports_graceful_and_aborted() {
         assert_eq!(
             report,
             ShutdownReport {
-                graceful: 1,
-                aborted: 1
+                graceful: 0,
+                aborted: 1,
+                cut_lingering: 1,
             }
         );
         assert!(server.sockets().is_empty());

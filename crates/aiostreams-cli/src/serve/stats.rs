@@ -42,13 +42,14 @@ impl Stats {
     pub(super) fn log_summary(&self, report: ShutdownReport) {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         tracing::info!(
-            "shutdown: {} connections served, {} closed by the line limit ({} over-long lines skipped), {} closed by an error; at shutdown {} ended gracefully, {} aborted",
+            "shutdown: {} connections served, {} closed by the line limit ({} over-long lines skipped), {} closed by an error; at shutdown {} ended gracefully, {} aborted, {} cut while lingering",
             get(&self.served),
             get(&self.closed_by_limit),
             get(&self.skipped_lines),
             get(&self.closed_by_error),
             report.graceful,
             report.aborted,
+            report.cut_lingering,
         );
     }
 }

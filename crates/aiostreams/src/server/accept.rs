@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use super::admission::Admission;
 use super::core::Core;
 use super::listener::ListenerSlot;
 use crate::transport::io::Socket;
@@ -101,9 +102,19 @@ pub(crate) async fn accept_loop<H: ClientConnected>(
         };
         match poll_fn(|cx| slot.poll_accept(cx)).await {
             None => return,
-            Some(Ok(socket)) => {
-                tokio::spawn(serve_client(core.clone(), socket, permit, handler.clone()));
-            }
+            Some(Ok(socket)) => match core.ip_slot(&socket) {
+                Ok(ip_slot) => {
+                    let admission = Admission { permit, ip_slot };
+                    tokio::spawn(serve_client(
+                        core.clone(),
+                        socket,
+                        admission,
+                        handler.clone(),
+                    ));
+                }
+                // Closed at once (nginx's limit_conn for streams); the client sees EOF.
+                Err(ip) => tracing::debug!(%ip, "max_connections_per_ip reached; closed"),
+            },
             Some(Err(e)) if is_out_of_resources(&e) => {
                 tracing::error!(addr = %slot.addr, "socket.accept() out of system resource: {e}");
                 drop(permit);
@@ -131,7 +142,7 @@ fn is_out_of_resources(e: &std::io::Error) -> bool {
 async fn serve_client<H: ClientConnected>(
     core: Arc<Core>,
     socket: Socket,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    admission: Admission,
     handler: Arc<H>,
 ) {
     let socket = match core.prepare(socket) {
@@ -149,7 +160,7 @@ async fn serve_client<H: ClientConnected>(
         false => socket,
     };
     let id = core.next_id();
-    let builder = Transport::builder(socket).on_lost(core.untrack_on_loss(id, permit));
+    let builder = Transport::builder(socket).on_lost(core.on_lost(id, admission));
     #[cfg(feature = "tls")]
     let builder = builder.ssl_shutdown_timeout(core.options.tls_timeouts.with_defaults().shutdown);
     let (reader, writer) = builder.streams(core.options.limit);

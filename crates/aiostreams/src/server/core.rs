@@ -4,19 +4,20 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::accept::{ClientConnected, accept_loop};
+use super::admission::{Admission, IpSlot, PerIp, Tracked};
 use super::listener::{Listener, ListenerSlot, address_of};
 use super::options::ServerOptions;
 #[cfg(unix)]
 use super::unix::Cleanup;
 use crate::Error;
-use crate::transport::SocketAddress;
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
+use crate::transport::{Linger, OnLost, SocketAddress};
 
 type SpawnAccept = Box<dyn Fn(Arc<Core>, Arc<ListenerSlot>) -> JoinHandle<()> + Send + Sync>;
 
@@ -37,6 +38,12 @@ pub(crate) struct Core {
     /// Woken when the server closes or its last connection ends.
     pub(crate) notify: Notify,
     limit: Option<Arc<Semaphore>>,
+    per_ip: Option<Arc<PerIp>>,
+    /// How a graceful close lingers (`None`: it does not); its token is cancelled when
+    /// `shutdown(deadline)` reaches its deadline.
+    linger: Option<Linger>,
+    /// Cancelled at the shutdown deadline: lingering sockets close at once.
+    cut: CancellationToken,
     next_id: AtomicU64,
 }
 
@@ -51,6 +58,8 @@ struct State {
     pub(crate) serve_forever: bool,
     /// Live connections, by id (weak: a connection is owned by its task).
     connections: HashMap<u64, Weak<Inner>>,
+    /// Connections lost whose socket is still open, in a lingering close.
+    lingering: usize,
     #[cfg(unix)]
     cleanup: Option<Cleanup>,
 }
@@ -63,6 +72,12 @@ impl Core {
         #[cfg(unix)] cleanup: Option<Cleanup>,
     ) -> Self {
         let limit = options.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+        let per_ip = options.max_connections_per_ip.map(PerIp::new);
+        let cut = CancellationToken::new();
+        let linger = (!options.linger.is_zero()).then(|| Linger {
+            time: options.linger,
+            cut: cut.clone(),
+        });
         let shutdown = std::mem::take(&mut options.shutdown);
         Core {
             options,
@@ -76,6 +91,9 @@ impl Core {
             }),
             notify: Notify::new(),
             limit,
+            per_ip,
+            linger,
+            cut,
             next_id: AtomicU64::new(0),
         }
     }
@@ -90,6 +108,24 @@ impl Core {
 
     pub(crate) fn connection_limit(&self) -> Option<Arc<Semaphore>> {
         self.limit.clone()
+    }
+
+    /// `max_connections_per_ip`: the accepted client's slot (`None` without the option,
+    /// or for a client with no IP address: a Unix socket), or `Err(ip)` when its address
+    /// has all its connections already.
+    pub(crate) fn ip_slot(&self, socket: &Socket) -> Result<Option<IpSlot>, std::net::IpAddr> {
+        let (Some(per_ip), Socket::Tcp(s)) = (&self.per_ip, socket) else {
+            return Ok(None);
+        };
+        let Ok(peer) = s.peer_addr() else {
+            return Ok(None); // already gone: it fails at its first read
+        };
+        per_ip.admit(peer.ip()).map(Some).ok_or(peer.ip())
+    }
+
+    /// Closes lingering sockets at once (the shutdown deadline passed).
+    pub(crate) fn cut_lingering(&self) {
+        self.cut.cancel();
     }
 
     /// Listens on every bound socket and starts accepting. Idempotent.
@@ -153,10 +189,16 @@ impl Core {
         self.notify.notify_waiters();
     }
 
-    /// True once closed with no connection left (asyncio 3.12.1 `wait_closed`).
-    pub(crate) fn is_finished(&self) -> bool {
+    /// True once closed with no connection left (asyncio 3.12.1 `wait_closed`);
+    /// `with_lingering`: and no lingering socket either.
+    pub(crate) fn is_finished(&self, with_lingering: bool) -> bool {
         let st = self.lock();
-        st.closed && st.connections.is_empty()
+        st.closed && st.connections.is_empty() && (!with_lingering || st.lingering == 0)
+    }
+
+    /// Lingering sockets (see [`untrack`](Self::untrack)).
+    pub(crate) fn lingering(&self) -> usize {
+        self.lock().lingering
     }
 
     pub(crate) fn set_serve_forever(&self, on: bool) -> Result<(), Error> {
@@ -186,32 +228,42 @@ impl Core {
         Ok(socket)
     }
 
-    /// A new connection's id, for [`untrack_on_loss`](Self::untrack_on_loss) and
-    /// [`track`](Self::track).
+    /// A new connection's id, for [`on_lost`](Self::on_lost) and [`track`](Self::track).
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The `on_lost` hook of connection `id`: it stops counting the connection, releases
-    /// its `max_connections` permit, and wakes `wait_closed()` when it was the last one.
-    pub(crate) fn untrack_on_loss(
-        self: &Arc<Self>,
-        id: u64,
-        permit: Option<OwnedSemaphorePermit>,
-    ) -> impl Fn() + Send + Sync + 'static {
-        let core = Arc::downgrade(self);
-        let permit = Mutex::new(permit);
-        move || {
-            drop(permit.lock().unwrap_or_else(|e| e.into_inner()).take());
-            if let Some(core) = core.upgrade() {
-                let mut st = core.lock();
-                st.connections.remove(&id);
-                let finished = st.closed && st.connections.is_empty();
-                drop(st);
-                if finished {
-                    core.notify.notify_waiters();
-                }
-            }
+    /// The loss hook of connection `id`, holding its admission until it ends.
+    pub(crate) fn on_lost(self: &Arc<Self>, id: u64, admission: Admission) -> Arc<dyn OnLost> {
+        Arc::new(Tracked {
+            core: Arc::downgrade(self),
+            id,
+            admission: Mutex::new(admission),
+            linger: self.linger.clone(),
+        })
+    }
+
+    /// Stops counting connection `id` (`lingering`: its socket lingers, and is counted
+    /// apart until [`lingered`](Self::lingered)); wakes the waiters when it was the last.
+    pub(crate) fn untrack(&self, id: u64, lingering: bool) {
+        let mut st = self.lock();
+        st.connections.remove(&id);
+        st.lingering += usize::from(lingering);
+        let finished = st.closed && st.connections.is_empty();
+        drop(st);
+        if finished {
+            self.notify.notify_waiters();
+        }
+    }
+
+    /// A lingering socket is closed; wakes the waiters when it was the last.
+    pub(crate) fn lingered(&self) {
+        let mut st = self.lock();
+        st.lingering -= 1;
+        let drained = st.closed && st.connections.is_empty() && st.lingering == 0;
+        drop(st);
+        if drained {
+            self.notify.notify_waiters();
         }
     }
 
@@ -229,13 +281,16 @@ impl Core {
         true
     }
 
-    /// The live connections' transports (taken out of the lock before use).
+    /// The connections still up (not lost: lingering ones are left out), taken out of
+    /// the lock before use.
     pub(crate) fn connections(&self) -> Vec<Arc<Inner>> {
-        self.lock()
+        let tracked: Vec<_> = self
+            .lock()
             .connections
             .values()
             .filter_map(Weak::upgrade)
-            .collect()
+            .collect();
+        tracked.into_iter().filter(|c| !c.is_lost()).collect()
     }
 
     pub(crate) fn active_connections(&self) -> usize {

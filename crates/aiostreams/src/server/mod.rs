@@ -1,6 +1,7 @@
 //! `start_server`, `start_unix_server` and the [`Server`] lifecycle.
 
 mod accept;
+mod admission;
 mod bind;
 mod core;
 mod listener;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 pub use accept::{BoxError, ClientConnected, HandlerResult};
 pub use bind::Hosts;
-pub use options::ServerOptions;
+pub use options::{DEFAULT_LINGER, ServerOptions};
 pub use shutdown::ShutdownReport;
 
 use crate::Error;
@@ -96,7 +97,8 @@ impl ServerOptions {
     ///
     /// # Errors
     ///
-    /// As [`start_server`], plus [`Error::InvalidArgument`] for a zero limit.
+    /// As [`start_server`], plus [`Error::InvalidArgument`] for a zero limit,
+    /// `max_connections` or `max_connections_per_ip`.
     ///
     /// # Cancel safety
     ///
@@ -167,6 +169,14 @@ impl ServerOptions {
 
     fn check(&self) -> Result<(), Error> {
         crate::reader::check_limit(self.limit)?;
+        if self.max_connections == Some(0) {
+            return Err(Error::InvalidArgument("max_connections must be at least 1"));
+        }
+        if self.max_connections_per_ip == Some(0) {
+            return Err(Error::InvalidArgument(
+                "max_connections_per_ip must be at least 1",
+            ));
+        }
         #[cfg(feature = "tls")]
         self.tls_timeouts.check(self.ssl.is_some())?;
         Ok(())
@@ -304,10 +314,15 @@ impl Server {
     ///
     /// Cancel safe.
     pub async fn wait_closed(&self) {
+        self.wait_finished(false).await;
+    }
+
+    /// `wait_closed()`; `with_lingering`: until lingering sockets are closed too.
+    async fn wait_finished(&self, with_lingering: bool) {
         loop {
             let mut notified = std::pin::pin!(self.core.notify.notified());
             notified.as_mut().enable();
-            if self.core.is_finished() {
+            if self.core.is_finished(with_lingering) {
                 return;
             }
             notified.await;

@@ -1,5 +1,7 @@
 //! [`ServerOptions`]: asyncio's `start_server` keywords, as a builder.
 
+use std::time::Duration;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::DEFAULT_LIMIT;
@@ -8,6 +10,9 @@ use crate::net::Family;
 /// The default listen backlog: the largest value older kernels store (Go's cap too);
 /// `listen()` clamps it to `net.core.somaxconn`, so it asks for the system's maximum.
 const DEFAULT_BACKLOG: u32 = 65_535;
+
+/// How long a graceful close lingers at most (see [`ServerOptions::linger`]).
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(2);
 
 /// asyncio's `start_server`/`start_unix_server` keywords, plus a few of our own.
 ///
@@ -33,6 +38,8 @@ pub struct ServerOptions {
     pub(crate) keep_alive: bool,
     pub(crate) start_serving: bool,
     pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_ip: Option<usize>,
+    pub(crate) linger: Duration,
     pub(crate) listeners_per_address: usize,
     pub(crate) nodelay: bool,
     pub(crate) cleanup_socket: bool,
@@ -58,6 +65,8 @@ impl Clone for ServerOptions {
             keep_alive: self.keep_alive,
             start_serving: self.start_serving,
             max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            linger: self.linger,
             listeners_per_address: self.listeners_per_address,
             nodelay: self.nodelay,
             cleanup_socket: self.cleanup_socket,
@@ -79,7 +88,9 @@ impl Default for ServerOptions {
 impl ServerOptions {
     /// asyncio's defaults, except the backlog: limit 64 KiB, backlog 65535 (the system's
     /// maximum, as Go; asyncio: 100), SO_REUSEADDR on (Unix), serving at once,
-    /// TCP_NODELAY on accepted connections, Unix socket file removed on close.
+    /// TCP_NODELAY on accepted connections, Unix socket file removed on close. Beyond
+    /// asyncio: no connection limit, no per-address limit, a graceful close lingers up
+    /// to [`DEFAULT_LINGER`] (2 s).
     pub fn new() -> Self {
         ServerOptions {
             limit: DEFAULT_LIMIT,
@@ -90,6 +101,8 @@ impl ServerOptions {
             keep_alive: false,
             start_serving: true,
             max_connections: None,
+            max_connections_per_ip: None,
+            linger: DEFAULT_LINGER,
             listeners_per_address: 1,
             nodelay: true,
             cleanup_socket: true,
@@ -148,9 +161,99 @@ impl ServerOptions {
     }
 
     /// Beyond asyncio: stop accepting while this many clients are connected, and resume
-    /// when one leaves (Go's `LimitListener`). Waiting clients queue in the backlog.
+    /// when one leaves (Go's `netutil.LimitListener`, nginx's `worker_connections`).
+    /// Waiting clients queue in the backlog. A connection counts from its accept until
+    /// its socket is closed (a lingering close included, see [`linger`](Self::linger)).
+    ///
+    /// # Errors
+    ///
+    /// `0` makes the start method fail with [`Error::InvalidArgument`]
+    /// (`"max_connections must be at least 1"`): a server that may never accept is a
+    /// mistake, not a configuration.
+    ///
+    /// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use aiostreams::{Error, ServerOptions, StreamReader, StreamWriter};
+    /// let refused = ServerOptions::new()
+    ///     .max_connections(0)
+    ///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
+    ///     .await;
+    /// assert!(matches!(refused, Err(Error::InvalidArgument("max_connections must be at least 1"))));
+    /// # }
+    /// ```
     pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = Some(max.max(1));
+        self.max_connections = Some(max);
+        self
+    }
+
+    /// Beyond asyncio: at most `max` connections from one client IP address at a time
+    /// (nginx's `limit_conn` keyed by `$binary_remote_addr`; Go has none). A client over
+    /// it is accepted and closed at once (it sees EOF) and logged at `debug`; other
+    /// addresses are served meanwhile. An IPv4 client reaching an IPv6 socket counts as
+    /// its IPv4 address. Unix socket clients have no address and are not limited. A
+    /// connection counts until its socket is closed, as for
+    /// [`max_connections`](Self::max_connections).
+    ///
+    /// Clients behind one NAT or proxy share an address: size `max` for them.
+    ///
+    /// # Errors
+    ///
+    /// `0` makes the start method fail with [`Error::InvalidArgument`]
+    /// (`"max_connections_per_ip must be at least 1"`).
+    ///
+    /// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter, open_connection};
+    /// let server = ServerOptions::new()
+    ///     .max_connections_per_ip(1)
+    ///     .start_server(|mut r: StreamReader, _w: StreamWriter| async move {
+    ///         let _ = r.read_to_eof().await;
+    ///     }, "127.0.0.1", 0)
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_r1, w1) = open_connection("127.0.0.1", port).await?;
+    /// let (mut r2, _w2) = open_connection("127.0.0.1", port).await?;
+    /// assert_eq!(r2.read_to_eof().await?, "", "the second from 127.0.0.1 is closed");
+    /// drop(w1);
+    /// # Ok(()) }
+    /// ```
+    pub fn max_connections_per_ip(mut self, max: usize) -> Self {
+        self.max_connections_per_ip = Some(max);
+        self
+    }
+
+    /// Beyond asyncio: how long a graceful close of a client connection lingers at most
+    /// (default [`DEFAULT_LINGER`], 2 s; `Duration::ZERO`: close at once, as asyncio).
+    ///
+    /// A lingering close is what Apache and nginx (`lingering_close`,
+    /// `lingering_time`) and Go's HTTP server (`closeWriteAndWait`) do: once the queue is
+    /// sent, the server half-closes (FIN) and reads and drops what the client still
+    /// sends until the client closes too, or this long, and only then closes the socket.
+    /// Without it, a client that sent more (a pipelined request) while its answer was
+    /// arriving makes the kernel reset the connection, which destroys the part of the
+    /// answer still in flight. For the API the connection is over when the close starts
+    /// (`wait_closed()` returns, the reader sees EOF); the server counts it, for
+    /// [`max_connections`](Self::max_connections) and `wait_closed()`, until the socket
+    /// is closed. [`Server::shutdown`](crate::Server::shutdown) closes lingering sockets
+    /// at its deadline. An `abort()` or an error does not linger.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = aiostreams::ServerOptions::new().linger(Duration::from_millis(500));
+    /// # let _ = options;
+    /// ```
+    pub fn linger(mut self, time: Duration) -> Self {
+        self.linger = time;
         self
     }
 

@@ -59,6 +59,11 @@ impl TlsSocket {
         &self.raw
     }
 
+    /// The socket under the session (the session is dropped).
+    pub(crate) fn into_raw(self) -> Socket {
+        self.raw
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.session.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -7,6 +7,7 @@ use super::events::Events;
 use super::extra::Extra;
 use super::inner::Inner;
 use super::io::Socket;
+use super::linger::OnLost;
 use super::source::TransportSource;
 use super::state::{ConnState, DEFAULT_SSL_SHUTDOWN_TIMEOUT};
 use super::{Handle, SocketAddress, Transport};
@@ -29,7 +30,7 @@ pub(crate) struct Builder {
     socket: Socket,
     feeds: Option<Feeder>,
     events: bool,
-    on_lost: Option<Box<dyn Fn() + Send + Sync>>,
+    on_lost: Option<Arc<dyn OnLost>>,
     ssl_shutdown_timeout: Duration,
 }
 
@@ -61,9 +62,9 @@ impl Builder {
         self
     }
 
-    /// Run `hook` once when the connection is lost.
-    pub(crate) fn on_lost(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
-        self.on_lost = Some(Box::new(hook));
+    /// Tell `hook` once the connection is over; a graceful close lingers as it says.
+    pub(crate) fn on_lost(mut self, hook: Arc<dyn OnLost>) -> Self {
+        self.on_lost = Some(hook);
         self
     }
 

@@ -61,7 +61,7 @@ impl Future for FlushTask {
                 AfterFlush::SendEof => inner.send_eof(&mut g),
                 AfterFlush::SendCloseNotify => inner.send_close_notify(&mut g),
                 AfterFlush::Finish => {
-                    inner.connection_lost(&mut g, Ok(()));
+                    inner.close_done(&mut g);
                     return Poll::Ready(());
                 }
                 AfterFlush::Idle => {

@@ -12,6 +12,7 @@ mod write;
 use super::events::Events;
 use super::extra::Extra;
 use super::io::{Socket, SocketSlot};
+use super::linger::{OnLost, linger};
 use super::state::{ClosePlan, ConnState, EofPlan};
 use crate::reader::shared::ReadFlow;
 use crate::{Error, Feeder};
@@ -30,8 +31,9 @@ pub(crate) struct Inner {
     reader: Option<Feeder>,
     /// The protocol's notifications (protocol layer only).
     events: Option<Box<Events>>,
-    /// Run once when the connection is lost (a server's connection tracking).
-    on_lost: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Told once the connection is over, asked whether a graceful close lingers (a
+    /// server's connection tracking).
+    on_lost: Option<Arc<dyn OnLost>>,
     runtime: tokio::runtime::Handle,
     extra: Extra,
 }
@@ -76,7 +78,7 @@ impl Inner {
         conn: ConnState,
         reader: Option<Feeder>,
         events: Option<Box<Events>>,
-        on_lost: Option<Box<dyn Fn() + Send + Sync>>,
+        on_lost: Option<Arc<dyn OnLost>>,
         extra: Extra,
     ) -> Self {
         Inner {
@@ -143,6 +145,11 @@ impl Inner {
         if self.lock().conn.set_limits(high, low) {
             self.event(Events::pause_writing);
         }
+    }
+
+    /// True once the connection is lost (a lingering socket may still be open).
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lock().conn.is_lost()
     }
 
     /// How the connection ended; `None` while it is up.
@@ -227,21 +234,37 @@ impl Inner {
     /// Ends the connection (asyncio's `connection_lost`) after an error or a finished
     /// close: the descriptor closes (with a RST after an error).
     pub(super) fn connection_lost(&self, g: &mut Locked, outcome: Result<(), Error>) {
-        let reset = outcome.is_err();
-        self.end(g, outcome, reset);
+        let ending = match outcome {
+            Ok(()) => Ending::Close,
+            Err(_) => Ending::Reset,
+        };
+        self.end(g, outcome, ending);
     }
 
-    /// Carries out a loss: closes the descriptor (`reset`: SO_LINGER 0, the peer sees a
-    /// RST instead of a FIN), tells the reader (EOF, or the error) and the protocol, wakes
-    /// every waiter, and runs the server's hook. Once only.
-    fn end(&self, g: &mut Locked, outcome: Result<(), Error>, reset: bool) {
+    /// A graceful close is done (the queue is sent): the connection is lost (`Ok`), and
+    /// a server's socket lingers before it closes (see `linger.rs`).
+    pub(super) fn close_done(&self, g: &mut Locked) {
+        self.end(g, Ok(()), Ending::Linger);
+    }
+
+    /// Carries out a loss: closes the descriptor as `ending` says, tells the reader (EOF,
+    /// or the error) and the protocol, wakes every waiter, and tells the server's hook
+    /// (after the lingering, when the socket lingers). Once only.
+    fn end(&self, g: &mut Locked, outcome: Result<(), Error>, ending: Ending) {
         let reader_news = outcome.clone();
         if !g.conn.on_lost(outcome) {
             return;
         }
         self.closing.store(true, Ordering::Release);
         self.has_queued.store(false, Ordering::Release);
-        self.socket.close(reset);
+        let lingering = match (&self.on_lost, ending) {
+            (Some(hook), Ending::Linger) => hook.linger().map(|l| (hook.clone(), l)),
+            _ => None,
+        };
+        let lingering = lingering.and_then(|(hook, l)| Some((self.socket.take_out()?, hook, l)));
+        if lingering.is_none() {
+            self.socket.close(ending == Ending::Reset);
+        }
         if let Some(reader) = &self.reader {
             match &reader_news {
                 Ok(()) => reader.feed_eof(),
@@ -258,7 +281,10 @@ impl Inner {
         wake_all(&mut w.drain);
         wake_all(&mut w.closed);
         if let Some(hook) = &self.on_lost {
-            hook();
+            hook.lost(lingering.is_some());
+        }
+        if let Some((socket, hook, l)) = lingering {
+            drop(self.runtime.spawn(linger(socket, l, hook)));
         }
     }
 
@@ -278,7 +304,7 @@ impl Inner {
             w.wake();
         }
         match plan {
-            ClosePlan::LoseNow => self.connection_lost(g, Ok(())),
+            ClosePlan::LoseNow => self.close_done(g),
             _ => super::flush::kick(self, g),
         }
     }
@@ -381,6 +407,18 @@ impl ReadFlow for Inner {
             w.wake();
         }
     }
+}
+
+/// How a lost connection's descriptor closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// After an error: SO_LINGER 0, the peer sees a RST instead of a FIN.
+    Reset,
+    /// At once, after discarding input that arrived unread (`abort()`).
+    Close,
+    /// A graceful close: a server's socket lingers (half-closed, reading and dropping)
+    /// before it closes; any other closes at once.
+    Linger,
 }
 
 /// The error a failed send ends the connection with: the one the kernel reported for the

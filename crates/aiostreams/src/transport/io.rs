@@ -142,6 +142,15 @@ impl Socket {
         plain!(self, _s => false, _tls => true)
     }
 
+    /// The plain socket: a TLS socket's session is dropped (a lingering close reads raw).
+    pub(crate) fn into_plain(self) -> Socket {
+        match self {
+            #[cfg(feature = "tls")]
+            Socket::Tls(tls) => tls.into_raw(),
+            plain => plain,
+        }
+    }
+
     /// The error the kernel reported for this socket (a peer's reset), taken from
     /// `SO_ERROR`, once tokio's reactor has seen error readiness (EPOLLERR).
     ///
@@ -243,6 +252,11 @@ impl SocketSlot {
     #[cfg(feature = "tls")]
     pub(crate) fn take(self) -> Option<Socket> {
         self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the socket out, to close it elsewhere (a lingering close).
+    pub(crate) fn take_out(&self) -> Option<Socket> {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// Closes the descriptor; with `reset`, SO_LINGER 0 makes the peer see a RST.

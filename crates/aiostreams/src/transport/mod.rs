@@ -23,6 +23,7 @@ mod extra;
 mod flush;
 pub(crate) mod inner;
 pub(crate) mod io;
+mod linger;
 pub(crate) mod source;
 mod state;
 #[cfg(feature = "tls")]
@@ -36,6 +37,7 @@ use bytes::Bytes;
 pub(crate) use builder::Builder;
 pub(crate) use events::Event;
 pub use extra::{ExtraInfo, PeerCredentials, SocketAddress};
+pub(crate) use linger::{Linger, OnLost};
 
 use crate::Error;
 use crate::buffer::resolve_limits;

@@ -122,7 +122,8 @@ pub(crate) struct ConnState {
     /// How long a TLS close may take to send close_notify (asyncio's default: 30 s).
     ssl_shutdown_timeout: Duration,
     /// When the current close gives up. Only the TLS close uses it today; the connection
-    /// timeouts and the lingering close (issue 11) will set it too.
+    /// timeouts (issue 11) will set it too. (A server's lingering close comes after
+    /// `Close::Lost`: see `linger.rs`.)
     deadline: Option<Instant>,
 }
 
