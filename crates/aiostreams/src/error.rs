@@ -6,6 +6,7 @@
 //! | `LimitOverrunError(message, consumed)`    | [`Error::LimitOverrun`]                     |
 //! | `ValueError` from `readline()` (too long) | [`Error::LimitOverrun`] (buffer cleaned up) |
 //! | none (beyond asyncio: a frame over its maximum) | [`Error::FrameTooLarge`] |
+//! | none (beyond asyncio: a bad PROXY protocol header) | [`Error::ProxyProtocol`] |
 //! | `ValueError` for a bad argument           | [`Error::InvalidArgument`]                  |
 //! | `AssertionError('feed_data after feed_eof')` | [`Error::FeedAfterEof`]                  |
 //! | `ConnectionResetError('Connection lost')` | [`Error::ConnectionLost`]                   |
@@ -86,6 +87,12 @@ pub enum Error {
         /// The largest payload the spec accepts.
         max: u64,
     },
+
+    /// A connection's PROXY protocol header was missing or malformed (beyond asyncio;
+    /// [`ServerOptions::proxy_protocol`](crate::ServerOptions::proxy_protocol)): what is
+    /// wrong, e.g. `"PROXY v1 header has a bad port"`.
+    #[error("{0}")]
+    ProxyProtocol(&'static str),
 
     /// An argument was out of range (asyncio's `ValueError`), with asyncio's message.
     #[error("{0}")]
@@ -168,6 +175,7 @@ impl Error {
                 io::ErrorKind::InvalidData
             }
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
+            Error::ProxyProtocol(_) => io::ErrorKind::InvalidData,
             Error::ConnectionLost => io::ErrorKind::ConnectionReset,
             #[cfg(feature = "tls")]
             Error::Tls(e) => e.io_kind(),
@@ -204,6 +212,7 @@ impl fmt::Debug for Error {
                 .field("max", max)
                 .finish(),
             Error::InvalidArgument(m) => f.debug_tuple("InvalidArgument").field(m).finish(),
+            Error::ProxyProtocol(m) => f.debug_tuple("ProxyProtocol").field(m).finish(),
             Error::FeedAfterEof => f.write_str("FeedAfterEof"),
             Error::ConnectionLost => f.write_str("ConnectionLost"),
             #[cfg(feature = "tls")]

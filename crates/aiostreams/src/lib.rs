@@ -185,6 +185,7 @@ mod writer;
 #[cfg(feature = "codec")]
 mod codec;
 mod frame;
+mod proxy;
 // Layer 4, making connections: open_connection and start_server.
 mod connect;
 mod server;
@@ -202,6 +203,7 @@ pub use net::Family;
 pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };
+pub use proxy::{DEFAULT_PROXY_HEADER_TIMEOUT, ProxyHeader, ProxyProtocol};
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
 pub use sansio::{ByteOrder, FrameSpec};
 #[cfg(unix)]

@@ -51,6 +51,7 @@ mod server_interop;
 mod server_lifecycle;
 mod server_limits;
 mod server_linger;
+mod server_proxy_protocol;
 #[cfg(unix)]
 mod socket_parity;
 #[cfg(feature = "tls")]

@@ -11,7 +11,7 @@ use super::admission::Admission;
 use super::core::Core;
 use super::listener::ListenerSlot;
 use crate::transport::io::Socket;
-use crate::{StreamReader, StreamWriter, Transport};
+use crate::{ProxyHeader, StreamReader, StreamWriter, Transport};
 
 /// An error a client callback returned.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -149,6 +149,10 @@ async fn serve_client<H: ClientConnected>(
         Ok(socket) => socket,
         Err(e) => return tracing::debug!("accepted socket unusable: {e}"),
     };
+    let (socket, proxied) = match accept_proxy(&core, socket).await {
+        Ok(accepted) => accepted,
+        Err(e) => return tracing::debug!("PROXY protocol header refused: {e}"),
+    };
     // Boxed: the handshake's state is large, and a plain connection's task should not
     // carry it (idle memory per connection).
     #[cfg(feature = "tls")]
@@ -160,7 +164,9 @@ async fn serve_client<H: ClientConnected>(
         false => socket,
     };
     let id = core.next_id();
-    let builder = Transport::builder(socket).on_lost(core.on_lost(id, admission));
+    let builder = Transport::builder(socket)
+        .proxied(proxied)
+        .on_lost(core.on_lost(id, admission));
     #[cfg(feature = "tls")]
     let builder = builder.ssl_shutdown_timeout(core.options.tls_timeouts.with_defaults().shutdown);
     let (reader, writer) = builder.streams(core.options.limit);
@@ -187,6 +193,23 @@ async fn serve_client<H: ClientConnected>(
         ),
     }
     inner.close();
+}
+
+/// Reads the PROXY protocol header when the server expects one.
+async fn accept_proxy(
+    core: &Core,
+    mut socket: Socket,
+) -> Result<(Socket, Option<ProxyHeader>), crate::Error> {
+    let settings = core.options.proxy;
+    let Some(policy) = settings.policy else {
+        return Ok((socket, None));
+    };
+    let Socket::Tcp(stream) = &mut socket else {
+        return Err(crate::Error::ProxyProtocol("PROXY protocol is TCP only"));
+    };
+    // Boxed: only connections behind a proxy carry the read's state.
+    let header = Box::pin(crate::proxy::read_header(stream, policy, settings.timeout)).await?;
+    Ok((socket, header))
 }
 
 /// The server side of the TLS handshake, in the client's own task.

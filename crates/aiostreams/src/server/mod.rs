@@ -130,6 +130,11 @@ impl ServerOptions {
         path: impl AsRef<std::path::Path>,
     ) -> Result<Server, Error> {
         self.check()?;
+        if self.proxy.policy.is_some() {
+            return Err(Error::InvalidArgument(
+                "proxy_protocol is for TCP servers, not Unix sockets",
+            ));
+        }
         let (sock, cleanup) = unix::bind_unix(path.as_ref())?;
         let cleanup = cleanup.filter(|_| self.cleanup_socket);
         self.serve(client_connected_cb, vec![sock], cleanup)

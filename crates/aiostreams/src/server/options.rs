@@ -43,6 +43,8 @@ pub struct ServerOptions {
     pub(crate) listeners_per_address: usize,
     pub(crate) nodelay: bool,
     pub(crate) cleanup_socket: bool,
+    /// PROXY protocol on accept (off by default; `proxy/mod.rs`).
+    pub(crate) proxy: crate::proxy::ProxySettings,
     /// The shutdown signal of the server these options start; moved into the `Server`
     /// at start, and a fresh one for every clone (see `Clone`).
     pub(crate) shutdown: CancellationToken,
@@ -70,6 +72,7 @@ impl Clone for ServerOptions {
             listeners_per_address: self.listeners_per_address,
             nodelay: self.nodelay,
             cleanup_socket: self.cleanup_socket,
+            proxy: self.proxy,
             shutdown: CancellationToken::new(),
             #[cfg(feature = "tls")]
             ssl: self.ssl.clone(),
@@ -106,6 +109,7 @@ impl ServerOptions {
             listeners_per_address: 1,
             nodelay: true,
             cleanup_socket: true,
+            proxy: Default::default(),
             shutdown: CancellationToken::new(),
             #[cfg(feature = "tls")]
             ssl: None,

@@ -12,7 +12,7 @@ use super::source::TransportSource;
 use super::state::{ConnState, DEFAULT_SSL_SHUTDOWN_TIMEOUT};
 use super::{Handle, SocketAddress, Transport};
 use crate::reader::shared::Shared;
-use crate::{Feeder, PeerCredentials, StreamReader, StreamWriter};
+use crate::{Feeder, PeerCredentials, ProxyHeader, StreamReader, StreamWriter};
 
 /// Everything a connection holds besides its state, given before it exists: the socket,
 /// the reader it feeds on loss, the protocol's event queue, the server's loss hook and
@@ -32,6 +32,7 @@ pub(crate) struct Builder {
     events: bool,
     on_lost: Option<Arc<dyn OnLost>>,
     ssl_shutdown_timeout: Duration,
+    proxied: Option<ProxyHeader>,
 }
 
 impl Transport {
@@ -43,6 +44,7 @@ impl Transport {
             events: false,
             on_lost: None,
             ssl_shutdown_timeout: DEFAULT_SSL_SHUTDOWN_TIMEOUT,
+            proxied: None,
         }
     }
 }
@@ -76,9 +78,19 @@ impl Builder {
         self
     }
 
+    /// The connection came through a proxy that sent this PROXY protocol header: its
+    /// source becomes the peer name, the socket's peer the proxy's.
+    pub(crate) fn proxied(mut self, header: Option<ProxyHeader>) -> Self {
+        self.proxied = header;
+        self
+    }
+
     /// The transport; the caller must be inside a tokio runtime.
     pub(crate) fn build(self) -> Transport {
-        let extra = extra_of(&self.socket);
+        let mut extra = extra_of(&self.socket);
+        if let Some(header) = self.proxied {
+            extra.proxied(header);
+        }
         let conn = ConnState::new(self.socket.is_tls(), self.ssl_shutdown_timeout);
         let events = self.events.then(Box::<Events>::default);
         let inner = Inner::new(self.socket, conn, self.feeds, events, self.on_lost, extra);
@@ -111,6 +123,7 @@ fn extra_of(socket: &Socket) -> Extra {
             peername: s.peer_addr().ok().map(SocketAddress::Inet),
             sockname: s.local_addr().ok().map(SocketAddress::Inet),
             peer_credentials: None,
+            proxy: None,
         },
         #[cfg(unix)]
         Socket::Unix(s) => Extra {
@@ -127,6 +140,7 @@ fn extra_of(socket: &Socket) -> Extra {
                 uid: c.uid(),
                 gid: c.gid(),
             }),
+            proxy: None,
         },
     }
 }

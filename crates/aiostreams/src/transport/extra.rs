@@ -75,4 +75,26 @@ pub(crate) struct Extra {
     pub(super) peername: Option<SocketAddress>,
     pub(super) sockname: Option<SocketAddress>,
     pub(super) peer_credentials: Option<PeerCredentials>,
+    /// Behind a proxy: the socket's own peer (the proxy) and the header it sent; boxed,
+    /// as most connections have none.
+    pub(super) proxy: Option<Box<Proxied>>,
+}
+
+/// A proxied connection's other addresses.
+#[derive(Clone, Debug)]
+pub(crate) struct Proxied {
+    pub(super) peer: Option<SocketAddress>,
+    pub(super) header: crate::ProxyHeader,
+}
+
+impl Extra {
+    /// Applies a PROXY header: its source is the peer name from now on (a header
+    /// without addresses changes nothing), and the socket's peer is kept as the proxy's.
+    pub(super) fn proxied(&mut self, header: crate::ProxyHeader) {
+        let peer = match header.source {
+            Some(source) => self.peername.replace(SocketAddress::Inet(source)),
+            None => self.peername.clone(),
+        };
+        self.proxy = Some(Box::new(Proxied { peer, header }));
+    }
 }

@@ -259,6 +259,20 @@ impl Transport {
         self.inner().extra().peer_credentials
     }
 
+    /// The proxy's address when the connection came through a PROXY protocol proxy
+    /// ([`ServerOptions::proxy_protocol`](crate::ServerOptions::proxy_protocol)): the
+    /// socket's own peer, while [`peername`](Self::peername) is the client the header
+    /// named. `None` without a header.
+    pub fn proxy_peername(&self) -> Option<SocketAddress> {
+        self.inner().extra().proxy.as_ref()?.peer.clone()
+    }
+
+    /// The PROXY protocol header the connection started with, if any (its
+    /// `destination` is the address the client connected to on the proxy).
+    pub fn proxy_header(&self) -> Option<crate::ProxyHeader> {
+        Some(self.inner().extra().proxy.as_ref()?.header)
+    }
+
     /// Runs `f` on the socket, borrowed as a [`socket2::SockRef`] (asyncio:
     /// `get_extra_info('socket')`); `None` once the socket is closed.
     pub fn with_socket<T>(&self, f: impl FnOnce(socket2::SockRef<'_>) -> T) -> Option<T> {
