@@ -156,12 +156,13 @@ fn count_client(
 fn callgrind(out: &Path) -> Vec<OsString> {
     let mut file = OsString::from("--callgrind-out-file=");
     file.push(out);
-    vec![
-        "valgrind".into(),
-        "--tool=callgrind".into(),
-        "-q".into(),
-        file,
-    ]
+    let mut argv: Vec<OsString> = vec!["valgrind".into(), "--tool=callgrind".into(), "-q".into()];
+    if std::env::var_os(KEEP_ENV).is_some() {
+        // Kept files are for callgrind_annotate: per instruction, not only per line.
+        argv.push("--dump-instr=yes".into());
+    }
+    argv.push(file);
+    argv
 }
 
 /// Where callgrind writes the counts of one run.
@@ -173,11 +174,23 @@ fn out_file(dir: &Path, cell: Cell, imp: Impl, per_conn: u64) -> PathBuf {
     ))
 }
 
-/// The `totals:` (or `summary:`) line of a callgrind output file, which is then removed.
+/// Set to a directory, callgrind's files are moved there instead of removed (to read
+/// with `callgrind_annotate`: the difference of a cell's two files per function is where
+/// the instructions per request go).
+const KEEP_ENV: &str = "AIOSTREAMS_BENCH_KEEP_CALLGRIND";
+
+/// The `totals:` (or `summary:`) line of a callgrind output file, which is then removed
+/// (or kept, see [`KEEP_ENV`]).
 fn take_totals(path: &Path) -> Result<u64> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading callgrind's {}", path.display()))?;
-    let _ = std::fs::remove_file(path);
+    match (std::env::var_os(KEEP_ENV), path.file_name()) {
+        (Some(dir), Some(name)) => std::fs::rename(path, Path::new(&dir).join(name))
+            .with_context(|| format!("moving {} into {KEEP_ENV}", path.display()))?,
+        _ => {
+            let _ = std::fs::remove_file(path);
+        }
+    }
     parse_totals(&text).with_context(|| format!("no totals in {}", path.display()))
 }
 
