@@ -321,7 +321,34 @@ impl<'a> ReadOp<'a> {
     ///
     /// Once this returned [`Step::Done`] or [`Step::RaiseStored`], the operation is
     /// finished; stepping it again is a logic error (it reads anew).
+    #[inline]
     pub fn step(&mut self, buf: &mut ReadBuffer, exception_stored: bool) -> Step {
+        // The common step of a read that waits: nothing buffered yet. Every read that
+        // can wait then waits (what the full rules below decide too), so skip them.
+        if !exception_stored && buf.is_empty() && !buf.eof && self.waits_when_empty(buf) {
+            self.started = true;
+            return Step::NeedMore;
+        }
+        self.step_rules(buf, exception_stored)
+    }
+
+    /// True when the rules answer [`Step::NeedMore`] to an empty buffer before EOF with
+    /// no exception stored: every read but `read(0)`, `readexactly(0)`, `peek(0)` (empty
+    /// at once), a `peek` over the limit (an error) and `readline` looking for the rest
+    /// of an over-long line.
+    #[inline]
+    fn waits_when_empty(&self, buf: &ReadBuffer) -> bool {
+        match self.kind {
+            Kind::Read(n) | Kind::Exactly(n) => n > 0,
+            Kind::Peek(n) => 0 < n && n <= buf.limit(),
+            Kind::Line { probe, .. } => probe.is_none(),
+            Kind::ToEof(_) | Kind::Until { .. } | Kind::Frame(_) => true,
+        }
+    }
+
+    /// [`step`](Self::step) by the full rules.
+    #[inline(never)]
+    pub(super) fn step_rules(&mut self, buf: &mut ReadBuffer, exception_stored: bool) -> Step {
         let first = !std::mem::replace(&mut self.started, true);
         let resume = &mut self.resume;
         match &mut self.kind {
