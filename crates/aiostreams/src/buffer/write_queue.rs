@@ -1,5 +1,6 @@
 //! The outgoing queue with asyncio's write-buffer water marks (spec 7.2, 7.7).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
@@ -16,6 +17,17 @@ const COALESCE: usize = 8 * 1024;
 
 /// At most this many iovec entries per `writev`.
 const MAX_IOVECS: usize = 64;
+
+/// The largest tail allocation a drained queue leaves to its thread (see [`SPARE_TAIL`]).
+const RETAIN_TAIL: usize = 64 * 1024;
+
+thread_local! {
+    /// At most one empty tail buffer per thread, left by a queue that drained and taken
+    /// by the next queue that coalesces a write on this thread. An idle connection then
+    /// holds no write buffer, while a busy one does not grow a fresh tail from nothing
+    /// for every answer (five 100-byte lines cost a malloc and three reallocs).
+    static SPARE_TAIL: Cell<Option<BytesMut>> = const { Cell::new(None) };
+}
 
 /// Bytes waiting to be sent, in order, with the pause/resume water marks.
 #[derive(Debug)]
@@ -89,6 +101,11 @@ impl WriteQueue {
             return false;
         }
         if data.len() <= COALESCE {
+            if self.tail.capacity() == 0
+                && let Ok(Some(spare)) = SPARE_TAIL.try_with(Cell::take)
+            {
+                self.tail = spare;
+            }
             self.tail.extend_from_slice(data);
         } else {
             self.seal_tail();
@@ -162,8 +179,14 @@ impl WriteQueue {
             }
         }
         if self.size == 0 {
-            // An idle connection keeps no write buffer.
-            self.tail = BytesMut::new();
+            // An idle connection keeps no write buffer: it becomes the thread's spare.
+            // (Asking `try_reclaim` for more than the view past the sent bytes moves the
+            // empty view back to the start of its allocation.)
+            let mut tail = std::mem::take(&mut self.tail);
+            if tail.try_reclaim(tail.capacity() + 1) && tail.capacity() <= RETAIN_TAIL {
+                // Fails only while the thread exits: the buffer is then simply dropped.
+                let _ = SPARE_TAIL.try_with(|spare| spare.set(Some(tail)));
+            }
         }
         if self.paused && self.size <= self.low {
             self.paused = false;
@@ -202,6 +225,36 @@ mod tests {
         assert!(!q.advance(6)); // 5 left
         assert!(q.advance(1)); // 4 left
         assert_eq!(q.len(), 4);
+    }
+
+    #[test]
+    fn a_drained_tail_is_reused_by_the_next_queue_on_its_thread() {
+        std::thread::spawn(|| {
+            let mut q = WriteQueue::default();
+            for _ in 0..5 {
+                q.push(&[b'l'; 100]);
+            }
+            let grown = q.tail.capacity();
+            q.advance(500);
+            assert_eq!(q.tail.capacity(), 0, "an idle queue holds no buffer");
+            let mut next = WriteQueue::default();
+            next.push(b"x");
+            assert!(
+                next.tail.capacity() >= grown,
+                "the spare's whole allocation"
+            );
+            let joined: Vec<u8> = next.with_slices(|v| v.iter().flat_map(|s| s.to_vec()).collect());
+            assert_eq!(joined, b"x");
+            // A large tail is not kept: the spare is bounded.
+            let mut big = WriteQueue::default();
+            for _ in 0..=RETAIN_TAIL / COALESCE {
+                big.push(&[0; COALESCE]);
+            }
+            big.advance(big.len());
+            assert!(SPARE_TAIL.with(Cell::take).is_none());
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
