@@ -59,6 +59,56 @@ use core::Core;
 /// server.close();
 /// # Ok(()) }
 /// ```
+///
+/// State shared by every connection: clone an `Arc` into each callback (the RESP example,
+/// `examples/resp_server.rs`, keeps its keyspace this way). Hold a `std::sync::Mutex`
+/// only between awaits, never across one; here a `SET key value` / `GET key` line
+/// protocol:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+///
+/// use aiostreams::{Bytes, Error, StreamReader, StreamWriter, open_connection, start_server};
+///
+/// type Db = Arc<Mutex<HashMap<Bytes, Bytes>>>;
+///
+/// async fn serve(mut reader: StreamReader, writer: StreamWriter, db: Db) -> Result<(), Error> {
+///     loop {
+///         let line = reader.readline().await?;
+///         if line.is_empty() {
+///             return Ok(()); // EOF
+///         }
+///         let mut words = line.trim_ascii_end().split(|&b| b == b' ');
+///         let answer = match (words.next(), words.next(), words.next()) {
+///             (Some(b"SET"), Some(key), Some(value)) => {
+///                 let (key, value) = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
+///                 db.lock().unwrap().insert(key, value);
+///                 Bytes::from_static(b"OK")
+///             }
+///             (Some(b"GET"), Some(key), None) => {
+///                 db.lock().unwrap().get(key).cloned().unwrap_or_default()
+///             }
+///             _ => Bytes::from_static(b"ERR"),
+///         };
+///         writer.writelines([&answer[..], b"\n"])?;
+///         writer.drain().await?;
+///     }
+/// }
+///
+/// let db = Db::default();
+/// let server = start_server(move |r, w| serve(r, w, db.clone()), "127.0.0.1", 0).await?;
+/// let port = server.sockets()[0].as_inet().unwrap().port();
+/// let (mut reader_a, writer_a) = open_connection("127.0.0.1", port).await?;
+/// let (mut reader_b, writer_b) = open_connection("127.0.0.1", port).await?;
+/// writer_a.write(b"SET greeting hello\n")?;
+/// assert_eq!(reader_a.readline().await?, "OK\n");
+/// writer_b.write(b"GET greeting\n")?; // another connection sees it
+/// assert_eq!(reader_b.readline().await?, "hello\n");
+/// server.close();
+/// # Ok(()) }
+/// ```
 pub async fn start_server(
     client_connected_cb: impl ClientConnected,
     host: impl Into<Hosts>,
