@@ -404,6 +404,7 @@ impl<'a> ReadOp<'a> {
     }
 
     /// What a pull should bring for this read (the tokio reader's pull sizing).
+    #[inline]
     pub(crate) fn want(&self, buf: &ReadBuffer) -> Want {
         let (need, merge_to) = match &self.kind {
             Kind::Read(_) => (1, 0),
