@@ -15,20 +15,11 @@ use pyo3::prelude::*;
 /// `StopIteration(value)`: how an awaitable's step returns its result (`value` is not a
 /// tuple or an exception: bytes).
 ///
-/// Raised through `PyErr_SetObject`, which CPython's `await` can take the value from
-/// without building the exception instance (before 3.12) or without PyO3's lazy error
-/// (a boxed closure and an argument tuple): this is the cost of every completed read.
-pub(crate) fn finished(py: Python<'_>, value: Bound<'_, PyAny>) -> PyErr {
-    // SAFETY: both pointers are valid for the call (the exception type is a static of
-    // the interpreter, `value` is borrowed); PyErr_SetObject takes its own references.
-    #[allow(
-        unsafe_code,
-        reason = "the cheap way to return a value from a native awaitable"
-    )]
-    unsafe {
-        pyo3::ffi::PyErr_SetObject(pyo3::ffi::PyExc_StopIteration, value.as_ptr());
-    }
-    PyErr::fetch(py)
+/// A lazy error: when pyo3 raises it, it calls `PyErr_SetObject(StopIteration, value)`,
+/// and CPython's `await` takes the value from the unnormalised error without building the
+/// exception instance (before 3.12). This is the cost of every completed read.
+pub(crate) fn finished(value: Bound<'_, PyAny>) -> PyErr {
+    PyStopIteration::new_err(value.unbind())
 }
 
 /// `throw(typ, val=None, tb=None)` of the generator protocol as an error to raise.

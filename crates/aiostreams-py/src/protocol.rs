@@ -3,12 +3,10 @@
 //! the socket straight into the reader's buffer; plus write flow control
 //! (`pause_writing`/`resume_writing`, `drain()`'s waiters).
 
-use std::ffi::c_char;
-
-use pyo3::exceptions::{PyAssertionError, PyRuntimeError};
+use pyo3::exceptions::PyAssertionError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyWeakrefReference};
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyWeakrefReference};
 
 use aiostreams::sansio::MAX_SPARE;
 
@@ -17,25 +15,10 @@ use crate::drain::drain_op;
 use crate::errors::{Flavor, to_pyerr};
 use crate::reader::{StreamReader, fed};
 
-/// The first region lent to the transport; it doubles while receives fill it (up to the
-/// core's `MAX_SPARE`, asyncio's 256 KiB receive size) and halves after two receives
-/// that used under a quarter of it. The core zero-fills the region it lends, so a
-/// region far larger than what arrives would cost a `memset` per receive.
+/// The first size of the region lent to the transport; it doubles while receives fill it
+/// (up to the core's `MAX_SPARE`, asyncio's 256 KiB receive size) and halves after two
+/// receives that used under a quarter of it, so an idle connection holds a small region.
 const MIN_HINT: usize = 4 * 1024;
-
-/// The region bytes are received into when the reader is gone or not ours.
-const SCRATCH: usize = 64 * 1024;
-
-/// `PyBUF_WRITE` of `memoryobject.h` (a writable memoryview; part of the stable ABI).
-const PYBUF_WRITE: i32 = 0x200;
-
-/// The region of the reader's buffer lent by the last `get_buffer()`.
-#[derive(Debug)]
-struct Lent {
-    view: Py<PyAny>,
-    ptr: usize,
-    len: usize,
-}
 
 /// Native base of `aiostreams.StreamReaderProtocol` (asyncio: `StreamReaderProtocol`,
 /// `FlowControlMixin`).
@@ -52,28 +35,55 @@ pub struct ProtocolCore {
     pub(crate) paused: bool,
     pub(crate) lost: bool,
     pub(crate) drain_waiters: Vec<Py<PyAny>>,
-    lent: Option<Lent>,
-    scratch: Option<Py<PyByteArray>>,
+    /// The receive region `get_buffer()` lends, allocated once (not zero-filled per
+    /// receive) and copied from in `buffer_updated()`.
+    region: Option<Region>,
     /// Size of the next region lent (0 until the first get_buffer).
     hint: usize,
     /// Consecutive receives that used under a quarter of the region.
     small: u8,
 }
 
+/// A bytearray of the region's size and the memoryview over it that is lent (a view, so
+/// that a transport's `buf[offset:]`, as asyncio's SSL protocol takes, writes into it).
+#[derive(Debug)]
+struct Region {
+    array: Py<PyByteArray>,
+    view: Py<PyMemoryView>,
+}
+
+impl Region {
+    fn new(py: Python<'_>, len: usize) -> PyResult<Region> {
+        let array = PyByteArray::new(py, &vec![0; len]);
+        let view = PyMemoryView::from(&array)?;
+        Ok(Region {
+            array: array.unbind(),
+            view: view.unbind(),
+        })
+    }
+
+    /// Resized to `len` in place (a transport that still held the old view's buffer
+    /// makes that fail: then a new region).
+    fn resize(&mut self, py: Python<'_>, len: usize) -> PyResult<()> {
+        let array = self.array.bind(py);
+        let resized = self.view.bind(py).call_method0(intern!(py, "release")).is_ok()
+            && array.resize(len).is_ok();
+        *self = if resized {
+            Region {
+                array: array.clone().unbind(),
+                view: PyMemoryView::from(array)?.unbind(),
+            }
+        } else {
+            Region::new(py, len)?
+        };
+        Ok(())
+    }
+}
+
 impl ProtocolCore {
     fn reader<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         use pyo3::types::PyWeakrefMethods;
         self.reader.as_ref().and_then(|w| w.bind(py).upgrade())
-    }
-
-    /// Releases the memoryview lent last time, so nothing can write through it any more.
-    fn release_lent(&mut self, py: Python<'_>) {
-        if let Some(lent) = self.lent.take() {
-            // BufferError while a transport still holds it (uvloop releases its
-            // Py_buffer only after buffer_updated returns); by the next get_buffer it
-            // has, and the view dies with its last reference anyway.
-            let _ = lent.view.bind(py).call_method0(intern!(py, "release"));
-        }
     }
 
     /// The next region's size after a receive of `n` bytes into one of `self.hint`.
@@ -92,13 +102,6 @@ impl ProtocolCore {
         }
     }
 
-    fn scratch<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyByteArray> {
-        self.scratch
-            .get_or_insert_with(|| PyByteArray::new(py, &[0; SCRATCH]).unbind())
-            .bind(py)
-            .clone()
-    }
-
     fn finish_waiters(&mut self, py: Python<'_>, exc: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         for w in std::mem::take(&mut self.drain_waiters) {
             let w = w.bind(py);
@@ -114,26 +117,16 @@ impl ProtocolCore {
     }
 }
 
-/// `memoryview` over `len` writable bytes at `ptr`.
-fn memoryview(py: Python<'_>, ptr: *mut u8, len: usize) -> PyResult<Py<PyAny>> {
-    let len = isize::try_from(len).map_err(|_| PyRuntimeError::new_err("buffer too large"))?;
-    // SAFETY: `ptr..ptr+len` is the region `ReadBuffer::spare_mut` lent: initialised
-    // (zero-filled) bytes owned by the reader's buffer, which no Rust code reads or
-    // moves until `commit` (any other mutation abandons the region, and `commit` then
-    // refuses it). The transport writes into it only between get_buffer() and
-    // buffer_updated() (the selector transport's recv_into, libuv's read). The view is
-    // released when a different region is lent and at connection_lost, so no view
-    // outlives a region for longer than until the next get_buffer().
-    #[allow(
-        unsafe_code,
-        reason = "the limited API has no buffer protocol before 3.11"
-    )]
-    let raw = unsafe { pyo3::ffi::PyMemoryView_FromMemory(ptr.cast::<c_char>(), len, PYBUF_WRITE) };
-    // SAFETY: a new reference or NULL with an exception set, as the C API documents.
-    #[allow(unsafe_code, reason = "taking ownership of a C API result")]
-    unsafe {
-        Bound::from_owned_ptr_or_err(py, raw).map(Bound::unbind)
-    }
+/// Runs `f` on the first `n` bytes of `region` (`n` is at most its length).
+fn received<R>(region: &Bound<'_, PyByteArray>, n: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+    // SAFETY: the bytearray is this protocol's own, never handed to Python code other
+    // than the transport, which writes into it only between get_buffer() and
+    // buffer_updated() (the selector transport's recv_into, libuv's read, the SSL
+    // protocol's read into it); we are in buffer_updated(), so nothing mutates or resizes
+    // it while the slice lives, and no Python code runs before `f` returns.
+    #[allow(unsafe_code, reason = "reading a bytearray without copying it first")]
+    let bytes = unsafe { region.as_bytes() };
+    f(&bytes[..n])
 }
 
 #[pymethods]
@@ -176,55 +169,47 @@ impl ProtocolCore {
         self.lost
     }
 
-    /// asyncio `BufferedProtocol.get_buffer(sizehint)`: the reader's spare capacity.
+    /// asyncio `BufferedProtocol.get_buffer(sizehint)`: a region the transport receives
+    /// into; `buffer_updated(n)` then moves its first `n` bytes into the reader.
     #[pyo3(signature = (sizehint = -1))]
-    fn get_buffer(&mut self, py: Python<'_>, sizehint: isize) -> PyResult<Py<PyAny>> {
+    fn get_buffer(&mut self, py: Python<'_>, sizehint: isize) -> PyResult<Py<PyMemoryView>> {
         let _ = sizehint;
-        let reader = self.reader(py);
-        let Some(native) = reader.as_ref().and_then(|r| r.cast::<StreamReader>().ok()) else {
-            return Ok(self.scratch(py).into_any().unbind());
-        };
         let hint = self.hint.max(MIN_HINT);
         self.hint = hint;
-        let (ptr, len) = {
-            let mut r = native.borrow_mut();
-            let spare = r.buf.spare_mut(hint);
-            (spare.as_mut_ptr(), spare.len())
-        };
-        if let Some(lent) = &self.lent
-            && lent.ptr == ptr as usize
-            && lent.len == len
-        {
-            // The same region as last time (the buffer was drained in place): lend the
-            // same view again instead of making a new one.
-            return Ok(lent.view.clone_ref(py));
+        match &mut self.region {
+            Some(region) if region.array.bind(py).len() != hint => region.resize(py, hint)?,
+            Some(_) => {}
+            None => self.region = Some(Region::new(py, hint)?),
         }
-        self.release_lent(py);
-        let view = memoryview(py, ptr, len)?;
-        self.lent = Some(Lent {
-            view: view.clone_ref(py),
-            ptr: ptr as usize,
-            len,
-        });
-        Ok(view)
+        let region = self.region.as_ref().expect("set just above");
+        Ok(region.view.clone_ref(py))
     }
 
     /// asyncio `BufferedProtocol.buffer_updated(nbytes)`: `nbytes` were written into the
-    /// lent buffer; they become the reader's (asyncio `feed_data`).
+    /// lent region; they become the reader's (asyncio `feed_data`).
     fn buffer_updated(&mut self, py: Python<'_>, nbytes: usize) -> PyResult<()> {
+        let region = match &self.region {
+            Some(r) if nbytes <= r.array.bind(py).len() => r.array.bind(py).clone(),
+            _ => {
+                return Err(to_pyerr(
+                    py,
+                    aiostreams::Error::InvalidArgument(
+                        "buffer_updated() reported more bytes than get_buffer() returned",
+                    ),
+                    Flavor::Plain,
+                ));
+            }
+        };
+        self.adapt_hint(nbytes);
         let Some(reader) = self.reader(py) else {
             return Ok(());
         };
         let Ok(native) = reader.cast::<StreamReader>() else {
-            let chunk = PyBytes::new(py, &self.scratch(py).to_vec()[..nbytes.min(SCRATCH)]);
+            let chunk = received(&region, nbytes, |b| PyBytes::new(py, b));
             reader.call_method1(intern!(py, "feed_data"), (chunk,))?;
             return Ok(());
         };
-        self.adapt_hint(nbytes);
-        native
-            .borrow_mut()
-            .buf
-            .commit(nbytes)
+        received(&region, nbytes, |b| native.borrow_mut().buf.feed(b))
             .map_err(|e| to_pyerr(py, e, Flavor::Plain))?;
         if nbytes == 0 {
             return Ok(());
@@ -269,7 +254,7 @@ impl ProtocolCore {
     #[pyo3(signature = (exc = None))]
     fn connection_lost(&mut self, py: Python<'_>, exc: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.lost = true;
-        self.release_lent(py);
+        self.region = None;
         if !self.paused {
             return Ok(());
         }

@@ -123,7 +123,7 @@ impl ReadOp {
                     Ok(bytes) if self.anext && bytes.is_empty() => {
                         Err(PyStopAsyncIteration::new_err(()))
                     }
-                    Ok(bytes) => Err(finished(py, PyBytes::new(py, &bytes).into_any())),
+                    Ok(bytes) => Err(finished(PyBytes::new(py, &bytes).into_any())),
                     Err(e) => Err(to_pyerr(py, e, self.flavor)),
                 }
             }
