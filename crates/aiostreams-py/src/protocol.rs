@@ -66,7 +66,11 @@ impl Region {
     /// makes that fail: then a new region).
     fn resize(&mut self, py: Python<'_>, len: usize) -> PyResult<()> {
         let array = self.array.bind(py);
-        let resized = self.view.bind(py).call_method0(intern!(py, "release")).is_ok()
+        let resized = self
+            .view
+            .bind(py)
+            .call_method0(intern!(py, "release"))
+            .is_ok()
             && array.resize(len).is_ok();
         *self = if resized {
             Region {

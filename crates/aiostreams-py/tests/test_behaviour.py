@@ -118,6 +118,27 @@ class Behaviour:
         self.assertIsInstance(protocol, asyncio.BufferedProtocol)
         self.assertNotIsInstance(protocol, asyncio.Protocol)
 
+    def test_get_buffer_region_is_a_view_written_in_pieces(self):
+        # asyncio's SSL protocol reads into buf[offset:] of the region get_buffer() lent:
+        # a slice must write through (a memoryview, not a bytearray, whose slice copies).
+        # The region is reused without being cleared: only the reported bytes count.
+        loop = self.new_loop()
+        self.addCleanup(loop.close)
+        reader = aiostreams.StreamReader(loop=loop)
+        protocol = aiostreams.StreamReaderProtocol(reader, loop=loop)
+        for first, rest in ((b"abc", b"de\n"), (b"x", b"\n")):
+            buf = protocol.get_buffer(-1)
+            self.assertGreaterEqual(len(buf), 4096)
+            buf[: len(first)] = first
+            tail = buf[len(first) :]
+            tail[: len(rest)] = rest
+            protocol.buffer_updated(len(first) + len(rest))
+            self.assertEqual(loop.run_until_complete(reader.readline()), first + rest)
+        buf = protocol.get_buffer(-1)
+        with self.assertRaisesRegex(ValueError, "more bytes than get_buffer"):
+            protocol.buffer_updated(len(buf) + 1)
+        self.assertEqual(reader._buffer, b"")
+
     def test_docs_echo_client_and_server(self):
         async def main():
             with contextlib.redirect_stdout(io.StringIO()):
