@@ -12,6 +12,7 @@ mod errors;
 mod protocol;
 mod read_op;
 mod reader;
+mod wake;
 
 use pyo3::prelude::*;
 
