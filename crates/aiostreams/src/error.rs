@@ -163,11 +163,39 @@ pub enum Error {
 
 impl Error {
     /// Wraps any error as [`Error::Custom`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(Debug)]
+    /// struct BadFrame;
+    /// impl std::fmt::Display for BadFrame {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("bad frame")
+    ///     }
+    /// }
+    /// impl std::error::Error for BadFrame {}
+    ///
+    /// let err = aiostreams::Error::custom(BadFrame);
+    /// assert_eq!(err.to_string(), "bad frame");
+    /// assert_eq!(err.io_kind(), std::io::ErrorKind::Other);
+    /// ```
     pub fn custom(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Custom(Arc::new(err))
     }
 
     /// The [`io::ErrorKind`] this error stands for when seen through `std::io`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use std::io::ErrorKind;
+    ///
+    /// assert_eq!(Error::ConnectionLost.io_kind(), ErrorKind::ConnectionReset);
+    /// let incomplete = Error::IncompleteRead { partial: "ab".into(), expected: Some(4) };
+    /// assert_eq!(incomplete.io_kind(), ErrorKind::UnexpectedEof);
+    /// ```
     pub fn io_kind(&self) -> io::ErrorKind {
         match self {
             Error::IncompleteRead { .. } => io::ErrorKind::UnexpectedEof,

@@ -125,6 +125,20 @@ impl StreamReader {
     /// A reader with no source, fed with [`feed_data`](Self::feed_data) or a [`Feeder`].
     ///
     /// asyncio: `StreamReader()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::StreamReader;
+    ///
+    /// let mut reader = StreamReader::new();
+    /// reader.feed_data(b"GET / HTTP/1.1\r\n")?;
+    /// assert_eq!(reader.readuntil(b"\r\n").await?, "GET / HTTP/1.1\r\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::build(DEFAULT_LIMIT, None)
     }
@@ -136,6 +150,21 @@ impl StreamReader {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Error, StreamReader};
+    ///
+    /// let mut reader = StreamReader::with_limit(4)?;
+    /// reader.feed_data(b"toolong\n")?;
+    /// assert!(matches!(reader.readline().await, Err(Error::LimitOverrun { .. })));
+    /// assert!(matches!(StreamReader::with_limit(0), Err(Error::InvalidArgument(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_limit(limit: usize) -> Result<Self, Error> {
         Ok(Self::build(check_limit(limit)?, None))
     }
@@ -159,6 +188,20 @@ impl StreamReader {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let (mut client, server) = tokio::io::duplex(64);
+    /// let mut reader = aiostreams::StreamReader::from_io_with_limit(server, 1024)?;
+    /// tokio::io::AsyncWriteExt::write_all(&mut client, b"ping\n").await?;
+    /// assert_eq!(reader.readline().await?, "ping\n");
+    /// assert_eq!(reader.limit(), 1024);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_io_with_limit(
         io: impl AsyncRead + Send + Unpin + 'static,
         limit: usize,
@@ -190,6 +233,14 @@ impl StreamReader {
     }
 
     /// The limit given at construction.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reader = aiostreams::StreamReader::with_limit(1024).unwrap();
+    /// assert_eq!(reader.limit(), 1024);
+    /// assert_eq!(aiostreams::StreamReader::new().limit(), aiostreams::DEFAULT_LIMIT);
+    /// ```
     pub fn limit(&self) -> usize {
         self.buf.limit()
     }
@@ -200,6 +251,20 @@ impl StreamReader {
     ///
     /// It takes `&mut self` to move what feeders sent into the buffer first (one atomic
     /// load when nothing was fed), so reads need no extra lock or atomic for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"HEAD")?;
+    /// assert_eq!(reader.buffer(), b"HEAD"); // look without reading
+    /// assert_eq!(reader.read(2).await?, "HE");
+    /// assert_eq!(reader.buffer(), b"AD");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn buffer(&mut self) -> &[u8] {
         self.sync_inbox();
         self.buf.buffer()
@@ -222,6 +287,21 @@ impl StreamReader {
     /// True when EOF was received and every buffered byte has been read.
     ///
     /// asyncio: `at_eof()`. A stored exception does not change the answer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"x")?;
+    /// reader.feed_eof();
+    /// assert!(!reader.at_eof()); // a byte is still buffered
+    /// assert_eq!(reader.read(10).await?, "x");
+    /// assert!(reader.at_eof());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn at_eof(&self) -> bool {
         if self.shared.has_pending() {
             let inbox = self.shared.lock();
@@ -238,6 +318,22 @@ impl StreamReader {
     ///
     /// [`Error::FeedAfterEof`] once EOF was fed (even for empty data, as in asyncio,
     /// where it is an assertion); the reader is left unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Error, StreamReader};
+    ///
+    /// let mut reader = StreamReader::new();
+    /// reader.feed_data(b"line\n")?;
+    /// assert_eq!(reader.readline().await?, "line\n");
+    /// reader.feed_eof();
+    /// assert!(matches!(reader.feed_data(b"late"), Err(Error::FeedAfterEof)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn feed_data(&mut self, data: &[u8]) -> Result<(), Error> {
         self.sync_inbox();
         self.buf.feed(data)
@@ -246,6 +342,22 @@ impl StreamReader {
     /// Marks EOF: once the buffer is read, reads return empty or `IncompleteRead`.
     ///
     /// asyncio: `feed_eof()`. Idempotent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Error, StreamReader};
+    ///
+    /// let mut reader = StreamReader::new();
+    /// reader.feed_data(b"part")?;
+    /// reader.feed_eof();
+    /// let err = reader.readexactly(10).await.unwrap_err();
+    /// assert!(matches!(err, Error::IncompleteRead { ref partial, expected: Some(10) } if partial == "part"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn feed_eof(&mut self) {
         self.sync_inbox();
         self.mark_eof();
@@ -255,11 +367,40 @@ impl StreamReader {
     ///
     /// asyncio: `set_exception(exc)`. The buffer is not modified, and data may still be
     /// fed afterwards. A read waiting for data wakes and fails with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"buffered\n")?;
+    /// reader.set_exception(std::io::Error::other("parser gave up"));
+    /// // The error comes first, ahead of the buffered bytes.
+    /// assert_eq!(reader.readline().await.unwrap_err().to_string(), "parser gave up");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_exception(&self, err: impl Into<Error>) {
         self.shared.set_exception(err.into());
     }
 
     /// Forgets the stored error (asyncio: `set_exception(None)` with no waiter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.set_exception(std::io::Error::other("boom"));
+    /// reader.clear_exception();
+    /// assert!(reader.exception().is_none());
+    /// reader.feed_data(b"fine\n")?;
+    /// assert_eq!(reader.readline().await?, "fine\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clear_exception(&self) {
         self.shared.clear_exception();
     }
@@ -267,11 +408,40 @@ impl StreamReader {
     /// The stored error, if any.
     ///
     /// asyncio: `exception()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reader = aiostreams::StreamReader::new();
+    /// assert!(reader.exception().is_none());
+    /// reader.set_exception(std::io::Error::other("boom"));
+    /// assert_eq!(reader.exception().unwrap().to_string(), "boom");
+    /// ```
     pub fn exception(&self) -> Option<Error> {
         self.shared.exception()
     }
 
     /// A cloneable handle that feeds this reader from other tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// let feeder = reader.feeder();
+    /// let producer = tokio::spawn(async move {
+    ///     for word in ["one ", "two ", "three"] {
+    ///         feeder.feed_data(word.as_bytes()).unwrap();
+    ///         tokio::task::yield_now().await;
+    ///     }
+    ///     feeder.feed_eof();
+    /// });
+    /// assert_eq!(reader.read_to_eof().await?, "one two three");
+    /// producer.await.unwrap();
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn feeder(&self) -> Feeder {
         Feeder::new(self.shared.clone())
     }

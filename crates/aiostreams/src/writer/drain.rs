@@ -62,6 +62,31 @@ impl StreamWriter {
     /// # Cancel safety
     ///
     /// Cancel safe: dropping it changes nothing; the queued bytes are still sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// // Write as much as you like, then let drain() apply the back-pressure.
+    /// for _ in 0..1000 {
+    ///     writer.write(&[b'x'; 1023])?;
+    ///     writer.write(b"\n")?;
+    ///     writer.drain().await?;
+    /// }
+    /// assert_eq!(reader.readline().await?.len(), 1024);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn drain(&self) -> Result<(), Error> {
         if let Some(err) = self.reader_exception() {
             return Err(err);
@@ -90,6 +115,27 @@ impl StreamWriter {
     ///
     /// Cancel safe, and unlike asyncio's, cancelling one `wait_closed()` (e.g. in a
     /// timeout) does not poison the others or later calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.close();
+    /// writer.wait_closed().await?;
+    /// writer.wait_closed().await?; // as often as you like: the same outcome
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn wait_closed(&self) -> Result<(), Error> {
         let transport = self.transport();
         poll_fn(|cx| transport.poll_closed(cx)).await

@@ -54,6 +54,27 @@ impl StreamWriter {
     /// [`drain`](Self::drain) raise the reader's stored error first, as asyncio does.
     ///
     /// asyncio: `StreamWriter(transport, protocol, reader, loop)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use aiostreams::{StreamReader, StreamReaderProtocol, StreamWriter};
+    ///
+    /// // What open_connection does, by hand: a fed reader, its protocol, a writer over the
+    /// // transport (the feeder lets drain() raise the reader's error first).
+    /// let reader = StreamReader::new();
+    /// let protocol = StreamReaderProtocol::new(&reader);
+    /// let (transport, _task) =
+    ///     aiostreams::create_connection(move || protocol, "127.0.0.1", port).await?;
+    /// let writer = StreamWriter::new(transport, Some(reader.feeder()));
+    /// assert!(!writer.is_closing());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(transport: Transport, reader: Option<Feeder>) -> Self {
         StreamWriter {
             shared: Arc::new(Shared { transport, reader }),
@@ -62,6 +83,26 @@ impl StreamWriter {
     }
 
     /// The transport under this writer. asyncio: the `transport` property.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.transport().set_write_buffer_limits(Some(1 << 20), None)?;
+    /// assert_eq!(writer.transport().get_write_buffer_limits(), (1 << 18, 1 << 20));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn transport(&self) -> &Transport {
         &self.shared.transport
     }
@@ -96,6 +137,28 @@ impl StreamWriter {
     /// # Errors
     ///
     /// As [`write`](Self::write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// use aiostreams::Bytes;
+    ///
+    /// writer.write_bytes(Bytes::from_static(b"no copy\n"))?;
+    /// assert_eq!(reader.readline().await?, "no copy\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write_bytes(&self, data: Bytes) -> Result<(), Error> {
         self.shared.transport.write_bytes(data)
     }
@@ -105,6 +168,27 @@ impl StreamWriter {
     /// # Errors
     ///
     /// [`Error::InvalidState`] after [`write_eof`](Self::write_eof).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.writelines([&b"one\n"[..], b"two\n"])?;
+    /// assert_eq!(reader.readline().await?, "one\n");
+    /// assert_eq!(reader.readline().await?, "two\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn writelines<I>(&self, data: I) -> Result<(), Error>
     where
         I: IntoIterator,
@@ -115,11 +199,51 @@ impl StreamWriter {
 
     /// Half-closes: the peer sees EOF once the queued bytes are sent; reading goes on.
     /// asyncio: `write_eof()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let (mut peer, _) = listener.accept().await?;
+    /// writer.write(b"request")?;
+    /// writer.write_eof(); // the peer reads to its EOF...
+    /// let mut request = Vec::new();
+    /// tokio::io::AsyncReadExt::read_to_end(&mut peer, &mut request).await?;
+    /// assert_eq!(request, b"request");
+    /// tokio::io::AsyncWriteExt::write_all(&mut peer, b"answer").await?; // ...and still answers
+    /// drop(peer);
+    /// assert_eq!(reader.read_to_eof().await?, "answer");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write_eof(&self) {
         self.shared.transport.write_eof();
     }
 
     /// Whether [`write_eof`](Self::write_eof) is supported. asyncio: `can_write_eof()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// assert!(writer.can_write_eof());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn can_write_eof(&self) -> bool {
         self.shared.transport.can_write_eof()
     }
@@ -127,26 +251,136 @@ impl StreamWriter {
     /// Closes the connection once the queued bytes are sent. asyncio: `close()`.
     ///
     /// Returns at once; await [`wait_closed`](Self::wait_closed) to know it happened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"QUIT\n")?;
+    /// writer.close(); // returns at once; the queued bytes still leave
+    /// assert!(writer.is_closing());
+    /// writer.wait_closed().await?; // sent, and the socket closed
+    /// // Closing stops reading too: the reader sees EOF (after what it had buffered).
+    /// assert_eq!(reader.read(100).await?, "");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn close(&self) {
         self.shared.transport.close();
     }
 
     /// True once closing started or the connection was lost. asyncio: `is_closing()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// assert!(!writer.is_closing());
+    /// writer.close();
+    /// assert!(writer.is_closing());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_closing(&self) -> bool {
         self.shared.transport.is_closing()
     }
 
     /// The remote address. asyncio: `get_extra_info('peername')`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let peer = writer.peername().unwrap();
+    /// assert_eq!(peer.as_inet().unwrap().port(), port);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peername(&self) -> Option<SocketAddress> {
         self.shared.transport.peername()
     }
 
     /// The local address. asyncio: `get_extra_info('sockname')`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let local = writer.sockname().unwrap().as_inet().unwrap();
+    /// assert!(local.ip().is_loopback());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sockname(&self) -> Option<SocketAddress> {
         self.shared.transport.sockname()
     }
 
     /// asyncio's `get_extra_info(name)`; see [`Transport::get_extra_info`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// use aiostreams::ExtraInfo;
+    ///
+    /// let Some(ExtraInfo::Address(peer)) = writer.get_extra_info("peername") else {
+    ///     panic!("a connected socket has a peer");
+    /// };
+    /// assert_eq!(peer.as_inet().unwrap().port(), port);
+    /// assert!(writer.get_extra_info("no such key").is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
         self.shared.transport.get_extra_info(name)
     }
