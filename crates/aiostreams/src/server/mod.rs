@@ -132,6 +132,30 @@ pub async fn start_server(
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no socket bound.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), aiostreams::Error> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("echo.sock");
+/// use aiostreams::{StreamReader, StreamWriter, open_unix_connection, start_unix_server};
+///
+/// async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), aiostreams::Error> {
+///     let line = reader.readline().await?;
+///     writer.write(&line)?;
+///     writer.drain().await
+/// }
+///
+/// let server = start_unix_server(echo, &path).await?;
+/// let (mut reader, writer) = open_unix_connection(&path).await?;
+/// writer.write(b"over a Unix socket\n")?;
+/// assert_eq!(reader.readline().await?, "over a Unix socket\n");
+/// server.close();
+/// # Ok(())
+/// # }
+/// ```
 #[cfg(unix)]
 pub async fn start_unix_server(
     client_connected_cb: impl ClientConnected,
@@ -153,6 +177,22 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::ServerOptions;
+    ///
+    /// let server = ServerOptions::new()
+    ///     .limit(1 << 20)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(server.is_serving());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start_server(
         self,
         client_connected_cb: impl ClientConnected,
@@ -173,6 +213,26 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("app.sock");
+    /// use aiostreams::ServerOptions;
+    ///
+    /// let server = ServerOptions::new()
+    ///     .cleanup_socket(true)
+    ///     .start_unix_server(|_reader, _writer| async {}, &path)
+    ///     .await?;
+    /// assert!(path.exists());
+    /// server.close();
+    /// assert!(!path.exists()); // the socket file is removed on close
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(unix)]
     pub async fn start_unix_server(
         self,
@@ -201,6 +261,24 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::ServerOptions;
+    ///
+    /// // A socket bound elsewhere (inherited, or set up with options we do not cover).
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let port = listener.local_addr()?.port();
+    /// let server = ServerOptions::new()
+    ///     .serve_sock(|_reader, _writer| async {}, listener)
+    ///     .await?;
+    /// assert_eq!(server.sockets()[0].as_inet().unwrap().port(), port);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn serve_sock(
         self,
         client_connected_cb: impl ClientConnected,
@@ -274,11 +352,38 @@ impl Drop for Server {
 
 impl Server {
     /// The listening addresses (asyncio `sockets`); empty after [`close`](Self::close).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let server = aiostreams::start_server(|_reader, _writer| async {}, "127.0.0.1", 0).await?;
+    /// let addr = server.sockets()[0].as_inet().expect("a TCP listener");
+    /// assert!(addr.ip().is_loopback() && addr.port() != 0);
+    /// server.close();
+    /// assert!(server.sockets().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sockets(&self) -> Vec<SocketAddress> {
         self.core.sockets()
     }
 
     /// True between the start of serving and [`close`](Self::close). asyncio `is_serving()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let server = aiostreams::start_server(|_reader, _writer| async {}, "127.0.0.1", 0).await?;
+    /// assert!(server.is_serving());
+    /// server.close();
+    /// assert!(!server.is_serving());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_serving(&self) -> bool {
         self.core.is_serving()
     }
@@ -292,6 +397,24 @@ impl Server {
     /// # Cancel safety
     ///
     /// Cancel safe: serving starts before the first await.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::ServerOptions;
+    ///
+    /// let server = ServerOptions::new()
+    ///     .start_serving(false) // bind now, accept later
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(!server.is_serving());
+    /// server.start_serving().await?;
+    /// assert!(server.is_serving());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start_serving(&self) -> Result<(), Error> {
         self.core.start_serving()?;
         tokio::task::yield_now().await;
@@ -312,6 +435,27 @@ impl Server {
     ///
     /// Dropping the future closes the server (asyncio closes it when `serve_forever()` is
     /// cancelled); await [`wait_closed`](Self::wait_closed) afterwards to wait for clients.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::sync::Arc;
+    ///
+    /// let server = Arc::new(
+    ///     aiostreams::start_server(|_reader, _writer| async {}, "127.0.0.1", 0).await?,
+    /// );
+    /// let closer = server.clone();
+    /// tokio::spawn(async move {
+    ///     // In a real program: a signal, an admin command...
+    ///     closer.close();
+    /// });
+    /// server.serve_forever().await?; // returns once closed
+    /// server.wait_closed().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn serve_forever(&self) -> Result<(), Error> {
         self.core.set_serve_forever(true)?;
         let _guard = CloseOnDrop(&self.core);
@@ -328,12 +472,59 @@ impl Server {
 
     /// Stops listening and closes the listening sockets; connected clients stay.
     /// Idempotent. asyncio `close()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let server = aiostreams::start_server(|_reader, _writer| async {}, "127.0.0.1", 0).await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// server.close();
+    /// server.close(); // idempotent
+    /// assert!(aiostreams::open_connection("127.0.0.1", port).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn close(&self) {
         self.core.close();
     }
 
     /// Closes every client connection gracefully (queued bytes are sent first).
     /// asyncio 3.13 `close_clients()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::StreamReader;
+    ///
+    /// // A handler that says when it runs, then reads until its client leaves.
+    /// let (started, mut handlers) = tokio::sync::mpsc::unbounded_channel();
+    /// let server = aiostreams::start_server(
+    ///     move |mut reader: StreamReader, writer| {
+    ///         let started = started.clone();
+    ///         async move {
+    ///             let _keep = writer; // the last writer handle closes the connection
+    ///             let _ = started.send(());
+    ///             let _ = reader.read_to_eof().await;
+    ///         }
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, _writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// handlers.recv().await;
+    /// server.close();
+    /// server.close_clients();
+    /// assert_eq!(reader.read(10).await?, ""); // the client sees EOF
+    /// server.wait_closed().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn close_clients(&self) {
         for inner in self.core.connections() {
             inner.close();
@@ -343,6 +534,39 @@ impl Server {
     /// Aborts every client connection: queued bytes are dropped and each socket closed at
     /// once (as asyncio, without a reset: peers see EOF).
     /// asyncio 3.13 `abort_clients()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::StreamReader;
+    ///
+    /// // A handler that says when it runs, then reads until its client leaves.
+    /// let (started, mut handlers) = tokio::sync::mpsc::unbounded_channel();
+    /// let server = aiostreams::start_server(
+    ///     move |mut reader: StreamReader, writer| {
+    ///         let started = started.clone();
+    ///         async move {
+    ///             let _keep = writer; // the last writer handle closes the connection
+    ///             let _ = started.send(());
+    ///             let _ = reader.read_to_eof().await;
+    ///         }
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, _writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// handlers.recv().await;
+    /// server.close();
+    /// server.abort_clients();
+    /// assert_eq!(reader.read(10).await?, ""); // EOF, not a reset (as asyncio)
+    /// server.wait_closed().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn abort_clients(&self) {
         for inner in self.core.connections() {
             inner.abort();
@@ -351,11 +575,65 @@ impl Server {
 
     /// The token cancelled when this server closes: the one
     /// [`ServerOptions::shutdown_signal`] gave before it started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::ServerOptions;
+    ///
+    /// let options = ServerOptions::new();
+    /// let signal = options.shutdown_signal();
+    /// let server = options
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(!server.shutdown_signal().is_cancelled());
+    /// server.close();
+    /// assert!(signal.is_cancelled());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn shutdown_signal(&self) -> tokio_util::sync::CancellationToken {
         self.core.shutdown_signal()
     }
 
     /// How many client connections are live.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::StreamReader;
+    ///
+    /// // A handler that says when it runs, then reads until its client leaves.
+    /// let (started, mut handlers) = tokio::sync::mpsc::unbounded_channel();
+    /// let server = aiostreams::start_server(
+    ///     move |mut reader: StreamReader, writer| {
+    ///         let started = started.clone();
+    ///         async move {
+    ///             let _keep = writer; // the last writer handle closes the connection
+    ///             let _ = started.send(());
+    ///             let _ = reader.read_to_eof().await;
+    ///         }
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// assert_eq!(server.active_connections(), 0);
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// handlers.recv().await;
+    /// assert_eq!(server.active_connections(), 1);
+    /// writer.close();
+    /// server.close();
+    /// server.wait_closed().await; // closed, and the client left
+    /// assert_eq!(server.active_connections(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn active_connections(&self) -> usize {
         self.core.active_connections()
     }
@@ -368,6 +646,19 @@ impl Server {
     /// # Cancel safety
     ///
     /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let server = aiostreams::start_server(|_reader, _writer| async {}, "127.0.0.1", 0).await?;
+    /// server.close();
+    /// server.wait_closed().await; // closed, and no client left
+    /// server.wait_closed().await; // returns at once from now on
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn wait_closed(&self) {
         self.wait_finished(false).await;
     }

@@ -94,6 +94,21 @@ impl ServerOptions {
     /// TCP_NODELAY on accepted connections, Unix socket file removed on close. Beyond
     /// asyncio: no connection limit, no per-address limit, a graceful close lingers up
     /// to [`DEFAULT_LINGER`] (2 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::ServerOptions;
+    ///
+    /// let server = ServerOptions::new()
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(server.is_serving());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> Self {
         ServerOptions {
             limit: DEFAULT_LIMIT,
@@ -119,12 +134,48 @@ impl ServerOptions {
     }
 
     /// Each connection's reader limit (asyncio `limit=`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+    ///
+    /// async fn handler(mut reader: StreamReader, _writer: StreamWriter) {
+    ///     assert_eq!(reader.limit(), 1 << 20);
+    ///     let _ = reader.readline().await; // lines up to 1 MiB
+    /// }
+    /// let _server = ServerOptions::new()
+    ///     .limit(1 << 20)
+    ///     .start_server(handler, "127.0.0.1", 0)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
     }
 
     /// Address family when resolving hosts (asyncio `family=`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Family, ServerOptions};
+    ///
+    /// // "localhost" may resolve to 127.0.0.1 and ::1: listen on the IPv4 one only.
+    /// let server = ServerOptions::new()
+    ///     .family(Family::Inet)
+    ///     .start_server(|_reader, _writer| async {}, "localhost", 0)
+    ///     .await?;
+    /// assert!(server.sockets().iter().all(|s| s.as_inet().unwrap().is_ipv4()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn family(mut self, family: Family) -> Self {
         self.family = family;
         self
@@ -134,24 +185,84 @@ impl ServerOptions {
     /// until they are accepted. Default 65535, which the kernel lowers to its maximum
     /// (`net.core.somaxconn`, 4096 on Linux >= 5.4): Go's choice (it reads somaxconn),
     /// where asyncio's 100 drops the SYNs of a burst of new clients (C10K).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let _server = aiostreams::ServerOptions::new()
+    ///     .backlog(100) // asyncio's default
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
         self
     }
 
     /// SO_REUSEADDR on listening sockets (asyncio `reuse_address=`, default true on Unix).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let _server = aiostreams::ServerOptions::new()
+    ///     .reuse_address(false)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reuse_address(mut self, on: bool) -> Self {
         self.reuse_address = on;
         self
     }
 
     /// SO_REUSEPORT on listening sockets (asyncio `reuse_port=`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::ServerOptions;
+    ///
+    /// // Two servers on one port: the kernel spreads connections between them.
+    /// let first = ServerOptions::new()
+    ///     .reuse_port(true)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// let port = first.sockets()[0].as_inet().unwrap().port();
+    /// let _second = ServerOptions::new()
+    ///     .reuse_port(true)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", port)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reuse_port(mut self, on: bool) -> Self {
         self.reuse_port = on;
         self
     }
 
     /// SO_KEEPALIVE on accepted connections (asyncio 3.13 `keep_alive=`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let _server = aiostreams::ServerOptions::new()
+    ///     .keep_alive(true)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn keep_alive(mut self, on: bool) -> Self {
         self.keep_alive = on;
         self
@@ -159,6 +270,21 @@ impl ServerOptions {
 
     /// Start accepting at once (asyncio `start_serving=`, default true); with false,
     /// nothing is accepted until [`Server::start_serving`](crate::Server::start_serving).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let server = aiostreams::ServerOptions::new()
+    ///     .start_serving(false)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(!server.is_serving()); // bound, not accepting yet
+    /// server.start_serving().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn start_serving(mut self, on: bool) -> Self {
         self.start_serving = on;
         self
@@ -264,12 +390,42 @@ impl ServerOptions {
     /// Beyond asyncio: bind `n` listening sockets per address with SO_REUSEPORT, each with
     /// its own accept task, so a multi-thread runtime accepts on every worker (Linux
     /// spreads new connections across them). Default 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // One accept loop per worker thread of a multi-thread runtime.
+    /// let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let server = aiostreams::ServerOptions::new()
+    ///         .listeners_per_address(workers)
+    ///         .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///         .await?;
+    ///     assert_eq!(server.sockets().len(), workers); // all on one port
+    ///     Ok::<_, aiostreams::Error>(())
+    /// })?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
     pub fn listeners_per_address(mut self, n: usize) -> Self {
         self.listeners_per_address = n.max(1);
         self
     }
 
     /// TCP_NODELAY on accepted connections (default on, as asyncio).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let _server = aiostreams::ServerOptions::new()
+    ///     .nodelay(false) // let Nagle batch small writes
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn nodelay(mut self, on: bool) -> Self {
         self.nodelay = on;
         self
@@ -277,6 +433,23 @@ impl ServerOptions {
 
     /// Unix servers: remove the socket file on close if it is still ours (asyncio 3.13
     /// `cleanup_socket=`, default true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("kept.sock");
+    /// let server = aiostreams::ServerOptions::new()
+    ///     .cleanup_socket(false)
+    ///     .start_unix_server(|_reader, _writer| async {}, &path)
+    ///     .await?;
+    /// server.close();
+    /// assert!(path.exists()); // left for whoever manages it
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cleanup_socket(mut self, on: bool) -> Self {
         self.cleanup_socket = on;
         self
@@ -288,6 +461,31 @@ impl ServerOptions {
     ///
     /// [`Server::close`]: crate::Server::close
     /// [`Server::shutdown`]: crate::Server::shutdown
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+    ///
+    /// let options = ServerOptions::new();
+    /// let signal = options.shutdown_signal();
+    /// let handler = move |mut reader: StreamReader, writer: StreamWriter| {
+    ///     let signal = signal.clone();
+    ///     async move {
+    ///         tokio::select! {
+    ///             _ = reader.read_to_eof() => {}
+    ///             _ = signal.cancelled() => writer.write(b"shutting down\n").unwrap_or(()),
+    ///         }
+    ///     }
+    /// };
+    /// let server = options.start_server(handler, "127.0.0.1", 0).await?;
+    /// server.close();
+    /// assert!(server.shutdown_signal().is_cancelled());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn shutdown_signal(&self) -> CancellationToken {
         self.shutdown.clone()
     }
@@ -296,6 +494,29 @@ impl ServerOptions {
     /// [`server_config_from_pem`](crate::tls::server_config_from_pem). The handshake runs
     /// in each client's own task, bounded by `ssl_handshake_timeout`, so a silent client
     /// never holds up the others; the callback runs once it succeeded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tls")] fn main() -> Result<(), aiostreams::Error> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// # std::fs::write(dir.path().join("cert.pem"), cert.cert.pem())?;
+    /// # std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem())?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// use aiostreams::{ServerOptions, tls};
+    ///
+    /// let config = tls::server_config_from_pem(&cert_pem, &key_pem)?;
+    /// let server = ServerOptions::new()
+    ///     .ssl(config)
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(server.is_serving());
+    /// # Ok(()) })
+    /// # }
+    /// # #[cfg(not(feature = "tls"))] fn main() {}
+    /// ```
     #[cfg(feature = "tls")]
     pub fn ssl(mut self, config: std::sync::Arc<rustls::ServerConfig>) -> Self {
         self.ssl = Some(config);
@@ -303,6 +524,31 @@ impl ServerOptions {
     }
 
     /// How long a client's TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tls")] fn main() -> Result<(), aiostreams::Error> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// # std::fs::write(dir.path().join("cert.pem"), cert.cert.pem())?;
+    /// # std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem())?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use aiostreams::{ServerOptions, tls};
+    ///
+    /// let _server = ServerOptions::new()
+    ///     .ssl(tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    ///     .ssl_handshake_timeout(Duration::from_secs(10))
+    ///     .ssl_shutdown_timeout(Duration::from_secs(5))
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # Ok(()) })
+    /// # }
+    /// # #[cfg(not(feature = "tls"))] fn main() {}
+    /// ```
     #[cfg(feature = "tls")]
     pub fn ssl_handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.tls_timeouts.handshake = Some(timeout);
@@ -311,6 +557,24 @@ impl ServerOptions {
 
     /// How long a TLS close may take to send close_notify (asyncio
     /// `ssl_shutdown_timeout=`, 30 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tls")] fn main() -> Result<(), aiostreams::Error> {
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// // Without `ssl`, a TLS timeout is refused, as asyncio refuses it without `ssl=`.
+    /// let refused = aiostreams::ServerOptions::new()
+    ///     .ssl_shutdown_timeout(Duration::from_secs(5))
+    ///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+    ///     .await;
+    /// assert!(matches!(refused, Err(aiostreams::Error::InvalidArgument(_))));
+    /// # Ok(()) })
+    /// # }
+    /// # #[cfg(not(feature = "tls"))] fn main() {}
+    /// ```
     #[cfg(feature = "tls")]
     pub fn ssl_shutdown_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.tls_timeouts.shutdown = Some(timeout);
