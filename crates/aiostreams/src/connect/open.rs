@@ -57,6 +57,28 @@ pub async fn open_connection(host: &str, port: u16) -> Result<(StreamReader, Str
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no connection open.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), aiostreams::Error> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("echo.sock");
+/// # let _server = aiostreams::start_unix_server(
+/// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+/// #         let line = r.readline().await.unwrap();
+/// #         w.write(&line).unwrap();
+/// #     },
+/// #     &path,
+/// # )
+/// # .await?;
+/// let (mut reader, writer) = aiostreams::open_unix_connection(&path).await?;
+/// writer.write(b"ping\n")?;
+/// assert_eq!(reader.readline().await?, "ping\n");
+/// # Ok(())
+/// # }
+/// ```
 #[cfg(unix)]
 pub async fn open_unix_connection(
     path: impl AsRef<std::path::Path>,
@@ -96,6 +118,27 @@ impl Default for ConnectOptions {
 
 impl ConnectOptions {
     /// The defaults: limit 64 KiB, any family, TCP_NODELAY on (as asyncio), no keepalive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// assert!(!writer.is_closing());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> Self {
         ConnectOptions {
             limit: DEFAULT_LIMIT,
@@ -115,6 +158,30 @@ impl ConnectOptions {
 
     /// The reader's limit (asyncio `limit=`). 0 is rejected when connecting;
     /// `create_connection_with` refuses it (its protocol gets the bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use aiostreams::ConnectOptions;
+    ///
+    /// let (reader, _writer) = ConnectOptions::new()
+    ///     .limit(1 << 20) // lines up to 1 MiB
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// assert_eq!(reader.limit(), 1 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self.given.limit = true;
@@ -123,12 +190,59 @@ impl ConnectOptions {
 
     /// Address family for resolution (asyncio `family=`). This and the next three are
     /// TCP connect options: `connect_unix` and `connect_sock` refuse them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use aiostreams::{ConnectOptions, Family};
+    ///
+    /// // "localhost" may resolve to ::1 and 127.0.0.1: try the IPv4 one only.
+    /// let (_reader, writer) = ConnectOptions::new()
+    ///     .family(Family::Inet)
+    ///     .connect("localhost", port)
+    ///     .await?;
+    /// assert!(writer.peername().unwrap().as_inet().unwrap().is_ipv4());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn family(mut self, family: Family) -> Self {
         self.tcp.family = family;
         self
     }
 
     /// Bind the local end to `(host, port)` before connecting (asyncio `local_addr=`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .local_addr("127.0.0.1", 0) // port 0: any free one
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// assert!(writer.sockname().unwrap().as_inet().unwrap().ip().is_loopback());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn local_addr(mut self, host: impl Into<String>, port: u16) -> Self {
         self.tcp.local_addr = Some((host.into(), port));
         self
@@ -136,12 +250,59 @@ impl ConnectOptions {
 
     /// Happy Eyeballs (RFC 8305): start the next address's attempt after `delay` if the
     /// previous one has not finished (asyncio `happy_eyeballs_delay=`, 0.25 s suggested).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::time::Duration;
+    ///
+    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    ///     .happy_eyeballs_delay(Duration::from_millis(250)) // RFC 8305's suggestion
+    ///     .connect("localhost", port)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
         self.tcp.happy_eyeballs_delay = Some(delay);
         self
     }
 
     /// Interleave address families (asyncio `interleave=`; 1 when Happy Eyeballs is on).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::time::Duration;
+    ///
+    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    ///     .happy_eyeballs_delay(Duration::from_millis(250))
+    ///     .interleave(2) // two addresses of one family, then one of the other
+    ///     .connect("localhost", port)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn interleave(mut self, interleave: usize) -> Self {
         self.tcp.interleave = Some(interleave);
         self
@@ -149,6 +310,28 @@ impl ConnectOptions {
 
     /// TCP_NODELAY (default on, as asyncio sets it on every TCP transport). Set by hand,
     /// it and [`keepalive`](Self::keepalive) are refused for a Unix socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .nodelay(false)
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// assert!(!writer.transport().with_socket(|s| s.tcp_nodelay()).unwrap()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn nodelay(mut self, nodelay: bool) -> Self {
         self.tcp.nodelay = nodelay;
         self.given.socket_options = true;
@@ -156,6 +339,28 @@ impl ConnectOptions {
     }
 
     /// SO_KEEPALIVE (default off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .keepalive(true)
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// assert!(writer.transport().with_socket(|s| s.keepalive()).unwrap()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn keepalive(mut self, keepalive: bool) -> Self {
         self.tcp.keepalive = keepalive;
         self.given.socket_options = true;
@@ -165,6 +370,29 @@ impl ConnectOptions {
     /// Give up connecting after `timeout` (beyond asyncio), with [`Error::TimedOut`]; the
     /// name resolution counts, the TLS handshake does not (it has its own timeout).
     /// `connect_sock` refuses it (its socket is already connected).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::time::Duration;
+    ///
+    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    ///     .connect_timeout(Duration::from_secs(5)) // Error::TimedOut after that
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.tcp.connect_timeout = Some(timeout);
         self
@@ -179,6 +407,29 @@ impl ConnectOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no connection open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .limit(4096)
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// writer.write(b"hi\n")?;
+    /// assert_eq!(reader.readline().await?, "hi\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(
         &self,
         host: &str,
@@ -206,6 +457,24 @@ impl ConnectOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no connection open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("app.sock");
+    /// # let _server = aiostreams::start_unix_server(|_reader, _writer| async {}, &path).await?;
+    /// use aiostreams::{ConnectOptions, Error};
+    ///
+    /// let (_reader, _writer) = ConnectOptions::new().limit(4096).connect_unix(&path).await?;
+    /// // TCP options make no sense here, and are refused rather than ignored.
+    /// let refused = ConnectOptions::new().keepalive(true).connect_unix(&path).await;
+    /// assert!(matches!(refused, Err(Error::InvalidArgument(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(unix)]
     pub async fn connect_unix(
         &self,
@@ -254,6 +523,22 @@ impl ConnectOptions {
     ///
     /// Cancel safe: a dropped call closes the socket it was given (no TLS session is
     /// left half made).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    /// let (mut reader, writer) = aiostreams::ConnectOptions::new().connect_sock(ours).await?;
+    /// let (mut peer_reader, peer_writer) = aiostreams::ConnectOptions::new().connect_sock(theirs).await?;
+    /// writer.write(b"over a socketpair\n")?;
+    /// assert_eq!(peer_reader.readline().await?, "over a socketpair\n");
+    /// peer_writer.write(b"back\n")?;
+    /// assert_eq!(reader.readline().await?, "back\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_sock(
         &self,
         sock: impl Into<socket2::Socket>,

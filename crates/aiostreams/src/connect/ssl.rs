@@ -106,12 +106,102 @@ pub(crate) async fn handshake(socket: Socket, tls: Option<Prepared>) -> Result<B
 impl ConnectOptions {
     /// TLS, verifying the server against the system trust store with hostname checks
     /// (asyncio `ssl=True`). The store honours `SSL_CERT_FILE` and `SSL_CERT_DIR`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let server = aiostreams::ServerOptions::new()
+    /// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    /// #     .start_server(
+    /// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #             while let Ok(line) = r.readline().await {
+    /// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #             }
+    /// #         },
+    /// #         "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use aiostreams::{ConnectOptions, Error};
+    ///
+    /// // asyncio's ssl=True: the system's trust store. Our test CA is not in it, so the
+    /// // server's certificate is refused (or the machine has no store at all).
+    /// let refused = ConnectOptions::new()
+    ///     .ssl()
+    ///     .server_hostname("localhost")
+    ///     .connect("127.0.0.1", port)
+    ///     .await;
+    /// assert!(matches!(refused, Err(Error::Tls(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub fn ssl(mut self) -> Self {
         self.tls.ssl = Ssl::SystemRoots;
         self
     }
 
     /// TLS with this rustls client configuration (asyncio `ssl=context`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let server = aiostreams::ServerOptions::new()
+    /// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    /// #     .start_server(
+    /// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #             while let Ok(line) = r.readline().await {
+    /// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #             }
+    /// #         },
+    /// #         "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::sync::Arc;
+    ///
+    /// use aiostreams::{ConnectOptions, tls};
+    ///
+    /// let config = Arc::new(tls::client_config_with_roots(roots)?);
+    /// let (mut reader, writer) = ConnectOptions::new()
+    ///     .ssl_config(config)
+    ///     .server_hostname("localhost") // the certificate's name; we dial an address
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// writer.write(b"secret\n")?;
+    /// assert_eq!(reader.readline().await?, "secret\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub fn ssl_config(mut self, config: Arc<ClientConfig>) -> Self {
         self.tls.ssl = Ssl::Config(config);
         self
@@ -119,12 +209,101 @@ impl ConnectOptions {
 
     /// The name to verify and send as SNI instead of the host (asyncio
     /// `server_hostname=`); required with `connect_sock` and Unix sockets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let server = aiostreams::ServerOptions::new()
+    /// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    /// #     .start_server(
+    /// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #             while let Ok(line) = r.readline().await {
+    /// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #             }
+    /// #         },
+    /// #         "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::sync::Arc;
+    ///
+    /// use aiostreams::{ConnectOptions, Error, tls::TlsError};
+    ///
+    /// let config = Arc::new(aiostreams::tls::client_config_with_roots(roots)?);
+    /// let wrong = ConnectOptions::new()
+    ///     .ssl_config(config)
+    ///     .server_hostname("example.com") // not the certificate's name
+    ///     .connect("127.0.0.1", port)
+    ///     .await;
+    /// assert!(matches!(wrong, Err(Error::Tls(TlsError::NameMismatch { .. }))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub fn server_hostname(mut self, name: impl Into<String>) -> Self {
         self.tls.server_hostname = Some(name.into());
         self
     }
 
     /// How long the TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let server = aiostreams::ServerOptions::new()
+    /// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    /// #     .start_server(
+    /// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #             while let Ok(line) = r.readline().await {
+    /// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #             }
+    /// #         },
+    /// #         "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// use aiostreams::{ConnectOptions, tls};
+    ///
+    /// let (_reader, _writer) = ConnectOptions::new()
+    ///     .ssl_config(Arc::new(tls::client_config_with_roots(roots)?))
+    ///     .server_hostname("localhost")
+    ///     .ssl_handshake_timeout(Duration::from_secs(10))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub fn ssl_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.tls.timeouts.handshake = Some(timeout);
         self
@@ -132,6 +311,52 @@ impl ConnectOptions {
 
     /// How long a TLS close may take to send close_notify (asyncio
     /// `ssl_shutdown_timeout=`, 30 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let server = aiostreams::ServerOptions::new()
+    /// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    /// #     .start_server(
+    /// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #             while let Ok(line) = r.readline().await {
+    /// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #             }
+    /// #         },
+    /// #         "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// use aiostreams::{ConnectOptions, tls};
+    ///
+    /// let (_reader, writer) = ConnectOptions::new()
+    ///     .ssl_config(Arc::new(tls::client_config_with_roots(roots)?))
+    ///     .server_hostname("localhost")
+    ///     .ssl_shutdown_timeout(Duration::from_secs(2)) // bounds close()'s close_notify
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// writer.close();
+    /// writer.wait_closed().await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub fn ssl_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.tls.timeouts.shutdown = Some(timeout);
         self

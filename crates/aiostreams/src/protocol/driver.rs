@@ -41,6 +41,52 @@ pub type ProtocolTask<P> = JoinHandle<P>;
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no connection open.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), aiostreams::Error> {
+/// # let server = aiostreams::start_server(
+/// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+/// #         while let Ok(line) = r.readline().await {
+/// #             if line.is_empty() || w.write(&line).is_err() { break; }
+/// #         }
+/// #     },
+/// #     "127.0.0.1", 0).await?;
+/// # let port = server.sockets()[0].as_inet().unwrap().port();
+/// use aiostreams::{Bytes, Error, Protocol, Transport, create_connection};
+///
+/// /// Counts the bytes it receives, as an asyncio Protocol would.
+/// #[derive(Default)]
+/// struct Counter {
+///     received: usize,
+///     transport: Option<Transport>,
+/// }
+///
+/// impl Protocol for Counter {
+///     fn connection_made(&mut self, transport: Transport) {
+///         transport.write(b"twelve bytes").unwrap();
+///         transport.write(b"\n").unwrap();
+///         self.transport = Some(transport);
+///     }
+///     fn data_received(&mut self, data: Bytes) {
+///         self.received += data.len();
+///         if self.received == 13 {
+///             self.transport.take().unwrap().close(); // all echoed back
+///         }
+///     }
+///     fn connection_lost(&mut self, exc: Option<Error>) {
+///         assert!(exc.is_none());
+///     }
+/// }
+///
+/// let (_transport, task) = create_connection(Counter::default, "127.0.0.1", port).await?;
+/// let counter = task.await.unwrap(); // after connection_lost
+/// assert_eq!(counter.received, 13);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn create_connection<P: Protocol>(
     factory: impl FnOnce() -> P,
     host: &str,
@@ -63,6 +109,34 @@ pub async fn create_connection<P: Protocol>(
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no connection open.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), aiostreams::Error> {
+/// # let server = aiostreams::start_server(
+/// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+/// #         while let Ok(line) = r.readline().await {
+/// #             if line.is_empty() || w.write(&line).is_err() { break; }
+/// #         }
+/// #     },
+/// #     "127.0.0.1", 0).await?;
+/// # let port = server.sockets()[0].as_inet().unwrap().port();
+/// use std::time::Duration;
+///
+/// use aiostreams::{ConnectOptions, Protocol, create_connection_with};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// let options = ConnectOptions::new().connect_timeout(Duration::from_secs(5));
+/// let (transport, task) = create_connection_with(|| Quiet, "127.0.0.1", port, &options).await?;
+/// transport.close();
+/// task.await.unwrap();
+/// # Ok(())
+/// # }
+/// ```
 pub async fn create_connection_with<P: Protocol>(
     factory: impl FnOnce() -> P,
     host: &str,

@@ -45,6 +45,31 @@ pub struct StreamReaderProtocol {
 
 impl StreamReaderProtocol {
     /// A protocol feeding `reader`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use aiostreams::{StreamReader, StreamReaderProtocol, StreamWriter, create_connection};
+    ///
+    /// let mut reader = StreamReader::with_limit(1024)?;
+    /// let protocol = StreamReaderProtocol::new(&reader); // feeds `reader`, with its limit
+    /// let (transport, _task) = create_connection(move || protocol, "127.0.0.1", port).await?;
+    /// let writer = StreamWriter::new(transport, Some(reader.feeder()));
+    /// writer.write(b"fed by the protocol\n")?;
+    /// assert_eq!(reader.readline().await?, "fed by the protocol\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(reader: &StreamReader) -> Self {
         StreamReaderProtocol {
             feeder: reader.feeder(),
@@ -54,6 +79,32 @@ impl StreamReaderProtocol {
     }
 
     /// The transport, once `connection_made` has run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use aiostreams::{StreamReader, StreamReaderProtocol, create_connection};
+    ///
+    /// let reader = StreamReader::new();
+    /// let protocol = StreamReaderProtocol::new(&reader);
+    /// assert!(protocol.transport().is_none()); // until connection_made
+    /// let (transport, task) = create_connection(move || protocol, "127.0.0.1", port).await?;
+    /// transport.close();
+    /// let protocol = task.await.unwrap();
+    /// assert!(protocol.transport().is_none()); // dropped at connection_lost
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn transport(&self) -> Option<&Transport> {
         self.transport.as_ref()
     }

@@ -29,6 +29,20 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
 ///
 /// [`TlsError::NoTrustRoots`] naming where certificates were looked for, when none
 /// were found.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() {
+/// use aiostreams::{ConnectOptions, tls};
+///
+/// // What ConnectOptions::ssl() uses: the system's store (or SSL_CERT_FILE / SSL_CERT_DIR).
+/// match tls::default_client_config() {
+///     Ok(config) => drop(ConnectOptions::new().ssl_config(config)),
+///     Err(e) => eprintln!("no trust store on this machine: {e}"),
+/// }
+/// # }
+/// ```
 pub fn default_client_config() -> Result<Arc<ClientConfig>, Error> {
     type Key = (Option<String>, Option<String>);
     static CACHE: OnceLock<Mutex<HashMap<Key, Arc<ClientConfig>>>> = OnceLock::new();
@@ -53,6 +67,52 @@ pub fn default_client_config() -> Result<Arc<ClientConfig>, Error> {
 /// # Errors
 ///
 /// [`TlsError::Config`] if the protocol versions cannot be set (never with ring).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+/// # let ca_key = rcgen::KeyPair::generate()?;
+/// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+/// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+/// # let ca_cert = ca_params.self_signed(&ca_key)?;
+/// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+/// # let key = rcgen::KeyPair::generate()?;
+/// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+/// # let dir = tempfile::tempdir()?;
+/// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+/// # std::fs::write(&cert_pem, cert.pem())?;
+/// # std::fs::write(&key_pem, key.serialize_pem())?;
+/// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+/// # roots.add(ca_cert.der().clone())?;
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// # let server = aiostreams::ServerOptions::new()
+/// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+/// #     .start_server(
+/// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+/// #             while let Ok(line) = r.readline().await {
+/// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+/// #             }
+/// #         },
+/// #         "127.0.0.1", 0).await?;
+/// # let port = server.sockets()[0].as_inet().unwrap().port();
+/// use std::sync::Arc;
+///
+/// use aiostreams::{ConnectOptions, tls};
+///
+/// // `roots`: a RootCertStore holding your private CA's certificate.
+/// let config = tls::client_config_with_roots(roots)?;
+/// let (_reader, writer) = ConnectOptions::new()
+///     .ssl_config(Arc::new(config))
+///     .server_hostname("localhost")
+///     .connect("127.0.0.1", port)
+///     .await?;
+/// assert!(writer.transport().tls_info().is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })
+/// # }
+/// ```
 pub fn client_config_with_roots(roots: RootCertStore) -> Result<ClientConfig, Error> {
     Ok(ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -103,6 +163,41 @@ fn reads_system_store(key: &(Option<String>, Option<String>)) -> bool {
 /// converts it), a truncated or corrupt PEM block, a file with no certificate or no key,
 /// an encrypted key (decrypt it first), a certificate that is not valid DER, or a key
 /// that does not match the certificate.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+/// # let ca_key = rcgen::KeyPair::generate()?;
+/// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+/// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+/// # let ca_cert = ca_params.self_signed(&ca_key)?;
+/// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+/// # let key = rcgen::KeyPair::generate()?;
+/// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+/// # let dir = tempfile::tempdir()?;
+/// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+/// # std::fs::write(&cert_pem, cert.pem())?;
+/// # std::fs::write(&key_pem, key.serialize_pem())?;
+/// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+/// # roots.add(ca_cert.der().clone())?;
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// use aiostreams::{ServerOptions, tls};
+///
+/// let config = tls::server_config_from_pem(&cert_pem, &key_pem)?;
+/// let _server = ServerOptions::new()
+///     .ssl(config)
+///     .start_server(|_reader, _writer| async {}, "127.0.0.1", 0)
+///     .await?;
+///
+/// // Errors say what to fix.
+/// let err = tls::server_config_from_pem(dir.path().join("missing.pem"), &key_pem).unwrap_err();
+/// assert!(err.to_string().contains("missing.pem"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })
+/// # }
+/// ```
 pub fn server_config_from_pem(
     cert_chain: impl AsRef<Path>,
     private_key: impl AsRef<Path>,

@@ -53,6 +53,63 @@ impl StreamWriter {
     ///
     /// Not cancel safe: dropping the future mid-handshake leaves the connection unusable;
     /// it is aborted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// use std::sync::Arc;
+    ///
+    /// use aiostreams::{StreamReader, StreamWriter, open_connection, start_server, tls};
+    ///
+    /// // A plaintext protocol that upgrades on request (SMTP's STARTTLS, say).
+    /// let server_config = tls::server_config_from_pem(&cert_pem, &key_pem)?;
+    /// let server = start_server(
+    ///     move |mut reader: StreamReader, writer: StreamWriter| {
+    ///         let config = server_config.clone();
+    ///         async move {
+    ///             assert_eq!(reader.readline().await?, "STARTTLS\n");
+    ///             writer.write(b"OK\n")?;
+    ///             writer.drain().await?;
+    ///             writer.start_tls(&mut reader, config, None).await?;
+    ///             let line = reader.readline().await?; // decrypted
+    ///             writer.write(&line)?;
+    ///             writer.drain().await
+    ///         }
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    ///
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"STARTTLS\n")?;
+    /// assert_eq!(reader.readline().await?, "OK\n");
+    /// let client_config = Arc::new(tls::client_config_with_roots(roots)?);
+    /// writer.start_tls(&mut reader, client_config, Some("localhost")).await?;
+    /// writer.write(b"now encrypted\n")?;
+    /// assert_eq!(reader.readline().await?, "now encrypted\n");
+    /// assert!(writer.transport().tls_info().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub async fn start_tls(
         &self,
         reader: &mut StreamReader,
@@ -74,6 +131,56 @@ impl StreamWriter {
     /// # Cancel safety
     ///
     /// Not cancel safe, as [`start_tls`](Self::start_tls).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// use aiostreams::{StreamReader, StreamWriter, open_connection, start_server, tls};
+    ///
+    /// let server_config = tls::server_config_from_pem(&cert_pem, &key_pem)?;
+    /// let server = start_server(
+    ///     move |mut reader: StreamReader, writer: StreamWriter| {
+    ///         let config = server_config.clone();
+    ///         async move { writer.start_tls(&mut reader, config, None).await }
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// let config = Arc::new(tls::client_config_with_roots(roots)?);
+    /// writer
+    ///     .start_tls_with_timeouts(
+    ///         &mut reader,
+    ///         config,
+    ///         Some("localhost"),
+    ///         Some(Duration::from_secs(10)), // the handshake
+    ///         Some(Duration::from_secs(2)),  // close_notify on close()
+    ///     )
+    ///     .await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     pub async fn start_tls_with_timeouts(
         &self,
         reader: &mut StreamReader,

@@ -17,6 +17,26 @@ pub enum SocketAddress {
 
 impl SocketAddress {
     /// The internet address, if this is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let addr = writer.peername().unwrap().as_inet().expect("TCP");
+    /// assert_eq!(addr.port(), port);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn as_inet(&self) -> Option<SocketAddr> {
         match self {
             SocketAddress::Inet(a) => Some(*a),

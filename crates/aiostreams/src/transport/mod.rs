@@ -122,6 +122,29 @@ impl Transport {
     ///
     /// [`Error::InvalidState`] (`"Cannot call write() after write_eof()"`) once
     /// [`write_eof`](Self::write_eof) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.write(b"via the transport\n")?;
+    /// assert_eq!(reader.readline().await?, "via the transport\n");
+    /// transport.write_eof();
+    /// assert!(transport.write(b"late").is_err()); // "Cannot call write() after write_eof()"
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write(&self, data: &[u8]) -> Result<(), Error> {
         self.inner().write(data)
     }
@@ -131,6 +154,27 @@ impl Transport {
     /// # Errors
     ///
     /// As [`write`](Self::write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let body = aiostreams::Bytes::from(b"a large body, not copied\n".to_vec());
+    /// writer.transport().write_bytes(body)?;
+    /// assert_eq!(reader.readline().await?, "a large body, not copied\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write_bytes(&self, data: Bytes) -> Result<(), Error> {
         self.inner().write_bytes(data)
     }
@@ -142,6 +186,26 @@ impl Transport {
     /// # Errors
     ///
     /// [`Error::InvalidState`] (`"Cannot call writelines() after write_eof()"`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (mut reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.transport().writelines(["GET / HTTP/1.1\r\n", "Host: example\r\n", "\r\n"])?;
+    /// assert_eq!(reader.readline().await?, "GET / HTTP/1.1\r\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn writelines<I>(&self, data: I) -> Result<(), Error>
     where
         I: IntoIterator,
@@ -156,6 +220,26 @@ impl Transport {
     ///
     /// asyncio: `write_eof()`. No-op when closing or already called. Does not make
     /// [`is_closing`](Self::is_closing) true.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let (mut peer, _) = listener.accept().await?;
+    /// let transport = writer.transport();
+    /// transport.write(b"all of it")?;
+    /// transport.write_eof();
+    /// assert!(!transport.is_closing()); // half-closed: reading goes on
+    /// let mut got = Vec::new();
+    /// tokio::io::AsyncReadExt::read_to_end(&mut peer, &mut got).await?;
+    /// assert_eq!(got, b"all of it");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write_eof(&self) {
         self.inner().write_eof();
     }
@@ -164,6 +248,25 @@ impl Transport {
     /// close_notify, reading goes on; asyncio's TLS transport cannot).
     ///
     /// asyncio: `can_write_eof()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// assert!(writer.transport().can_write_eof());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn can_write_eof(&self) -> bool {
         true
     }
@@ -171,6 +274,30 @@ impl Transport {
     /// Stops reading, sends what is queued, then closes the connection.
     ///
     /// asyncio: `close()`. Idempotent. The reader sees EOF after its buffered bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.write(b"queued, still sent\n")?;
+    /// transport.close();
+    /// transport.close(); // idempotent
+    /// assert!(transport.is_closing());
+    /// writer.wait_closed().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn close(&self) {
         self.inner().close();
     }
@@ -181,6 +308,30 @@ impl Transport {
     /// the peer sees EOF after the bytes already handed to the kernel, not a reset (input
     /// that arrived and was never read is discarded first, or closing would reset). A TLS
     /// connection sends no close_notify, so its peer sees a truncated session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.write(&vec![0; 1 << 20])?; // what the kernel did not take is dropped
+    /// transport.abort();
+    /// assert!(transport.is_closing());
+    /// assert_eq!(transport.get_write_buffer_size(), 0);
+    /// writer.wait_closed().await?; // an abort is a clean end
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn abort(&self) {
         self.inner().abort();
     }
@@ -190,6 +341,29 @@ impl Transport {
     /// count.
     ///
     /// asyncio: `is_closing()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.write_eof();
+    /// assert!(!transport.is_closing()); // a half-close is not closing
+    /// transport.close();
+    /// assert!(transport.is_closing());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_closing(&self) -> bool {
         self.inner().is_closing()
     }
@@ -197,6 +371,25 @@ impl Transport {
     /// Bytes queued and not yet handed to the kernel.
     ///
     /// asyncio: `get_write_buffer_size()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let _peer = listener.accept().await?; // accepted, but never reads
+    /// let transport = writer.transport();
+    /// assert_eq!(transport.get_write_buffer_size(), 0);
+    /// while transport.get_write_buffer_size() == 0 {
+    ///     transport.write(&[0; 64 * 1024])?; // until the kernel's buffers are full
+    /// }
+    /// assert!(transport.get_write_buffer_size() > 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_write_buffer_size(&self) -> usize {
         self.inner().queued()
     }
@@ -210,6 +403,30 @@ impl Transport {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `high < low`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.set_write_buffer_limits(Some(256 * 1024), None)?; // low: high / 4
+    /// assert_eq!(transport.get_write_buffer_limits(), (64 * 1024, 256 * 1024));
+    /// transport.set_write_buffer_limits(None, Some(1024))?; // high: 4 * low
+    /// assert_eq!(transport.get_write_buffer_limits(), (1024, 4096));
+    /// assert!(transport.set_write_buffer_limits(Some(1), Some(2)).is_err()); // high < low
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_write_buffer_limits(
         &self,
         high: Option<usize>,
@@ -223,6 +440,28 @@ impl Transport {
     /// `(low, high)`, in asyncio's order.
     ///
     /// asyncio: `get_write_buffer_limits()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// assert_eq!(
+    ///     writer.transport().get_write_buffer_limits(),
+    ///     (16 * 1024, aiostreams::DEFAULT_HIGH_WATER)
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_write_buffer_limits(&self) -> (usize, usize) {
         self.inner().limits()
     }
@@ -230,31 +469,152 @@ impl Transport {
     /// Stops reading from the socket until [`resume_reading`](Self::resume_reading).
     ///
     /// asyncio: `pause_reading()`. No-op when closing or already paused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.pause_reading();
+    /// assert!(!transport.is_reading());
+    /// transport.pause_reading(); // no-op
+    /// transport.resume_reading();
+    /// assert!(transport.is_reading());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pause_reading(&self) {
         ReadFlow::pause_reading(&**self.inner());
     }
 
     /// Resumes reading. asyncio: `resume_reading()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// transport.pause_reading();
+    /// transport.resume_reading();
+    /// assert!(transport.is_reading());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn resume_reading(&self) {
         ReadFlow::resume_reading(&**self.inner());
     }
 
     /// True when neither closing nor paused. asyncio: `is_reading()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let transport = writer.transport();
+    /// assert!(transport.is_reading());
+    /// transport.close();
+    /// assert!(!transport.is_reading());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_reading(&self) -> bool {
         !self.is_closing() && !self.inner().is_reading_paused()
     }
 
     /// The remote address. asyncio: `get_extra_info('peername')`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let peer = writer.transport().peername().unwrap();
+    /// assert_eq!(peer.as_inet().unwrap().port(), port);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peername(&self) -> Option<SocketAddress> {
         self.inner().extra().peername.clone()
     }
 
     /// The local address. asyncio: `get_extra_info('sockname')`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let local = writer.transport().sockname().unwrap().as_inet().unwrap();
+    /// assert!(local.ip().is_loopback());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sockname(&self) -> Option<SocketAddress> {
         self.inner().extra().sockname.clone()
     }
 
     /// The Unix peer's credentials (SO_PEERCRED), beyond asyncio; `None` for TCP.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// let (ours, _theirs) = std::os::unix::net::UnixStream::pair()?;
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new().connect_sock(ours).await?;
+    /// let creds = writer.transport().peer_credentials().expect("a Unix socket");
+    /// assert_eq!(creds.pid, Some(std::process::id() as i32)); // the other end is us
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peer_credentials(&self) -> Option<PeerCredentials> {
         self.inner().extra().peer_credentials
     }
@@ -275,6 +635,27 @@ impl Transport {
 
     /// Runs `f` on the socket, borrowed as a [`socket2::SockRef`] (asyncio:
     /// `get_extra_info('socket')`); `None` once the socket is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// let nodelay = writer.transport().with_socket(|sock| sock.tcp_nodelay()).unwrap()?;
+    /// assert!(nodelay); // set on every TCP connection, as asyncio does
+    /// writer.transport().with_socket(|sock| sock.set_recv_buffer_size(1 << 20)).unwrap()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_socket<T>(&self, f: impl FnOnce(socket2::SockRef<'_>) -> T) -> Option<T> {
         let guard = self.inner().socket().get();
         guard.as_ref().map(|s| f(s.sock_ref()))
@@ -282,6 +663,53 @@ impl Transport {
 
     /// The TLS session's negotiated parameters (asyncio `'sslcontext'`, `'peercert'`,
     /// `'cipher'`); `None` for a plain connection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // A private CA and a certificate for localhost, as PEM files, and roots trusting the CA.
+    /// # let ca_key = rcgen::KeyPair::generate()?;
+    /// # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    /// # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    /// # let ca_cert = ca_params.self_signed(&ca_key)?;
+    /// # let ca = rcgen::Issuer::new(ca_params, ca_key);
+    /// # let key = rcgen::KeyPair::generate()?;
+    /// # let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    /// # std::fs::write(&cert_pem, cert.pem())?;
+    /// # std::fs::write(&key_pem, key.serialize_pem())?;
+    /// # let mut roots = aiostreams::tls::rustls::RootCertStore::empty();
+    /// # roots.add(ca_cert.der().clone())?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let server = aiostreams::ServerOptions::new()
+    /// #     .ssl(aiostreams::tls::server_config_from_pem(&cert_pem, &key_pem)?)
+    /// #     .start_server(
+    /// #         |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #             while let Ok(line) = r.readline().await {
+    /// #                 if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #             }
+    /// #         },
+    /// #         "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// use std::sync::Arc;
+    ///
+    /// use aiostreams::{ConnectOptions, tls};
+    ///
+    /// let config = tls::client_config_with_roots(roots)?;
+    /// let (_reader, writer) = ConnectOptions::new()
+    ///     .ssl_config(Arc::new(config))
+    ///     .server_hostname("localhost")
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// let info = writer.transport().tls_info().expect("a TLS connection");
+    /// assert_eq!(info.protocol.as_deref(), Some("TLSv1_3"));
+    /// assert!(!info.peer_certificates.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
     #[cfg(feature = "tls")]
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         match self.inner().socket().get().as_ref() {
@@ -297,6 +725,30 @@ impl Transport {
     /// asyncio). `"socket"` and `"ssl_object"` are `None`: use
     /// [`with_socket`](Self::with_socket) and [`tls_info`](Self::tls_info) (a Python
     /// object has no Rust equivalent that could be handed out by value).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// use aiostreams::ExtraInfo;
+    ///
+    /// let transport = writer.transport();
+    /// assert!(matches!(transport.get_extra_info("sockname"), Some(ExtraInfo::Address(_))));
+    /// assert!(transport.get_extra_info("peercert").is_none()); // not TLS
+    /// assert!(transport.get_extra_info("socket").is_none()); // use with_socket
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
         match name {
             "peername" => self.peername().map(ExtraInfo::Address),
