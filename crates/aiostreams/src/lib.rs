@@ -118,6 +118,10 @@
 //!   [`ConnectOptions`] and [`ServerOptions`], [`StreamWriter::start_tls`], and the
 //!   `tls` module (configurations, [`tls::TlsError`], the negotiated
 //!   [`tls::TlsInfo`]). Without it the crate has no C or assembly dependency.
+//! - `aws-lc-rs`: TLS with rustls's aws-lc-rs provider instead of ring (implies `tls`):
+//!   the post-quantum hybrid key exchange `X25519MLKEM768`, offered first, and the way to
+//!   a FIPS build (rustls's `fips` feature). ring is still compiled but unused; building
+//!   aws-lc-sys needs a C compiler.
 //! - `codec`: tokio-util codecs on the reader's own buffer and into the write queue
 //!   (`StreamReader::decode`, `StreamReader::decoded`, `StreamWriter::encode`); adds no
 //!   dependency (tokio-util is one already), only its `codec` module.
@@ -129,9 +133,10 @@
 //!
 //! - **Streams** (what most programs use): [`open_connection`], [`start_server`],
 //!   [`StreamReader`], [`StreamWriter`], [`Server`].
-//! - **The protocol layer**, asyncio's `loop.create_connection` + `Protocol` callbacks:
-//!   [`create_connection`], [`Protocol`], [`Transport`], [`StreamReaderProtocol`] (what
-//!   the streams are built on; implement [`Protocol`] to receive bytes as callbacks).
+//! - **The protocol layer** ([`protocol`]), asyncio's `loop.create_connection` +
+//!   `Protocol` callbacks: [`create_connection`], [`Protocol`], [`Transport`],
+//!   [`StreamReaderProtocol`] (what the streams are built on; implement [`Protocol`] to
+//!   receive bytes as callbacks). Its items are also re-exported at the crate root.
 //! - **sans-I/O** ([`sansio`]): asyncio's reader rules with no I/O at all, for other
 //!   runtimes (the Python package drives it from asyncio).
 //!
@@ -178,7 +183,7 @@ mod net;
 pub mod tls;
 mod transport;
 // Layer 3, asyncio's API over a transport: reader, writer, protocol callbacks.
-mod protocol;
+pub mod protocol;
 mod reader;
 mod writer;
 // Beyond asyncio: length-prefixed frames, tokio-util codecs.

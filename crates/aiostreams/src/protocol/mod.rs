@@ -1,10 +1,48 @@
 //! asyncio's callback layer: the [`Protocol`] trait, [`create_connection`], and
-//! [`StreamReaderProtocol`], the bridge from a transport to a fed [`StreamReader`].
+//! [`StreamReaderProtocol`], the bridge from a transport to a fed
+//! [`StreamReader`](crate::StreamReader).
 //!
-//! The stream functions ([`open_connection`](crate::open_connection)) do not go through
-//! this layer (the reader pulls from the socket itself), but their observable behaviour
-//! is the same; this layer exists so that protocols can be written, and stream pairs
-//! built by hand, as the asyncio docs invite.
+//! asyncio: `loop.create_connection(protocol_factory, host, port)` and
+//! `asyncio.Protocol`, the layer under asyncio's streams. The stream functions
+//! ([`open_connection`](crate::open_connection)) do not go through this layer (the reader
+//! pulls from the socket itself), but their observable behaviour is the same; this layer
+//! exists so that protocols can be written, and stream pairs built by hand, as the
+//! asyncio docs invite. Everything here is also re-exported at the crate root.
+//!
+//! # Examples
+//!
+//! A protocol that answers every chunk it receives with its length:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), aiostreams::Error> {
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let port = listener.local_addr()?.port();
+//! use aiostreams::Bytes;
+//! use aiostreams::protocol::{Protocol, create_connection};
+//! use aiostreams::Transport;
+//!
+//! struct Lengths(Option<Transport>);
+//!
+//! impl Protocol for Lengths {
+//!     fn connection_made(&mut self, transport: Transport) {
+//!         self.0 = Some(transport);
+//!     }
+//!     fn data_received(&mut self, data: Bytes) {
+//!         let transport = self.0.as_ref().unwrap();
+//!         transport.write(format!("{}\n", data.len()).as_bytes()).unwrap();
+//!     }
+//! }
+//!
+//! let (_transport, _task) = create_connection(|| Lengths(None), "127.0.0.1", port).await?;
+//! let (mut peer, _) = listener.accept().await?;
+//! tokio::io::AsyncWriteExt::write_all(&mut peer, b"hello").await?;
+//! let mut answer = [0; 2];
+//! tokio::io::AsyncReadExt::read_exact(&mut peer, &mut answer).await?;
+//! assert_eq!(&answer, b"5\n");
+//! # Ok(())
+//! # }
+//! ```
 
 mod driver;
 mod stream_reader_protocol;

@@ -12,12 +12,16 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use super::TlsError;
 use crate::Error;
 
-/// The crypto provider, chosen explicitly: ring.
+/// The crypto provider, chosen explicitly (never rustls's process default): aws-lc-rs
+/// with the `aws-lc-rs` feature (its post-quantum hybrid `X25519MLKEM768` key exchange
+/// preferred), ring otherwise.
 pub(crate) fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
+    #[cfg(feature = "aws-lc-rs")]
+    let make = rustls::crypto::aws_lc_rs::default_provider;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let make = rustls::crypto::ring::default_provider;
+    PROVIDER.get_or_init(|| Arc::new(make())).clone()
 }
 
 /// asyncio's `ssl=True`: verify against the system trust store, with hostname checks.
@@ -366,4 +370,22 @@ fn is_ca_certificate(cert: &CertificateDer<'_>) -> bool {
         None,
     );
     matches!(checked, Err(webpki::Error::CaUsedAsEndEntity))
+}
+
+#[cfg(test)]
+mod tests {
+    use rustls::NamedGroup;
+
+    use super::provider;
+
+    /// The first key exchange offered: ML-KEM hybrid with aws-lc-rs, X25519 with ring.
+    #[test]
+    fn the_provider_is_the_one_the_features_name() {
+        let first = provider().kx_groups[0].name();
+        if cfg!(feature = "aws-lc-rs") {
+            assert_eq!(first, NamedGroup::X25519MLKEM768);
+        } else {
+            assert_eq!(first, NamedGroup::X25519);
+        }
+    }
 }
