@@ -78,6 +78,17 @@ impl ReadBuffer {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let buf = ReadBuffer::new(64 * 1024, Mode::AsyncioExact)?;
+    /// assert!(buf.is_empty());
+    /// assert!(ReadBuffer::new(0, Mode::default()).is_err()); // "Limit cannot be <= 0"
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn new(limit: usize, mode: Mode) -> Result<Self, Error> {
         Ok(Self::with_checked_limit(check_limit(limit)?, mode))
     }
@@ -94,31 +105,97 @@ impl ReadBuffer {
     }
 
     /// The limit on a line or separated record (asyncio's `_limit`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// assert_eq!(ReadBuffer::new(100, Mode::default())?.limit(), 100);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn limit(&self) -> usize {
         self.limit
     }
 
     /// The rules this buffer follows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// assert_eq!(ReadBuffer::new(100, Mode::default())?.mode(), Mode::Aiostreams);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
     /// The received bytes not yet read (asyncio's `_buffer`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"ab")?;
+    /// buf.feed(b"cd")?;
+    /// assert_eq!(buf.buffer(), b"abcd");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn buffer(&self) -> &[u8] {
         &self.data[..self.len()]
     }
 
     /// How many bytes are buffered (asyncio's `len(self._buffer)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"12345")?;
+    /// assert_eq!(buf.len(), 5);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.data.len() - self.spare as usize
     }
 
     /// True when nothing is buffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// assert!(buf.is_empty());
+    /// buf.feed(b"x")?;
+    /// assert!(!buf.is_empty());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// True once EOF was fed (asyncio's `_eof`), even with bytes still buffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"x")?;
+    /// buf.feed_eof();
+    /// assert!(buf.eof()); // EOF was fed...
+    /// assert!(!buf.at_eof()); // ...but a byte is still to be read
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn eof(&self) -> bool {
         self.eof
     }
@@ -126,12 +203,43 @@ impl ReadBuffer {
     /// True when EOF was fed and every buffered byte has been read.
     ///
     /// asyncio: `at_eof()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"x")?;
+    /// buf.feed_eof();
+    /// assert!(!buf.at_eof());
+    /// let _ = ReadOp::read(1).step(&mut buf, false);
+    /// assert!(buf.at_eof());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn at_eof(&self) -> bool {
         self.eof && self.is_empty()
     }
 
     /// True while the rest of an over-long line is being dropped as it arrives (after
     /// `readline`'s limit error in [`Mode::Aiostreams`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp};
+    ///
+    /// let mut buf = ReadBuffer::new(4, Mode::Aiostreams)?;
+    /// buf.feed(b"too long")?;
+    /// let mut op = ReadOp::readline();
+    /// let _ = op.step(&mut buf, false);
+    /// let _ = op.finish_without_more(&mut buf); // the limit error
+    /// assert!(buf.is_discarding());
+    /// buf.feed(b" still the same line\nnext\n")?; // dropped through its `\n`
+    /// assert!(!buf.is_discarding());
+    /// assert_eq!(buf.buffer(), b"next\n");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn is_discarding(&self) -> bool {
         self.discarding
     }
@@ -148,6 +256,24 @@ impl ReadBuffer {
     ///
     /// [`Error::FeedAfterEof`] once EOF was fed, even for empty data (asyncio asserts
     /// before its emptiness check); the buffer is left unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use aiostreams::sansio::{FlowControl, Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(4, Mode::default())?;
+    /// let mut flow = FlowControl::new();
+    /// buf.feed(b"0123456789")?;
+    /// if flow.pause_after_feed(buf.len(), buf.limit()) {
+    ///     // transport.pause_reading(): more than 2 * limit is buffered
+    /// }
+    /// assert!(flow.is_paused());
+    /// buf.feed_eof();
+    /// assert!(matches!(buf.feed(b""), Err(Error::FeedAfterEof)));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.eof {
             return Err(Error::FeedAfterEof);
@@ -161,6 +287,19 @@ impl ReadBuffer {
     /// Marks EOF. Idempotent.
     ///
     /// asyncio: `feed_eof()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed_eof();
+    /// buf.feed_eof(); // idempotent
+    /// assert!(buf.at_eof());
+    /// assert!(buf.feed(b"late").is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn feed_eof(&mut self) {
         self.abandon_spare();
         self.eof = true;
@@ -174,6 +313,21 @@ impl ReadBuffer {
     /// `-1` means "any", the caller picks one). The region is zero-filled, which costs a
     /// `memset` of `hint` bytes: ask for what a receive is likely to bring. Calling it
     /// again, or any other mutating method, before `commit` abandons the region.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// // A transport receives straight into the buffer (asyncio's BufferedProtocol).
+    /// let region = buf.spare_mut(1024);
+    /// let received = 5; // e.g. what recv() into `region` returned
+    /// region[..received].copy_from_slice(b"hello");
+    /// buf.commit(received)?;
+    /// assert_eq!(buf.buffer(), b"hello");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn spare_mut(&mut self, hint: usize) -> &mut [u8] {
         self.abandon_spare();
         let hint = hint.clamp(1, MAX_SPARE);
@@ -195,6 +349,21 @@ impl ReadBuffer {
     /// - [`Error::InvalidArgument`] when `n` exceeds the region handed out.
     ///
     /// In both cases nothing is appended and the region is abandoned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.spare_mut(4)[..2].copy_from_slice(b"ok");
+    /// buf.commit(2)?;
+    /// assert_eq!(buf.buffer(), b"ok");
+    /// let _ = buf.spare_mut(4);
+    /// assert!(buf.commit(5).is_err()); // more than the region handed out: nothing appended
+    /// assert_eq!(buf.buffer(), b"ok");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn commit(&mut self, n: usize) -> Result<(), Error> {
         let (before, spare) = (self.len(), self.spare as usize);
         self.spare = 0;

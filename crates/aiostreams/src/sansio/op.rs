@@ -124,11 +124,37 @@ impl ReadOp<'static> {
     /// asyncio `read(n)` for `n >= 0`: up to `n` bytes, as soon as any are buffered;
     /// `read(0)` returns empty at once (after the stored-exception check); at EOF with
     /// nothing buffered, empty. The limit does not apply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// assert!(matches!(ReadOp::read(4).step(&mut buf, false), Step::NeedMore));
+    /// buf.feed(b"abcdef")?;
+    /// assert!(matches!(ReadOp::read(4).step(&mut buf, false), Step::Done(Ok(b)) if b == "abcd"));
+    /// assert!(matches!(ReadOp::read(0).step(&mut buf, false), Step::Done(Ok(b)) if b.is_empty()));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn read(n: usize) -> Self {
         Self::new(Kind::Read(n))
     }
 
     /// asyncio `read(n)` with Python's signed `n`: any negative value is `read(-1)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"all")?;
+    /// buf.feed_eof();
+    /// // Python's read(-1): everything up to EOF.
+    /// assert!(matches!(ReadOp::read_signed(-1).step(&mut buf, false), Step::Done(Ok(b)) if b == "all"));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn read_signed(n: i64) -> Self {
         match usize::try_from(n) {
             Ok(n) => Self::read(n),
@@ -142,12 +168,45 @@ impl ReadOp<'static> {
     /// operation loses nothing; a stored exception leaves them buffered).
     /// [`Mode::AsyncioExact`] gathers them out of the buffer as they arrive, as asyncio's
     /// loop of `read(limit)` calls does, and checks the stored exception before each.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(4, Mode::default())?;
+    /// let mut op = ReadOp::read_to_eof();
+    /// buf.feed(b"more than the limit")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMore)); // not at EOF yet
+    /// buf.feed_eof();
+    /// assert!(matches!(op.step(&mut buf, false), Step::Done(Ok(b)) if b == "more than the limit"));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn read_to_eof() -> Self {
         Self::new(Kind::ToEof(BytesMut::new()))
     }
 
     /// asyncio `readexactly(n)`: exactly `n` bytes, or at EOF `IncompleteRead` with
     /// every buffered byte (the buffer is then left empty). `n` may exceed the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"\x00\x05hel")?;
+    /// assert!(matches!(ReadOp::readexactly(2).step(&mut buf, false), Step::Done(Ok(b)) if b == "\x00\x05"));
+    /// buf.feed_eof();
+    /// let Step::Done(Err(Error::IncompleteRead { partial, expected })) =
+    ///     ReadOp::readexactly(5).step(&mut buf, false)
+    /// else {
+    ///     panic!("EOF came first");
+    /// };
+    /// assert_eq!((&partial[..], expected), (&b"hel"[..], Some(5)));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn readexactly(n: usize) -> Self {
         Self::new(Kind::Exactly(n))
     }
@@ -158,6 +217,16 @@ impl ReadOp<'static> {
     ///
     /// [`Error::InvalidArgument`] (`"readexactly size can not be less than zero"`) for a
     /// negative `n`: asyncio checks it before the stored exception.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::ReadOp;
+    ///
+    /// assert!(ReadOp::readexactly_signed(3).is_ok());
+    /// let err = ReadOp::readexactly_signed(-1).unwrap_err();
+    /// assert_eq!(err.to_string(), "readexactly size can not be less than zero");
+    /// ```
     pub fn readexactly_signed(n: i64) -> Result<Self, Error> {
         usize::try_from(n)
             .map(Self::readexactly)
@@ -168,6 +237,20 @@ impl ReadOp<'static> {
     /// (or empty) is returned, and a line over the limit is dropped before the error:
     /// through its `\n` if it was seen, else the whole buffer, and in
     /// [`Mode::Aiostreams`] also the rest of the line as it arrives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"one\ntwo")?;
+    /// assert!(matches!(ReadOp::readline().step(&mut buf, false), Step::Done(Ok(b)) if b == "one\n"));
+    /// assert!(matches!(ReadOp::readline().step(&mut buf, false), Step::NeedMore));
+    /// buf.feed_eof(); // the unterminated last line
+    /// assert!(matches!(ReadOp::readline().step(&mut buf, false), Step::Done(Ok(b)) if b == "two"));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn readline() -> Self {
         Self::new(Kind::Line {
             offset: 0,
@@ -238,6 +321,21 @@ impl ReadOp<'static> {
     /// # Errors
     ///
     /// As [`readuntil`](ReadOp::readuntil).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// // An owned separator: the operation can outlive the caller's bytes (kept in a future).
+    /// let separator = String::from("\r\n\r\n").into_bytes();
+    /// let mut op = ReadOp::readuntil_owned(separator)?;
+    /// let mut buf = ReadBuffer::new(1024, Mode::default())?;
+    /// buf.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::Done(Ok(head)) if head.ends_with(b"\r\n\r\n")));
+    /// assert_eq!(buf.buffer(), b"body");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn readuntil_owned(separator: Vec<u8>) -> Result<Self, Error> {
         Self::until(Separators::one(Cow::Owned(separator))?)
     }
@@ -247,6 +345,19 @@ impl ReadOp<'static> {
     /// # Errors
     ///
     /// As [`readuntil_any`](ReadOp::readuntil_any).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut op = ReadOp::readuntil_any_owned(vec![b"\n".to_vec(), b"\r\n".to_vec()])?;
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"a\r\nb")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::Done(Ok(b)) if b == "a\r\n"));
+    /// assert!(ReadOp::readuntil_any_owned(Vec::new()).is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn readuntil_any_owned(separators: Vec<Vec<u8>>) -> Result<Self, Error> {
         Self::until(Separators::many(
             separators.into_iter().map(Cow::Owned).collect(),
@@ -278,6 +389,23 @@ impl<'a> ReadOp<'a> {
     ///
     /// [`Error::InvalidArgument`] (`"Separator should be at least one-byte string"`) for
     /// an empty separator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(16, Mode::default())?;
+    /// buf.feed(b"key=value;rest")?;
+    /// assert!(matches!(ReadOp::readuntil(b";")?.step(&mut buf, false), Step::Done(Ok(b)) if b == "key=value;"));
+    /// buf.feed(b" and far too long for the limit")?;
+    /// let step = ReadOp::readuntil(b";")?.step(&mut buf, false);
+    /// assert!(matches!(step, Step::Done(Err(Error::LimitOverrun { separator_found: false, .. }))));
+    /// assert_eq!(buf.buffer(), b"rest and far too long for the limit"); // left intact
+    /// assert!(ReadOp::readuntil(b"").is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn readuntil(separator: &'a [u8]) -> Result<Self, Error> {
         Self::until(Separators::one(Cow::Borrowed(separator))?)
     }
@@ -289,6 +417,19 @@ impl<'a> ReadOp<'a> {
     ///
     /// [`Error::InvalidArgument`]: `"Separator should contain at least one element"` for
     /// an empty list, `"Separator should be at least one-byte string"` when one is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"x;y,")?;
+    /// // Whichever separator ends first.
+    /// assert!(matches!(ReadOp::readuntil_any(&[b",", b";"])?.step(&mut buf, false), Step::Done(Ok(b)) if b == "x;"));
+    /// assert!(ReadOp::readuntil_any(&[]).is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn readuntil_any(separators: &[&'a [u8]]) -> Result<Self, Error> {
         Self::until(Separators::many(
             separators.iter().map(|s| Cow::Borrowed(*s)).collect(),
@@ -296,6 +437,19 @@ impl<'a> ReadOp<'a> {
     }
 
     /// True once [`step`](Self::step) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// let mut op = ReadOp::readline();
+    /// assert!(!op.has_started());
+    /// let _ = op.step(&mut buf, false);
+    /// assert!(op.has_started());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn has_started(&self) -> bool {
         self.started
     }
@@ -306,6 +460,23 @@ impl<'a> ReadOp<'a> {
     /// unterminated last line. Then ask [`FlowControl::resume_after_read`].
     ///
     /// [`FlowControl::resume_after_read`]: super::FlowControl::resume_after_read
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"line\nlast")?;
+    /// let mut op = ReadOp::readline();
+    /// let _ = op.step(&mut buf, false);
+    /// assert!(op.resumes_transport()); // a line was returned: ask FlowControl::resume_after_read
+    /// buf.feed_eof();
+    /// let mut last = ReadOp::readline();
+    /// let _ = last.step(&mut buf, false);
+    /// assert!(!last.resumes_transport()); // the unterminated last line: asyncio does not
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn resumes_transport(&self) -> bool {
         self.resume
     }
@@ -321,6 +492,23 @@ impl<'a> ReadOp<'a> {
     ///
     /// Once this returned [`Step::Done`] or [`Step::RaiseStored`], the operation is
     /// finished; stepping it again is a logic error (it reads anew).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// let mut op = ReadOp::readexactly(4);
+    /// buf.feed(b"ab")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMore)); // wait for bytes, then step again
+    /// buf.feed(b"cd")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::Done(Ok(b)) if b == "abcd"));
+    /// // A stored exception is raised ahead of buffered bytes.
+    /// buf.feed(b"ef")?;
+    /// assert!(matches!(ReadOp::read(2).step(&mut buf, true), Step::RaiseStored));
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     #[inline]
     pub fn step(&mut self, buf: &mut ReadBuffer, exception_stored: bool) -> Step {
         // The common step of a read that waits: nothing buffered yet. Every read that
@@ -385,6 +573,24 @@ impl<'a> ReadOp<'a> {
     /// limit"); the buffer then keeps dropping the rest of the line as it arrives
     /// ([`ReadBuffer::is_discarding`]). For a read in any other state it is the same as
     /// [`step`](Self::step) without an exception.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(4, Mode::Aiostreams)?;
+    /// buf.feed(b"longer than four")?;
+    /// let mut op = ReadOp::readline();
+    /// // Over the limit, no `\n` buffered: a pulling reader may look at what it received...
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMoreIfReady));
+    /// // ...and when nothing more is there, the limit error; the rest of the line is dropped.
+    /// let step = op.finish_without_more(&mut buf);
+    /// assert!(matches!(step, Step::Done(Err(Error::LimitOverrun { separator_found: false, .. }))));
+    /// assert!(buf.is_discarding());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn finish_without_more(&mut self, buf: &mut ReadBuffer) -> Step {
         match &self.kind {
             Kind::Line {
