@@ -24,18 +24,65 @@ pub struct Decoded<'r, D> {
 
 impl<D> Decoded<'_, D> {
     /// The codec.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tokio_util::codec::LinesCodec;
+    ///
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// let lines = reader.decoded(LinesCodec::new_with_max_length(80));
+    /// assert_eq!(lines.codec().max_length(), 80);
+    /// ```
     pub fn codec(&self) -> &D {
         &self.codec
     }
 
     /// The codec, mutably (e.g. to change a `LengthDelimitedCodec`'s maximum between
     /// items).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use tokio_stream::StreamExt;
+    /// use tokio_util::codec::LengthDelimitedCodec;
+    ///
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"\x00\x00\x00\x02hi\x00\x00\x00\x05large")?;
+    /// let mut frames = reader.decoded(LengthDelimitedCodec::new());
+    /// frames.codec_mut().set_max_frame_length(2); // a handshake: small frames only
+    /// assert_eq!(&frames.next().await.unwrap()?[..], b"hi");
+    /// frames.codec_mut().set_max_frame_length(1 << 20); // then larger ones
+    /// assert_eq!(&frames.next().await.unwrap()?[..], b"large");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn codec_mut(&mut self) -> &mut D {
         &mut self.codec
     }
 
     /// Ends the stream and returns the codec (with any state it keeps between items);
     /// the reader is free again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use tokio_stream::StreamExt;
+    /// use tokio_util::codec::LinesCodec;
+    ///
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"HELLO\n\x00binary from here")?;
+    /// let mut lines = reader.decoded(LinesCodec::new());
+    /// assert_eq!(lines.next().await.unwrap().unwrap(), "HELLO");
+    /// let _codec = lines.into_codec(); // the reader is free again, with what follows
+    /// assert_eq!(reader.buffer(), b"\x00binary from here");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_codec(self) -> D {
         self.codec
     }

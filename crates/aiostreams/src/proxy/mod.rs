@@ -105,6 +105,32 @@ impl ServerOptions {
     /// How long a client may take to send its whole PROXY header before the connection
     /// is closed ([`DEFAULT_PROXY_HEADER_TIMEOUT`], 10 s, by default). Applies only with
     /// [`proxy_protocol`](Self::proxy_protocol).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::time::Duration;
+    ///
+    /// use aiostreams::{ProxyProtocol, ServerOptions};
+    ///
+    /// let server = ServerOptions::new()
+    ///     .proxy_protocol(ProxyProtocol::Required)
+    ///     .proxy_header_timeout(Duration::from_millis(100))
+    ///     .start_server(
+    ///         |_reader, writer: aiostreams::StreamWriter| async move { writer.write(b"served\n") },
+    ///         "127.0.0.1",
+    ///         0,
+    ///     )
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// // A client that sends no header in time is closed before the callback runs.
+    /// let (mut reader, _writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// assert_eq!(reader.read(100).await?, "");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn proxy_header_timeout(mut self, timeout: Duration) -> Self {
         self.proxy.timeout = timeout;
         self

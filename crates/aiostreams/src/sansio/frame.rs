@@ -65,6 +65,17 @@ impl FrameSpec {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] for any other width.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{ByteOrder, FrameSpec};
+    ///
+    /// let spec = FrameSpec::new(2, ByteOrder::Little)?;
+    /// assert_eq!(spec.header(0x0102)?, [2, 1]);
+    /// assert!(FrameSpec::new(3, ByteOrder::Big).is_err()); // 1, 2, 4 or 8 bytes
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn new(width: usize, order: ByteOrder) -> Result<Self, Error> {
         match width {
             1 | 2 | 4 | 8 => Ok(FrameSpec {
@@ -87,36 +98,90 @@ impl FrameSpec {
     }
 
     /// A one-byte header (payloads up to 255 bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::FrameSpec;
+    ///
+    /// assert_eq!(FrameSpec::u8().header(255)?, [255]);
+    /// assert!(FrameSpec::u8().header(256).is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u8() -> Self {
         Self::of(1, ByteOrder::Big)
     }
 
     /// A two-byte big-endian header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(aiostreams::sansio::FrameSpec::u16_be().header(0x0102)?, [1, 2]);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u16_be() -> Self {
         Self::of(2, ByteOrder::Big)
     }
 
     /// A two-byte little-endian header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(aiostreams::sansio::FrameSpec::u16_le().header(0x0102)?, [2, 1]);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u16_le() -> Self {
         Self::of(2, ByteOrder::Little)
     }
 
     /// A four-byte big-endian header (the most common: tokio-util's default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(aiostreams::sansio::FrameSpec::u32_be().header(5)?, [0, 0, 0, 5]);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u32_be() -> Self {
         Self::of(4, ByteOrder::Big)
     }
 
     /// A four-byte little-endian header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(aiostreams::sansio::FrameSpec::u32_le().header(5)?, [5, 0, 0, 0]);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u32_le() -> Self {
         Self::of(4, ByteOrder::Little)
     }
 
     /// An eight-byte big-endian header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let spec = aiostreams::sansio::FrameSpec::u64_be().max_frame(1 << 40);
+    /// assert_eq!(spec.header(1)?, [0, 0, 0, 0, 0, 0, 0, 1]);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u64_be() -> Self {
         Self::of(8, ByteOrder::Big)
     }
 
     /// An eight-byte little-endian header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let spec = aiostreams::sansio::FrameSpec::u64_le().max_frame(1 << 40);
+    /// assert_eq!(spec.header(1)?, [1, 0, 0, 0, 0, 0, 0, 0]);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub const fn u64_le() -> Self {
         Self::of(8, ByteOrder::Little)
     }
@@ -125,23 +190,60 @@ impl FrameSpec {
     /// excluded). Reads of a larger declared frame and writes of a larger payload fail
     /// with [`Error::FrameTooLarge`]. Whatever the value, a payload must also fit the
     /// header's width.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::{Error, sansio::FrameSpec};
+    ///
+    /// let spec = FrameSpec::u32_be().max_frame(1024);
+    /// assert_eq!(spec.max_len(), 1024);
+    /// assert!(matches!(spec.header(1025), Err(Error::FrameTooLarge { .. })));
+    /// ```
     pub const fn max_frame(mut self, max: u64) -> Self {
         self.max = max;
         self
     }
 
     /// The header's width in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::FrameSpec;
+    ///
+    /// assert_eq!(FrameSpec::u8().header_len(), 1);
+    /// assert_eq!(FrameSpec::u64_le().header_len(), 8);
+    /// ```
     pub const fn header_len(&self) -> usize {
         self.width as usize
     }
 
     /// The header's byte order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{ByteOrder, FrameSpec};
+    ///
+    /// assert_eq!(FrameSpec::u16_le().byte_order(), ByteOrder::Little);
+    /// ```
     pub const fn byte_order(&self) -> ByteOrder {
         self.order
     }
 
     /// The largest payload accepted: the smaller of [`max_frame`](Self::max_frame) and
     /// what the header's width can express.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::FrameSpec;
+    ///
+    /// // The header's width caps the maximum, whatever max_frame says.
+    /// assert_eq!(FrameSpec::u8().max_frame(1 << 20).max_len(), 255);
+    /// assert_eq!(FrameSpec::u32_be().max_frame(100).max_len(), 100);
+    /// ```
     pub const fn max_len(&self) -> u64 {
         let width_max = match self.width {
             8 => u64::MAX,
@@ -175,6 +277,18 @@ impl FrameSpec {
     /// # Errors
     ///
     /// [`Error::FrameTooLarge`] when `len` exceeds [`max_len`](Self::max_len).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::FrameSpec;
+    ///
+    /// let spec = FrameSpec::u16_be();
+    /// let mut frame = spec.header(5)?.to_vec();
+    /// frame.extend_from_slice(b"hello");
+    /// assert_eq!(frame, b"\x00\x05hello");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn header(&self, len: usize) -> Result<FrameHeader, Error> {
         let len = len as u64;
         self.check(len)?;

@@ -623,12 +623,69 @@ impl Transport {
     /// ([`ServerOptions::proxy_protocol`](crate::ServerOptions::proxy_protocol)): the
     /// socket's own peer, while [`peername`](Self::peername) is the client the header
     /// named. `None` without a header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{ProxyProtocol, ServerOptions, StreamWriter, open_connection};
+    ///
+    /// let server = ServerOptions::new()
+    ///     .proxy_protocol(ProxyProtocol::Required)
+    ///     .start_server(
+    ///         |_reader, writer: StreamWriter| async move {
+    ///             let transport = writer.transport();
+    ///             let via = transport.proxy_peername().unwrap().as_inet().unwrap();
+    ///             let line = format!("{} via {}\n", transport.peername().unwrap(), via.ip());
+    ///             writer.write(line.as_bytes())
+    ///         },
+    ///         "127.0.0.1",
+    ///         0,
+    ///     )
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n")?;
+    /// assert_eq!(reader.readline().await?, "203.0.113.7:51000 via 127.0.0.1\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn proxy_peername(&self) -> Option<SocketAddress> {
         self.inner().extra().proxy.as_ref()?.peer.clone()
     }
 
     /// The PROXY protocol header the connection started with, if any (its
     /// `destination` is the address the client connected to on the proxy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{ProxyProtocol, ServerOptions, StreamWriter, open_connection};
+    ///
+    /// let server = ServerOptions::new()
+    ///     .proxy_protocol(ProxyProtocol::Optional)
+    ///     .start_server(
+    ///         |_reader, writer: StreamWriter| async move {
+    ///             let line = match writer.transport().proxy_header() {
+    ///                 Some(h) => format!("v{} to {}\n", h.version, h.destination.unwrap()),
+    ///                 None => "direct\n".to_owned(),
+    ///             };
+    ///             writer.write(line.as_bytes())
+    ///         },
+    ///         "127.0.0.1",
+    ///         0,
+    ///     )
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n")?;
+    /// assert_eq!(reader.readline().await?, "v1 to 192.0.2.1:443\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn proxy_header(&self) -> Option<crate::ProxyHeader> {
         Some(self.inner().extra().proxy.as_ref()?.header)
     }
