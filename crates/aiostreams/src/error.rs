@@ -7,6 +7,7 @@
 //! | `ValueError` from `readline()` (too long) | [`Error::LimitOverrun`] (buffer cleaned up) |
 //! | none (beyond asyncio: a frame over its maximum) | [`Error::FrameTooLarge`] |
 //! | none (beyond asyncio: a bad PROXY protocol header) | [`Error::ProxyProtocol`] |
+//! | none (beyond asyncio: an over-long record skipped, [`Overlong::DiscardToSeparator`]) | [`Error::OverlongDiscarded`] |
 //! | `ValueError` for a bad argument           | [`Error::InvalidArgument`]                  |
 //! | `AssertionError('feed_data after feed_eof')` | [`Error::FeedAfterEof`]                  |
 //! | `ConnectionResetError('Connection lost')` | [`Error::ConnectionLost`]                   |
@@ -16,6 +17,8 @@
 //! | `socket.gaierror` from name resolution    | [`Error::Resolve`]                          |
 //! | `TimeoutError` from a deadline            | [`Error::TimedOut`]                         |
 //! | any exception given to `set_exception`    | [`Error::Custom`] (or any variant)          |
+//!
+//! [`Overlong::DiscardToSeparator`]: crate::Overlong::DiscardToSeparator
 
 use std::fmt;
 use std::io;
@@ -93,6 +96,19 @@ pub enum Error {
     /// wrong, e.g. `"PROXY v1 header has a bad port"`.
     #[error("{0}")]
     ProxyProtocol(&'static str),
+
+    /// A `readline`/`readuntil` record over its limit was dropped, through its separator,
+    /// under [`Overlong::DiscardToSeparator`] (beyond asyncio). The read is over, nothing
+    /// else is lost, and the next read starts at the next record: a line server answers
+    /// an error and goes on. `dropped` counts the record's bytes and its separator (at
+    /// EOF before the separator: every byte of the record).
+    ///
+    /// [`Overlong::DiscardToSeparator`]: crate::Overlong::DiscardToSeparator
+    #[error("a record over the limit was discarded ({dropped} bytes)")]
+    OverlongDiscarded {
+        /// Bytes dropped, separator included.
+        dropped: usize,
+    },
 
     /// An argument was out of range (asyncio's `ValueError`), with asyncio's message.
     #[error("{0}")]
@@ -199,9 +215,10 @@ impl Error {
     pub fn io_kind(&self) -> io::ErrorKind {
         match self {
             Error::IncompleteRead { .. } => io::ErrorKind::UnexpectedEof,
-            Error::LimitOverrun { .. } | Error::FeedAfterEof | Error::FrameTooLarge { .. } => {
-                io::ErrorKind::InvalidData
-            }
+            Error::LimitOverrun { .. }
+            | Error::FeedAfterEof
+            | Error::FrameTooLarge { .. }
+            | Error::OverlongDiscarded { .. } => io::ErrorKind::InvalidData,
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
             Error::ProxyProtocol(_) => io::ErrorKind::InvalidData,
             Error::ConnectionLost => io::ErrorKind::ConnectionReset,
@@ -238,6 +255,10 @@ impl fmt::Debug for Error {
                 .debug_struct("FrameTooLarge")
                 .field("len", len)
                 .field("max", max)
+                .finish(),
+            Error::OverlongDiscarded { dropped } => f
+                .debug_struct("OverlongDiscarded")
+                .field("dropped", dropped)
                 .finish(),
             Error::InvalidArgument(m) => f.debug_tuple("InvalidArgument").field(m).finish(),
             Error::ProxyProtocol(m) => f.debug_tuple("ProxyProtocol").field(m).finish(),

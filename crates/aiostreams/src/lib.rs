@@ -210,7 +210,7 @@ pub use protocol::{
 };
 pub use proxy::{DEFAULT_PROXY_HEADER_TIMEOUT, ProxyHeader, ProxyProtocol};
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
-pub use sansio::{ByteOrder, FrameSpec};
+pub use sansio::{ByteOrder, FrameSpec, Overlong, RecordLimit};
 #[cfg(unix)]
 pub use server::start_unix_server;
 pub use server::{

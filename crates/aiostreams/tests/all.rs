@@ -9,8 +9,8 @@
 //! `cargo test -p aiostreams --test all reader_parity::` (or one test:
 //! `cargo test -p aiostreams --test all reader_parity::some_test -- --exact`).
 //!
-//! `server_scale.rs` is not here: it counts this process's descriptors, so it is a
-//! binary of its own (`[[test]] name = "server_scale"`).
+//! `server_scale.rs` and `soak.rs` are not here: they count this process's descriptors
+//! (and memory), so each is a binary of its own (`[[test]] name = "server_scale"`, `"soak"`).
 
 mod support;
 
@@ -18,8 +18,11 @@ mod support;
 #[test]
 fn every_test_file_is_declared_here() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let missing =
-        support::layout::undeclared_test_files(&dir, include_str!("all.rs"), &["server_scale"]);
+    let missing = support::layout::undeclared_test_files(
+        &dir,
+        include_str!("all.rs"),
+        &["server_scale", "soak"],
+    );
     assert!(
         missing.is_empty(),
         "add `mod NAME;` to tests/all.rs for: {missing:?}"
@@ -45,6 +48,7 @@ mod reader_limits;
 mod reader_overlong_line;
 mod reader_parity;
 mod reader_peek;
+mod reader_record_limit;
 mod server_cpython;
 mod server_faults;
 mod server_interop;

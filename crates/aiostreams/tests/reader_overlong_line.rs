@@ -11,7 +11,7 @@ use crate::support::bounded;
 
 /// Our reader (with `limit`) and writer on one end of a 127.0.0.1 connection, the raw peer
 /// socket on the other.
-async fn pair(limit: usize) -> (StreamReader, StreamWriter, TcpStream) {
+pub(crate) async fn pair(limit: usize) -> (StreamReader, StreamWriter, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let options = ConnectOptions::new().limit(limit);

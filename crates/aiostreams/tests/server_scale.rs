@@ -12,16 +12,19 @@
 #![cfg(target_os = "linux")] // /proc/self/fd, /proc/self/limits
 
 // A binary of its own (see tests/all.rs), so it includes the one helper it needs by path.
+#[path = "support/procfs.rs"]
+#[allow(dead_code, reason = "only part of the /proc helpers is used here")]
+mod procfs;
 #[path = "support/temp.rs"]
 #[allow(dead_code, reason = "only part of the temp helpers is used here")]
 mod temp;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Mutex;
 use std::task::{Context, Waker};
 use std::time::Duration;
+
+use procfs::{assert_same_fds, nofile_limits, open_fds};
 
 use aiostreams::{
     Error, Server, ServerOptions, StreamReader, StreamWriter, open_connection,
@@ -313,52 +316,6 @@ async fn flood(_reader: StreamReader, writer: StreamWriter) {
 
 // ---------------------------------------------------------------------------------------
 // Descriptors.
-
-/// This process's open descriptors and what they point at.
-fn open_fds() -> BTreeMap<u32, PathBuf> {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let fd = entry.file_name().to_str()?.parse().ok()?;
-            let target = std::fs::read_link(entry.path()).ok()?;
-            // Skip the descriptor of the directory being listed.
-            (!target.ends_with("fd")).then_some((fd, target))
-        })
-        .collect()
-}
-
-fn assert_same_fds(before: &BTreeMap<u32, PathBuf>, after: &BTreeMap<u32, PathBuf>) {
-    let left: Vec<_> = after
-        .iter()
-        .filter(|(fd, _)| !before.contains_key(fd))
-        .collect();
-    let gone: Vec<_> = before
-        .iter()
-        .filter(|(fd, _)| !after.contains_key(fd))
-        .collect();
-    assert!(
-        left.is_empty() && gone.is_empty(),
-        "{} fds before, {} after; left open: {left:?}; closed: {gone:?}",
-        before.len(),
-        after.len()
-    );
-}
-
-/// The soft and hard `RLIMIT_NOFILE` (`Max open files` in `/proc/self/limits`).
-fn nofile_limits() -> (u64, u64) {
-    let limits = std::fs::read_to_string("/proc/self/limits").expect("read /proc/self/limits");
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .expect("a `Max open files` line in /proc/self/limits");
-    let value = |field: &str| match field {
-        "unlimited" => u64::MAX,
-        n => n.parse().expect("a number of files"),
-    };
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    (value(fields[3]), value(fields[4]))
-}
 
 /// Runs [`INNER_TEST`] in a child of this test binary with the soft fd limit raised.
 fn rerun_with_fd_limit(limit: u64) {

@@ -6,6 +6,7 @@ mod lines;
 mod peek;
 mod read;
 mod readuntil;
+mod record;
 pub(crate) mod shared;
 pub(crate) mod source;
 mod try_read;
@@ -515,7 +516,7 @@ impl StreamReader {
                     None => continue, // cleared meanwhile: read on
                 },
                 Step::NeedMore => {
-                    if self.buf.is_discarding() {
+                    if self.buf.is_discarding() || op.is_skipping() {
                         // An endless over-long line from a fast source: yield now and
                         // then, as a socket read would, instead of looping in one poll.
                         discarding_pulls += 1;
@@ -690,6 +691,10 @@ pub(crate) trait Op {
     fn has_started(&self) -> bool;
     /// [`ReadOp::is_probing`].
     fn is_probing(&self) -> bool;
+    /// `ReadOp::is_skipping`.
+    fn is_skipping(&self) -> bool {
+        false
+    }
     /// [`ReadOp::want`].
     fn want(&self, buf: &ReadBuffer) -> Want;
     /// [`ReadOp::finish_without_more`].
@@ -708,6 +713,10 @@ impl Op for ReadOp<'_> {
     #[inline]
     fn is_probing(&self) -> bool {
         ReadOp::is_probing(self)
+    }
+    #[inline]
+    fn is_skipping(&self) -> bool {
+        ReadOp::is_skipping(self)
     }
     #[inline]
     fn want(&self, buf: &ReadBuffer) -> Want {

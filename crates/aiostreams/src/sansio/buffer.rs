@@ -118,6 +118,42 @@ impl ReadBuffer {
         self.limit
     }
 
+    /// Changes the limit (beyond asyncio, whose `_limit` is fixed at creation). Reads
+    /// started later, and a read in progress at its next step, use the new limit; bytes
+    /// already buffered stay. A lower limit can make a buffered record over-long.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0; the
+    /// limit is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer};
+    /// let mut buf = ReadBuffer::new(16, Mode::default())?;
+    /// buf.set_limit(1 << 20)?;
+    /// assert_eq!(buf.limit(), 1 << 20);
+    /// assert!(buf.set_limit(0).is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
+    pub fn set_limit(&mut self, limit: usize) -> Result<(), Error> {
+        self.limit = check_limit(limit)?;
+        Ok(())
+    }
+
+    /// Sets the limit for one step of a read with its own limit; returns the old one.
+    pub(crate) fn swap_limit(&mut self, limit: usize) -> usize {
+        std::mem::replace(&mut self.limit, limit)
+    }
+
+    /// Drops the rest of the current line as it arrives (an abandoned skip of an
+    /// over-long line).
+    pub(crate) fn discard_rest_of_line(&mut self) {
+        self.discarding = true;
+        self.drop_discarded();
+    }
+
     /// The rules this buffer follows.
     ///
     /// # Examples

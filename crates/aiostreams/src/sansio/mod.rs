@@ -21,6 +21,7 @@
 //! | `get_buffer(n)` / `buffer_updated(n)` (`BufferedProtocol`) | [`ReadBuffer::spare_mut`] / [`ReadBuffer::commit`] |
 //! | `read(n)`, `read(-1)`, `readexactly(n)`, `readuntil(sep)`, `readuntil((a, b))`, `readline()` | [`ReadOp`] constructors |
 //! | the body of each read between two waits | [`ReadOp::step`] returning a [`Step`] |
+//! | beyond asyncio: a per-call limit and overrun policy for `readline`/`readuntil` | [`ReadOp::with_limit`] with a [`RecordLimit`] ([`Overlong`]); [`ReadBuffer::set_limit`] |
 //! | beyond asyncio: a length-prefixed frame, a peek | [`ReadOp::frame`] with a [`FrameSpec`], [`ReadOp::peek`] |
 //! | `_paused`, `pause_reading()` in `feed_data`, `_maybe_resume_transport`, the resume in `_wait_for_data` | [`FlowControl`] |
 //!
@@ -78,6 +79,7 @@ mod buffer;
 mod flow;
 mod frame;
 mod op;
+mod record;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -89,6 +91,8 @@ pub(crate) use frame::take_frame;
 pub use frame::{ByteOrder, DEFAULT_MAX_FRAME, FrameHeader, FrameSpec};
 pub(crate) use op::Want;
 pub use op::{ReadOp, Step};
+pub(crate) use record::take_line_within;
+pub use record::{Overlong, RecordLimit};
 
 /// How many bytes of an over-long line `readline` looks through, among bytes already
 /// received, for its end before reporting "not found" ([`Mode::Aiostreams`]). asyncio's

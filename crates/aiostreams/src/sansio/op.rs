@@ -6,6 +6,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::buffer::{MAX_PULL, ReadBuffer};
 use super::frame::{FrameSpec, frame_need, step_frame};
+use super::record::{Overlong, RecordLimit, step_skip};
 use super::search::{Found, Separators};
 use super::{Mode, PROBE_BUDGET};
 use crate::Error;
@@ -75,6 +76,11 @@ pub struct ReadOp<'a> {
     started: bool,
     /// asyncio would call `_maybe_resume_transport` after how this read completed.
     resume: bool,
+    /// [`Overlong::DiscardToSeparator`] (with a `record_limit`).
+    discard: bool,
+    /// A `readline`/`readuntil`'s own limit ([`with_limit`](Self::with_limit)); 0: the
+    /// buffer's (a limit is never 0).
+    record_limit: usize,
 }
 
 #[derive(Debug)]
@@ -95,6 +101,11 @@ enum Kind<'a> {
     Frame(FrameSpec),
     /// Wait for `n` buffered bytes (or EOF) and consume nothing.
     Peek(usize),
+    /// Dropping an over-long record through its separator ([`Overlong::DiscardToSeparator`]).
+    Skip {
+        seps: Separators<'a>,
+        dropped: usize,
+    },
 }
 
 /// `readline` after its limit error, looking for the rest of the over-long line among
@@ -371,6 +382,57 @@ impl<'a> ReadOp<'a> {
             kind,
             started: false,
             resume: false,
+            discard: false,
+            record_limit: 0,
+        }
+    }
+
+    /// This `readline`/`readuntil`/`readuntil_any` with its own limit and overrun policy
+    /// instead of the buffer's limit and [`Overlong::Error`] (beyond asyncio). Other
+    /// reads ignore it.
+    ///
+    /// With [`Overlong::DiscardToSeparator`], a record over `limit` is dropped as it
+    /// arrives: each step drops what is buffered (keeping only the bytes a separator
+    /// split between two arrivals could start with) and returns [`Step::NeedMore`] until
+    /// the separator; then the step is `Done(Err(`[`Error::OverlongDiscarded`]`))` with
+    /// the number of bytes dropped, separator included, and the buffer starts at the next
+    /// record. At EOF first, every byte is dropped and counted the same way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use aiostreams::sansio::{Mode, Overlong, ReadBuffer, ReadOp, RecordLimit, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// let limit = RecordLimit::new(4)?.on_overlong(Overlong::DiscardToSeparator);
+    /// let mut op = ReadOp::readline().with_limit(limit);
+    /// buf.feed(b"far too lo")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMore));
+    /// assert!(buf.is_empty(), "dropped as it arrives");
+    /// buf.feed(b"ng\nnext\n")?;
+    /// let Step::Done(Err(Error::OverlongDiscarded { dropped })) = op.step(&mut buf, false) else { panic!() };
+    /// assert_eq!(dropped, 13);
+    /// assert_eq!(buf.buffer(), b"next\n");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
+    pub fn with_limit(mut self, limit: RecordLimit) -> Self {
+        self.record_limit = limit.limit();
+        self.discard = limit.overlong() == Overlong::DiscardToSeparator;
+        self
+    }
+
+    /// Gives up this read: call it instead of just dropping an operation that may be
+    /// skipping an over-long line ([`Overlong::DiscardToSeparator`]), so that the rest of
+    /// the line is still dropped as it arrives ([`ReadBuffer::is_discarding`]) rather
+    /// than read as the next line. (An abandoned `readuntil` skip cannot know its
+    /// separator later: the rest of that record is then read as data.) Any other
+    /// operation is simply dropped.
+    pub fn abandon(self, buf: &mut ReadBuffer) {
+        if let Kind::Skip { seps, .. } = &self.kind
+            && seps.is_newline()
+        {
+            buf.discard_rest_of_line();
         }
     }
 
@@ -517,7 +579,10 @@ impl<'a> ReadOp<'a> {
             self.started = true;
             return Step::NeedMore;
         }
-        self.step_rules(buf, exception_stored)
+        match self.record_limit {
+            0 => self.step_rules(buf, exception_stored),
+            limit => self.step_limited(buf, exception_stored, limit),
+        }
     }
 
     /// True when the rules answer [`Step::NeedMore`] to an empty buffer before EOF with
@@ -530,7 +595,7 @@ impl<'a> ReadOp<'a> {
             Kind::Read(n) | Kind::Exactly(n) => n > 0,
             Kind::Peek(n) => 0 < n && n <= buf.limit(),
             Kind::Line { probe, .. } => probe.is_none(),
-            Kind::ToEof(_) | Kind::Until { .. } | Kind::Frame(_) => true,
+            Kind::ToEof(_) | Kind::Until { .. } | Kind::Frame(_) | Kind::Skip { .. } => true,
         }
     }
 
@@ -563,7 +628,62 @@ impl<'a> ReadOp<'a> {
             Kind::Exactly(n) => step_readexactly(buf, *n, resume),
             Kind::Until { seps, offset } => step_readuntil(buf, seps, offset, resume),
             Kind::Line { offset, probe } => step_readline(buf, offset, probe, resume),
+            Kind::Skip { seps, dropped, .. } => step_skip(buf, seps, dropped, resume),
         }
+    }
+
+    /// One step of a read with its own limit ([`RecordLimit`]): the buffer's limit is swapped
+    /// for the record's during the step (and only then: nothing is left changed if the
+    /// read is dropped), and [`Overlong::DiscardToSeparator`] turns an overrun into a
+    /// skip. Out of line: reads without a record limit never pay for it.
+    #[inline(never)]
+    fn step_limited(&mut self, buf: &mut ReadBuffer, exception_stored: bool, limit: usize) -> Step {
+        let discard = self.discard;
+        let saved = buf.swap_limit(limit);
+        let first = !self.started;
+        let step = match &mut self.kind {
+            Kind::Skip { .. } => self.step_rules(buf, exception_stored),
+            // readline is readuntil(b"\n") with the unterminated last line returned
+            // (no probing: the skip below drops the rest of the line).
+            Kind::Line { offset, .. } if discard && !(first && exception_stored) => {
+                self.started = true;
+                match step_readuntil(buf, &NEWLINE, offset, &mut self.resume) {
+                    Step::Done(Err(Error::IncompleteRead { partial, .. })) => {
+                        Step::Done(Ok(partial))
+                    }
+                    step => step,
+                }
+            }
+            _ => self.step_rules(buf, exception_stored),
+        };
+        buf.swap_limit(saved);
+        let step = match step {
+            Step::Done(Err(Error::LimitOverrun { .. })) if discard => self.start_skip(buf),
+            step => step,
+        };
+        if matches!(step, Step::Done(_)) && self.is_skipping() {
+            // The record is dropped: nothing is left to abandon.
+            self.kind = Kind::Read(0);
+        }
+        step
+    }
+
+    /// [`Overlong::DiscardToSeparator`]: the record is over its limit; drop it.
+    fn start_skip(&mut self, buf: &mut ReadBuffer) -> Step {
+        // (`Read(0)` only holds the place while the separators move.)
+        let seps = match std::mem::replace(&mut self.kind, Kind::Read(0)) {
+            Kind::Until { seps, .. } => seps,
+            _ => NEWLINE,
+        };
+        let mut dropped = 0;
+        let step = step_skip(buf, &seps, &mut dropped, &mut self.resume);
+        self.kind = Kind::Skip { seps, dropped };
+        step
+    }
+
+    /// True while an over-long record is being dropped ([`Overlong::DiscardToSeparator`]).
+    pub(crate) fn is_skipping(&self) -> bool {
+        matches!(self.kind, Kind::Skip { .. })
     }
 
     /// Finishes a read that returned [`Step::NeedMoreIfReady`] when no further received
@@ -619,6 +739,12 @@ impl<'a> ReadOp<'a> {
             Kind::Line { probe: Some(_), .. } => (1, 0),
             Kind::Frame(spec) => (frame_need(buf, spec), 0),
             Kind::Peek(n) => (n.saturating_sub(buf.len()), *n),
+            Kind::Skip { .. } => (1, 0),
+            // A record limit above the buffer's: pull as if the buffer had it.
+            Kind::Until { .. } | Kind::Line { .. } if self.record_limit > buf.limit() => {
+                let limit = self.record_limit;
+                ((2 * limit).saturating_sub(buf.len()).max(1), limit)
+            }
             Kind::Until { .. } | Kind::Line { .. } => (1, buf.limit()),
         };
         Want { need, merge_to }

@@ -73,6 +73,16 @@ impl<'a> Separators<'a> {
         }
     }
 
+    /// True for `readline`'s `\n` alone.
+    pub(crate) fn is_newline(&self) -> bool {
+        matches!(&self.seps, SepList::One(s) if **s == *b"\n")
+    }
+
+    /// The longest separator's length.
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
     fn min_len(&self) -> usize {
         match &self.seps {
             SepList::One(s) => s.len(),
