@@ -6,7 +6,8 @@
 //!
 //! Logs go to stderr (see [`crate::logging`]): the library's accept errors (out of file
 //! descriptors) and handler errors, one line per connection closed for an over-long
-//! line, and at shutdown a summary of the connections served.
+//! line, and at shutdown a summary of the connections served; with `--stats SECS`, the
+//! server's counters every SECS seconds.
 //!
 //! With `--tls-cert` and `--tls-key` every mode is served over TLS (rustls): the
 //! handshake runs in each client's own task, then the handler sees plain bytes.
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aiostreams::tls::server_config_from_pem;
-use aiostreams::{DEFAULT_LIMIT, Server, ServerOptions, ShutdownReport};
+use aiostreams::{DEFAULT_LIMIT, Server, ServerOptions, ServerStats, ShutdownReport};
 use anyhow::{Context, Result};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -77,6 +78,10 @@ pub(crate) struct Args {
     /// On Ctrl-C/SIGTERM, wait this long for clients to finish, then abort them.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = numbers::secs)]
     shutdown_deadline: Duration,
+    /// Log the server's counters every SECS seconds (accepted, active, closed by a
+    /// timeout, a limit or an error, bytes in and out), at info on stderr.
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs)]
+    stats: Option<Duration>,
     /// The tokio runtime to run on.
     #[arg(long, value_enum, default_value_t = Runtime::Current)]
     runtime: Runtime,
@@ -100,9 +105,15 @@ async fn serve(args: Args) -> Result<()> {
     let stats = Arc::new(Stats::default());
     let server = start(&args, &stats).await?;
     print_serving(&server)?;
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
+    let mut every = args
+        .stats
+        .map(|period| tokio::time::interval_at(tokio::time::Instant::now() + period, period));
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            () = tick(&mut every) => log_stats(server.stats()),
+        }
     }
     let report = server.shutdown(args.shutdown_deadline).await;
     stats.log_summary(report);
@@ -143,6 +154,30 @@ async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
             .await
             .with_context(|| format!("cannot serve on {}:{}", args.host, args.port)),
     }
+}
+
+/// The next `--stats` tick; never without `--stats`.
+async fn tick(every: &mut Option<tokio::time::Interval>) {
+    match every {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// One `--stats` line.
+fn log_stats(s: ServerStats) {
+    tracing::info!(
+        "stats: {} accepted, {} active, closed by timeout {}, by limit {}, by error {}; {} bytes in, {} bytes out",
+        s.accepted,
+        s.active,
+        s.closed_by_timeout,
+        s.closed_by_limit,
+        s.closed_by_error,
+        s.bytes_in,
+        s.bytes_out,
+    );
 }
 
 fn print_serving(server: &Server) -> Result<()> {

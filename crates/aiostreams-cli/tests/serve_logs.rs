@@ -240,3 +240,23 @@ fn skip_goes_on_with_the_line_after_an_overlong_one() {
     assert!(summary.contains("1 over-long lines skipped"), "{summary}");
     assert!(summary.contains("0 closed by the line limit"), "{summary}");
 }
+
+// `--stats SECS` logs the server's counters periodically: after one echo of 6 bytes, a
+// line with 1 accepted and the bytes of both directions.
+#[test]
+fn stats_logs_the_server_counters_periodically() {
+    let mut served = Served::start(&["--port", "0", "--stats", "0.05"]);
+    let mut stream = client(&served);
+    stream.write_all(b"hello\n").unwrap();
+    let mut answer = [0; 6];
+    stream.read_exact(&mut answer).unwrap();
+    let line = served.log().wait_for("stats: 1 accepted, 1 active");
+    assert!(
+        line.contains("closed by timeout 0, by limit 0, by error 0"),
+        "{line}"
+    );
+    let line = served.log().wait_for("6 bytes in, 6 bytes out");
+    assert!(line.contains("INFO"), "{line}");
+    drop(stream);
+    assert!(served.terminate_logged().0);
+}

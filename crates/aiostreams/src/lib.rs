@@ -191,6 +191,8 @@ mod writer;
 mod codec;
 mod frame;
 mod proxy;
+// Observability: per-connection and per-server counters.
+mod metrics;
 // Layer 4, making connections: open_connection and start_server.
 mod connect;
 mod server;
@@ -204,6 +206,7 @@ pub use codec::Decoded;
 pub use connect::open_unix_connection;
 pub use connect::{ConnectOptions, open_connection};
 pub use error::{ConnectAttempt, Error};
+pub use metrics::{ConnectionStats, ServerStats};
 pub use net::Family;
 pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,

@@ -36,6 +36,7 @@ mod examples_client;
 mod examples_server;
 mod frame_read_write;
 mod interop_asyncio;
+mod metrics_counters;
 mod protocol_layer;
 mod reader_cancel;
 mod reader_chunking;

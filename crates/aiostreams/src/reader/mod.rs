@@ -9,6 +9,7 @@ mod readuntil;
 mod record;
 pub(crate) mod shared;
 pub(crate) mod source;
+mod stats;
 mod try_read;
 
 use std::fmt;

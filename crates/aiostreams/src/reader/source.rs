@@ -24,6 +24,11 @@ pub(crate) trait Source: Send + Unpin {
     fn merges_short_reads(&self) -> bool {
         false
     }
+
+    /// The connection's counters, for a transport's reader.
+    fn stats(&self) -> Option<crate::metrics::ConnectionStats> {
+        None
+    }
 }
 
 /// Any tokio `AsyncRead` as a source.

@@ -10,6 +10,8 @@ use std::time::Duration;
 use super::admission::Admission;
 use super::core::Core;
 use super::listener::ListenerSlot;
+use crate::metrics::Closed;
+use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
 use crate::{ProxyHeader, StreamReader, StreamWriter, Transport};
 
@@ -102,19 +104,25 @@ pub(crate) async fn accept_loop<H: ClientConnected>(
         };
         match poll_fn(|cx| slot.poll_accept(cx)).await {
             None => return,
-            Some(Ok(socket)) => match core.ip_slot(&socket) {
-                Ok(ip_slot) => {
-                    let admission = Admission { permit, ip_slot };
-                    tokio::spawn(serve_client(
-                        core.clone(),
-                        socket,
-                        admission,
-                        handler.clone(),
-                    ));
+            Some(Ok(socket)) => {
+                core.counters.accepted();
+                match core.ip_slot(&socket) {
+                    Ok(ip_slot) => {
+                        let admission = Admission { permit, ip_slot };
+                        tokio::spawn(serve_client(
+                            core.clone(),
+                            socket,
+                            admission,
+                            handler.clone(),
+                        ));
+                    }
+                    // Closed at once (nginx's limit_conn for streams); the client sees EOF.
+                    Err(ip) => {
+                        core.counters.closed(Closed::Limit);
+                        tracing::debug!(%ip, "max_connections_per_ip reached; closed");
+                    }
                 }
-                // Closed at once (nginx's limit_conn for streams); the client sees EOF.
-                Err(ip) => tracing::debug!(%ip, "max_connections_per_ip reached; closed"),
-            },
+            }
             Some(Err(e)) if is_out_of_resources(&e) => {
                 tracing::error!(addr = %slot.addr, "socket.accept() out of system resource: {e}");
                 drop(permit);
@@ -147,11 +155,11 @@ async fn serve_client<H: ClientConnected>(
 ) {
     let socket = match core.prepare(socket) {
         Ok(socket) => socket,
-        Err(e) => return tracing::debug!("accepted socket unusable: {e}"),
+        Err(e) => return refused(&core, &e.into(), "accepted socket unusable"),
     };
     let (socket, proxied) = match accept_proxy(&core, socket).await {
         Ok(accepted) => accepted,
-        Err(e) => return tracing::debug!("PROXY protocol header refused: {e}"),
+        Err(e) => return refused(&core, &e, "PROXY protocol header refused"),
     };
     // Boxed: the handshake's state is large, and a plain connection's task should not
     // carry it (idle memory per connection).
@@ -159,7 +167,7 @@ async fn serve_client<H: ClientConnected>(
     let socket = match core.options.ssl.is_some() {
         true => match Box::pin(tls_accept(&core, socket)).await {
             Ok(socket) => socket,
-            Err(e) => return tracing::debug!("TLS handshake failed: {e}"),
+            Err(e) => return refused(&core, &e, "TLS handshake failed"),
         },
         false => socket,
     };
@@ -177,22 +185,60 @@ async fn serve_client<H: ClientConnected>(
     // A callback that panics before returning its future is reported like one whose
     // future panics, and its connection closed (asyncio gh-155941).
     let made = call(&*handler, reader, writer);
-    // Keep the task small while the client is served: only `inner` and the callback's
-    // future, built in place (a named local would be stored a second time).
+    // Keep the task small while the client is served: only `inner`, the server (weakly,
+    // to count how the connection ended) and the callback's future, built in place (a
+    // named local would be stored a second time).
+    let server = Arc::downgrade(&core);
     drop((core, handler));
-    let outcome = CatchPanic::new(made).await;
+    let outcome = CatchPanic::new(made, connection_span(&inner)).await;
     let peer = inner.peername();
     let peer = peer.map(ToString::to_string).unwrap_or_default();
-    match outcome {
+    let closed = match outcome {
         Ok(Ok(())) => return,
-        Ok(Err(e)) => tracing::error!(peer, "Unhandled exception in client_connected_cb: {e}"),
-        Err(panic) => tracing::error!(
-            peer,
-            "Unhandled exception in client_connected_cb: panicked: {}",
-            panic_message(&*panic)
-        ),
+        Ok(Err(e)) => {
+            tracing::error!(peer, "Unhandled exception in client_connected_cb: {e}");
+            Closed::of(&*e)
+        }
+        Err(panic) => {
+            tracing::error!(
+                peer,
+                "Unhandled exception in client_connected_cb: panicked: {}",
+                panic_message(&*panic)
+            );
+            Closed::Error
+        }
+    };
+    if let Some(core) = server.upgrade() {
+        core.counters.closed(closed);
     }
     inner.close();
+}
+
+/// A connection that ended before its callback ran: counted and logged (at debug: an
+/// internet server sees failed handshakes all day).
+fn refused(core: &Core, err: &crate::Error, what: &str) {
+    core.counters.closed(Closed::of(err));
+    tracing::debug!("{what}: {err}");
+}
+
+/// The connection's `tracing` span (`connection`, with its peer), entered whenever its
+/// callback runs; boxed, and only made when a subscriber wants it (DEBUG level), so a
+/// connection without one pays a null pointer and no per-poll work.
+fn connection_span(inner: &Inner) -> Option<Box<tracing::Span>> {
+    let span = tracing::debug_span!("connection", peer = %DisplayPeer(inner.peername()));
+    (!span.is_disabled()).then(|| Box::new(span))
+}
+
+/// A peer name for logs: the address, or empty.
+struct DisplayPeer<'a>(Option<&'a crate::SocketAddress>);
+
+impl std::fmt::Display for DisplayPeer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(peer) => peer.fmt(f),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Reads the PROXY protocol header when the server expects one.
@@ -237,19 +283,22 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: Option<F>,
         panic: Option<Panic>,
+        span: Option<Box<tracing::Span>>,
     }
 }
 
 impl<F> CatchPanic<F> {
-    fn new(made: Result<F, Panic>) -> Self {
+    fn new(made: Result<F, Panic>, span: Option<Box<tracing::Span>>) -> Self {
         match made {
             Ok(fut) => CatchPanic {
                 fut: Some(fut),
                 panic: None,
+                span,
             },
             Err(panic) => CatchPanic {
                 fut: None,
                 panic: Some(panic),
+                span,
             },
         }
     }
@@ -267,6 +316,7 @@ impl<F: Future<Output: HandlerResult>> Future for CatchPanic<F> {
                 .expect("CatchPanic polled after completion");
             return Poll::Ready(Err(panic));
         };
+        let _entered = this.span.as_deref().map(tracing::Span::enter);
         match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output.into_result())),

@@ -15,6 +15,7 @@ use super::options::ServerOptions;
 #[cfg(unix)]
 use super::unix::Cleanup;
 use crate::Error;
+use crate::metrics::{ServerCounters, ServerStats};
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
 use crate::transport::{Linger, OnLost, SocketAddress};
@@ -45,6 +46,8 @@ pub(crate) struct Core {
     /// Cancelled at the shutdown deadline: lingering sockets close at once.
     cut: CancellationToken,
     next_id: AtomicU64,
+    /// What the server counts ([`Server::stats`](crate::Server::stats)).
+    pub(crate) counters: ServerCounters,
 }
 
 #[derive(Default)]
@@ -95,6 +98,7 @@ impl Core {
             linger,
             cut,
             next_id: AtomicU64::new(0),
+            counters: ServerCounters::default(),
         }
     }
 
@@ -247,7 +251,9 @@ impl Core {
     /// apart until [`lingered`](Self::lingered)); wakes the waiters when it was the last.
     pub(crate) fn untrack(&self, id: u64, lingering: bool) {
         let mut st = self.lock();
-        st.connections.remove(&id);
+        if let Some(inner) = st.connections.remove(&id).and_then(|c| c.upgrade()) {
+            self.counters.retire(inner.counters().snapshot());
+        }
         st.lingering += usize::from(lingering);
         let finished = st.closed && st.connections.is_empty();
         drop(st);
@@ -291,6 +297,17 @@ impl Core {
             .filter_map(Weak::upgrade)
             .collect();
         tracked.into_iter().filter(|c| !c.is_lost()).collect()
+    }
+
+    /// The server's counters, the open connections' bytes included.
+    pub(crate) fn stats(&self) -> ServerStats {
+        let st = self.lock();
+        let open = st.connections.values().filter_map(Weak::upgrade);
+        let mut stats = self
+            .counters
+            .snapshot(open.map(|c| c.counters().snapshot()));
+        stats.active = st.connections.len() as u64;
+        stats
     }
 
     pub(crate) fn active_connections(&self) -> usize {

@@ -598,6 +598,46 @@ impl Server {
         self.core.shutdown_signal()
     }
 
+    /// The server's counters: connections accepted, open, and closed by a timeout, a
+    /// limit or an error; bytes in and out of every connection, open or closed.
+    ///
+    /// asyncio: none. Counting costs a relaxed atomic add per connection event, nothing
+    /// per request (see [`ServerStats`](crate::ServerStats)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter, open_connection};
+    ///
+    /// let server = ServerOptions::new()
+    ///     .start_server(
+    ///         |mut r: StreamReader, w: StreamWriter| async move {
+    ///             loop {
+    ///                 let line = r.readline().await?; // echo lines until EOF
+    ///                 if line.is_empty() {
+    ///                     return w.drain().await;
+    ///                 }
+    ///                 w.write(&line)?;
+    ///             }
+    ///         },
+    ///         "127.0.0.1",
+    ///         0,
+    ///     )
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"hello\n")?;
+    /// reader.readline().await?;
+    /// let stats = server.stats();
+    /// assert_eq!((stats.accepted, stats.active), (1, 1));
+    /// assert_eq!((stats.bytes_in, stats.bytes_out), (6, 6));
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> crate::ServerStats {
+        self.core.stats()
+    }
+
     /// How many client connections are live.
     ///
     /// # Examples

@@ -36,6 +36,7 @@ pub(crate) struct Inner {
     on_lost: Option<Arc<dyn OnLost>>,
     runtime: tokio::runtime::Handle,
     extra: Extra,
+    counters: crate::metrics::Counters,
 }
 
 /// What the lock guards: the state, and who waits on it.
@@ -95,6 +96,7 @@ impl Inner {
             on_lost,
             runtime: tokio::runtime::Handle::current(),
             extra,
+            counters: crate::metrics::Counters::new(),
         }
     }
 
@@ -108,6 +110,11 @@ impl Inner {
 
     pub(super) fn extra(&self) -> &Extra {
         &self.extra
+    }
+
+    /// The connection's counters (bytes in and out, queued writes, age).
+    pub(crate) fn counters(&self) -> &crate::metrics::Counters {
+        &self.counters
     }
 
     pub(super) fn runtime(&self) -> &tokio::runtime::Handle {

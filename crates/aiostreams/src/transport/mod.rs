@@ -619,6 +619,14 @@ impl Transport {
         self.inner().extra().peer_credentials
     }
 
+    /// The connection's counters: bytes in and out, queued writes, time connected.
+    ///
+    /// asyncio: none. See [`ConnectionStats`](crate::ConnectionStats) for what each
+    /// counts and what counting costs (no atomic read-modify-write per write or read).
+    pub fn stats(&self) -> crate::ConnectionStats {
+        self.inner().counters().snapshot()
+    }
+
     /// The proxy's address when the connection came through a PROXY protocol proxy
     /// ([`ServerOptions::proxy_protocol`](crate::ServerOptions::proxy_protocol)): the
     /// socket's own peer, while [`peername`](Self::peername) is the client the header

@@ -21,6 +21,10 @@ impl TransportSource {
 }
 
 impl Source for TransportSource {
+    fn stats(&self) -> Option<crate::metrics::ConnectionStats> {
+        Some(self.inner.counters().snapshot())
+    }
+
     fn poll_pull(
         &mut self,
         cx: &mut Context<'_>,
@@ -50,6 +54,9 @@ impl Source for TransportSource {
         }
         if tls_eof {
             inner.tls_peer_closed();
+        }
+        if let Ok(n) = result {
+            inner.counters().received(n);
         }
         Poll::Ready(result.map_err(|e| inner.read_failed(e)))
     }

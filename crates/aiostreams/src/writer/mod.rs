@@ -385,6 +385,18 @@ impl StreamWriter {
         self.shared.transport.get_extra_info(name)
     }
 
+    /// The connection's counters: bytes in and out, queued writes, time connected
+    /// ([`Transport::stats`]).
+    ///
+    /// asyncio: none.
+    ///
+    /// # Examples
+    ///
+    /// See [`StreamReader::stats`](crate::StreamReader::stats).
+    pub fn stats(&self) -> crate::ConnectionStats {
+        self.shared.transport.stats()
+    }
+
     fn reader_exception(&self) -> Option<Error> {
         self.shared.reader.as_ref().and_then(Feeder::exception)
     }

@@ -103,6 +103,7 @@ impl Inner {
     /// The second half: the bytes are queued (`crossed`: above the high mark); send or
     /// hand them to the flush task as planned, and tell the protocol about a pause.
     fn finish_write(self: &Arc<Self>, g: &mut Locked, crossed: bool, plan: WritePlan) {
+        self.counters().queued();
         g.conn.on_pushed(crossed);
         if let WritePlan::Queue { flush, kick: true } = plan
             && !g.conn.queue().is_empty()
@@ -142,6 +143,7 @@ impl Inner {
                 }
             }
         }
+        self.counters().sent(sent);
         if sent == data.len() {
             Direct::Done
         } else {
@@ -189,6 +191,7 @@ impl Inner {
 
     /// Carries out what the state says after the socket took `n` queued bytes.
     fn sent(&self, g: &mut Locked, n: usize) {
+        self.counters().sent(n);
         let notices = g.conn.on_sent(n);
         if notices.resume_writing {
             self.event(Events::resume_writing);
