@@ -12,7 +12,6 @@ mod errors;
 mod protocol;
 mod read_op;
 mod reader;
-mod wake;
 
 use pyo3::prelude::*;
 

@@ -14,7 +14,6 @@ use crate::awaitable::ready;
 use crate::drain::drain_op;
 use crate::errors::{Flavor, to_pyerr};
 use crate::reader::{StreamReader, fed};
-use crate::wake::Wake;
 
 /// The first size of the region lent to the transport; it doubles while receives fill it
 /// (up to the core's `MAX_SPARE`, asyncio's 256 KiB receive size) and halves after two
@@ -192,27 +191,21 @@ impl ProtocolCore {
 
     /// asyncio `BufferedProtocol.buffer_updated(nbytes)`: `nbytes` were written into the
     /// lent region; they become the reader's (asyncio `feed_data`).
-    fn buffer_updated(slf: &Bound<'_, Self>, nbytes: usize) -> PyResult<()> {
-        let py = slf.py();
-        // The borrow ends before the reader is fed: a task woken in place may call back.
-        let (region, reader) = {
-            let mut p = slf.borrow_mut();
-            let region = match &p.region {
-                Some(r) if nbytes <= r.array.bind(py).len() => r.array.bind(py).clone(),
-                _ => {
-                    return Err(to_pyerr(
-                        py,
-                        aiostreams::Error::InvalidArgument(
-                            "buffer_updated() reported more bytes than get_buffer() returned",
-                        ),
-                        Flavor::Plain,
-                    ));
-                }
-            };
-            p.adapt_hint(nbytes);
-            (region, p.reader(py))
+    fn buffer_updated(&mut self, py: Python<'_>, nbytes: usize) -> PyResult<()> {
+        let region = match &self.region {
+            Some(r) if nbytes <= r.array.bind(py).len() => r.array.bind(py).clone(),
+            _ => {
+                return Err(to_pyerr(
+                    py,
+                    aiostreams::Error::InvalidArgument(
+                        "buffer_updated() reported more bytes than get_buffer() returned",
+                    ),
+                    Flavor::Plain,
+                ));
+            }
         };
-        let Some(reader) = reader else {
+        self.adapt_hint(nbytes);
+        let Some(reader) = self.reader(py) else {
             return Ok(());
         };
         let Ok(native) = reader.cast::<StreamReader>() else {
@@ -225,8 +218,7 @@ impl ProtocolCore {
         if nbytes == 0 {
             return Ok(());
         }
-        // From the transport, outside any task: the waiting task may run now.
-        fed(native, Wake::InPlace)
+        fed(native)
     }
 
     /// asyncio `Protocol.data_received(data)` (transports that do not use the buffered

@@ -9,7 +9,6 @@ use pyo3::types::{PyByteArray, PyBytes, PyTuple};
 
 use crate::errors::{Flavor, to_pyerr};
 use crate::read_op::{Args, ReadOp};
-use crate::wake::{Wake, wake_in_place, worth_it};
 
 /// asyncio's `_DEFAULT_LIMIT`.
 pub(crate) const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -34,8 +33,6 @@ pub struct StreamReader {
     pub(crate) waiter: Option<Py<PyAny>>,
     pub(crate) transport: Option<Py<PyAny>>,
     pub(crate) event_loop: Option<Py<PyAny>>,
-    /// Whether bytes from the transport wake the waiting task in place (see `wake`).
-    in_place: bool,
 }
 
 /// What the caller must do after a change to the buffer, once the borrow is released.
@@ -83,11 +80,7 @@ impl StreamReader {
             slf.borrow_mut().buf.feed(bytes).map(|()| !bytes.is_empty())
         })?
         .map_err(|e| to_pyerr(py, e, Flavor::Plain))?;
-        if added {
-            fed(slf, Wake::Scheduled)
-        } else {
-            Ok(())
-        }
+        if added { fed(slf) } else { Ok(()) }
     }
 
     /// The waiter to wake (it is cleared, as asyncio's `_wakeup_waiter` does).
@@ -134,28 +127,15 @@ pub(crate) fn apply_flow(reader: &Bound<'_, StreamReader>, flow: Flow) -> PyResu
     }
 }
 
-/// Bytes after a feed: wake the waiter and maybe pause. asyncio schedules the wake-up and
-/// then pauses; a wake-up in place runs the task now, so the pause comes first (the task
-/// then sees the transport paused, as it would in asyncio).
-pub(crate) fn fed(reader: &Bound<'_, StreamReader>, how: Wake) -> PyResult<()> {
+/// Bytes after a feed: wake the waiter, then maybe pause (asyncio's order).
+pub(crate) fn fed(reader: &Bound<'_, StreamReader>) -> PyResult<()> {
     let py = reader.py();
-    let (waiter, flow, event_loop) = {
+    let (waiter, flow) = {
         let mut r = reader.borrow_mut();
-        let event_loop = r.event_loop.as_ref().filter(|_| r.in_place);
-        let event_loop = event_loop.map(|l| l.clone_ref(py));
-        (r.take_waiter(), r.after_feed(py), event_loop)
+        (r.take_waiter(), r.after_feed(py))
     };
-    if how == Wake::Scheduled || event_loop.is_none() {
-        wake(py, waiter)?;
-        return apply_flow(reader, flow);
-    }
-    apply_flow(reader, flow)?;
-    if let (Some(w), Some(l)) = (&waiter, &event_loop)
-        && wake_in_place(w.bind(py), l.bind(py))?
-    {
-        return Ok(());
-    }
-    wake(py, waiter)
+    wake(py, waiter)?;
+    apply_flow(reader, flow)
 }
 
 /// Runs `f` on a bytes-like object's contents.
@@ -199,7 +179,6 @@ impl StreamReader {
             waiter: None,
             transport: None,
             event_loop: None,
-            in_place: false,
         }
     }
 
@@ -207,7 +186,6 @@ impl StreamReader {
     fn _setup(&mut self, py: Python<'_>, limit: usize, event_loop: Py<PyAny>) -> PyResult<()> {
         self.buf = ReadBuffer::new(limit, Mode::AsyncioExact)
             .map_err(|e| to_pyerr(py, e, Flavor::Plain))?;
-        self.in_place = worth_it(event_loop.bind(py))?;
         self.event_loop = Some(event_loop);
         Ok(())
     }

@@ -5,7 +5,6 @@ wait_closed(), close() with pending reads, transports lost mid-read, flow contro
 
 import asyncio
 import contextlib
-import contextvars
 import hashlib
 import io
 import os
@@ -139,104 +138,6 @@ class Behaviour:
         with self.assertRaisesRegex(ValueError, "more bytes than get_buffer"):
             protocol.buffer_updated(len(buf) + 1)
         self.assertEqual(reader._buffer, b"")
-
-    def wake_setup(self):
-        """A loop, a reader and protocol, a task waiting in readline() with a context
-        variable set, and feed(data) that receives data as a transport does."""
-        loop = self.new_loop()
-        self.addCleanup(loop.close)
-        reader = aiostreams.StreamReader(loop=loop)
-        protocol = aiostreams.StreamReaderProtocol(reader, loop=loop)
-        var = contextvars.ContextVar("var", default="unset")
-        got = []
-
-        async def waiting():
-            var.set("task's")
-            line = await reader.readline()
-            got.append((line, var.get()))
-
-        task = loop.create_task(waiting())
-        loop.run_until_complete(asyncio.sleep(0))
-        self.assertIsNotNone(reader._waiter)
-
-        def feed(data):
-            buf = protocol.get_buffer(-1)
-            buf[: len(data)] = data
-            protocol.buffer_updated(len(data))
-
-        return loop, reader, task, got, feed
-
-    def test_bytes_from_the_transport_wake_the_task_in_its_context(self):
-        # Stock loop: the waiting task runs inside buffer_updated (one scheduling step
-        # earlier than asyncio's set_result + call_soon), in its own context. uvloop:
-        # asyncio's way, the task runs in a later loop iteration.
-        loop, reader, task, got, feed = self.wake_setup()
-        seen = []
-
-        def from_the_transport():
-            feed(b"ab\n")
-            seen.append(list(got))
-
-        loop.call_soon(from_the_transport)
-        loop.run_until_complete(task)
-        self.assertEqual(got, [(b"ab\n", "task's")])
-        in_place = [(b"ab\n", "task's")] if self.loop_kind == "stock" else []
-        self.assertEqual(seen, [in_place])
-        self.assertIsNone(reader._waiter)
-
-    def test_bytes_fed_from_inside_a_task_are_scheduled_not_nested(self):
-        loop, reader, task, got, feed = self.wake_setup()
-
-        async def feeder():
-            feed(b"cd\n")
-            return list(got)
-
-        self.assertEqual(loop.run_until_complete(feeder()), [])
-        loop.run_until_complete(task)
-        self.assertEqual(got, [(b"cd\n", "task's")])
-
-    def test_a_waiter_with_another_callback_is_completed_the_asyncio_way(self):
-        loop, reader, task, got, feed = self.wake_setup()
-        calls, seen = [], []
-        reader._waiter.add_done_callback(lambda fut: calls.append((fut.result(), list(got))))
-
-        def from_the_transport():
-            feed(b"ef\n")
-            seen.append(list(got))
-
-        loop.call_soon(from_the_transport)
-        loop.run_until_complete(task)
-        # Both callbacks scheduled, in the order they were added: nothing ran in place.
-        self.assertEqual(seen, [[]])
-        self.assertEqual(got, [(b"ef\n", "task's")])
-        self.assertEqual(calls, [(None, [(b"ef\n", "task's")])])
-
-    def test_a_failing_callback_woken_in_place_goes_to_the_exception_handler(self):
-        # Only the stock loop wakes in place; on uvloop this checks asyncio's own path.
-        loop = self.new_loop()
-        self.addCleanup(loop.close)
-        reader = aiostreams.StreamReader(loop=loop)
-        protocol = aiostreams.StreamReaderProtocol(reader, loop=loop)
-        reported = []
-        loop.set_exception_handler(lambda _loop, context: reported.append(context))
-        reader._waiter = loop.create_future()
-
-        def fail(fut):
-            raise ZeroDivisionError("boom")
-
-        reader._waiter.add_done_callback(fail)
-
-        def from_the_transport():
-            buf = protocol.get_buffer(-1)
-            buf[:1] = b"x"
-            protocol.buffer_updated(1)
-
-        loop.call_soon(from_the_transport)
-        loop.run_until_complete(asyncio.sleep(0.01))
-        self.assertEqual(len(reported), 1)
-        self.assertIsInstance(reported[0]["exception"], ZeroDivisionError)
-        self.assertIn("Exception in callback", reported[0]["message"])
-        self.assertEqual(reader._buffer, b"x")
 
     def test_docs_echo_client_and_server(self):
         async def main():
