@@ -118,6 +118,38 @@ class Behaviour:
         self.assertIsInstance(protocol, asyncio.BufferedProtocol)
         self.assertNotIsInstance(protocol, asyncio.Protocol)
 
+    def test_a_waiting_read_wakes_after_the_callbacks_already_queued(self):
+        # asyncio's order: bytes arriving in a transport's read handler complete the read's
+        # Future, whose task is scheduled behind what is already in the ready queue; the
+        # task never runs inside buffer_updated itself.
+        loop = self.new_loop()
+        self.addCleanup(loop.close)
+        reader = aiostreams.StreamReader(loop=loop)
+        protocol = aiostreams.StreamReaderProtocol(reader, loop=loop)
+        order = []
+
+        async def read():
+            line = await reader.readline()
+            order.append(("task", line))
+
+        def transport_read_handler():
+            loop.call_soon(order.append, ("queued", None))
+            buf = protocol.get_buffer(-1)
+            buf[:6] = b"hello\n"
+            protocol.buffer_updated(6)
+            order.append(("handler returned", None))
+
+        async def main():
+            task = asyncio.ensure_future(read())
+            await asyncio.sleep(0)  # the task now waits in readline()
+            loop.call_soon(transport_read_handler)
+            await asyncio.wait_for(task, TIMEOUT)
+
+        loop.run_until_complete(main())
+        self.assertEqual(
+            order, [("handler returned", None), ("queued", None), ("task", b"hello\n")]
+        )
+
     def test_get_buffer_region_is_a_view_written_in_pieces(self):
         # asyncio's SSL protocol reads into buf[offset:] of the region get_buffer() lent:
         # a slice must write through (a memoryview, not a bytearray, whose slice copies).
