@@ -6,6 +6,8 @@
 //! reads everything back at the same time and checks every byte. A GB is 10^9 bytes.
 
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use anyhow::Result;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -29,7 +31,7 @@ pub(crate) async fn run(target: &Target, bytes: u64, echo: bool) -> Result<Sampl
     let verified = match &target.tls {
         None => transfer(stream, &pattern, bytes, echo).await?,
         Some(connector) => {
-            let stream = connector.connect(server_name(), stream).await?;
+            let stream = connector.connect(server_name(), NoFin(stream)).await?;
             transfer(stream, &pattern, bytes, echo).await?
         }
     };
@@ -42,6 +44,54 @@ pub(crate) async fn run(target: &Target, bytes: u64, echo: bool) -> Result<Sampl
     sample.verified_bytes = verified;
     sample.bulk_bytes = Some(bytes);
     Ok(sample)
+}
+
+/// A TCP stream whose `shutdown` only flushes: the TLS client's half-close is its
+/// close_notify alone, without a TCP FIN after it.
+///
+/// uvloop 0.23 answers a close_notify followed by a FIN by closing without its own
+/// close_notify (asyncio answers it either way; both answer a close_notify alone), which
+/// the client must report as a truncation; a TLS close needs no FIN, so none is sent.
+struct NoFin(tokio::net::TcpStream);
+
+impl AsyncRead for NoFin {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for NoFin {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
 }
 
 /// Twice the period, so that any chunk of up to `CHUNK` bytes is one slice.
