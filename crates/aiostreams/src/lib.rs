@@ -196,6 +196,11 @@ mod metrics;
 // Layer 4, making connections: open_connection and start_server.
 mod connect;
 mod server;
+// Layer 5, streams beyond sockets: pipes and child processes.
+#[cfg(unix)]
+mod pipe;
+#[cfg(unix)]
+pub mod subprocess;
 
 pub use buffer::DEFAULT_HIGH_WATER;
 /// The byte buffer every read returns (re-exported from the `bytes` crate).
@@ -208,6 +213,8 @@ pub use connect::{ConnectOptions, open_connection};
 pub use error::{ConnectAttempt, Error};
 pub use metrics::{ConnectionStats, ServerStats};
 pub use net::Family;
+#[cfg(unix)]
+pub use pipe::{connect_read_pipe, connect_read_pipe_with_limit, connect_write_pipe};
 pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };

@@ -59,6 +59,8 @@ mod server_linger;
 mod server_proxy_protocol;
 #[cfg(unix)]
 mod socket_parity;
+#[cfg(unix)]
+mod subprocess;
 #[cfg(feature = "tls")]
 mod tls_behaviour;
 #[cfg(feature = "tls")]
@@ -67,6 +69,8 @@ mod tls_failures;
 mod tls_interop;
 #[cfg(feature = "tls")]
 mod tls_start_tls;
+#[cfg(unix)]
+mod writer_any_io;
 mod writer_asyncwrite;
 mod writer_cpython;
 mod writer_faults;

@@ -119,6 +119,11 @@ fn extra_of(socket: &Socket) -> Extra {
     match socket {
         #[cfg(feature = "tls")]
         Socket::Tls(tls) => extra_of(tls.raw()),
+        Socket::Io(_) => Extra {
+            peername: None,
+            sockname: None,
+            peer_credentials: None,
+        },
         Socket::Tcp(s) => Extra {
             peername: s.peer_addr().ok().map(SocketAddress::Inet),
             sockname: s.local_addr().ok().map(SocketAddress::Inet),

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::net::UnixStream;
 
+use super::any_write::AnyWrite;
 use crate::net::retry;
 #[cfg(feature = "tls")]
 use crate::tls::TlsSocket;
@@ -55,16 +56,20 @@ pub(crate) enum Socket {
     Unix(UnixStream),
     #[cfg(feature = "tls")]
     Tls(Box<TlsSocket>),
+    /// Any `AsyncWrite` (a pipe, a child's stdin, a duplex): write side only.
+    Io(Box<AnyWrite>),
 }
 
+/// One body for both plain sockets, one for TLS, one for a generic writer.
 macro_rules! plain {
-    ($sock:expr, $s:ident => $body:expr, $tls:ident => $tls_body:expr) => {
+    ($sock:expr, $s:ident => $body:expr, $tls:ident => $tls_body:expr, $io:ident => $io_body:expr) => {
         match $sock {
             Socket::Tcp($s) => $body,
             #[cfg(unix)]
             Socket::Unix($s) => $body,
             #[cfg(feature = "tls")]
             Socket::Tls($tls) => $tls_body,
+            Socket::Io($io) => $io_body,
         }
     };
 }
@@ -94,6 +99,8 @@ impl Socket {
                 }
                 #[cfg(feature = "tls")]
                 Socket::Tls(tls) => return tls.poll_read_buf(cx, buf, window),
+                // Write side only: no reader pulls from it.
+                Socket::Io(_) => return Poll::Ready(Ok(0)),
             };
             match result {
                 Err(e) if retry(&e) => continue,
@@ -105,43 +112,46 @@ impl Socket {
     /// Raw readiness (TLS: of the socket under the session).
     #[cfg(feature = "tls")]
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        plain!(self, s => s.poll_read_ready(cx), tls => tls.raw().poll_read_ready(cx))
+        plain!(self, s => s.poll_read_ready(cx), tls => tls.raw().poll_read_ready(cx),
+            _io => Poll::Ready(Ok(())))
     }
 
     /// Raw non-blocking read into a slice (used under a TLS session).
     #[cfg(feature = "tls")]
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        plain!(self, s => s.try_read(buf), tls => tls.raw().try_read(buf))
+        plain!(self, s => s.try_read(buf), tls => tls.raw().try_read(buf), _io => Ok(0))
     }
 
     /// Raw non-blocking write (used under a TLS session, and by `write()` to send a
     /// plain socket's bytes without queueing them).
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        plain!(self, s => s.try_write(buf), tls => tls.raw().try_write(buf))
+        plain!(self, s => s.try_write(buf), tls => tls.raw().try_write(buf), io => io.try_write(buf))
     }
 
     /// Waits until more can be written (TLS: until the session's records are sent).
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        plain!(self, s => s.poll_write_ready(cx), tls => tls.poll_flush(cx))
+        plain!(self, s => s.poll_write_ready(cx), tls => tls.poll_flush(cx),
+            io => io.poll_write_ready(cx))
     }
 
     /// Writes what the socket takes now; `WouldBlock` when it takes nothing.
     pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        plain!(self, s => s.try_write_vectored(bufs), tls => tls.try_write_vectored(bufs))
+        plain!(self, s => s.try_write_vectored(bufs), tls => tls.try_write_vectored(bufs),
+            io => io.try_write_vectored(bufs))
     }
 
     /// Bytes written but still held in user space (TLS records not yet sent).
     pub(crate) fn has_pending_output(&self) -> bool {
-        plain!(self, _s => false, tls => tls.has_pending_output())
+        plain!(self, _s => false, tls => tls.has_pending_output(), _io => false)
     }
 
     /// Sends pending TLS records without waiting; true when none are left.
     pub(crate) fn try_flush_output(&self) -> io::Result<bool> {
-        plain!(self, _s => Ok(true), tls => tls.try_flush_output())
+        plain!(self, _s => Ok(true), tls => tls.try_flush_output(), _io => Ok(true))
     }
 
     pub(crate) fn is_tls(&self) -> bool {
-        plain!(self, _s => false, _tls => true)
+        plain!(self, _s => false, _tls => true, _io => false)
     }
 
     /// The plain socket: a TLS socket's session is dropped (a lingering close reads raw).
@@ -169,16 +179,21 @@ impl Socket {
                     Err(e) => Ok(e),
                 })
                 .ok(),
-            tls => tls.raw().take_reported_error())
+            tls => tls.raw().take_reported_error(),
+            _io => None)
     }
 
-    pub(crate) fn sock_ref(&self) -> socket2::SockRef<'_> {
-        plain!(self, s => socket2::SockRef::from(s), tls => tls.raw().sock_ref())
+    /// The socket; `None` for a generic writer, which has none.
+    pub(crate) fn sock_ref(&self) -> Option<socket2::SockRef<'_>> {
+        plain!(self, s => Some(socket2::SockRef::from(s)), tls => tls.raw().sock_ref(),
+            _io => None)
     }
 
-    /// Half-close: TCP FIN, or TLS close_notify (reading goes on in both cases).
+    /// Half-close: TCP FIN, or TLS close_notify (reading goes on in both cases); a
+    /// generic writer is shut down and dropped (a pipe closes).
     pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        plain!(self, _s => self.sock_ref().shutdown(Shutdown::Write), tls => tls.send_close_notify())
+        plain!(self, s => socket2::SockRef::from(s).shutdown(Shutdown::Write),
+            tls => tls.send_close_notify(), io => io.shutdown())
     }
 }
 
@@ -213,7 +228,9 @@ fn try_read_tcp(s: &TcpStream, buf: &mut BytesMut, window: usize) -> io::Result<
 /// tickets of a client that never read; closing with them unread would send a RST.
 fn discard_unread_input(socket: &Socket) {
     use std::io::Read;
-    let sock = socket.sock_ref();
+    let Some(sock) = socket.sock_ref() else {
+        return;
+    };
     let mut raw: &socket2::Socket = &sock;
     let mut scratch = [0u8; 16 * 1024];
     for _ in 0..64 {
@@ -269,14 +286,18 @@ impl SocketSlot {
     /// unread input; our reader pulls only on demand).
     pub(crate) fn close(&self, reset: bool) {
         let socket = self.0.write().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(socket) = &socket {
-            if reset {
-                let _ = socket
-                    .sock_ref()
-                    .set_linger(Some(std::time::Duration::ZERO));
-            } else {
-                discard_unread_input(socket);
+        match &socket {
+            Some(Socket::Io(io)) if reset => io.drop_now(),
+            Some(Socket::Io(io)) => {
+                let _ = io.shutdown();
             }
+            Some(socket) if reset => {
+                if let Some(sock) = socket.sock_ref() {
+                    let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                }
+            }
+            Some(socket) => discard_unread_input(socket),
+            None => {}
         }
         drop(socket);
     }

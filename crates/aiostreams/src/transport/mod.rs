@@ -17,6 +17,7 @@
 //! The reader's source holds the socket slot only while it reads, and drops it before it
 //! takes the state lock; `start_tls` swaps the socket without holding the state lock.
 
+mod any_write;
 mod builder;
 mod events;
 mod extra;
@@ -43,7 +44,6 @@ use crate::Error;
 use crate::buffer::resolve_limits;
 use crate::reader::shared::ReadFlow;
 use inner::Inner;
-#[cfg(feature = "tls")]
 use io::Socket;
 
 /// The write side and the control of one connection (asyncio's `Transport`).
@@ -699,7 +699,8 @@ impl Transport {
     }
 
     /// Runs `f` on the socket, borrowed as a [`socket2::SockRef`] (asyncio:
-    /// `get_extra_info('socket')`); `None` once the socket is closed.
+    /// `get_extra_info('socket')`); `None` once the socket is closed, and for a writer
+    /// over a pipe or another `AsyncWrite` ([`StreamWriter::from_io`]), which has none.
     ///
     /// # Examples
     ///
@@ -721,9 +722,11 @@ impl Transport {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// [`StreamWriter::from_io`]: crate::StreamWriter::from_io
     pub fn with_socket<T>(&self, f: impl FnOnce(socket2::SockRef<'_>) -> T) -> Option<T> {
         let guard = self.inner().socket().get();
-        guard.as_ref().map(|s| f(s.sock_ref()))
+        guard.as_ref().and_then(Socket::sock_ref).map(f)
     }
 
     /// The TLS session's negotiated parameters (asyncio `'sslcontext'`, `'peercert'`,

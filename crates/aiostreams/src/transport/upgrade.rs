@@ -23,6 +23,11 @@ impl Transport {
         timeouts: TlsChecked,
     ) -> Result<(), Error> {
         let inner = self.inner();
+        if matches!(inner.socket().get().as_ref(), Some(Socket::Io(_))) {
+            return Err(Error::InvalidState(
+                "start_tls: the transport is not a socket",
+            ));
+        }
         inner.lock().conn.on_upgrade_started();
         let guard = AbortOnDrop(inner);
         let result = handshake(inner.socket(), side, prefix, timeouts.handshake).await;

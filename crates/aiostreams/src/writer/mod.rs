@@ -2,6 +2,7 @@
 
 mod async_write;
 mod drain;
+mod from_io;
 
 use std::fmt;
 use std::sync::Arc;
