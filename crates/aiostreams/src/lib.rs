@@ -90,6 +90,9 @@
 //! | `writer.get_extra_info('peername' / 'sockname' / 'socket' / 'sslcontext' / 'peercert' / 'cipher')` | [`StreamWriter::peername`], `sockname()`, [`Transport::with_socket`], `transport().tls_info()`, or [`StreamWriter::get_extra_info`]; `peer_credentials()` for Unix ([`PeerCredentials`]) |
 //! | `writer.transport`: `set_write_buffer_limits()`, `get_write_buffer_size()`, `pause_reading()`, `abort()`... | [`StreamWriter::transport`]: the same names on [`Transport`] |
 //! | `loop.create_connection(factory, host, port)`, `asyncio.Protocol`, `StreamReaderProtocol(reader)` | [`create_connection`] -> `(Transport, JoinHandle<P>)`, [`Protocol`], [`StreamReaderProtocol`] |
+//! | `StreamWriter` over a pipe, stdout, a child's stdin | [`StreamWriter::from_io`] (any `AsyncWrite`) |
+//! | `loop.connect_read_pipe(..)`, `loop.connect_write_pipe(..)` | `connect_read_pipe(fd)`, `connect_write_pipe(fd)` (Unix) |
+//! | `asyncio.create_subprocess_exec(..)`, `create_subprocess_shell(..)`, `Process` | `subprocess` (Unix): `create_subprocess_exec`, `create_subprocess_shell`, `Process` with `communicate`, `wait`, `returncode`, signals |
 //! | `IncompleteReadError(partial, expected)`, `LimitOverrunError(msg, consumed)` | [`Error::IncompleteRead`], [`Error::LimitOverrun`] |
 //! | `ValueError` from `readline()` (line too long) | [`Error::LimitOverrun`] (same message, same buffer clean-up) |
 //! | `ValueError` (bad argument), `RuntimeError` (bad state) | [`Error::InvalidArgument`], [`Error::InvalidState`], asyncio's messages |
