@@ -231,7 +231,7 @@ pub use server::{
     ShutdownReport, start_server,
 };
 pub use transport::{ExtraInfo, PeerCredentials, SocketAddress, Transport};
-pub use writer::StreamWriter;
+pub use writer::{Detached, DetachedSocket, StreamWriter};
 
 // Every Rust block of the README is a doctest (`README.md` here is a link to the
 // repository's README, so the path holds in the repository and in the packaged crate).

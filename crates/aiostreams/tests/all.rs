@@ -73,6 +73,7 @@ mod tls_start_tls;
 mod writer_any_io;
 mod writer_asyncwrite;
 mod writer_cpython;
+mod writer_detach;
 mod writer_faults;
 mod writer_flow;
 mod writer_many;

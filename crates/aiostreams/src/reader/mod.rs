@@ -272,8 +272,8 @@ impl StreamReader {
         self.buf.buffer()
     }
 
-    /// Takes every buffered byte out (start_tls moves them into the TLS input).
-    #[cfg(feature = "tls")]
+    /// Takes every buffered byte out (start_tls moves them into the TLS input, detach
+    /// hands them out).
     pub(crate) fn take_buffered(&mut self) -> bytes::BytesMut {
         self.sync_inbox();
         std::mem::take(&mut self.buf.data)

@@ -150,6 +150,11 @@ impl Socket {
         plain!(self, _s => Ok(true), tls => tls.try_flush_output(), _io => Ok(true))
     }
 
+    /// TCP or Unix, without TLS: what `detach()` can hand out.
+    pub(crate) fn is_plain_socket(&self) -> bool {
+        plain!(self, _s => true, _tls => false, _io => false)
+    }
+
     pub(crate) fn is_tls(&self) -> bool {
         plain!(self, _s => false, _tls => true, _io => false)
     }
@@ -265,6 +270,13 @@ impl SocketSlot {
             }
             None => false,
         }
+    }
+
+    /// Takes the socket out if `keep_out` says so (`detach()`); the transport then has
+    /// none, as after a close, but the descriptor stays open.
+    pub(crate) fn take_if(&self, keep_out: impl FnOnce(&Socket) -> bool) -> Option<Socket> {
+        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        slot.take_if(|s| keep_out(s))
     }
 
     /// Takes the socket out (a handshake's temporary slot).

@@ -103,6 +103,15 @@ impl Transport {
         self.inner().poll_drain(cx, waited, until_empty)
     }
 
+    /// `StreamWriter::detach`: the plain socket and the queued bytes; the connection is
+    /// over afterwards. `reader` must be the connection's reader.
+    pub(crate) fn detach(
+        &self,
+        reader: &std::sync::Arc<crate::reader::shared::Shared>,
+    ) -> Result<(io::Socket, Bytes), Error> {
+        self.inner().detach(reader)
+    }
+
     /// Waits until the connection is lost; the outcome, every time.
     pub(crate) fn poll_closed(
         &self,

@@ -407,6 +407,24 @@ impl ConnState {
         };
     }
 
+    /// Why the socket cannot be handed out by `detach()` now, if it cannot: a closed or
+    /// lost connection, a close under way, a TLS session (its state is ours), a
+    /// `start_tls` handshaking, or a `write_eof()` still waiting behind the queue (its
+    /// FIN would be lost). Otherwise the caller takes the queue and ends the state with
+    /// [`on_lost`](Self::on_lost)`(Ok)`.
+    pub(crate) fn detach_refusal(&self) -> Option<Error> {
+        let refusal = match (&self.close, self.layer, self.eof) {
+            (Close::Lost(_), ..) => return Some(Error::ConnectionLost),
+            (Close::Flushing | Close::NotifySent, ..) => "detach: the writer is closing",
+            (_, Layer::Tls { .. } | Layer::Upgrading, _) => {
+                "detach: a TLS connection cannot be detached"
+            }
+            (_, _, Eof::Requested) => "detach: write_eof() is waiting for the queue",
+            _ => return None,
+        };
+        Some(Error::InvalidState(refusal))
+    }
+
     /// The connection ends with `outcome`: false if it already had (loss happens once).
     pub(crate) fn on_lost(&mut self, outcome: Result<(), Error>) -> bool {
         if self.is_lost() {

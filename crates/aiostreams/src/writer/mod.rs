@@ -1,6 +1,7 @@
 //! [`StreamWriter`]: asyncio's writer, a cheap cloneable handle over a [`Transport`].
 
 mod async_write;
+mod detach;
 mod drain;
 mod from_io;
 
@@ -8,6 +9,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
+
+pub use detach::{Detached, DetachedSocket};
 
 use crate::transport::{ExtraInfo, SocketAddress};
 use crate::{Error, Feeder, Transport};

@@ -310,3 +310,27 @@ fn the_flush_task_yields_once_before_waiting() {
     let wait = AfterFlush::WaitWritable { deadline: None };
     assert_eq!(st.after_flush(false, true, Instant::now), wait);
 }
+
+#[test]
+fn detach_is_refused_where_the_state_would_be_lost() {
+    let mut st = plain();
+    assert!(st.detach_refusal().is_none());
+    push(&mut st, 100);
+    assert!(st.detach_refusal().is_none(), "queued bytes are handed out");
+    assert_eq!(st.on_write_eof(), EofPlan::AfterQueue);
+    assert!(matches!(st.detach_refusal(), Some(Error::InvalidState(_))));
+    let mut st = plain();
+    assert_eq!(st.on_write_eof(), EofPlan::SendNow { kick: false });
+    assert!(st.on_eof_sent());
+    assert!(st.detach_refusal().is_none(), "a half-closed socket can go");
+    assert!(matches!(
+        tls().detach_refusal(),
+        Some(Error::InvalidState(_))
+    ));
+    let mut st = plain();
+    push(&mut st, 10);
+    assert_eq!(st.on_close(), ClosePlan::Flush);
+    assert!(matches!(st.detach_refusal(), Some(Error::InvalidState(_))));
+    assert!(st.on_lost(Ok(())));
+    assert!(matches!(st.detach_refusal(), Some(Error::ConnectionLost)));
+}
