@@ -77,3 +77,5 @@ mod writer_detach;
 mod writer_faults;
 mod writer_flow;
 mod writer_many;
+#[cfg(unix)]
+mod writer_sendfile;

@@ -5,37 +5,14 @@
 use aiostreams::{
     DetachedSocket, Error, ServerOptions, StreamReader, StreamWriter, open_connection,
 };
-use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::both_runtimes;
+use crate::support::net::stalled_pair;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
-}
-
-/// A connection whose peer does not read yet, with small kernel buffers, so that a large
-/// write leaves most of itself queued.
-async fn stalled_pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap();
-    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    listener.bind(&any.into()).unwrap();
-    listener.listen(16).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let listener = TcpListener::from_std(listener.into()).unwrap();
-    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    client.set_send_buffer_size(4096).unwrap();
-    client
-        .connect(&listener.local_addr().unwrap().into())
-        .unwrap();
-    let (peer, _) = listener.accept().await.unwrap();
-    let (reader, writer) = aiostreams::ConnectOptions::new()
-        .connect_sock(client)
-        .await
-        .unwrap();
-    (reader, writer, peer)
 }
 
 /// Pipelined input pulled with the head and a 1 MiB answer mostly still queued: after

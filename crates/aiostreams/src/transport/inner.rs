@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 mod detach;
+mod sendfile;
 mod write;
+
+pub(crate) use sendfile::SendfileMode;
 
 use super::events::Events;
 use super::extra::Extra;

@@ -106,6 +106,8 @@ pub(crate) enum Layer {
     Plain,
     /// `start_tls` is handshaking on the socket: plaintext writes must wait.
     Upgrading,
+    /// `sendfile()` is sending from the kernel on the socket: writes queue behind it.
+    Sendfile,
     /// A TLS session; `peer_closed` once the reader saw the peer's close_notify.
     Tls { peer_closed: bool },
 }
@@ -241,8 +243,9 @@ impl ConnState {
         matches!(self.layer, Layer::Tls { .. })
     }
 
-    pub(crate) fn is_upgrading(&self) -> bool {
-        self.layer == Layer::Upgrading
+    /// `start_tls` or `sendfile()` has the socket: queued bytes wait, the flush task parks.
+    pub(crate) fn is_borrowed(&self) -> bool {
+        matches!(self.layer, Layer::Upgrading | Layer::Sendfile)
     }
 
     /// How the connection ended, as the public API reports it; `None` while it is up.
@@ -337,7 +340,7 @@ impl ConnState {
             return EofPlan::Nothing;
         }
         self.eof = Eof::Requested;
-        if !self.queue.is_empty() {
+        if !self.queue.is_empty() || self.is_borrowed() {
             return EofPlan::AfterQueue;
         }
         EofPlan::SendNow {
@@ -381,7 +384,7 @@ impl ConnState {
             return ClosePlan::Nothing;
         }
         self.close = Close::Flushing;
-        if self.queue.is_empty() && !self.is_tls() {
+        if self.queue.is_empty() && !self.is_tls() && !self.is_borrowed() {
             ClosePlan::LoseNow
         } else {
             ClosePlan::Flush
@@ -407,6 +410,39 @@ impl ConnState {
         };
     }
 
+    /// `sendfile()` wants the plain socket for the kernel's copy: `Ok(true)` when it has
+    /// it (the queue is empty; until [`on_sendfile_ended`](Self::on_sendfile_ended),
+    /// writes queue behind the file, `close()` and `write_eof()` wait for it), `Ok(false)`
+    /// when bytes are still queued (drain them, then ask again). asyncio refuses writes
+    /// during `loop.sendfile()`; queueing them keeps `write()` infallible.
+    pub(crate) fn on_sendfile_started(&mut self) -> Result<bool, Error> {
+        if self.is_closing() {
+            return Err(Error::InvalidState("Transport is closing"));
+        }
+        if self.eof != Eof::Open {
+            return Err(Error::InvalidState(
+                "Cannot call sendfile() after write_eof()",
+            ));
+        }
+        if self.layer != Layer::Plain {
+            return Err(Error::InvalidState(
+                "sendfile: the socket is busy (sendfile or start_tls)",
+            ));
+        }
+        if !self.queue.is_empty() {
+            return Ok(false);
+        }
+        self.layer = Layer::Sendfile;
+        Ok(true)
+    }
+
+    /// `sendfile()` is done (or dropped): the queue and a waiting close/EOF go on.
+    pub(crate) fn on_sendfile_ended(&mut self) {
+        if self.layer == Layer::Sendfile {
+            self.layer = Layer::Plain;
+        }
+    }
+
     /// Why the socket cannot be handed out by `detach()` now, if it cannot: a closed or
     /// lost connection, a close under way, a TLS session (its state is ours), a
     /// `start_tls` handshaking, or a `write_eof()` still waiting behind the queue (its
@@ -419,6 +455,7 @@ impl ConnState {
             (_, Layer::Tls { .. } | Layer::Upgrading, _) => {
                 "detach: a TLS connection cannot be detached"
             }
+            (_, Layer::Sendfile, _) => "detach: sendfile() is in progress",
             (_, _, Eof::Requested) => "detach: write_eof() is waiting for the queue",
             _ => return None,
         };
@@ -460,7 +497,7 @@ impl ConnState {
     pub(crate) fn before_flush(&self) -> FlushPlan {
         if self.is_lost() {
             FlushPlan::Stop
-        } else if self.is_upgrading() {
+        } else if self.is_borrowed() {
             FlushPlan::Park
         } else {
             FlushPlan::Flush

@@ -4,6 +4,8 @@ mod async_write;
 mod detach;
 mod drain;
 mod from_io;
+#[cfg(unix)]
+mod sendfile;
 
 use std::fmt;
 use std::sync::Arc;

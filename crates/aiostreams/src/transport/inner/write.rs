@@ -163,7 +163,7 @@ impl Inner {
         let Some(socket) = guard.as_ref() else {
             return true;
         };
-        if g.conn.is_upgrading() {
+        if g.conn.is_borrowed() {
             return false;
         }
         while !g.conn.queue().is_empty() {

@@ -334,3 +334,53 @@ fn detach_is_refused_where_the_state_would_be_lost() {
     assert!(st.on_lost(Ok(())));
     assert!(matches!(st.detach_refusal(), Some(Error::ConnectionLost)));
 }
+
+#[test]
+fn sendfile_borrows_the_socket_and_writes_queue_behind_it() {
+    let mut st = plain();
+    push(&mut st, 10);
+    assert!(
+        matches!(st.on_sendfile_started(), Ok(false)),
+        "queued bytes go first"
+    );
+    st.queue_mut().clear();
+    assert!(matches!(st.on_sendfile_started(), Ok(true)));
+    assert!(matches!(
+        st.on_sendfile_started(),
+        Err(Error::InvalidState(_))
+    ));
+    assert!(
+        matches!(st.on_write(100, true), WritePlan::Queue { .. }),
+        "no direct send past the file"
+    );
+    assert_eq!(st.before_flush(), FlushPlan::Park);
+    assert_eq!(
+        st.on_write_eof(),
+        EofPlan::AfterQueue,
+        "the FIN waits for the file"
+    );
+    assert!(matches!(st.detach_refusal(), Some(Error::InvalidState(_))));
+    st.on_sendfile_ended();
+    assert_eq!(st.before_flush(), FlushPlan::Flush);
+    assert_eq!(
+        st.after_flush(true, false, Instant::now),
+        AfterFlush::SendEof
+    );
+
+    let mut st = plain();
+    assert!(matches!(st.on_sendfile_started(), Ok(true)));
+    assert_eq!(st.on_close(), ClosePlan::Flush, "close waits for the file");
+    st.on_sendfile_ended();
+    assert_eq!(
+        st.after_flush(true, false, Instant::now),
+        AfterFlush::Finish
+    );
+    assert!(matches!(
+        st.on_sendfile_started(),
+        Err(Error::InvalidState(_))
+    ));
+    assert!(matches!(
+        tls().on_sendfile_started(),
+        Err(Error::InvalidState(_))
+    ));
+}
