@@ -221,15 +221,17 @@ pub use pipe::{connect_read_pipe, connect_read_pipe_with_limit, connect_write_pi
 pub use protocol::{
     Protocol, ProtocolTask, StreamReaderProtocol, create_connection, create_connection_with,
 };
+#[cfg(unix)]
+pub use protocol::{create_unix_connection, create_unix_connection_with};
 pub use proxy::{DEFAULT_PROXY_HEADER_TIMEOUT, ProxyHeader, ProxyProtocol};
 pub use reader::{DEFAULT_LIMIT, Feeder, Lines, StreamReader};
 pub use sansio::{ByteOrder, FrameSpec, Overlong, RecordLimit};
-#[cfg(unix)]
-pub use server::start_unix_server;
 pub use server::{
     BoxError, ClientConnected, DEFAULT_LINGER, HandlerResult, Hosts, Server, ServerOptions,
-    ShutdownReport, start_server,
+    ShutdownReport, create_server, start_server,
 };
+#[cfg(unix)]
+pub use server::{create_unix_server, start_unix_server};
 pub use transport::{ExtraInfo, PeerCredentials, SocketAddress, Transport};
 pub use writer::{Detached, DetachedSocket, StreamWriter};
 

@@ -38,6 +38,8 @@ mod frame_read_write;
 mod interop_asyncio;
 mod metrics_counters;
 mod protocol_layer;
+#[cfg(unix)]
+mod protocol_server;
 mod reader_cancel;
 mod reader_chunking;
 mod reader_cpython_read;

@@ -484,7 +484,20 @@ impl ConnectOptions {
         self.refuse_unused(Entry::Unix)?;
         #[cfg(feature = "tls")]
         let tls = self.tls.prepare(None)?;
-        let path = path.as_ref();
+        let socket = Socket::Unix(self.unix_stream(path.as_ref()).await?);
+        #[cfg(feature = "tls")]
+        return super::ssl::finish(socket, tls, limit).await;
+        #[cfg(not(feature = "tls"))]
+        Ok(crate::Transport::builder(socket).streams(limit))
+    }
+
+    /// Connects the Unix stream socket at `path` (a leading NUL: a Linux abstract name)
+    /// within `connect_timeout`.
+    #[cfg(unix)]
+    pub(crate) async fn unix_stream(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<tokio::net::UnixStream, Error> {
         let connect = async {
             Ok(if crate::net::is_abstract(path) {
                 let addr = socket2::SockAddr::unix(path)?;
@@ -498,12 +511,7 @@ impl ConnectOptions {
                 tokio::net::UnixStream::connect(path).await?
             })
         };
-        let stream = with_deadline(self.tcp.connect_timeout, "connect", connect).await?;
-        let socket = Socket::Unix(stream);
-        #[cfg(feature = "tls")]
-        return super::ssl::finish(socket, tls, limit).await;
-        #[cfg(not(feature = "tls"))]
-        Ok(crate::Transport::builder(socket).streams(limit))
+        with_deadline(self.tcp.connect_timeout, "connect", connect).await
     }
 
     /// Wraps an already connected stream socket (asyncio `open_connection(sock=...)`):

@@ -156,29 +156,41 @@ pub async fn create_connection_with<P: Protocol>(
 
 /// Finishes wiring a connection for the protocol layer and starts driving `protocol`
 /// on it.
-pub(crate) fn drive<P: Protocol>(
-    connection: Builder,
-    mut protocol: P,
-) -> (Transport, ProtocolTask<P>) {
-    let transport = connection.events().feeds(protocol.stream_reader()).build();
-    let inner = transport.inner().clone();
-    protocol.connection_made(transport.clone());
-    let task = tokio::spawn(Driver {
-        source: TransportSource::new(inner.clone()),
-        inner,
-        protocol: Some(protocol),
-        buf: BytesMut::new(),
-        eof: false,
-    });
+pub(crate) fn drive<P: Protocol>(connection: Builder, protocol: P) -> (Transport, ProtocolTask<P>) {
+    let transport = wire(connection, &protocol);
+    let task = tokio::spawn(Driver::start(&transport, protocol));
     (transport, task)
 }
 
-struct Driver<P> {
+/// The protocol layer's transport for `protocol`: events queued for the driver, and the
+/// reader it names fed at loss.
+pub(crate) fn wire<P: Protocol>(connection: Builder, protocol: &P) -> Transport {
+    connection.events().feeds(protocol.stream_reader()).build()
+}
+
+/// The future that drives a protocol on its transport (see [`Driver::start`]).
+pub(crate) struct Driver<P> {
     inner: Arc<Inner>,
     source: TransportSource,
     protocol: Option<P>,
     buf: BytesMut,
     eof: bool,
+}
+
+impl<P: Protocol> Driver<P> {
+    /// Calls `connection_made`, then returns the future that reads the transport and
+    /// calls the protocol until `connection_lost`; it yields the protocol back.
+    pub(crate) fn start(transport: &Transport, mut protocol: P) -> Self {
+        let inner = transport.inner().clone();
+        protocol.connection_made(transport.clone());
+        Driver {
+            source: TransportSource::new(inner.clone()),
+            inner,
+            protocol: Some(protocol),
+            buf: BytesMut::new(),
+            eof: false,
+        }
+    }
 }
 
 // The protocol is never pinned: it is only reached through `&mut` and moved out at the end.

@@ -46,11 +46,16 @@
 
 mod driver;
 mod stream_reader_protocol;
+#[cfg(unix)]
+mod unix;
 
 use bytes::Bytes;
 
+pub(crate) use driver::{Driver, wire};
 pub use driver::{ProtocolTask, create_connection, create_connection_with};
 pub use stream_reader_protocol::StreamReaderProtocol;
+#[cfg(unix)]
+pub use unix::{create_unix_connection, create_unix_connection_with};
 
 use crate::{Error, Feeder, Transport};
 

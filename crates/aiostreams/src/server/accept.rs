@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::admission::Admission;
 use super::core::Core;
 use super::listener::ListenerSlot;
+use super::serve::{Panic, Serve};
 use crate::metrics::Closed;
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
@@ -76,20 +77,8 @@ where
     type Future = Fut;
 }
 
-/// A caught panic's payload.
-type Panic = Box<dyn Any + Send>;
-
-/// Calls the callback; a panic while making the future is returned, not raised.
-fn call<H: ClientConnected>(
-    handler: &H,
-    reader: StreamReader,
-    writer: StreamWriter,
-) -> Result<H::Future, Panic> {
-    catch_unwind(AssertUnwindSafe(|| handler(reader, writer)))
-}
-
 /// Accepts on one listening socket until it is closed.
-pub(crate) async fn accept_loop<H: ClientConnected>(
+pub(crate) async fn accept_loop<H: Serve>(
     core: Arc<Core>,
     slot: Arc<ListenerSlot>,
     handler: Arc<H>,
@@ -147,7 +136,7 @@ fn is_out_of_resources(e: &std::io::Error) -> bool {
 
 /// Runs the callback for one client; an error or a panic is logged and the connection
 /// closed, and the server goes on (asyncio 3.12.1+).
-async fn serve_client<H: ClientConnected>(
+async fn serve_client<H: Serve>(
     core: Arc<Core>,
     socket: Socket,
     admission: Admission,
@@ -177,14 +166,21 @@ async fn serve_client<H: ClientConnected>(
         .on_lost(core.on_lost(id, admission));
     #[cfg(feature = "tls")]
     let builder = builder.ssl_shutdown_timeout(core.options.tls_timeouts.with_defaults().shutdown);
-    let (reader, writer) = builder.streams(core.options.limit);
-    let inner = writer.transport().inner().clone();
+    let (inner, wired) = match handler.wire(builder, core.options.limit) {
+        Ok(wired) => wired,
+        Err(panic) => {
+            return tracing::error!(
+                "Unhandled exception in protocol_factory: panicked: {}",
+                panic_message(&*panic)
+            );
+        }
+    };
     if !core.track(id, &inner) {
         return tracing::debug!("server closed before the connection's task ran; closed");
     }
     // A callback that panics before returning its future is reported like one whose
     // future panics, and its connection closed (asyncio gh-155941).
-    let made = call(&*handler, reader, writer);
+    let made = handler.run(wired);
     // Keep the task small while the client is served: only `inner`, the server (weakly,
     // to count how the connection ended) and the callback's future, built in place (a
     // named local would be stored a second time).

@@ -8,10 +8,11 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::accept::{ClientConnected, accept_loop};
+use super::accept::accept_loop;
 use super::admission::{Admission, IpSlot, PerIp, Tracked};
 use super::listener::{Listener, ListenerSlot, address_of};
 use super::options::ServerOptions;
+use super::serve::Serve;
 #[cfg(unix)]
 use super::unix::Cleanup;
 use crate::Error;
@@ -23,7 +24,7 @@ use crate::transport::{Linger, OnLost, SocketAddress};
 type SpawnAccept = Box<dyn Fn(Arc<Core>, Arc<ListenerSlot>) -> JoinHandle<()> + Send + Sync>;
 
 /// The accept-task starter for a callback.
-pub(crate) fn spawner<H: ClientConnected>(handler: H) -> SpawnAccept {
+pub(crate) fn spawner<H: Serve>(handler: H) -> SpawnAccept {
     let handler = Arc::new(handler);
     Box::new(move |core, slot| tokio::spawn(accept_loop(core, slot, handler.clone())))
 }

@@ -6,6 +6,8 @@ mod bind;
 mod core;
 mod listener;
 mod options;
+mod protocols;
+mod serve;
 mod shutdown;
 #[cfg(unix)]
 mod unix;
@@ -16,6 +18,9 @@ use std::sync::Arc;
 pub use accept::{BoxError, ClientConnected, HandlerResult};
 pub use bind::Hosts;
 pub use options::{DEFAULT_LINGER, ServerOptions};
+pub use protocols::create_server;
+#[cfg(unix)]
+pub use protocols::create_unix_server;
 pub use shutdown::ShutdownReport;
 
 use crate::Error;
@@ -199,9 +204,7 @@ impl ServerOptions {
         host: impl Into<Hosts>,
         port: u16,
     ) -> Result<Server, Error> {
-        self.check()?;
-        let bound = bind::bind_tcp(&host.into(), port, &self).await?;
-        self.serve(client_connected_cb, bound, None)
+        self.serve_tcp(client_connected_cb, host.into(), port).await
     }
 
     /// [`start_unix_server`] with these options.
@@ -239,15 +242,37 @@ impl ServerOptions {
         client_connected_cb: impl ClientConnected,
         path: impl AsRef<std::path::Path>,
     ) -> Result<Server, Error> {
+        self.serve_unix(client_connected_cb, path.as_ref())
+    }
+
+    /// Binds `host:port` and serves each connection with `handler`.
+    async fn serve_tcp<H: serve::Serve>(
+        self,
+        handler: H,
+        host: Hosts,
+        port: u16,
+    ) -> Result<Server, Error> {
+        self.check()?;
+        let bound = bind::bind_tcp(&host, port, &self).await?;
+        self.serve(handler, bound, None)
+    }
+
+    /// Binds the Unix socket `path` and serves each connection with `handler`.
+    #[cfg(unix)]
+    fn serve_unix<H: serve::Serve>(
+        self,
+        handler: H,
+        path: &std::path::Path,
+    ) -> Result<Server, Error> {
         self.check()?;
         if self.proxy.policy.is_some() {
             return Err(Error::InvalidArgument(
                 "proxy_protocol is for TCP servers, not Unix sockets",
             ));
         }
-        let (sock, cleanup) = unix::bind_unix(path.as_ref())?;
+        let (sock, cleanup) = unix::bind_unix(path)?;
         let cleanup = cleanup.filter(|_| self.cleanup_socket);
-        self.serve(client_connected_cb, vec![sock], cleanup)
+        self.serve(handler, vec![sock], cleanup)
     }
 
     /// Serves on an already bound (or listening) stream socket: TCP or Unix
@@ -315,7 +340,7 @@ impl ServerOptions {
         Ok(())
     }
 
-    fn serve<H: ClientConnected>(
+    fn serve<H: serve::Serve>(
         self,
         handler: H,
         bound: Vec<socket2::Socket>,

@@ -119,11 +119,7 @@ fn extra_of(socket: &Socket) -> Extra {
     match socket {
         #[cfg(feature = "tls")]
         Socket::Tls(tls) => extra_of(tls.raw()),
-        Socket::Io(_) => Extra {
-            peername: None,
-            sockname: None,
-            peer_credentials: None,
-        },
+        Socket::Io(_) => Extra::default(),
         Socket::Tcp(s) => Extra {
             peername: s.peer_addr().ok().map(SocketAddress::Inet),
             sockname: s.local_addr().ok().map(SocketAddress::Inet),

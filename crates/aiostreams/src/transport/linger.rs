@@ -49,8 +49,7 @@ pub(crate) async fn linger(socket: Socket, linger: Linger, hook: Arc<dyn OnLost>
     // A failed FIN (the peer is gone) leaves nothing to wait for.
     if socket
         .sock_ref()
-        .shutdown(std::net::Shutdown::Write)
-        .is_ok()
+        .is_some_and(|s| s.shutdown(std::net::Shutdown::Write).is_ok())
     {
         tokio::select! {
             biased;
@@ -72,6 +71,7 @@ async fn read_to_eof(socket: &Socket) {
             Socket::Unix(s) => readable_then_read(s.readable().await, || s.try_read(&mut scratch)),
             #[cfg(feature = "tls")]
             Socket::Tls(_) => return, // `into_plain` took the socket out of its session
+            Socket::Io(_) => return, // a generic writer is never a server's connection
         };
         match read {
             Ok(0) => return,

@@ -37,7 +37,8 @@ impl Inner {
         let queue = g.conn.queue();
         let mut unsent = BytesMut::with_capacity(queue.len());
         queue.with_slices(|slices| slices.iter().for_each(|s| unsent.extend_from_slice(s)));
-        self.end(&mut g, Ok(()), false);
+        // The slot is empty: `end` closes nothing, and nothing lingers.
+        self.end(&mut g, Ok(()), super::Ending::Close);
         Ok((socket, unsent.freeze()))
     }
 }
