@@ -93,6 +93,9 @@
 //! | `StreamWriter` over a pipe, stdout, a child's stdin | [`StreamWriter::from_io`] (any `AsyncWrite`) |
 //! | `loop.connect_read_pipe(..)`, `loop.connect_write_pipe(..)` | `connect_read_pipe(fd)`, `connect_write_pipe(fd)` (Unix) |
 //! | `asyncio.create_subprocess_exec(..)`, `create_subprocess_shell(..)`, `Process` | `subprocess` (Unix): `create_subprocess_exec`, `create_subprocess_shell`, `Process` with `communicate`, `wait`, `returncode`, signals |
+//! | `loop.create_server(protocol_factory, ..)`, `create_unix_server`, `create_unix_connection` | [`create_server`], [`ServerOptions::create_server`] (TLS), `create_unix_server`, `create_unix_connection(_with)` (Unix) |
+//! | `loop.sendfile(transport, file, offset, count)` | `StreamWriter::sendfile` (Unix; kernel copy on plain sockets, read + write on TLS) |
+//! | (beyond asyncio) take the socket back after an upgrade | [`StreamWriter::detach`] -> [`Detached`] |
 //! | `IncompleteReadError(partial, expected)`, `LimitOverrunError(msg, consumed)` | [`Error::IncompleteRead`], [`Error::LimitOverrun`] |
 //! | `ValueError` from `readline()` (line too long) | [`Error::LimitOverrun`] (same message, same buffer clean-up) |
 //! | `ValueError` (bad argument), `RuntimeError` (bad state) | [`Error::InvalidArgument`], [`Error::InvalidState`], asyncio's messages |
