@@ -61,6 +61,8 @@ mod server_linger;
 mod server_proxy_protocol;
 #[cfg(unix)]
 mod socket_parity;
+#[cfg(target_os = "linux")]
+mod socket_tuning;
 #[cfg(unix)]
 mod subprocess;
 #[cfg(feature = "tls")]

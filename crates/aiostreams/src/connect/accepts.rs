@@ -6,7 +6,8 @@
 //! |--------------------------------------------------------|-----------|----------------|--------------------|---------------------|--------------------------|
 //! | `limit`                                                | yes       | yes            | yes                | yes                 | refused                  |
 //! | `family`, `local_addr`, `happy_eyeballs_delay`, `interleave` | yes | refused        | refused            | refused             | yes                      |
-//! | `nodelay`, `keepalive`                                 | yes       | refused        | yes                | refused             | yes                      |
+//! | `configure_socket` (runs before the TCP connect)       | yes       | refused        | refused            | refused             | yes                      |
+//! | `nodelay`, `keepalive`, `tcp_keepalive`                | yes       | refused        | yes                | refused             | yes                      |
 //! | `connect_timeout`                                      | yes       | yes            | refused            | refused             | yes                      |
 //! | `ssl`, `server_hostname`, `ssl_*_timeout`              | yes       | yes            | yes                | yes                 | yes                      |
 
@@ -41,7 +42,8 @@ impl ConnectOptions {
         let addressing = tcp.family != Family::Unspec
             || tcp.local_addr.is_some()
             || tcp.happy_eyeballs_delay.is_some()
-            || tcp.interleave.is_some();
+            || tcp.interleave.is_some()
+            || tcp.tuning.hook.is_some();
         let refuse = |yes: bool, msg: &'static str| match yes {
             true => Err(Error::InvalidArgument(msg)),
             false => Ok(()),
@@ -63,13 +65,13 @@ impl ConnectOptions {
     }
 }
 
-const UNIX_ADDRESSING: &str = "family, local_addr, happy_eyeballs_delay and interleave are \
-     TCP options: connect_unix() cannot use them";
+const UNIX_ADDRESSING: &str = "family, local_addr, happy_eyeballs_delay, interleave and \
+     configure_socket are TCP options: connect_unix() cannot use them";
 const UNIX_SOCKET_OPTIONS: &str =
-    "nodelay and keepalive are TCP options: connect_unix() cannot use them";
+    "nodelay, keepalive and tcp_keepalive are TCP options: connect_unix() cannot use them";
 const SOCK_CONNECTING: &str = "connect_sock() takes a connected socket: family, local_addr, \
-     happy_eyeballs_delay, interleave and connect_timeout cannot apply to it";
-const SOCK_UNIX_SOCKET_OPTIONS: &str =
-    "nodelay and keepalive are TCP options: connect_sock() was given a Unix socket";
+     happy_eyeballs_delay, interleave, configure_socket and connect_timeout cannot apply to it";
+const SOCK_UNIX_SOCKET_OPTIONS: &str = "nodelay, keepalive and tcp_keepalive are TCP options: \
+     connect_sock() was given a Unix socket";
 const PROTOCOL_LIMIT: &str = "create_connection() takes no limit: the protocol gets the bytes \
      (give the limit to the StreamReader it feeds)";

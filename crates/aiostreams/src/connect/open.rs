@@ -367,6 +367,74 @@ impl ConnectOptions {
         self
     }
 
+    /// TCP keepalive with its parameters: SO_KEEPALIVE on, and the idle time before the
+    /// first probe (`TCP_KEEPIDLE`), the interval between probes (`TCP_KEEPINTVL`) and
+    /// how many unanswered probes end the connection (`TCP_KEEPCNT`), each where set.
+    ///
+    /// Go: `net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable, Idle, Interval,
+    /// Count}}`; socket2's [`TcpKeepalive`](socket2::TcpKeepalive) builder names them
+    /// `with_time`, `with_interval`, `with_retries`. asyncio has no keyword for it. A TCP
+    /// option: refused for a Unix socket, as [`nodelay`](Self::nodelay).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::time::Duration;
+    /// use socket2::TcpKeepalive;
+    ///
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let keepalive = TcpKeepalive::new()
+    ///     .with_time(Duration::from_secs(30))
+    ///     .with_interval(Duration::from_secs(5));
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .tcp_keepalive(keepalive)
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// # #[cfg(target_os = "linux")]
+    /// assert_eq!(
+    ///     writer.transport().with_socket(|s| s.tcp_keepalive_time().ok()),
+    ///     Some(Some(Duration::from_secs(30)))
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub fn tcp_keepalive(mut self, keepalive: socket2::TcpKeepalive) -> Self {
+        self.tcp.tuning.keepalive = Some(keepalive);
+        self.given.socket_options = true;
+        self
+    }
+
+    /// Runs `hook` on each new TCP socket before it binds `local_addr` and connects,
+    /// after our own options (so it can change them): any socket option socket2 offers
+    /// (`SO_RCVBUF`, `IP_TOS`, `SO_MARK`, `TCP_FASTOPEN_CONNECT`...). With Happy Eyeballs
+    /// it runs once per attempt.
+    ///
+    /// Go: `net.Dialer.Control` (raw connection, before dialing); asyncio has none (a
+    /// hand-made `sock=`). A connect option: `connect_sock` and `connect_unix` refuse it.
+    /// An error from `hook` fails that attempt, as a failed connect does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .configure_socket(|socket| socket.set_ttl_v4(17))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// assert_eq!(writer.transport().with_socket(|s| s.ttl_v4().ok()), Some(Some(17)));
+    /// # Ok(()) }
+    /// ```
+    pub fn configure_socket(
+        mut self,
+        hook: impl Fn(socket2::SockRef<'_>) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.tcp.tuning.hook = Some(crate::net::SocketHook::new(hook));
+        self
+    }
+
     /// Give up connecting after `timeout` (beyond asyncio), with [`Error::TimedOut`]; the
     /// name resolution counts, the TLS handshake does not (it has its own timeout).
     /// `connect_sock` refuses it (its socket is already connected).
@@ -587,6 +655,7 @@ pub(crate) fn from_socket2(
     if opts.keepalive {
         sock.set_keepalive(true)?;
     }
+    opts.tuning.keepalive_on(socket2::SockRef::from(&sock))?;
     let std: std::net::TcpStream = sock.into();
     Ok(Socket::Tcp(tokio::net::TcpStream::from_std(std)?))
 }

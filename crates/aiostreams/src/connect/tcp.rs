@@ -11,11 +11,12 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, sleep_until};
 
 use crate::error::{ConnectAttempt, Error};
-use crate::net::{Family, bind_error, resolve};
+use crate::net::{Family, Tuning, bind_error, resolve};
 
 /// asyncio's `create_connection` keywords that apply to a plain TCP connection.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +35,8 @@ pub(crate) struct TcpConnectOptions {
     pub(crate) nodelay: bool,
     /// Set `SO_KEEPALIVE`.
     pub(crate) keepalive: bool,
+    /// Keepalive parameters and the user's hook (Go's `Dialer`).
+    pub(crate) tuning: Tuning,
 }
 
 /// Connects to `host:port` as asyncio's `loop.create_connection` does.
@@ -228,6 +231,9 @@ fn new_socket(addr: SocketAddr, opts: &TcpConnectOptions) -> io::Result<TcpSocke
     if opts.keepalive {
         socket.set_keepalive(true)?;
     }
+    opts.tuning.keepalive_on(SockRef::from(&socket))?;
+    // Last, before bind and connect (Go's `Dialer.Control`).
+    opts.tuning.hook(SockRef::from(&socket))?;
     Ok(socket)
 }
 

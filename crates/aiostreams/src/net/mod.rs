@@ -7,6 +7,7 @@ mod resolve;
 mod retry;
 #[cfg(feature = "tls")]
 mod tls_keywords;
+mod tuning;
 #[cfg(unix)]
 mod unix;
 
@@ -16,5 +17,6 @@ pub(crate) use resolve::{of_family, resolve, resolve_each};
 pub(crate) use retry::retry;
 #[cfg(feature = "tls")]
 pub(crate) use tls_keywords::{Checked as TlsChecked, TlsTimeouts};
+pub(crate) use tuning::{SocketHook, Tuning};
 #[cfg(unix)]
 pub(crate) use unix::is_abstract;

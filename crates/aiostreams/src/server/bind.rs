@@ -123,6 +123,8 @@ fn bind_one(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
         // No dual-stack sockets: `0.0.0.0` and `::` bind side by side, as in asyncio.
         sock.set_only_v6(true)?;
     }
+    // Last, before bind (Go's `ListenConfig.Control`).
+    opts.tuning.hook(socket2::SockRef::from(&sock))?;
     sock.bind(&addr.into())?;
     Ok(sock)
 }

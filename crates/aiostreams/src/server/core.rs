@@ -229,6 +229,9 @@ impl Core {
             if self.options.keep_alive {
                 socket2::SockRef::from(s).set_keepalive(true)?;
             }
+            self.options
+                .tuning
+                .keepalive_on(socket2::SockRef::from(s))?;
         }
         Ok(socket)
     }

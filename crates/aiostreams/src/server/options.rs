@@ -45,6 +45,8 @@ pub struct ServerOptions {
     pub(crate) cleanup_socket: bool,
     /// PROXY protocol on accept (off by default; `proxy/mod.rs`).
     pub(crate) proxy: crate::proxy::ProxySettings,
+    /// Keepalive parameters (accepted connections) and the hook (listening sockets).
+    pub(crate) tuning: crate::net::Tuning,
     /// The shutdown signal of the server these options start; moved into the `Server`
     /// at start, and a fresh one for every clone (see `Clone`).
     pub(crate) shutdown: CancellationToken,
@@ -73,6 +75,7 @@ impl Clone for ServerOptions {
             nodelay: self.nodelay,
             cleanup_socket: self.cleanup_socket,
             proxy: self.proxy,
+            tuning: self.tuning.clone(),
             shutdown: CancellationToken::new(),
             #[cfg(feature = "tls")]
             ssl: self.ssl.clone(),
@@ -125,6 +128,7 @@ impl ServerOptions {
             nodelay: true,
             cleanup_socket: true,
             proxy: Default::default(),
+            tuning: crate::net::Tuning::default(),
             shutdown: CancellationToken::new(),
             #[cfg(feature = "tls")]
             ssl: None,
@@ -428,6 +432,60 @@ impl ServerOptions {
     /// ```
     pub fn nodelay(mut self, on: bool) -> Self {
         self.nodelay = on;
+        self
+    }
+
+    /// TCP keepalive with its parameters on every accepted TCP connection: SO_KEEPALIVE
+    /// on, `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT` where set (socket2's
+    /// [`TcpKeepalive`](socket2::TcpKeepalive): `with_time`, `with_interval`,
+    /// `with_retries`).
+    ///
+    /// Go: `net.ListenConfig{KeepAliveConfig: ..}`; asyncio's `keep_alive=True` is
+    /// [`keep_alive`](Self::keep_alive), with the system's parameters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let keepalive = socket2::TcpKeepalive::new().with_time(Duration::from_secs(60));
+    /// let server = aiostreams::ServerOptions::new()
+    ///     .tcp_keepalive(keepalive)
+    ///     .start_server(|_r, _w| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # drop(server);
+    /// # Ok(()) }
+    /// ```
+    pub fn tcp_keepalive(mut self, keepalive: socket2::TcpKeepalive) -> Self {
+        self.tuning.keepalive = Some(keepalive);
+        self
+    }
+
+    /// Runs `hook` on each TCP listening socket before it binds, after our own options
+    /// (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY...), so it may change them or set others
+    /// (`SO_RCVBUF`, which accepted connections inherit; `IP_FREEBIND`;
+    /// `TCP_DEFER_ACCEPT`...). Not run by `serve_sock` (its socket is bound already) or
+    /// for Unix servers.
+    ///
+    /// Go: `net.ListenConfig.Control`. An error from `hook` fails the start with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// let server = aiostreams::ServerOptions::new()
+    ///     .configure_socket(|socket| socket.set_recv_buffer_size(256 * 1024))
+    ///     .start_server(|_r, _w| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// # drop(server);
+    /// # Ok(()) }
+    /// ```
+    pub fn configure_socket(
+        mut self,
+        hook: impl Fn(socket2::SockRef<'_>) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.tuning.hook = Some(crate::net::SocketHook::new(hook));
         self
     }
 
