@@ -105,6 +105,10 @@ pub(crate) enum Layer {
     #[default]
     Plain,
     /// `start_tls` is handshaking on the socket: plaintext writes must wait.
+    #[cfg_attr(
+        not(feature = "tls"),
+        allow(dead_code, reason = "only start_tls (feature tls) upgrades")
+    )]
     Upgrading,
     /// `sendfile()` is sending from the kernel on the socket: writes queue behind it.
     Sendfile,

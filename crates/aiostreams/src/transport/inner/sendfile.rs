@@ -6,8 +6,6 @@ use std::io;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use tokio::io::Interest;
-
 use super::Inner;
 use crate::Error;
 use crate::transport::io::Socket;
@@ -87,6 +85,7 @@ fn send_file(
     offset: &mut u64,
     count: usize,
 ) -> Poll<io::Result<usize>> {
+    use tokio::io::Interest;
     macro_rules! attempt {
         ($s:expr) => {
             loop {
