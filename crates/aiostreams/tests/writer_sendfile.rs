@@ -8,7 +8,7 @@ use std::io::{Seek, Write};
 use std::pin::pin;
 use std::task::{Context, Waker};
 
-use aiostreams::{ConnectOptions, Error, StreamReader, StreamWriter};
+use aiostreams::{ConnectOptions, Error};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::support::both_runtimes;
@@ -147,6 +147,7 @@ both_runtimes!(unix_socket_and_a_dropped_sendfile);
 #[cfg(feature = "tls")]
 async fn tls_falls_back_to_read_and_write() {
     use crate::support::certs::{Kind, Pki};
+    use aiostreams::{StreamReader, StreamWriter};
     let pki = Pki::new();
     let data = pattern(FILE_LEN);
     let file = file_of(&data);
