@@ -69,6 +69,10 @@ pub(crate) struct Args {
     /// of timing it (a fixed number of requests per cell; deterministic).
     #[arg(long)]
     instructions: bool,
+    /// Run `aiostreams serve` with read, write and idle timeouts set (60 s, 60 s, 300 s:
+    /// they never fire), to measure what the timers cost.
+    #[arg(long)]
+    timeouts: bool,
     /// The RESP cells' load generator [default: redis-benchmark when installed].
     #[arg(long, value_enum, value_name = "LOAD")]
     resp_load: Option<RespLoad>,
@@ -264,7 +268,8 @@ pub(crate) fn run(args: Args) -> Result<()> {
     // Counted before pinning: afterwards this process sees one CPU.
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server_cpu = pin_load_generator(&mut notes);
-    let launcher = Launcher::new(server_cpu)?;
+    let mut launcher = Launcher::new(server_cpu)?;
+    launcher.timeouts = args.timeouts;
     let plan = Plan::new(&args, &launcher, &mut notes);
     if plan.pairs().is_empty() {
         bail!("nothing can run: {}", notes.join("; "));

@@ -6,8 +6,8 @@
 //!
 //! Logs go to stderr (see [`crate::logging`]): the library's accept errors (out of file
 //! descriptors) and handler errors, one line per connection closed for an over-long
-//! line, and at shutdown a summary of the connections served; with `--stats SECS`, the
-//! server's counters every SECS seconds.
+//! line, one per connection closed by a `--*-timeout`, and at shutdown a summary of the
+//! connections served; with `--stats SECS`, the server's counters every SECS seconds.
 //!
 //! With `--tls-cert` and `--tls-key` every mode is served over TLS (rustls): the
 //! handshake runs in each client's own task, then the handler sees plain bytes.
@@ -75,6 +75,23 @@ pub(crate) struct Args {
     /// on with the next line (skip). `http-hello` always answers 431 and closes.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = OnOverlong::Error)]
     on_overlong: OnOverlong,
+    /// Fail a read that has waited this long for the rest of a line or request (bytes
+    /// trickling in do not restart it: slowloris); the connection is closed [default:
+    /// none].
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs)]
+    read_timeout: Option<Duration>,
+    /// Close a connection whose queued answers make no progress this long (a client
+    /// that does not read) [default: none].
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs)]
+    write_timeout: Option<Duration>,
+    /// Close a connection that waited this long for its next request with no byte in
+    /// either direction; frees its --max-connections slot [default: none].
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs)]
+    idle_timeout: Option<Duration>,
+    /// How long a client's TLS handshake may take before it is dropped (its
+    /// --max-connections slot freed) [default: 60, asyncio's].
+    #[arg(long, value_name = "SECS", value_parser = numbers::positive_secs, requires = "tls_cert")]
+    handshake_timeout: Option<Duration>,
     /// On Ctrl-C/SIGTERM, wait this long for clients to finish, then abort them.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = numbers::secs)]
     shutdown_deadline: Duration,
@@ -125,6 +142,18 @@ async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let config = server_config_from_pem(cert, key).context("cannot serve TLS")?;
         options = options.ssl(config);
+    }
+    if let Some(timeout) = args.handshake_timeout {
+        options = options.ssl_handshake_timeout(timeout);
+    }
+    if let Some(timeout) = args.read_timeout {
+        options = options.read_timeout(timeout);
+    }
+    if let Some(timeout) = args.write_timeout {
+        options = options.write_timeout(timeout);
+    }
+    if let Some(timeout) = args.idle_timeout {
+        options = options.idle_timeout(timeout);
     }
     if let Some(max) = args.max_connections {
         options = options.max_connections(max);

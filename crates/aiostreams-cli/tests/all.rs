@@ -25,5 +25,6 @@ mod headers_local;
 mod resp_serve;
 mod serve_connect;
 mod serve_logs;
+mod serve_timeouts;
 mod tls_config_errors;
 mod tls_serve_connect;

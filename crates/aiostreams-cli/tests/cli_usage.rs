@@ -119,6 +119,22 @@ fn numeric_options_are_checked_at_parse_time() {
         (&["serve", "--limit", "2000000000"], bytes),
         (&["serve", "--limit", "64k"], bytes),
         (&["serve", "--port", "65536"], "65536 is not in 0..=65535"),
+        (&["serve", "--read-timeout", "0"], positive),
+        (&["serve", "--write-timeout", "1e30"], positive),
+        (&["serve", "--idle-timeout=-1"], positive),
+        (&["serve", "--idle-timeout", "nan"], positive),
+        (
+            &[
+                "serve",
+                "--tls-cert",
+                "c",
+                "--tls-key",
+                "k",
+                "--handshake-timeout",
+                "0",
+            ],
+            positive,
+        ),
         (&["connect", "h", "1", "--timeout", "0"], positive),
         (&["connect", "h", "1", "--timeout", "1e30"], positive),
         (&["connect", "h", "1", "--connect-timeout=-0.5"], positive),
@@ -138,6 +154,12 @@ fn numeric_options_are_checked_at_parse_time() {
             assert_usage_error(args, &format!("for '{option} <"));
         }
     }
+}
+
+/// `--handshake-timeout` is about TLS: without `--tls-cert` it is a usage error.
+#[test]
+fn serve_handshake_timeout_needs_tls() {
+    assert_usage_error(&["serve", "--handshake-timeout", "5"], "--tls-cert");
 }
 
 #[test]

@@ -32,6 +32,7 @@ fn every_test_file_is_declared_here() {
 mod codec_decode;
 #[cfg(feature = "tls")]
 mod connect_options;
+mod connection_timeouts;
 mod examples_client;
 mod examples_server;
 mod frame_read_write;

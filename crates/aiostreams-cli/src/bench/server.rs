@@ -31,7 +31,19 @@ pub(crate) struct Launcher {
     script_dir: Option<PathBuf>,
     /// The CPU servers are pinned to, when `taskset` works.
     cpu: Option<usize>,
+    /// `bench --timeouts`: `aiostreams serve` runs with read, write and idle timeouts.
+    pub(crate) timeouts: bool,
 }
+
+/// The timeouts `bench --timeouts` gives `aiostreams serve` (long enough never to fire).
+const SERVE_TIMEOUTS: [&str; 6] = [
+    "--read-timeout",
+    "60",
+    "--write-timeout",
+    "60",
+    "--idle-timeout",
+    "300",
+];
 
 /// A wrapper the server runs under (`valgrind --tool=callgrind ...`).
 #[derive(Debug)]
@@ -54,6 +66,7 @@ impl Launcher {
             python,
             script_dir,
             cpu,
+            timeouts: false,
         })
     }
 
@@ -156,6 +169,9 @@ impl Launcher {
             Impl::Aiostreams => {
                 args.push(exe());
                 args.extend(["serve", "--runtime", "current"].map(OsString::from));
+                if self.timeouts {
+                    args.extend(SERVE_TIMEOUTS.map(OsString::from));
+                }
             }
             Impl::Tokio | Impl::TokioBuffered => {
                 args.extend([exe(), "raw-tokio-serve".into()]);

@@ -3,7 +3,8 @@
 //! Every handler stops at its next idle point (waiting for the client's next message)
 //! once the server starts shutting down, so `Server::shutdown` ends them gracefully.
 //! A line (`lines`) or request head (`http-hello`) over `--limit` gets an answer, not a
-//! silent close, and a warning line in the log.
+//! silent close, and a warning line in the log. A connection closed by one of the
+//! `--*-timeout` flags gets one `info` line.
 
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,7 +63,7 @@ pub(super) async fn handle(
     let failed = |_: &Error| config.stats.count(Event::ClosedByError);
     // Each mode's future is boxed: an idle connection then holds only its own mode's
     // state, not the largest of the four (idle memory per connection).
-    {
+    let served = {
         let (reader, writer, shutdown) = (&mut reader, &writer, &config.shutdown);
         let served = match config.mode {
             Mode::Echo => Box::pin(echo(reader, writer, shutdown)).await,
@@ -72,8 +73,15 @@ pub(super) async fn handle(
         };
         writer.close();
         served
+    };
+    if let Err(e @ Error::TimedOut { .. }) = &served {
+        // Closed by a --*-timeout: one line, and no error (the client was too slow).
+        config.stats.count(Event::ClosedByTimeout);
+        let peer = writer.peername().map(|p| p.to_string()).unwrap_or_default();
+        tracing::info!(peer, "{e}: closed");
+        return Ok(());
     }
-    .inspect_err(failed)?;
+    served.inspect_err(failed)?;
     // (`served` is scoped above so it is not kept across this await.)
     writer.wait_closed().await.inspect_err(failed)
 }

@@ -15,6 +15,8 @@ pub(super) struct Stats {
     skipped_lines: AtomicU64,
     /// Connections whose handler ended with an error (the library logs each one).
     closed_by_error: AtomicU64,
+    /// Connections closed by `--read-timeout`, `--write-timeout` or `--idle-timeout`.
+    closed_by_timeout: AtomicU64,
 }
 
 /// Which counter an event bumps.
@@ -24,6 +26,7 @@ pub(super) enum Event {
     ClosedByLimit,
     SkippedLine,
     ClosedByError,
+    ClosedByTimeout,
 }
 
 impl Stats {
@@ -34,6 +37,7 @@ impl Stats {
             Event::ClosedByLimit => &self.closed_by_limit,
             Event::SkippedLine => &self.skipped_lines,
             Event::ClosedByError => &self.closed_by_error,
+            Event::ClosedByTimeout => &self.closed_by_timeout,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -42,11 +46,12 @@ impl Stats {
     pub(super) fn log_summary(&self, report: ShutdownReport) {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         tracing::info!(
-            "shutdown: {} connections served, {} closed by the line limit ({} over-long lines skipped), {} closed by an error; at shutdown {} ended gracefully, {} aborted, {} cut while lingering",
+            "shutdown: {} connections served, {} closed by the line limit ({} over-long lines skipped), {} closed by an error, {} by a timeout; at shutdown {} ended gracefully, {} aborted, {} cut while lingering",
             get(&self.served),
             get(&self.closed_by_limit),
             get(&self.skipped_lines),
             get(&self.closed_by_error),
+            get(&self.closed_by_timeout),
             report.graceful,
             report.aborted,
             report.cut_lingering,

@@ -10,6 +10,8 @@
 //! | `nodelay`, `keepalive`, `tcp_keepalive`                | yes       | refused        | yes                | refused             | yes                      |
 //! | `connect_timeout`                                      | yes       | yes            | refused            | refused             | yes                      |
 //! | `ssl`, `server_hostname`, `ssl_*_timeout`              | yes       | yes            | yes                | yes                 | yes                      |
+//! | `read_timeout`, `idle_timeout`                         | yes       | yes            | yes                | yes                 | refused                  |
+//! | `write_timeout`                                        | yes       | yes            | yes                | yes                 | yes                      |
 
 use super::ConnectOptions;
 use crate::Error;
@@ -60,7 +62,11 @@ impl ConnectOptions {
                     SOCK_UNIX_SOCKET_OPTIONS,
                 )
             }
-            Entry::Protocol => refuse(self.given.limit, PROTOCOL_LIMIT),
+            Entry::Protocol => {
+                refuse(self.given.limit, PROTOCOL_LIMIT)?;
+                let reads_timed = self.timeouts.read.is_some() || self.timeouts.idle.is_some();
+                refuse(reads_timed, PROTOCOL_READ_TIMEOUTS)
+            }
         }
     }
 }
@@ -73,5 +79,7 @@ const SOCK_CONNECTING: &str = "connect_sock() takes a connected socket: family, 
      happy_eyeballs_delay, interleave, configure_socket and connect_timeout cannot apply to it";
 const SOCK_UNIX_SOCKET_OPTIONS: &str = "nodelay, keepalive and tcp_keepalive are TCP options: \
      connect_sock() was given a Unix socket";
+const PROTOCOL_READ_TIMEOUTS: &str = "create_connection() takes no read_timeout or \
+     idle_timeout: the protocol gets the bytes (time its StreamReader's reads instead)";
 const PROTOCOL_LIMIT: &str = "create_connection() takes no limit: the protocol gets the bytes \
      (give the limit to the StreamReader it feeds)";

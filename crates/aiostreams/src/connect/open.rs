@@ -6,6 +6,7 @@ use super::accepts::{Entry, Given};
 use super::tcp::{TcpConnectOptions, connect_tcp, with_deadline};
 use crate::net::Family;
 use crate::reader::check_limit;
+use crate::transport::Timeouts;
 use crate::transport::io::Socket;
 use crate::{DEFAULT_LIMIT, Error, StreamReader, StreamWriter};
 
@@ -104,6 +105,7 @@ pub async fn open_unix_connection(
 pub struct ConnectOptions {
     limit: usize,
     tcp: TcpConnectOptions,
+    pub(crate) timeouts: Timeouts,
     /// Options set by hand, so an entry point that cannot use one refuses it.
     pub(crate) given: Given,
     #[cfg(feature = "tls")]
@@ -146,6 +148,7 @@ impl ConnectOptions {
                 nodelay: true,
                 ..TcpConnectOptions::default()
             },
+            timeouts: Timeouts::default(),
             given: Given::default(),
             #[cfg(feature = "tls")]
             tls: Default::default(),
@@ -466,6 +469,29 @@ impl ConnectOptions {
         self
     }
 
+    /// Beyond asyncio: the connection's read timeout (default none); see
+    /// [`ServerOptions::read_timeout`](crate::ServerOptions::read_timeout) and
+    /// [`StreamReader::set_read_timeout`]. `create_connection_with` refuses it (its
+    /// protocol has no reads to time).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.read = Some(timeout);
+        self
+    }
+
+    /// Beyond asyncio: the connection's write timeout (default none); see
+    /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.write = Some(timeout);
+        self
+    }
+
+    /// Beyond asyncio: the connection's idle timeout (default none); see
+    /// [`StreamReader::set_idle_timeout`]. `create_connection_with` refuses it.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = Some(timeout);
+        self
+    }
+
     /// Connects to `host:port`. See [`open_connection`].
     ///
     /// # Errors
@@ -509,9 +535,11 @@ impl ConnectOptions {
         let stream = connect_tcp(host, port, &self.tcp).await?;
         let socket = Socket::Tcp(stream);
         #[cfg(feature = "tls")]
-        return super::ssl::finish(socket, tls, limit).await;
+        return super::ssl::finish(socket, tls, self.timeouts, limit).await;
         #[cfg(not(feature = "tls"))]
-        Ok(crate::Transport::builder(socket).streams(limit))
+        Ok(crate::Transport::builder(socket)
+            .timeouts(self.timeouts)
+            .streams(limit))
     }
 
     /// Connects to a Unix socket at `path`. See [`open_unix_connection`].
@@ -554,9 +582,11 @@ impl ConnectOptions {
         let tls = self.tls.prepare(None)?;
         let socket = Socket::Unix(self.unix_stream(path.as_ref()).await?);
         #[cfg(feature = "tls")]
-        return super::ssl::finish(socket, tls, limit).await;
+        return super::ssl::finish(socket, tls, self.timeouts, limit).await;
         #[cfg(not(feature = "tls"))]
-        Ok(crate::Transport::builder(socket).streams(limit))
+        Ok(crate::Transport::builder(socket)
+            .timeouts(self.timeouts)
+            .streams(limit))
     }
 
     /// Connects the Unix stream socket at `path` (a leading NUL: a Linux abstract name)
@@ -629,9 +659,11 @@ impl ConnectOptions {
             _ => Entry::SockTcp,
         })?;
         #[cfg(feature = "tls")]
-        return super::ssl::finish(socket, tls, limit).await;
+        return super::ssl::finish(socket, tls, self.timeouts, limit).await;
         #[cfg(not(feature = "tls"))]
-        Ok(crate::Transport::builder(socket).streams(limit))
+        Ok(crate::Transport::builder(socket)
+            .timeouts(self.timeouts)
+            .streams(limit))
     }
 }
 

@@ -10,8 +10,8 @@ use rustls_pki_types::ServerName;
 use super::ConnectOptions;
 use crate::net::TlsTimeouts;
 use crate::tls::{Side, default_client_config, wrap};
-use crate::transport::Builder;
 use crate::transport::io::Socket;
+use crate::transport::{Builder, Timeouts};
 use crate::{Error, StreamReader, StreamWriter, Transport};
 
 /// asyncio's `ssl=` keyword: no TLS, `ssl=True`, or `ssl=context`.
@@ -87,9 +87,13 @@ impl ClientTlsOptions {
 pub(crate) async fn finish(
     socket: Socket,
     tls: Option<Prepared>,
+    timeouts: Timeouts,
     limit: usize,
 ) -> Result<(StreamReader, StreamWriter), Error> {
-    Ok(handshake(socket, tls).await?.streams(limit))
+    Ok(handshake(socket, tls)
+        .await?
+        .timeouts(timeouts)
+        .streams(limit))
 }
 
 /// Runs the client handshake, if any: the connection to build over its socket, with its

@@ -151,7 +151,7 @@ pub async fn create_connection_with<P: Protocol>(
     let connection = crate::connect::handshake(socket, tls).await?;
     #[cfg(not(feature = "tls"))]
     let connection = Transport::builder(socket);
-    Ok(drive(connection, factory()))
+    Ok(drive(connection.timeouts(options.timeouts), factory()))
 }
 
 /// Finishes wiring a connection for the protocol layer and starts driving `protocol`
@@ -184,7 +184,7 @@ impl<P: Protocol> Driver<P> {
         let inner = transport.inner().clone();
         protocol.connection_made(transport.clone());
         Driver {
-            source: TransportSource::new(inner.clone()),
+            source: TransportSource::new(inner.clone(), Default::default()),
             inner,
             protocol: Some(protocol),
             buf: BytesMut::new(),

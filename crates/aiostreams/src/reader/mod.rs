@@ -10,6 +10,8 @@ mod record;
 pub(crate) mod shared;
 pub(crate) mod source;
 mod stats;
+mod timeouts;
+pub(crate) mod timer;
 mod try_read;
 
 use std::fmt;
@@ -28,6 +30,7 @@ pub(crate) use crate::sansio::check_limit;
 use crate::sansio::{MAX_PULL, Mode, ReadBuffer, ReadOp, Step, Want};
 use shared::Shared;
 use source::{IoSource, Source};
+use timer::ReadTimer;
 
 /// The first pull of an idle reader reserves this much (then it adapts).
 const MIN_PULL: u32 = 4 * 1024;
@@ -118,7 +121,9 @@ pub struct StreamReader {
     /// between two sizes and every such message take two reads.)
     pull_hint: u32,
     /// Pulls in a row that came back much smaller than `pull_hint`.
-    small_pulls: u32,
+    small_pulls: u8,
+    /// The source's timer has a limit set: the wait path asks it (see `timer.rs`).
+    timed: bool,
     source: Option<Box<dyn Source>>,
     shared: Arc<Shared>,
 }
@@ -182,7 +187,7 @@ impl StreamReader {
     /// # Ok(()) }
     /// ```
     pub fn from_io(io: impl AsyncRead + Send + Unpin + 'static) -> Self {
-        Self::build(DEFAULT_LIMIT, Some(Box::new(IoSource(io))))
+        Self::build(DEFAULT_LIMIT, Some(Box::new(IoSource::new(io))))
     }
 
     /// A reader that pulls from `io`, with the given limit.
@@ -210,7 +215,7 @@ impl StreamReader {
     ) -> Result<Self, Error> {
         Ok(Self::build(
             check_limit(limit)?,
-            Some(Box::new(IoSource(io))),
+            Some(Box::new(IoSource::new(io))),
         ))
     }
 
@@ -222,13 +227,18 @@ impl StreamReader {
     /// reader from its construction on (`Transport::builder(..).streams(limit)`).
     pub(crate) fn build_with(
         limit: usize,
-        source: Option<Box<dyn Source>>,
+        mut source: Option<Box<dyn Source>>,
         shared: Arc<Shared>,
     ) -> Self {
+        let timed = source
+            .as_mut()
+            .and_then(|s| s.timer())
+            .is_some_and(|t| t.is_set());
         StreamReader {
             buf: ReadBuffer::with_checked_limit(limit, Mode::Aiostreams),
             pull_hint: MIN_PULL,
             small_pulls: 0,
+            timed,
             source,
             shared,
         }
@@ -499,6 +509,9 @@ impl StreamReader {
         cx: &mut Context<'_>,
         op: &mut impl Op,
     ) -> Poll<Result<Bytes, Error>> {
+        if self.timed && !op.has_started() {
+            self.with_timer(ReadTimer::new_read);
+        }
         let mut discarding_pulls = 0;
         loop {
             self.sync_inbox();
@@ -527,7 +540,12 @@ impl StreamReader {
                         }
                     }
                     self.publish_flow(true);
-                    std::task::ready!(self.poll_more(cx, op.want(&self.buf)));
+                    if let Err(timed_out) =
+                        std::task::ready!(self.poll_more(cx, op.want(&self.buf)))
+                    {
+                        self.publish_flow(false);
+                        return Poll::Ready(Err(*timed_out));
+                    }
                     continue;
                 }
                 Step::NeedMoreIfReady if self.pull_ready(cx) => continue,
@@ -550,16 +568,18 @@ impl StreamReader {
             }
             if !self.buf.is_empty() || self.buf.eof() {
                 self.publish_flow(false);
+                if self.timed {
+                    // Each `AsyncRead` call is a read of its own.
+                    self.with_timer(ReadTimer::new_read);
+                }
                 return Poll::Ready(Ok(()));
             }
             self.publish_flow(true);
-            std::task::ready!(self.poll_more(
-                cx,
-                Want {
-                    need: 1,
-                    merge_to: 0
-                }
-            ));
+            let want = Want {
+                need: 1,
+                merge_to: 0,
+            };
+            std::task::ready!(self.poll_more(cx, want)).map_err(|e| *e)?;
         }
     }
 
@@ -588,23 +608,47 @@ impl StreamReader {
         }
     }
 
-    /// Waits until something changes: bytes, EOF or an exception arrive.
-    fn poll_more(&mut self, cx: &mut Context<'_>, want: Want) -> Poll<()> {
+    /// Waits until something changes: bytes, EOF or an exception arrive; fails when a
+    /// time limit passes first (nothing consumed: see `timer.rs`). (The error is boxed:
+    /// a small return value keeps the wait path cheap, and it is rare.)
+    fn poll_more(&mut self, cx: &mut Context<'_>, want: Want) -> Poll<Result<(), Box<Error>>> {
         if self.sync_inbox() {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         }
         if self.source.is_none() || self.buf.eof {
-            return self.park(cx);
+            return self.park(cx).map(Ok);
         }
         match self.pull(cx, want.need) {
             Poll::Pending => {
                 self.buf.release_if_empty();
-                return self.park(cx);
+                if self.timed
+                    && let Poll::Ready(timed_out) = self.poll_timer(cx)
+                {
+                    return Poll::Ready(Err(Box::new(timed_out)));
+                }
+                return self.park(cx).map(Ok);
             }
             Poll::Ready(true) => self.merge_short_reads(cx, want),
             Poll::Ready(false) => {}
         }
-        Poll::Ready(())
+        Poll::Ready(Ok(()))
+    }
+
+    /// A read is about to wait and a time limit is set: has one passed?
+    #[inline(never)]
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Error> {
+        let mid_record = !self.buf.is_empty();
+        match self.source.as_deref_mut() {
+            Some(source) => source.poll_timeout(cx, mid_record),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Runs `f` on the source's timer, if there is one.
+    fn with_timer(&mut self, f: impl FnOnce(&mut ReadTimer)) {
+        if let Some(timer) = self.source.as_mut().and_then(|s| s.timer()) {
+            f(timer);
+        }
     }
 
     /// One pull from the source; `Ready(true)` when bytes arrived.
@@ -620,6 +664,9 @@ impl StreamReader {
         match source.poll_pull(cx, &mut self.buf.data, window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
             Poll::Ready(Ok(n)) => {
+                if self.timed {
+                    self.with_timer(ReadTimer::bytes_arrived);
+                }
                 self.adapt_pull_hint(n, window);
                 self.buf.after_pull();
                 return Poll::Ready(true);

@@ -7,6 +7,8 @@ use std::task::{Context, Poll};
 use bytes::{BufMut, BytesMut};
 use tokio::io::AsyncRead;
 
+use super::timer::ReadTimer;
+
 /// A byte source the reader pulls from when a read needs more data.
 ///
 /// Implementations read at most `window` bytes into the spare capacity of `buf` and
@@ -29,10 +31,37 @@ pub(crate) trait Source: Send + Unpin {
     fn stats(&self) -> Option<crate::metrics::ConnectionStats> {
         None
     }
+
+    /// The reader's time limits, kept with the source (boxed: the reader stays small).
+    fn timer(&mut self) -> Option<&mut ReadTimer> {
+        None
+    }
+
+    /// A read is about to wait: `Ready` with its error when a time limit passed (see
+    /// [`ReadTimer::poll_timeout`]; a source with a connection closes it after the idle
+    /// timeout).
+    fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<crate::Error> {
+        match self.timer() {
+            Some(timer) => timer.poll_timeout(cx, mid_record, || {}, || true),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// Any tokio `AsyncRead` as a source.
-pub(crate) struct IoSource<R>(pub(crate) R);
+pub(crate) struct IoSource<R> {
+    io: R,
+    timer: ReadTimer,
+}
+
+impl<R> IoSource<R> {
+    pub(crate) fn new(io: R) -> Self {
+        IoSource {
+            io,
+            timer: ReadTimer::default(),
+        }
+    }
+}
 
 impl<R: AsyncRead + Send + Unpin> Source for IoSource<R> {
     fn poll_pull(
@@ -43,10 +72,14 @@ impl<R: AsyncRead + Send + Unpin> Source for IoSource<R> {
     ) -> Poll<io::Result<usize>> {
         buf.reserve(window);
         let mut limited = buf.limit(window);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.0), cx, &mut limited)
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut limited)
     }
 
     fn merges_short_reads(&self) -> bool {
         true
+    }
+
+    fn timer(&mut self) -> Option<&mut ReadTimer> {
+        Some(&mut self.timer)
     }
 }

@@ -156,6 +156,12 @@ async fn serve_client<H: Serve>(
     let socket = match core.options.ssl.is_some() {
         true => match Box::pin(tls_accept(&core, socket)).await {
             Ok(socket) => socket,
+            // A timeout frees a connection slot: worth a line; failures are the
+            // client's business (an internet server sees them all day).
+            Err(e @ crate::Error::Tls(crate::tls::TlsError::HandshakeTimeout(_))) => {
+                tracing::info!("TLS handshake closed: {e}");
+                return refused(&core, &e, "TLS handshake failed");
+            }
             Err(e) => return refused(&core, &e, "TLS handshake failed"),
         },
         false => socket,
@@ -163,7 +169,8 @@ async fn serve_client<H: Serve>(
     let id = core.next_id();
     let builder = Transport::builder(socket)
         .proxied(proxied)
-        .on_lost(core.on_lost(id, admission));
+        .on_lost(core.on_lost(id, admission))
+        .timeouts(core.options.timeouts);
     #[cfg(feature = "tls")]
     let builder = builder.ssl_shutdown_timeout(core.options.tls_timeouts.with_defaults().shutdown);
     let (inner, wired) = match handler.wire(builder, core.options.limit) {
@@ -191,6 +198,11 @@ async fn serve_client<H: Serve>(
     let peer = peer.map(ToString::to_string).unwrap_or_default();
     let closed = match outcome {
         Ok(Ok(())) => return,
+        // A time limit the server itself set (read, write, idle timeout) is no bug.
+        Ok(Err(e)) if is_timeout(&*e) => {
+            tracing::info!(peer, "connection closed: {e}");
+            Closed::of(&*e)
+        }
         Ok(Err(e)) => {
             tracing::error!(peer, "Unhandled exception in client_connected_cb: {e}");
             Closed::of(&*e)
@@ -262,6 +274,16 @@ async fn tls_accept(core: &Core, socket: Socket) -> Result<Socket, crate::Error>
     };
     let timeout = core.options.tls_timeouts.with_defaults().handshake;
     crate::tls::wrap(socket, crate::tls::Side::Server(config.clone()), timeout).await
+}
+
+/// The handler gave up with one of the connection's time limits.
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let ours = e.downcast_ref::<crate::Error>().or_else(|| {
+        e.downcast_ref::<std::io::Error>()?
+            .get_ref()?
+            .downcast_ref()
+    });
+    matches!(ours, Some(crate::Error::TimedOut { .. }))
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {

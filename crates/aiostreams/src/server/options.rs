@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::DEFAULT_LIMIT;
 use crate::net::Family;
+use crate::transport::Timeouts;
 
 /// The default listen backlog: the largest value older kernels store (Go's cap too);
 /// `listen()` clamps it to `net.core.somaxconn`, so it asks for the system's maximum.
@@ -47,6 +48,7 @@ pub struct ServerOptions {
     pub(crate) proxy: crate::proxy::ProxySettings,
     /// Keepalive parameters (accepted connections) and the hook (listening sockets).
     pub(crate) tuning: crate::net::Tuning,
+    pub(crate) timeouts: Timeouts,
     /// The shutdown signal of the server these options start; moved into the `Server`
     /// at start, and a fresh one for every clone (see `Clone`).
     pub(crate) shutdown: CancellationToken,
@@ -76,6 +78,7 @@ impl Clone for ServerOptions {
             cleanup_socket: self.cleanup_socket,
             proxy: self.proxy,
             tuning: self.tuning.clone(),
+            timeouts: self.timeouts,
             shutdown: CancellationToken::new(),
             #[cfg(feature = "tls")]
             ssl: self.ssl.clone(),
@@ -129,6 +132,7 @@ impl ServerOptions {
             cleanup_socket: true,
             proxy: Default::default(),
             tuning: crate::net::Tuning::default(),
+            timeouts: Timeouts::default(),
             shutdown: CancellationToken::new(),
             #[cfg(feature = "tls")]
             ssl: None,
@@ -513,6 +517,41 @@ impl ServerOptions {
         self
     }
 
+    /// Beyond asyncio: each connection's read timeout (default none): a read that must
+    /// wait fails with [`Error::TimedOut`](crate::Error::TimedOut) once it has taken this
+    /// long since its first wait, trickling bytes included (slowloris), consuming
+    /// nothing. With [`idle_timeout`](Self::idle_timeout) set too, the wait for the first
+    /// byte of the next request is idle time, and the read clock starts with that byte.
+    /// The connection stays open: the handler decides. Go: `http.Server.ReadTimeout`. See [`StreamReader::set_read_timeout`](crate::StreamReader::set_read_timeout),
+    /// which changes it on a live connection, and `docs/DESIGN.md` ("Timeouts") for
+    /// what it costs (nothing per read answered from the buffer; no system call or
+    /// allocation per read that waits).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.read = Some(timeout);
+        self
+    }
+
+    /// Beyond asyncio: each connection's write timeout (default none): queued bytes
+    /// that make no progress this long end the connection, failing `drain()` and
+    /// `wait_closed()` with [`Error::TimedOut`](crate::Error::TimedOut). Go:
+    /// `http.Server.WriteTimeout`, nginx: `send_timeout`. See
+    /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.write = Some(timeout);
+        self
+    }
+
+    /// Beyond asyncio: close a connection whose reader has waited this long with no
+    /// byte arriving or sent (default none). The waiting read fails with
+    /// [`Error::TimedOut`](crate::Error::TimedOut) (`operation: "idle"`) and the
+    /// connection is closed, which frees its [`max_connections`](Self::max_connections)
+    /// slot: idle sockets cannot squat the server. Go: `http.Server.IdleTimeout`, nginx:
+    /// `keepalive_timeout`. See [`StreamReader::set_idle_timeout`](crate::StreamReader::set_idle_timeout).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = Some(timeout);
+        self
+    }
+
     /// A token cancelled when the server these options start begins shutting down
     /// ([`Server::close`] or [`Server::shutdown`]); handlers capture a clone to notice and
     /// finish early. Each clone of the options has its own (one per server).
@@ -583,6 +622,11 @@ impl ServerOptions {
 
     /// How long a client's TLS handshake may take (asyncio `ssl_handshake_timeout=`, 60 s).
     ///
+    /// The handshake runs in the client's task and holds its
+    /// [`max_connections`](Self::max_connections) slot, so this bounds how long silent
+    /// TLS clients can keep others out; past it the connection is dropped (logged at
+    /// DEBUG) and the slot freed.
+    ///
     /// # Examples
     ///
     /// ```
@@ -607,6 +651,7 @@ impl ServerOptions {
     /// # }
     /// # #[cfg(not(feature = "tls"))] fn main() {}
     /// ```
+    #[doc(alias = "handshake_timeout")]
     #[cfg(feature = "tls")]
     pub fn ssl_handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.tls_timeouts.handshake = Some(timeout);

@@ -10,8 +10,9 @@ use super::io::Socket;
 use super::linger::OnLost;
 use super::source::TransportSource;
 use super::state::{ConnState, DEFAULT_SSL_SHUTDOWN_TIMEOUT};
-use super::{Handle, SocketAddress, Transport};
+use super::{Handle, SocketAddress, Timeouts, Transport};
 use crate::reader::shared::Shared;
+use crate::reader::timer::ReadTimer;
 use crate::{Feeder, PeerCredentials, ProxyHeader, StreamReader, StreamWriter};
 
 /// Everything a connection holds besides its state, given before it exists: the socket,
@@ -21,6 +22,7 @@ use crate::{Feeder, PeerCredentials, ProxyHeader, StreamReader, StreamWriter};
 /// ```text
 /// Transport::builder(socket)       // TCP, Unix or TLS, connected
 ///     .on_lost(hook)               // server: count the connection until it ends
+///     .timeouts(t)                 // read / write / idle limits
 ///     .ssl_shutdown_timeout(t)     // TLS: how long close() may take (30 s)
 ///     .streams(limit)              // open_connection / start_server: (reader, writer)
 /// Transport::builder(socket).events().feeds(reader).build()   // protocol layer
@@ -33,6 +35,7 @@ pub(crate) struct Builder {
     on_lost: Option<Arc<dyn OnLost>>,
     ssl_shutdown_timeout: Duration,
     proxied: Option<ProxyHeader>,
+    timeouts: Timeouts,
 }
 
 impl Transport {
@@ -45,6 +48,7 @@ impl Transport {
             on_lost: None,
             ssl_shutdown_timeout: DEFAULT_SSL_SHUTDOWN_TIMEOUT,
             proxied: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -85,13 +89,20 @@ impl Builder {
         self
     }
 
+    /// The connection's time limits (the protocol layer uses `write` only).
+    pub(crate) fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     /// The transport; the caller must be inside a tokio runtime.
     pub(crate) fn build(self) -> Transport {
         let mut extra = extra_of(&self.socket);
         if let Some(header) = self.proxied {
             extra.proxied(header);
         }
-        let conn = ConnState::new(self.socket.is_tls(), self.ssl_shutdown_timeout);
+        let mut conn = ConnState::new(self.socket.is_tls(), self.ssl_shutdown_timeout);
+        conn.set_write_timeout(self.timeouts.write);
         let events = self.events.then(Box::<Events>::default);
         let inner = Inner::new(self.socket, conn, self.feeds, events, self.on_lost, extra);
         Transport {
@@ -107,8 +118,9 @@ impl Builder {
     pub(crate) fn streams(mut self, limit: usize) -> (StreamReader, StreamWriter) {
         let shared = Arc::<Shared>::default();
         self.feeds = Some(Feeder::new(shared.clone()));
+        let timer = ReadTimer::new(self.timeouts.read, self.timeouts.idle);
         let transport = self.build();
-        let source = TransportSource::new(transport.inner().clone());
+        let source = TransportSource::new(transport.inner().clone(), timer);
         let reader = StreamReader::build_with(limit, Some(Box::new(source)), shared);
         let writer = StreamWriter::new(transport, Some(reader.feeder()));
         (reader, writer)

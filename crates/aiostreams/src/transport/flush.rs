@@ -15,8 +15,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
+use super::alarm::Alarm;
 use super::inner::{Inner, Locked};
 use super::state::{AfterFlush, FlushPlan};
 
@@ -29,7 +30,7 @@ pub(super) fn kick(inner: &Arc<Inner>, g: &mut Locked) {
         inner.runtime().spawn(FlushTask {
             inner: inner.clone(),
             yielded: false,
-            deadline: None,
+            alarm: Alarm::default(),
         });
     }
 }
@@ -38,8 +39,9 @@ struct FlushTask {
     inner: Arc<Inner>,
     /// Yielded once since the socket last took everything.
     yielded: bool,
-    /// The timer of the state's close deadline (a TLS close's `ssl_shutdown_timeout`).
-    deadline: Option<Pin<Box<Sleep>>>,
+    /// The timer of a wait's deadline (`write_timeout`, the write deadline, a TLS
+    /// close's `ssl_shutdown_timeout`).
+    alarm: Alarm,
 }
 
 impl Future for FlushTask {
@@ -76,14 +78,11 @@ impl Future for FlushTask {
                     return Poll::Pending;
                 }
                 AfterFlush::WaitWritable { deadline } => {
-                    if let Some(at) = deadline
-                        && expired(&mut this.deadline, at, cx)
+                    if let Some((at, expiry)) = deadline
+                        && this.alarm.poll_until(cx, at).is_ready()
                     {
-                        let err = std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "SSL shutdown timed out",
-                        );
-                        inner.connection_lost(&mut g, Err(err.into()));
+                        tracing::debug!(peer = ?inner.peername(), "{}", expiry.error());
+                        inner.connection_lost(&mut g, Err(expiry.error()));
                         return Poll::Ready(());
                     }
                     match inner.poll_write_ready(cx) {
@@ -100,12 +99,6 @@ impl Future for FlushTask {
             }
         }
     }
-}
-
-/// Whether the close deadline `at` passed; registers its timer otherwise.
-fn expired(timer: &mut Option<Pin<Box<Sleep>>>, at: Instant, cx: &mut Context<'_>) -> bool {
-    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-    timer.as_mut().poll(cx).is_ready()
 }
 
 /// Waits to be woken by `kick` or by the connection's loss.

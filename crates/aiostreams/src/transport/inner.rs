@@ -30,6 +30,9 @@ pub(crate) struct Inner {
     has_queued: AtomicBool,
     closing: AtomicBool,
     reading_paused: AtomicBool,
+    /// Bytes left for the peer since the reader's idle clock last looked (a plain store
+    /// per send; the idle timeout asks, see `idle_expired`).
+    sent_since_idle_check: AtomicBool,
     /// The reader fed EOF or the error on connection loss (asyncio's `connection_lost`
     /// -> reader), whose drained state also decides whether `write()` sends at once.
     reader: Option<Feeder>,
@@ -95,6 +98,7 @@ impl Inner {
             has_queued: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             reading_paused: AtomicBool::new(false),
+            sent_since_idle_check: AtomicBool::new(false),
             reader,
             events,
             on_lost,
@@ -161,6 +165,15 @@ impl Inner {
     /// True once the connection is lost (a lingering socket may still be open).
     pub(crate) fn is_lost(&self) -> bool {
         self.lock().conn.is_lost()
+    }
+
+    /// Changes the write side's time limits; a waiting flush task looks again.
+    pub(super) fn set_write_limits(&self, f: impl FnOnce(&mut ConnState)) {
+        let mut g = self.lock();
+        f(&mut g.conn);
+        if let Some(w) = g.wakers.flush.take() {
+            w.wake();
+        }
     }
 
     /// How the connection ended; `None` while it is up.
@@ -377,6 +390,30 @@ impl Inner {
         if g.conn.on_peer_close_notify() {
             self.close_locked(&mut g);
         }
+    }
+
+    /// The reader's idle timeout passed: false if bytes were sent meanwhile (not idle),
+    /// else the connection is closed and true. At once, as `abort()` does: without
+    /// lingering (a peer silent for the whole idle time has no request in flight to
+    /// protect, and lingering would hold its server slot longer) and dropping queued bytes
+    /// (they made no progress the whole time). TLS sends no close_notify.
+    pub(super) fn idle_expired(self: &Arc<Self>) -> bool {
+        if self.sent_since_idle_check.swap(false, Ordering::Relaxed) {
+            return false;
+        }
+        tracing::debug!(peer = ?self.peername(), "closing an idle connection");
+        self.abort();
+        true
+    }
+
+    /// The reader's idle clock starts: only sends from now on count.
+    pub(super) fn idle_started(&self) {
+        self.sent_since_idle_check.store(false, Ordering::Relaxed);
+    }
+
+    /// Bytes left for the peer (for the idle clock).
+    pub(super) fn note_sent(&self) {
+        self.sent_since_idle_check.store(true, Ordering::Relaxed);
     }
 
     /// Registers the reader for `resume_reading`; false while still paused.

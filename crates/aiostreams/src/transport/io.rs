@@ -141,6 +141,7 @@ impl Socket {
     }
 
     /// Bytes written but still held in user space (TLS records not yet sent).
+    #[inline]
     pub(crate) fn has_pending_output(&self) -> bool {
         plain!(self, _s => false, tls => tls.has_pending_output(), _io => false)
     }

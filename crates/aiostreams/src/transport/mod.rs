@@ -17,6 +17,7 @@
 //! The reader's source holds the socket slot only while it reads, and drops it before it
 //! takes the state lock; `start_tls` swaps the socket without holding the state lock.
 
+pub(crate) mod alarm;
 mod any_write;
 mod builder;
 mod events;
@@ -27,6 +28,7 @@ pub(crate) mod io;
 mod linger;
 pub(crate) mod source;
 mod state;
+mod timeouts;
 #[cfg(feature = "tls")]
 mod upgrade;
 
@@ -39,6 +41,7 @@ pub(crate) use builder::Builder;
 pub(crate) use events::Event;
 pub use extra::{ExtraInfo, PeerCredentials, SocketAddress};
 pub(crate) use linger::{Linger, OnLost};
+pub(crate) use timeouts::Timeouts;
 
 use crate::Error;
 use crate::buffer::resolve_limits;

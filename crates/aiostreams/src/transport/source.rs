@@ -8,15 +8,17 @@ use bytes::BytesMut;
 
 use super::inner::Inner;
 use crate::reader::source::Source;
+use crate::reader::timer::ReadTimer;
 
 /// Reads the transport's socket for a [`StreamReader`](crate::StreamReader).
 pub(crate) struct TransportSource {
     inner: Arc<Inner>,
+    timer: ReadTimer,
 }
 
 impl TransportSource {
-    pub(crate) fn new(inner: Arc<Inner>) -> Self {
-        TransportSource { inner }
+    pub(crate) fn new(inner: Arc<Inner>, timer: ReadTimer) -> Self {
+        TransportSource { inner, timer }
     }
 }
 
@@ -59,5 +61,16 @@ impl Source for TransportSource {
             inner.counters().received(n);
         }
         Poll::Ready(result.map_err(|e| inner.read_failed(e)))
+    }
+
+    fn timer(&mut self) -> Option<&mut ReadTimer> {
+        Some(&mut self.timer)
+    }
+
+    fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<crate::Error> {
+        let inner = &self.inner;
+        let started = || inner.idle_started();
+        self.timer
+            .poll_timeout(cx, mid_record, started, || inner.idle_expired())
     }
 }

@@ -41,6 +41,7 @@
 //! | `close()` on a plain socket with nothing queued | lost now (`Ok`) | [`on_close`](ConnState::on_close) |
 //! | `close()` with bytes queued, or on TLS | the flush task sends them, then (TLS) close_notify, then closes | `on_close`, `after_flush` |
 //! | TLS close still blocked after `ssl_shutdown_timeout` | lost with "SSL shutdown timed out" | `after_flush` |
+//! | queued bytes make no progress for `write_timeout`, or are still queued at the write deadline | lost with `TimedOut { operation: "write" }` (drain() and wait_closed() fail with it) | `after_flush`, [`on_sent`](ConnState::on_sent) |
 //! | the flush task found the socket would block | it yields once (more writes may join), then waits for writability | `after_flush` |
 //! | `start_tls` handshaking | queued plaintext waits for the handshake | [`before_flush`](ConnState::before_flush) |
 //! | loss (close done, abort, error) | queue dropped; once only | [`on_lost`](ConnState::on_lost) |
@@ -127,10 +128,42 @@ pub(crate) struct ConnState {
     dropped_writes: usize,
     /// How long a TLS close may take to send close_notify (asyncio's default: 30 s).
     ssl_shutdown_timeout: Duration,
-    /// When the current close gives up. Only the TLS close uses it today; the connection
-    /// timeouts (issue 11) will set it too. (A server's lingering close comes after
-    /// `Close::Lost`: see `linger.rs`.)
+    /// When the current close gives up. Only the TLS close uses it (the connection
+    /// timeouts keep their own clock, `stalled_since`; a server's lingering close comes
+    /// after `Close::Lost`: see `linger.rs`).
     deadline: Option<Instant>,
+    /// `write_timeout`: how long queued bytes may make no progress.
+    write_timeout: Option<Duration>,
+    /// Go's write deadline: bytes still queued then end the connection.
+    write_deadline: Option<Instant>,
+    /// Since when the queue has been waiting for the socket with no byte taken (set
+    /// when the flush task first waits; cleared by any progress).
+    stalled_since: Option<Instant>,
+}
+
+/// Why a flush that waits for the socket gives up at its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// A TLS close still blocked after `ssl_shutdown_timeout`.
+    SslShutdown,
+    /// Queued bytes made no progress for `write_timeout`, or the write deadline passed;
+    /// `after`: how long they had waited.
+    Write { after: Duration },
+}
+
+impl Expiry {
+    /// The error the connection is lost with.
+    pub(crate) fn error(self) -> Error {
+        match self {
+            Expiry::SslShutdown => {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "SSL shutdown timed out").into()
+            }
+            Expiry::Write { after } => Error::TimedOut {
+                operation: "write",
+                after,
+            },
+        }
+    }
 }
 
 /// What `write()` does with its bytes.
@@ -207,8 +240,8 @@ pub(crate) enum AfterFlush {
     Idle,
     /// The socket would block: yield once first, so writes in the caller's turn join.
     Yield,
-    /// Wait until the socket is writable; a TLS close gives up at `deadline`.
-    WaitWritable { deadline: Option<Instant> },
+    /// Wait until the socket is writable; give up at `deadline`, for the reason given.
+    WaitWritable { deadline: Option<(Instant, Expiry)> },
 }
 
 impl ConnState {
@@ -307,6 +340,9 @@ impl ConnState {
 
     /// The socket took `n` queued bytes.
     pub(crate) fn on_sent(&mut self, n: usize) -> Notices {
+        if n > 0 {
+            self.stalled_since = None;
+        }
         let resumed = self.queue.advance(n);
         let resume_writing = resumed && self.pause == Pause::Paused;
         if resumed {
@@ -508,14 +544,24 @@ impl ConnState {
         }
     }
 
+    /// `write_timeout` (`None`: no limit).
+    pub(crate) fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.write_timeout = timeout;
+    }
+
+    /// The write deadline (`None`: none).
+    pub(crate) fn set_write_deadline(&mut self, deadline: Option<Instant>) {
+        self.write_deadline = deadline;
+    }
+
     /// The flush task sent what the socket took (`all_sent`: nothing is left, TLS
     /// records included); `yielded`: it already yielded since it last found the socket
-    /// blocked; `now` is asked only when a TLS close starts to wait.
+    /// blocked; `now` is asked only when a wait with a time limit starts.
     pub(crate) fn after_flush(
         &mut self,
         all_sent: bool,
         yielded: bool,
-        now: impl FnOnce() -> Instant,
+        mut now: impl FnMut() -> Instant,
     ) -> AfterFlush {
         if self.is_lost() {
             return AfterFlush::Stop;
@@ -537,13 +583,35 @@ impl ConnState {
         if !yielded {
             return AfterFlush::Yield;
         }
-        let deadline = if self.is_closing() && self.is_tls() {
+        let tls_close = if self.is_closing() && self.is_tls() {
             let timeout = self.ssl_shutdown_timeout;
-            Some(*self.deadline.get_or_insert_with(|| now() + timeout))
+            let at = *self.deadline.get_or_insert_with(|| now() + timeout);
+            Some((at, Expiry::SslShutdown))
         } else {
             None
         };
+        let stalled = self.stall_deadline(&mut now);
+        let deadline = match (tls_close, stalled) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
         AfterFlush::WaitWritable { deadline }
+    }
+
+    /// When the queue, waiting for the socket, gives up: `write_timeout` after it last
+    /// made progress, or the write deadline, whichever is first.
+    fn stall_deadline(&mut self, now: &mut impl FnMut() -> Instant) -> Option<(Instant, Expiry)> {
+        if self.write_timeout.is_none() && self.write_deadline.is_none() {
+            return None;
+        }
+        let since = *self.stalled_since.get_or_insert_with(now);
+        let by_timeout = self.write_timeout.and_then(|t| since.checked_add(t));
+        let at = match (by_timeout, self.write_deadline) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        let after = at.saturating_duration_since(since);
+        Some((at, Expiry::Write { after }))
     }
 }
 

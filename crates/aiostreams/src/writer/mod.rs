@@ -285,6 +285,45 @@ impl StreamWriter {
         self.shared.transport.close();
     }
 
+    /// Ends the connection when queued bytes make no progress for `timeout` (`None`:
+    /// no limit); see [`Transport::set_write_timeout`] for the rules.
+    ///
+    /// Go: `http.Server.WriteTimeout`; Netty: `WriteTimeoutHandler`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.set_write_timeout(Some(std::time::Duration::from_secs(30)));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_write_timeout(&self, timeout: Option<std::time::Duration>) {
+        self.shared.transport.set_write_timeout(timeout);
+    }
+
+    /// Ends the connection if bytes are still queued at `deadline` (`None` clears it);
+    /// see [`Transport::set_write_deadline`] for the rules.
+    ///
+    /// Go: `conn.SetWriteDeadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use tokio::time::{Duration, Instant};
+    /// let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// writer.set_write_deadline(Some(Instant::now() + Duration::from_secs(10)));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_write_deadline(&self, deadline: Option<tokio::time::Instant>) {
+        self.shared.transport.set_write_deadline(deadline);
+    }
+
     /// True once closing started or the connection was lost. asyncio: `is_closing()`.
     ///
     /// # Examples

@@ -219,7 +219,7 @@ fn tls_close_gives_up_at_the_shutdown_deadline() {
     st.on_close();
     let t0 = Instant::now();
     let expected = AfterFlush::WaitWritable {
-        deadline: Some(t0 + Duration::from_secs(3)),
+        deadline: Some((t0 + Duration::from_secs(3), Expiry::SslShutdown)),
     };
     assert_eq!(st.after_flush(false, true, || t0), expected);
     // The deadline is fixed when the close first waits.
@@ -382,5 +382,74 @@ fn sendfile_borrows_the_socket_and_writes_queue_behind_it() {
     assert!(matches!(
         tls().on_sendfile_started(),
         Err(Error::InvalidState(_))
+    ));
+}
+
+#[test]
+fn a_stalled_queue_gives_up_write_timeout_after_its_last_progress() {
+    let mut st = plain();
+    st.set_write_timeout(Some(Duration::from_secs(5)));
+    push(&mut st, 10);
+    let t0 = Instant::now();
+    let at_t0 = AfterFlush::WaitWritable {
+        deadline: Some((
+            t0 + Duration::from_secs(5),
+            Expiry::Write {
+                after: Duration::from_secs(5),
+            },
+        )),
+    };
+    assert_eq!(st.after_flush(false, true, || t0), at_t0);
+    // Still stalled: the clock is not restarted by another wait.
+    let t1 = t0 + Duration::from_secs(2);
+    assert_eq!(st.after_flush(false, true, || t1), at_t0);
+    // Progress restarts it.
+    st.on_sent(3);
+    let restarted = AfterFlush::WaitWritable {
+        deadline: Some((
+            t1 + Duration::from_secs(5),
+            Expiry::Write {
+                after: Duration::from_secs(5),
+            },
+        )),
+    };
+    assert_eq!(st.after_flush(false, true, || t1), restarted);
+}
+
+#[test]
+fn the_write_deadline_and_the_tls_close_take_the_earliest() {
+    let mut st = tls();
+    let t0 = Instant::now();
+    st.set_write_deadline(Some(t0 + Duration::from_secs(1)));
+    push(&mut st, 10);
+    st.on_close();
+    let wait = st.after_flush(false, true, || t0);
+    let AfterFlush::WaitWritable {
+        deadline: Some((at, Expiry::Write { after })),
+    } = wait
+    else {
+        panic!("{wait:?}");
+    };
+    assert_eq!(
+        (at, after),
+        (t0 + Duration::from_secs(1), Duration::from_secs(1))
+    );
+    st.set_write_deadline(None);
+    let wait = st.after_flush(false, true, || t0);
+    assert_eq!(
+        wait,
+        AfterFlush::WaitWritable {
+            deadline: Some((t0 + DEFAULT_SSL_SHUTDOWN_TIMEOUT, Expiry::SslShutdown))
+        }
+    );
+    assert!(matches!(
+        Expiry::Write {
+            after: Duration::from_secs(1)
+        }
+        .error(),
+        Error::TimedOut {
+            operation: "write",
+            ..
+        }
     ));
 }
