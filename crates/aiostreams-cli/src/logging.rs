@@ -32,7 +32,9 @@ impl LogLevel {
             LogLevel::Off => "off",
             LogLevel::Error => "error",
             LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
+            // The library logs TLS handshakes its timeout cut at DEBUG (failed handshakes
+            // are the client's business) on a target of their own: shown from `info`.
+            LogLevel::Info => "info,aiostreams::timeout=debug",
             LogLevel::Debug => "debug",
             LogLevel::Trace => "trace",
         }

@@ -156,10 +156,11 @@ async fn serve_client<H: Serve>(
     let socket = match core.options.ssl.is_some() {
         true => match Box::pin(tls_accept(&core, socket)).await {
             Ok(socket) => socket,
-            // A timeout frees a connection slot: worth a line; failures are the
-            // client's business (an internet server sees them all day).
+            // Failed handshakes are the client's business (an internet server sees
+            // them all day): DEBUG. A timeout gets a target of its own, so that a
+            // server's log can show the connections its time limits closed.
             Err(e @ crate::Error::Tls(crate::tls::TlsError::HandshakeTimeout(_))) => {
-                tracing::info!("TLS handshake closed: {e}");
+                tracing::debug!(target: "aiostreams::timeout", "TLS handshake closed: {e}");
                 return refused(&core, &e, "TLS handshake failed");
             }
             Err(e) => return refused(&core, &e, "TLS handshake failed"),

@@ -625,7 +625,7 @@ impl ServerOptions {
     /// The handshake runs in the client's task and holds its
     /// [`max_connections`](Self::max_connections) slot, so this bounds how long silent
     /// TLS clients can keep others out; past it the connection is dropped (logged at
-    /// DEBUG) and the slot freed.
+    /// DEBUG on the target `aiostreams::timeout`) and the slot freed.
     ///
     /// # Examples
     ///
