@@ -473,6 +473,22 @@ impl ConnectOptions {
     /// [`ServerOptions::read_timeout`](crate::ServerOptions::read_timeout) and
     /// [`StreamReader::set_read_timeout`]. `create_connection_with` refuses it (its
     /// protocol has no reads to time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use std::time::Duration;
+    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    ///     .read_timeout(Duration::from_secs(10))
+    ///     .write_timeout(Duration::from_secs(10))
+    ///     .idle_timeout(Duration::from_secs(60))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.read = Some(timeout);
         self
@@ -480,6 +496,22 @@ impl ConnectOptions {
 
     /// Beyond asyncio: the connection's write timeout (default none); see
     /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use std::time::Duration;
+    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    ///     .read_timeout(Duration::from_secs(10))
+    ///     .write_timeout(Duration::from_secs(10))
+    ///     .idle_timeout(Duration::from_secs(60))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.write = Some(timeout);
         self
@@ -487,6 +519,22 @@ impl ConnectOptions {
 
     /// Beyond asyncio: the connection's idle timeout (default none); see
     /// [`StreamReader::set_idle_timeout`]. `create_connection_with` refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use std::time::Duration;
+    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    ///     .read_timeout(Duration::from_secs(10))
+    ///     .write_timeout(Duration::from_secs(10))
+    ///     .idle_timeout(Duration::from_secs(60))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.idle = Some(timeout);
         self

@@ -89,21 +89,43 @@ impl ReadTimer {
         cx: &mut Context<'_>,
         mid_record: bool,
         mut idle_started: impl FnMut(),
+        idle_expired: impl FnMut() -> bool,
+    ) -> Poll<Error> {
+        self.start_clocks(mid_record, &mut idle_started);
+        let Some((at, idle)) = self.next_deadline() else {
+            return Poll::Pending;
+        };
+        ready!(self.alarm.poll_until(cx, at));
+        self.expired(cx, mid_record, (at, idle), idle_started, idle_expired)
+    }
+
+    /// The earliest deadline, and whether it is the idle one.
+    #[inline]
+    fn next_deadline(&self) -> Option<(Instant, bool)> {
+        let read_at = match (self.read_until, self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (read_at, self.idle_until) {
+            (Some(r), Some(i)) if i < r => Some((i, true)),
+            (Some(r), _) => Some((r, false)),
+            (None, i) => i.map(|i| (i, true)),
+        }
+    }
+
+    /// A deadline passed: the read's error, or (bytes were sent during an idle wait)
+    /// the wait goes on with a fresh idle clock.
+    #[cold]
+    #[inline(never)]
+    fn expired(
+        &mut self,
+        cx: &mut Context<'_>,
+        mid_record: bool,
+        (mut at, mut idle): (Instant, bool),
+        mut idle_started: impl FnMut(),
         mut idle_expired: impl FnMut() -> bool,
     ) -> Poll<Error> {
         loop {
-            self.start_clocks(mid_record, &mut idle_started);
-            let read_at = match (self.read_until, self.deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let (at, idle) = match (read_at, self.idle_until) {
-                (Some(r), Some(i)) if i < r => (i, true),
-                (Some(r), _) => (r, false),
-                (None, Some(i)) => (i, true),
-                (None, None) => return Poll::Pending,
-            };
-            ready!(self.alarm.poll_until(cx, at));
             if !idle {
                 let after = self
                     .read_since
@@ -120,6 +142,12 @@ impl ReadTimer {
                 });
             }
             self.idle_until = None; // bytes were sent meanwhile: idle from now
+            self.start_clocks(mid_record, &mut idle_started);
+            let Some(next) = self.next_deadline() else {
+                return Poll::Pending;
+            };
+            (at, idle) = next;
+            ready!(self.alarm.poll_until(cx, at));
         }
     }
 

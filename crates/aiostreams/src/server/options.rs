@@ -526,6 +526,22 @@ impl ServerOptions {
     /// which changes it on a live connection, and `docs/DESIGN.md` ("Timeouts") for
     /// what it costs (nothing per read answered from the buffer; no system call or
     /// allocation per read that waits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::time::Duration;
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+    /// let server = ServerOptions::new()
+    ///     .read_timeout(Duration::from_secs(30))
+    ///     .idle_timeout(Duration::from_secs(120))
+    ///     .write_timeout(Duration::from_secs(30))
+    ///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(server.is_serving());
+    /// # Ok(()) }
+    /// ```
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.read = Some(timeout);
         self
@@ -536,6 +552,22 @@ impl ServerOptions {
     /// `wait_closed()` with [`Error::TimedOut`](crate::Error::TimedOut). Go:
     /// `http.Server.WriteTimeout`, nginx: `send_timeout`. See
     /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::time::Duration;
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+    /// let server = ServerOptions::new()
+    ///     .read_timeout(Duration::from_secs(30))
+    ///     .idle_timeout(Duration::from_secs(120))
+    ///     .write_timeout(Duration::from_secs(30))
+    ///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(server.is_serving());
+    /// # Ok(()) }
+    /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.write = Some(timeout);
         self
@@ -547,6 +579,22 @@ impl ServerOptions {
     /// connection is closed, which frees its [`max_connections`](Self::max_connections)
     /// slot: idle sockets cannot squat the server. Go: `http.Server.IdleTimeout`, nginx:
     /// `keepalive_timeout`. See [`StreamReader::set_idle_timeout`](crate::StreamReader::set_idle_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use std::time::Duration;
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+    /// let server = ServerOptions::new()
+    ///     .read_timeout(Duration::from_secs(30))
+    ///     .idle_timeout(Duration::from_secs(120))
+    ///     .write_timeout(Duration::from_secs(30))
+    ///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
+    ///     .await?;
+    /// assert!(server.is_serving());
+    /// # Ok(()) }
+    /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.idle = Some(timeout);
         self

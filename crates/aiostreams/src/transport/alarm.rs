@@ -26,6 +26,7 @@ pub(crate) struct Alarm {
 impl Alarm {
     /// `Ready` once `at` has passed; otherwise `cx` is woken no later than `at` (maybe
     /// earlier, at a deadline given before: poll again and the alarm moves on).
+    #[inline]
     pub(crate) fn poll_until(&mut self, cx: &mut Context<'_>, at: Instant) -> Poll<()> {
         if let (Some(sleep), Some(waker)) = (&self.sleep, &self.waker)
             && sleep.deadline() <= at
@@ -37,6 +38,7 @@ impl Alarm {
         self.poll_timer(cx, at)
     }
 
+    #[inline(never)]
     fn poll_timer(&mut self, cx: &mut Context<'_>, at: Instant) -> Poll<()> {
         let sleep = self
             .sleep
