@@ -428,6 +428,25 @@ impl<'a> ReadOp<'a> {
     /// than read as the next line. (An abandoned `readuntil` skip cannot know its
     /// separator later: the rest of that record is then read as data.) Any other
     /// operation is simply dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, Overlong, ReadBuffer, ReadOp, RecordLimit, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// let limit = RecordLimit::new(4)?.on_overlong(Overlong::DiscardToSeparator);
+    /// let mut op = ReadOp::readline().with_limit(limit);
+    /// buf.feed(b"far too lo")?;
+    /// assert!(matches!(op.step(&mut buf, false), Step::NeedMore));
+    /// op.abandon(&mut buf); // e.g. the caller's read was cancelled mid-skip
+    /// assert!(buf.is_discarding());
+    /// buf.feed(b"ng\nnext\n")?;
+    /// let mut next = ReadOp::readline();
+    /// let Step::Done(Ok(line)) = next.step(&mut buf, false) else { panic!() };
+    /// assert_eq!(&line[..], b"next\n", "the rest of the long line was still dropped");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn abandon(self, buf: &mut ReadBuffer) {
         if let Kind::Skip { seps, .. } = &self.kind
             && seps.is_newline()

@@ -58,6 +58,16 @@ impl RecordLimit {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Overlong, RecordLimit};
+    /// assert_eq!(RecordLimit::new(80)?.overlong(), Overlong::Error);
+    /// let err = RecordLimit::new(0).unwrap_err();
+    /// assert_eq!(err.to_string(), "Limit cannot be <= 0");
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn new(limit: usize) -> Result<Self, Error> {
         Ok(RecordLimit {
             limit: check_limit(limit)?,
@@ -66,17 +76,42 @@ impl RecordLimit {
     }
 
     /// What an over-long record does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Overlong, RecordLimit};
+    /// let skip = RecordLimit::new(80)?.on_overlong(Overlong::DiscardToSeparator);
+    /// assert_eq!(skip.overlong(), Overlong::DiscardToSeparator);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn on_overlong(mut self, overlong: Overlong) -> Self {
         self.overlong = overlong;
         self
     }
 
     /// The longest record accepted, separator excluded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::RecordLimit;
+    /// assert_eq!(RecordLimit::new(80)?.limit(), 80);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn limit(&self) -> usize {
         self.limit
     }
 
     /// What an over-long record does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Overlong, RecordLimit};
+    /// assert_eq!(RecordLimit::new(80)?.overlong(), Overlong::Error);
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
     pub fn overlong(&self) -> Overlong {
         self.overlong
     }

@@ -352,14 +352,18 @@ impl ServerOptions {
     /// use aiostreams::{ServerOptions, StreamReader, StreamWriter, open_connection};
     /// let server = ServerOptions::new()
     ///     .max_connections_per_ip(1)
-    ///     .start_server(|mut r: StreamReader, _w: StreamWriter| async move {
+    ///     .start_server(|mut r: StreamReader, w: StreamWriter| async move {
+    ///         // Keep the connection open (holding the writer) until the client leaves.
+    ///         let _keep = w;
     ///         let _ = r.read_to_eof().await;
     ///     }, "127.0.0.1", 0)
     ///     .await?;
     /// let port = server.sockets()[0].as_inet().unwrap().port();
     /// let (_r1, w1) = open_connection("127.0.0.1", port).await?;
     /// let (mut r2, _w2) = open_connection("127.0.0.1", port).await?;
-    /// assert_eq!(r2.read_to_eof().await?, "", "the second from 127.0.0.1 is closed");
+    /// // Without the limit the server would keep the second open and this would time out.
+    /// let second = tokio::time::timeout(std::time::Duration::from_secs(10), r2.read_to_eof());
+    /// assert_eq!(second.await.expect("the second from 127.0.0.1 is closed")?, "");
     /// drop(w1);
     /// # Ok(()) }
     /// ```
