@@ -39,7 +39,7 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use aiostreams::{ConnectOptions, Error, StreamReader, StreamWriter};
+use aiostreams::{ConnectOptions, Error, SocketAddress, StreamReader, StreamWriter};
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -224,6 +224,39 @@ fn pair(transport: &str, listener: &TcpListener) -> (socket2::Socket, Peer) {
     (ours.into(), Peer::Tcp(peer))
 }
 
+/// Waits until the kernel has delivered the peer's RST to our socket `local` (its
+/// connection is no longer established in /proc/net/tcp). Loopback delivers a RST within
+/// the peer's close() as a rule, but on a loaded machine the kernel may defer it, and a
+/// read issued first would return bytes that asyncio, which reads eagerly, had already
+/// replaced with the reset (a rare mismatch that was timing, not behaviour).
+async fn reset_delivered(local: std::net::SocketAddr) {
+    let std::net::SocketAddr::V4(v4) = local else {
+        return;
+    };
+    let entry = format!(
+        "{:08X}:{:04X}",
+        u32::from_ne_bytes(v4.ip().octets()),
+        v4.port()
+    );
+    let established = || {
+        std::fs::read_to_string("/proc/net/tcp")
+            .expect("/proc/net/tcp")
+            .lines()
+            .any(|line| {
+                let mut fields = line.split_whitespace().skip(1);
+                fields.next() == Some(entry.as_str()) && fields.nth(1) == Some("01")
+            })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while established() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the peer's RST did not reach {local} within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 async fn settle() {
     for _ in 0..SETTLE {
         tokio::task::yield_now().await;
@@ -362,6 +395,9 @@ async fn apply(
         }
         "rst" => {
             peer.reset();
+            if let Some(SocketAddress::Inet(local)) = writer.transport().sockname() {
+                reset_delivered(local).await;
+            }
             ok
         }
         "write" => unit(writer.write(&unhex(&op["data"]))),
