@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use aiostreams::{
-    ConnectOptions, Error, Server, ServerOptions, StreamReader, StreamWriter, open_connection,
+    ConnectOptions, Error, ServerOptions, StreamReader, StreamWriter, open_connection,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -15,25 +15,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::support::bounded_for;
+use crate::support::net::{echo_lines, port_of};
 
 /// Bound for bodies whose own timeouts run up to a minute of virtual time.
 const BOUND: Duration = Duration::from_secs(600);
-
-fn port_of(server: &Server) -> u16 {
-    server.sockets()[0].as_inet().expect("a TCP server").port()
-}
-
-/// Echoes lines until EOF or an error (a timeout ends the handler; the server closes).
-async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
-    loop {
-        let line = reader.readline().await?;
-        if line.is_empty() {
-            return Ok(());
-        }
-        writer.write(&line)?;
-        writer.drain().await?;
-    }
-}
 
 async fn assert_echoes(port: u16) {
     let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
@@ -58,7 +43,7 @@ async fn slowloris_is_cut_at_the_read_timeout_while_others_are_served() {
         let server = ServerOptions::new()
             .read_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(20))
-            .start_server(echo, "127.0.0.1", 0)
+            .start_server(echo_lines, "127.0.0.1", 0)
             .await
             .unwrap();
         let port = port_of(&server);
@@ -94,7 +79,7 @@ async fn idle_sockets_free_their_max_connections_slots() {
         let server = ServerOptions::new()
             .max_connections(2)
             .idle_timeout(Duration::from_secs(10))
-            .start_server(echo, "127.0.0.1", 0)
+            .start_server(echo_lines, "127.0.0.1", 0)
             .await
             .unwrap();
         let port = port_of(&server);
@@ -377,7 +362,7 @@ async fn silent_tls_handshakes_hold_slots_only_until_the_handshake_timeout() {
             .max_connections(2)
             .ssl(pki.server_config(Kind::Good))
             .ssl_handshake_timeout(Duration::from_secs(5))
-            .start_server(echo, "127.0.0.1", 0)
+            .start_server(echo_lines, "127.0.0.1", 0)
             .await
             .unwrap();
         let port = port_of(&server);

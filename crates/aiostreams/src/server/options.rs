@@ -560,17 +560,10 @@ impl ServerOptions {
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
     /// use std::time::Duration;
-    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
-    /// let server = ServerOptions::new()
-    ///     .read_timeout(Duration::from_secs(30))
-    ///     .idle_timeout(Duration::from_secs(120))
-    ///     .write_timeout(Duration::from_secs(30))
-    ///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
-    ///     .await?;
-    /// assert!(server.is_serving());
-    /// # Ok(()) }
+    /// // A client that takes none of our bytes for 30 s is disconnected.
+    /// let options = aiostreams::ServerOptions::new().write_timeout(Duration::from_secs(30));
+    /// # let _ = options;
     /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.write = Some(timeout);
@@ -589,14 +582,19 @@ impl ServerOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
     /// use std::time::Duration;
-    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter};
+    /// use aiostreams::{ServerOptions, StreamReader, StreamWriter, open_connection};
     /// let server = ServerOptions::new()
-    ///     .read_timeout(Duration::from_secs(30))
-    ///     .idle_timeout(Duration::from_secs(120))
-    ///     .write_timeout(Duration::from_secs(30))
-    ///     .start_server(|_r: StreamReader, _w: StreamWriter| async {}, "127.0.0.1", 0)
+    ///     .idle_timeout(Duration::from_millis(50))
+    ///     .start_server(|mut r: StreamReader, w: StreamWriter| async move {
+    ///         let _keep = w;
+    ///         let _ = r.readline().await; // fails with TimedOut { operation: "idle" }
+    ///     }, "127.0.0.1", 0)
     ///     .await?;
-    /// assert!(server.is_serving());
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, _writer) = open_connection("127.0.0.1", port).await?;
+    /// // A silent client is closed at the idle timeout (without it this would time out).
+    /// let eof = tokio::time::timeout(Duration::from_secs(10), reader.read_to_eof()).await;
+    /// assert_eq!(eof.expect("closed by the idle timeout")?, "");
     /// # Ok(()) }
     /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {

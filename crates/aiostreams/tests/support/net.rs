@@ -37,7 +37,6 @@ fn listener_with(recv_buffer: Option<usize>, backlog: i32) -> (TcpListener, u16)
 }
 
 /// A server callback: echoes lines (`readline`, `write`, `drain`) until EOF, then closes.
-#[cfg(feature = "tls")]
 pub(crate) async fn echo_lines(
     mut reader: StreamReader,
     writer: StreamWriter,
