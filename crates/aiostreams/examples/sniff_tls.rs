@@ -9,7 +9,10 @@
 //! Try `printf 'hi\n' | nc 127.0.0.1 8888` (answers `plain: hi`) and
 //! `openssl s_client -connect 127.0.0.1:8888 -CAfile CA_PEM -quiet` (answers `tls: ...`).
 //! Nothing the client sent is lost by the sniffing: peek consumes nothing, and
-//! `start_tls` takes the buffered ClientHello as the start of the TLS input.
+//! `start_tls` takes the buffered ClientHello as the start of the TLS input. Serving until
+//! Ctrl-C is in `common/mod.rs`, shared with the echo servers.
+
+mod common;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -66,18 +69,6 @@ async fn main() -> ExitCode {
         }
     };
     let handler = move |reader, writer| handle(reader, writer, config.clone());
-    let server = match ServerOptions::new().start_server(handler, host, port).await {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("sniff_tls: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let addrs: Vec<String> = server.sockets().iter().map(|a| a.to_string()).collect();
-    println!("Serving TLS and plain text on {}", addrs.join(", "));
-    if let Err(e) = server.serve_forever().await {
-        eprintln!("sniff_tls: {e}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+    let started = ServerOptions::new().start_server(handler, host, port).await;
+    common::serve_until_ctrl_c("sniff_tls", started).await
 }

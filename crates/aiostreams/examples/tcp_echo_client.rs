@@ -20,45 +20,30 @@
 //!     await writer.wait_closed()
 //! ```
 //!
-//! Run it against any echo server on port 8888, e.g. the asyncio docs' echo server.
+//! The exchange after connecting (send, print, close) is in `common/mod.rs`, shared with
+//! the TLS and Unix clients. Run it against any echo server on port 8888, e.g. the
+//! `tcp_echo_server` example.
+
+mod common;
 
 use std::process::ExitCode;
 
 use aiostreams::{Error, open_connection};
 
 async fn tcp_echo_client(host: &str, port: u16, message: &str) -> Result<(), Error> {
-    let (mut reader, writer) = open_connection(host, port).await?;
-    println!("Send: '{message}'");
-    writer.write(message.as_bytes())?;
-    writer.drain().await?;
-    let data = reader.read(100).await?;
-    println!("Received: '{}'", String::from_utf8_lossy(&data));
-    println!("Close the connection");
-    writer.close();
-    writer.wait_closed().await
-}
-
-fn parse_args() -> Result<(String, u16), String> {
-    let mut args = std::env::args().skip(1);
-    let host = args.next().unwrap_or_else(|| "127.0.0.1".to_owned());
-    let port = match args.next() {
-        Some(p) => p.parse().map_err(|_| format!("not a port: {p}"))?,
-        None => 8888,
-    };
-    if let Some(extra) = args.next() {
-        return Err(format!("unexpected argument: {extra}"));
-    }
-    Ok((host, port))
+    let (reader, writer) = open_connection(host, port).await?;
+    common::echo_exchange(reader, writer, message).await
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let (host, port) = match parse_args() {
-        Ok(args) => args,
-        Err(msg) => {
-            eprintln!("tcp_echo_client: {msg}\nusage: tcp_echo_client [HOST] [PORT]");
-            return ExitCode::from(2);
-        }
+    let mut args = std::env::args().skip(1);
+    let host = args.next().unwrap_or_else(|| "127.0.0.1".to_owned());
+    let port = args.next().map_or(Ok(8888), |port| port.parse::<u16>());
+    let (Ok(port), None) = (port, args.next()) else {
+        eprintln!("tcp_echo_client: PORT is a number up to 65535, and nothing follows it");
+        eprintln!("usage: tcp_echo_client [HOST] [PORT]");
+        return ExitCode::from(2);
     };
     match tcp_echo_client(&host, port, "Hello World!").await {
         Ok(()) => ExitCode::SUCCESS,

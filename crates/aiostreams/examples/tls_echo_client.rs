@@ -17,6 +17,8 @@
 //!
 //! Run it against the `tls_echo_server` example.
 
+mod common;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -47,15 +49,8 @@ async fn tls_echo_client(args: &Args, roots: RootCertStore, message: &str) -> Re
     if let Some(name) = &args.server_name {
         options = options.server_hostname(name);
     }
-    let (mut reader, writer) = options.connect(&args.host, args.port).await?;
-    println!("Send: '{message}'");
-    writer.write(message.as_bytes())?;
-    writer.drain().await?;
-    let data = reader.read(100).await?;
-    println!("Received: '{}'", String::from_utf8_lossy(&data));
-    println!("Close the connection");
-    writer.close();
-    writer.wait_closed().await
+    let (reader, writer) = options.connect(&args.host, args.port).await?;
+    common::echo_exchange(reader, writer, message).await
 }
 
 /// `CA_PEM [HOST PORT [SERVER_NAME]]`.

@@ -3,21 +3,19 @@
 //! ```text
 //! cargo run -p aiostreams --example unix_echo_client -- PATH [MESSAGE]
 //! ```
+//!
+//! The exchange after connecting (send, print, close) is in `common/mod.rs`, shared with
+//! the TCP and TLS clients.
+
+mod common;
 
 use std::process::ExitCode;
 
 use aiostreams::{Error, open_unix_connection};
 
 async fn echo(path: &str, message: &str) -> Result<(), Error> {
-    let (mut reader, writer) = open_unix_connection(path).await?;
-    println!("Send: '{message}'");
-    writer.write(message.as_bytes())?;
-    writer.drain().await?;
-    let data = reader.read(100).await?;
-    println!("Received: '{}'", String::from_utf8_lossy(&data));
-    println!("Close the connection");
-    writer.close();
-    writer.wait_closed().await
+    let (reader, writer) = open_unix_connection(path).await?;
+    common::echo_exchange(reader, writer, message).await
 }
 
 #[tokio::main(flavor = "current_thread")]
