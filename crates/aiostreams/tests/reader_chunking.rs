@@ -41,6 +41,8 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
+use crate::support::source::ReadFn;
+
 #[derive(Clone, Debug)]
 enum Op {
     Readline,
@@ -379,35 +381,27 @@ fn on_demand_deliveries(chunks: &[Vec<u8>]) -> Vec<Delivery> {
 
 /// Hands out the chunks one by one (as much of one as the caller's buffer takes), then EOF.
 /// With `pending`, every chunk is preceded by one `Pending` (the task is woken at once).
-struct ChunkReader {
-    chunks: std::collections::VecDeque<Vec<u8>>,
-    pending: bool,
-    ready: bool,
-}
-
-impl AsyncRead for ChunkReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+fn chunk_source(chunks: Vec<Vec<u8>>, pending: bool) -> impl AsyncRead + Send + Unpin {
+    let mut chunks = std::collections::VecDeque::from(chunks);
+    let mut ready = false;
+    ReadFn(move |cx: &mut Context<'_>, buf: &mut ReadBuf<'_>| {
         // An empty chunk would read as EOF: skip it.
-        while self.chunks.front().is_some_and(Vec::is_empty) {
-            self.chunks.pop_front();
+        while chunks.front().is_some_and(Vec::is_empty) {
+            chunks.pop_front();
         }
-        if self.pending && !self.ready {
-            self.ready = true;
+        if pending && !ready {
+            ready = true;
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        self.ready = false;
-        if let Some(chunk) = self.chunks.front_mut() {
+        ready = false;
+        if let Some(chunk) = chunks.front_mut() {
             let n = chunk.len().min(buf.remaining());
             buf.put_slice(&chunk[..n]);
             chunk.drain(..n);
         }
         Poll::Ready(Ok(()))
-    }
+    })
 }
 
 /// Records every piece its inner source hands over.
@@ -601,7 +595,7 @@ proptest! {
         pending in any::<bool>(),
     ) {
         let whole = model_whole(&data, limit, &ops);
-        let source = ChunkReader { chunks: split_a.into(), pending, ready: false };
+        let source = chunk_source(split_a, pending);
         check_source_run(&data, limit, &ops, &whole, ours_from_source(source, limit, &ops, None))?;
     }
 

@@ -2,25 +2,14 @@
 //! waker; `try_*` reads never wait; `readexactly` of a huge size reserves nothing up front.
 
 use std::io;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use aiostreams::{Bytes, Error, StreamReader};
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::ReadBuf;
 
-/// A source that must not be read: the reads under test are answered by the buffer.
-struct MustNotPull;
-
-impl AsyncRead for MustNotPull {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        _buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        panic!("the reader pulled although the buffer answered the read");
-    }
-}
+use crate::support::source::ReadFn;
 
 /// A waker that counts how often it is cloned (a registration keeps a clone).
 struct Counting;
@@ -45,7 +34,13 @@ fn poll_without_waker<T>(fut: impl std::future::Future<Output = T>) -> T {
 }
 
 fn buffered(data: &[u8]) -> StreamReader {
-    let mut reader = StreamReader::from_io(MustNotPull);
+    // A source that must not be read: the reads under test are answered by the buffer.
+    let must_not_pull = ReadFn(
+        |_: &mut Context<'_>, _: &mut ReadBuf<'_>| -> Poll<io::Result<()>> {
+            panic!("the reader pulled although the buffer answered the read")
+        },
+    );
+    let mut reader = StreamReader::from_io(must_not_pull);
     reader.feed_data(data).unwrap();
     reader
 }

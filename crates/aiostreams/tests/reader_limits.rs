@@ -1,8 +1,6 @@
 //! The limit as a memory bound: how much a reader pulls from its source, reads larger than
 //! the limit, buffers released after large reads, and one very long line fed in pieces.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -10,41 +8,23 @@ use std::task::{Context, Poll};
 use aiostreams::{Error, StreamReader};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
+use crate::support::source::ReadFn;
 use crate::support::{both_runtimes, bounded};
 
 const MIB: usize = 1 << 20;
 
-/// An endless source of `fill` bytes, at most `per_read` per `poll_read`, that counts
+/// An endless source of `fill` bytes, at most `per_read` per `poll_read`, and the count of
 /// every byte it hands out.
-struct Endless {
-    fill: u8,
-    per_read: usize,
-    handed_out: Arc<AtomicUsize>,
-}
-
-impl Endless {
-    fn new(fill: u8, per_read: usize) -> (Self, Arc<AtomicUsize>) {
-        let handed_out = Arc::new(AtomicUsize::new(0));
-        let source = Endless {
-            fill,
-            per_read,
-            handed_out: handed_out.clone(),
-        };
-        (source, handed_out)
-    }
-}
-
-impl AsyncRead for Endless {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = buf.remaining().min(self.per_read);
-        buf.put_slice(&vec![self.fill; n]);
-        self.handed_out.fetch_add(n, Ordering::Relaxed);
+fn endless(fill: u8, per_read: usize) -> (impl AsyncRead + Send + Unpin, Arc<AtomicUsize>) {
+    let handed_out = Arc::new(AtomicUsize::new(0));
+    let counter = handed_out.clone();
+    let source = ReadFn(move |_: &mut Context<'_>, buf: &mut ReadBuf<'_>| {
+        let n = buf.remaining().min(per_read);
+        buf.put_slice(&vec![fill; n]);
+        counter.fetch_add(n, Ordering::Relaxed);
         Poll::Ready(Ok(()))
-    }
+    });
+    (source, handed_out)
 }
 
 /// Limits to try: tiny, small, asyncio's default, and more than one 64 KiB pull.
@@ -57,7 +37,7 @@ async fn readline_of_an_endless_line_buffers_at_most_twice_the_limit() {
     bounded(async {
         for limit in LIMITS {
             for per_read in [usize::MAX, 7] {
-                let (source, handed_out) = Endless::new(b'x', per_read);
+                let (source, handed_out) = endless(b'x', per_read);
                 let mut reader = StreamReader::from_io_with_limit(source, limit).unwrap();
                 let err = reader.readline().await.unwrap_err();
                 let Error::LimitOverrun {
@@ -106,7 +86,7 @@ async fn readline_of_an_endless_line_buffers_at_most_twice_the_limit() {
 async fn readuntil_of_an_endless_record_pulls_at_most_twice_the_limit() {
     bounded(async {
         for limit in LIMITS {
-            let (source, handed_out) = Endless::new(b'x', usize::MAX);
+            let (source, handed_out) = endless(b'x', usize::MAX);
             let mut reader = StreamReader::from_io_with_limit(source, limit).unwrap();
             let err = reader.readuntil(b"\n").await.unwrap_err();
             let pulled = handed_out.load(Ordering::Relaxed);
@@ -129,7 +109,7 @@ async fn readuntil_of_an_endless_record_pulls_at_most_twice_the_limit() {
 async fn reads_do_not_pull_more_than_twice_the_limit_ahead() {
     bounded(async {
         let limit = 16;
-        let (source, handed_out) = Endless::new(b'\n', usize::MAX);
+        let (source, handed_out) = endless(b'\n', usize::MAX);
         let mut reader = StreamReader::from_io_with_limit(source, limit).unwrap();
         let mut consumed = 0;
         for _ in 0..100 {

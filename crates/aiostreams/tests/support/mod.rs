@@ -11,6 +11,7 @@
 //! - [`parity`]: the CPython oracle process and wire format of the differential tests.
 //! - [`payload`]: regenerable payloads, sent and checked over streams.
 //! - [`process`]: child processes, run or kept running and read line by line.
+//! - [`source`]: a read source made of a closure ([`source::ReadFn`]).
 //! - [`temp`]: temporary directories and socket paths (`tempfile`), removed on drop.
 //! - [`tls_interop_support`]: certificates and scripts for TLS against CPython and openssl.
 //!
@@ -30,6 +31,7 @@ pub(crate) mod net;
 pub(crate) mod parity;
 pub(crate) mod payload;
 pub(crate) mod process;
+pub(crate) mod source;
 pub(crate) mod temp;
 #[cfg(feature = "tls")]
 pub(crate) mod tls_interop_support;
