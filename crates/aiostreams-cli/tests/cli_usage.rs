@@ -14,57 +14,37 @@ fn assert_usage_error(args: &[&str], mentions: &str) {
     );
 }
 
-#[test]
-fn serve_rejects_an_unknown_mode() {
-    assert_usage_error(&["serve", "--mode", "bogus"], "invalid value 'bogus'");
-}
-
-#[test]
-fn connect_needs_host_and_port() {
-    assert_usage_error(&["connect"], "required arguments were not provided");
-}
-
-#[test]
-fn connect_rejects_host_with_unix() {
-    assert_usage_error(
+/// Each row: the arguments, and what the message must mention.
+const USAGE_ERRORS: &[(&[&str], &str)] = &[
+    // serve rejects an unknown mode
+    (&["serve", "--mode", "bogus"], "invalid value 'bogus'"),
+    // connect needs a host and a port, not both a host and --unix
+    (&["connect"], "required arguments were not provided"),
+    (
         &["connect", "h", "1", "--unix", "/tmp/x"],
         "cannot be used with",
-    );
-}
-
-#[test]
-fn serve_tls_cert_and_key_go_together() {
-    assert_usage_error(&["serve", "--tls-cert", "c.pem"], "--tls-key");
-    assert_usage_error(&["serve", "--tls-key", "k.pem"], "--tls-cert");
-}
-
-#[test]
-fn connect_ca_and_server_name_need_tls() {
-    assert_usage_error(&["connect", "h", "1", "--ca", "ca.pem"], "--tls");
-    assert_usage_error(&["connect", "h", "1", "--server-name", "h"], "--tls");
-}
-
-#[test]
-fn connect_tls_over_unix_needs_a_server_name() {
-    assert_usage_error(
+    ),
+    // serve's --tls-cert and --tls-key go together
+    (&["serve", "--tls-cert", "c.pem"], "--tls-key"),
+    (&["serve", "--tls-key", "k.pem"], "--tls-cert"),
+    // connect's --ca and --server-name need --tls; TLS over Unix needs a server name
+    (&["connect", "h", "1", "--ca", "ca.pem"], "--tls"),
+    (&["connect", "h", "1", "--server-name", "h"], "--tls"),
+    (
         &["connect", "--unix", "/tmp/x", "--tls"],
         "--tls with --unix needs --server-name",
-    );
-}
+    ),
+    // bench rejects an unknown cell or implementation
+    (&["bench", "--cells", "nope"], "invalid value 'nope'"),
+    (&["bench", "--impls", "node"], "invalid value 'node'"),
+    (&["frobnicate"], "unrecognized subcommand"),
+];
 
 #[test]
-fn bench_rejects_an_unknown_cell() {
-    assert_usage_error(&["bench", "--cells", "nope"], "invalid value 'nope'");
-}
-
-#[test]
-fn bench_rejects_an_unknown_impl() {
-    assert_usage_error(&["bench", "--impls", "node"], "invalid value 'node'");
-}
-
-#[test]
-fn unknown_subcommand() {
-    assert_usage_error(&["frobnicate"], "unrecognized subcommand");
+fn bad_arguments_are_usage_errors_that_name_the_problem() {
+    for (args, mentions) in USAGE_ERRORS {
+        assert_usage_error(args, mentions);
+    }
 }
 
 /// A refused connection is an error (exit 1) with the reason, not a usage error.

@@ -2,10 +2,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::process::Command;
 use std::sync::Arc;
 
 use crate::support::certs::Certs;
-use crate::support::{aiostreams, run};
+use crate::support::{aiostreams, run, run_ok};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -38,14 +39,8 @@ fn prints_each_header_line_of_a_head_request() {
         "headers",
         &format!("http://127.0.0.1:{port}/path/page.html?query=value"),
     ]);
-    let output = run(cmd, b"");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(run_ok(cmd, b"")).unwrap(),
         "HTTP header> HTTP/1.0 200 OK\nHTTP header> Server: test\nHTTP header> Content-Length: 42\n"
     );
     // As the asyncio example: the path without the query, HTTP/1.0, Host without port.
@@ -103,10 +98,10 @@ fn serve_tls_once(
     })
 }
 
-fn headers_https(url: &str, ca: &str) -> std::process::Output {
+fn headers_https(url: &str, ca: &str) -> Command {
     let mut cmd = aiostreams_with(&["headers", url]);
     cmd.env("SSL_CERT_FILE", ca).env_remove("SSL_CERT_DIR");
-    run(cmd, b"")
+    cmd
 }
 
 /// https://: verified with the system store, which SSL_CERT_FILE replaces by the test CA.
@@ -120,17 +115,9 @@ fn https_prints_the_headers_of_a_verified_server() {
         &certs,
         "HTTP/1.1 200 OK\r\nServer: tls-test\r\nContent-Length: 7\r\n\r\n",
     );
-    let output = headers_https(
-        &format!("https://localhost:{port}/secure/page?query=1"),
-        certs.ca_arg(),
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let url = format!("https://localhost:{port}/secure/page?query=1");
     assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(run_ok(headers_https(&url, certs.ca_arg()), b"")).unwrap(),
         "HTTP header> HTTP/1.1 200 OK\nHTTP header> Server: tls-test\nHTTP header> Content-Length: 7\n"
     );
     let head = server.join().unwrap();
@@ -148,7 +135,10 @@ fn https_refuses_an_untrusted_server() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = serve_tls_once(listener, &certs, "HTTP/1.1 200 OK\r\n\r\n");
-    let output = headers_https(&format!("https://127.0.0.1:{port}/"), other.ca_arg());
+    let output = run(
+        headers_https(&format!("https://127.0.0.1:{port}/"), other.ca_arg()),
+        b"",
+    );
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -1,6 +1,6 @@
 //! `serve` and `connect` together: bytes make the round trip, SIGTERM shuts down cleanly.
 
-use crate::support::{Served, aiostreams, run, temp::TempPath};
+use crate::support::{Served, aiostreams, run_ok, temp::TempPath};
 
 /// Enough bytes to need several reads and writes on both sides.
 fn payload() -> Vec<u8> {
@@ -9,29 +9,16 @@ fn payload() -> Vec<u8> {
         .collect()
 }
 
-fn assert_clean_shutdown(served: Served, graceful: usize) {
-    let (success, rest) = served.terminate();
-    assert!(success, "serve did not exit with 0; stdout: {rest:?}");
-    let expected = format!("Shutdown: {graceful} graceful, 0 aborted, 0 cut lingering");
-    assert!(
-        rest.lines().any(|l| l == expected),
-        "no {expected:?} in {rest:?}"
-    );
-}
-
 #[test]
 fn tcp_echo_round_trip_then_sigterm() {
     let served = Served::start(&["--port", "0", "--mode", "echo"]);
     let mut connect = aiostreams();
     connect.args(["connect", "127.0.0.1", &served.port()]);
-    let output = run(connect, &payload());
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        run_ok(connect, &payload()) == payload(),
+        "echoed bytes differ"
     );
-    assert!(output.stdout == payload(), "echoed bytes differ");
-    assert_clean_shutdown(served, 0);
+    served.assert_clean_shutdown(0);
 }
 
 #[test]
@@ -42,17 +29,9 @@ fn unix_lines_round_trip_then_sigterm() {
     assert_eq!(served.addr, path);
     let mut connect = aiostreams();
     connect.args(["connect", "--unix", path]);
-    let output = run(connect, b"first line\nsecond line\nno newline at the end");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        output.stdout,
-        b"first line\nsecond line\nno newline at the end"
-    );
-    assert_clean_shutdown(served, 0);
+    let lines = b"first line\nsecond line\nno newline at the end";
+    assert_eq!(run_ok(connect, lines), lines);
+    served.assert_clean_shutdown(0);
     assert!(
         !std::path::Path::new(path).exists(),
         "the socket file was left behind"
@@ -76,7 +55,7 @@ fn sigterm_ends_an_idle_client_gracefully() {
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
     assert_eq!(line, "ping\n");
-    assert_clean_shutdown(served, 1);
+    served.assert_clean_shutdown(1);
     drop(stdin);
     let output = crate::support::wait(client);
     assert!(output.status.success(), "connect failed: {output:?}");

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-use crate::support::{LIMIT, Served, aiostreams};
+use crate::support::{LIMIT, Served, aiostreams, assert_mentions};
 
 /// A client of `served`; every read gives up after [`LIMIT`].
 fn client(served: &Served) -> TcpStream {
@@ -41,13 +41,6 @@ fn read_until_end(mut stream: impl Read, reset_ends: bool) -> String {
     String::from_utf8(got).unwrap()
 }
 
-/// The summary line of a stopped server's log.
-fn summary(log: &[String]) -> &str {
-    log.iter()
-        .find(|l| l.contains("shutdown: "))
-        .unwrap_or_else(|| panic!("no shutdown summary in {log:#?}"))
-}
-
 // 25,000 clients killed for over-long lines left stderr empty: each one is a log line
 // now, and the client gets an error line before the close.
 #[test]
@@ -71,12 +64,14 @@ fn an_overlong_line_is_answered_logged_and_closed() {
         .wait_for("line over the limit of 16 bytes: answered, closed");
     assert!(logged.contains("WARN"), "{logged}");
     assert!(logged.contains("peer="), "{logged}");
-    let (success, _, log) = served.terminate_logged();
-    assert!(success);
-    let summary = summary(&log);
-    assert!(summary.contains("1 connections served"), "{summary}");
-    assert!(summary.contains("1 closed by the line limit"), "{summary}");
-    assert!(summary.contains("0 closed by an error"), "{summary}");
+    assert_mentions(
+        &served.stop_with_summary(),
+        &[
+            "1 connections served",
+            "1 closed by the line limit",
+            "0 closed by an error",
+        ],
+    );
 }
 
 /// `http-hello`: a request head over the limit gets `431` and `Connection: close`.
@@ -156,11 +151,10 @@ fn a_handler_error_is_logged_and_counted() {
         .log()
         .wait_for("Unhandled exception in client_connected_cb");
     assert!(logged.contains("ERROR"), "{logged}");
-    let (success, _, log) = served.terminate_logged();
-    assert!(success);
-    let summary = summary(&log);
-    assert!(summary.contains("1 closed by an error"), "{summary}");
-    assert!(summary.contains("0 aborted"), "{summary}");
+    assert_mentions(
+        &served.stop_with_summary(),
+        &["1 closed by an error", "0 aborted"],
+    );
 }
 
 // fd exhaustion left stderr empty: with RLIMIT_NOFILE at 32 the accept loop runs out
@@ -183,9 +177,7 @@ fn accept_out_of_descriptors_is_logged_and_survived() {
     stream.write_all(b"still here\n").unwrap();
     stream.shutdown(Shutdown::Write).unwrap();
     assert_eq!(read_to_end(&mut stream), "still here\n");
-    let (success, _, log) = served.terminate_logged();
-    assert!(success);
-    summary(&log);
+    served.stop_with_summary();
 }
 
 /// `--log-level` beats `RUST_LOG`; `off` silences even the summary.
@@ -234,11 +226,10 @@ fn skip_goes_on_with_the_line_after_an_overlong_one() {
     served
         .log()
         .wait_for("line over the limit of 16 bytes: answered, skipped");
-    let (success, _, log) = served.terminate_logged();
-    assert!(success);
-    let summary = summary(&log);
-    assert!(summary.contains("1 over-long lines skipped"), "{summary}");
-    assert!(summary.contains("0 closed by the line limit"), "{summary}");
+    assert_mentions(
+        &served.stop_with_summary(),
+        &["1 over-long lines skipped", "0 closed by the line limit"],
+    );
 }
 
 // `--stats SECS` logs the server's counters periodically: after one echo of 6 bytes, a

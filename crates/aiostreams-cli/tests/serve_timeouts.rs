@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use crate::support::certs::Certs;
-use crate::support::{LIMIT, Served};
+use crate::support::{LIMIT, Served, assert_mentions};
 
 /// A client of `served`; every read gives up after [`LIMIT`].
 fn client(served: &Served) -> TcpStream {
@@ -30,15 +30,6 @@ fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     }
 }
 
-/// Stops the server; its summary line.
-fn summary(served: Served) -> String {
-    let (success, _, log) = served.terminate_logged();
-    assert!(success);
-    let line = log.iter().find(|l| l.contains("shutdown: "));
-    line.unwrap_or_else(|| panic!("no summary in {log:#?}"))
-        .clone()
-}
-
 // An idle client is closed after --idle-timeout (waiting for a first byte is idle time,
 // not read time); a half line is cut by --read-timeout (slowloris) after a full line
 // was answered.
@@ -58,9 +49,10 @@ fn idle_and_read_timeouts_close_and_log_one_line_each() {
     slow.write_all(b"whole\nhal").unwrap();
     assert_eq!(read_until_closed(&mut slow), b"whole\n");
     served.log().wait_for("read timed out after 300ms: closed");
-    let summary = summary(served);
-    assert!(summary.contains("2 by a timeout"), "{summary}");
-    assert!(summary.contains("0 closed by an error"), "{summary}");
+    assert_mentions(
+        &served.stop_with_summary(),
+        &["2 by a timeout", "0 closed by an error"],
+    );
 }
 
 // A client that never reads the echo of what it sends: the server's queue stops moving
@@ -75,7 +67,7 @@ fn write_timeout_closes_a_client_that_does_not_read() {
     hog.set_write_timeout(Some(LIMIT)).unwrap();
     while hog.write_all(&chunk).is_ok() {}
     served.log().wait_for("write timed out after 500ms: closed");
-    assert!(summary(served).contains("1 by a timeout"));
+    assert_mentions(&served.stop_with_summary(), &["1 by a timeout"]);
 }
 
 // A TLS client that never sends its ClientHello is dropped at --handshake-timeout, with

@@ -7,7 +7,7 @@ use std::path::Path;
 use rustls_pki_types::pem::PemObject;
 
 use crate::support::certs::Certs;
-use crate::support::{Served, aiostreams, run};
+use crate::support::{Served, aiostreams, assert_mentions, run};
 
 /// `serve --tls-cert CERT --tls-key KEY`: exit 1, and its stderr.
 fn serve_fails(cert: &Path, key: &Path) -> String {
@@ -19,7 +19,7 @@ fn serve_fails(cert: &Path, key: &Path) -> String {
     let output = run(cmd, b"");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot serve TLS"), "{stderr}");
+    assert_mentions(&stderr, &["cannot serve TLS"]);
     stderr
 }
 
@@ -30,9 +30,9 @@ fn a_truncated_certificate_says_truncated() {
     let pem = std::fs::read(&certs.chain).unwrap();
     let cut = certs.write("cut.pem", &pem[..pem.len() / 4]);
     let stderr = serve_fails(&cut, &certs.key);
-    assert!(
-        stderr.contains("truncated PEM: no \"-----END CERTIFICATE-----\" line"),
-        "{stderr}"
+    assert_mentions(
+        &stderr,
+        &["truncated PEM: no \"-----END CERTIFICATE-----\" line"],
     );
     assert!(!stderr.contains("[67, 69"), "{stderr}");
 }
@@ -43,9 +43,9 @@ fn a_truncated_key_says_truncated() {
     let pem = std::fs::read(&certs.key).unwrap();
     let cut = certs.write("cut-key.pem", &pem[..pem.len() / 2]);
     let stderr = serve_fails(&certs.chain, &cut);
-    assert!(
-        stderr.contains("truncated PEM: no \"-----END PRIVATE KEY-----\" line"),
-        "{stderr}"
+    assert_mentions(
+        &stderr,
+        &["truncated PEM: no \"-----END PRIVATE KEY-----\" line"],
     );
 }
 
@@ -57,15 +57,15 @@ fn a_binary_file_gets_the_conversion_command() {
     let der_cert = certs.write("cert.der", &der);
     let stderr = serve_fails(&der_cert, &certs.key);
     let shown = der_cert.display();
-    assert!(
-        stderr.contains(&format!(
+    assert_mentions(
+        &stderr,
+        &[&format!(
             "{shown} is binary, not PEM (a DER file?); convert it with: openssl x509 -inform DER -in {shown} -out {shown}.pem"
-        )),
-        "{stderr}"
+        )],
     );
     let der_key = certs.write("key.der", [0x30, 0x82, 0x01, 0x00, 0xff]);
     let stderr = serve_fails(&certs.chain, &der_key);
-    assert!(stderr.contains("openssl pkey -inform DER"), "{stderr}");
+    assert_mentions(&stderr, &["openssl pkey -inform DER"]);
 }
 
 #[test]
@@ -73,11 +73,9 @@ fn a_text_file_without_pem_says_so() {
     let certs = Certs::new();
     let text = certs.write("notes.txt", b"just some notes\n");
     let stderr = serve_fails(&text, &certs.key);
-    assert!(
-        stderr.contains(
-            "no CERTIFICATE found: the file is not PEM (no \"-----BEGIN CERTIFICATE-----\" line)"
-        ),
-        "{stderr}"
+    assert_mentions(
+        &stderr,
+        &["no CERTIFICATE found: the file is not PEM (no \"-----BEGIN CERTIFICATE-----\" line)"],
     );
 }
 
@@ -85,10 +83,7 @@ fn a_text_file_without_pem_says_so() {
 fn another_certificates_key_is_named_as_the_mismatch() {
     let (certs, other) = (Certs::new(), Certs::new());
     let stderr = serve_fails(&certs.chain, &other.key);
-    assert!(
-        stderr.contains("does not match the certificate in"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["does not match the certificate in"]);
 }
 
 /// A certificate that is a CA (basicConstraints CA:TRUE) served as the server's own: a
@@ -118,8 +113,8 @@ fn a_ca_certificate_served_as_the_leaf_is_explained() {
     let output = run(cmd, b"");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("certificate verify failed: {explanation}")),
-        "{stderr}"
+    assert_mentions(
+        &stderr,
+        &[&format!("certificate verify failed: {explanation}")],
     );
 }

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use crate::support::certs::Certs;
 use crate::support::{
-    Served, aiostreams, run,
+    Served, aiostreams, run, run_ok,
     temp::{TempDir, TempPath},
 };
 
@@ -26,29 +26,10 @@ fn connect(args: &[&str]) -> Command {
     cmd
 }
 
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn assert_failure(output: &Output, mentions: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(mentions), "{mentions:?} not in {stderr}");
-}
-
-fn assert_clean_shutdown(served: Served) {
-    let (success, rest) = served.terminate();
-    assert!(success, "serve did not exit with 0; stdout: {rest:?}");
-    assert!(
-        rest.lines()
-            .any(|l| l == "Shutdown: 0 graceful, 0 aborted, 0 cut lingering"),
-        "{rest:?}"
-    );
 }
 
 fn serve(certs: &Certs, args: &[&str]) -> Served {
@@ -63,10 +44,8 @@ fn tls_echo_round_trip_with_ca_then_sigterm() {
     let served = serve(&certs, &["--port", "0", "--mode", "echo"]);
     let port = served.port();
     let cmd = connect(&["127.0.0.1", &port, "--tls", "--ca", certs.ca_arg()]);
-    let output = run(cmd, &payload());
-    assert_success(&output);
-    assert!(output.stdout == payload(), "echoed bytes differ");
-    assert_clean_shutdown(served);
+    assert!(run_ok(cmd, &payload()) == payload(), "echoed bytes differ");
+    served.assert_clean_shutdown(0);
 }
 
 /// The certificate is for `localhost` too: the host name is what gets verified.
@@ -76,10 +55,11 @@ fn tls_lines_by_host_name() {
     let served = serve(&certs, &["--port", "0", "--mode", "lines"]);
     let port = served.port();
     let cmd = connect(&["localhost", &port, "--tls", "--ca", certs.ca_arg()]);
-    let output = run(cmd, b"one\ntwo\nno newline");
-    assert_success(&output);
-    assert_eq!(output.stdout, b"one\ntwo\nno newline");
-    assert_clean_shutdown(served);
+    assert_eq!(
+        run_ok(cmd, b"one\ntwo\nno newline"),
+        b"one\ntwo\nno newline"
+    );
+    served.assert_clean_shutdown(0);
 }
 
 #[test]
@@ -97,10 +77,8 @@ fn tls_over_unix_with_server_name() {
         "--ca",
         certs.ca_arg(),
     ]);
-    let output = run(cmd, &payload());
-    assert_success(&output);
-    assert!(output.stdout == payload(), "echoed bytes differ");
-    assert_clean_shutdown(served);
+    assert!(run_ok(cmd, &payload()) == payload(), "echoed bytes differ");
+    served.assert_clean_shutdown(0);
 }
 
 /// Without `--ca`, the system trust store: `SSL_CERT_FILE` replaces it by our CA.
@@ -111,9 +89,7 @@ fn tls_without_ca_uses_the_system_store() {
     let port = served.port();
     let mut cmd = connect(&["127.0.0.1", &port, "--tls"]);
     cmd.env("SSL_CERT_FILE", certs.ca_arg());
-    let output = run(cmd, b"hello over TLS\n");
-    assert_success(&output);
-    assert_eq!(output.stdout, b"hello over TLS\n");
+    assert_eq!(run_ok(cmd, b"hello over TLS\n"), b"hello over TLS\n");
     // Another CA in SSL_CERT_FILE did not sign the server's certificate.
     let other = Certs::new();
     let mut cmd = connect(&["127.0.0.1", &port, "--tls"]);
@@ -122,7 +98,7 @@ fn tls_without_ca_uses_the_system_store() {
         &run(cmd, b""),
         "certificate verify failed: unable to get local issuer certificate",
     );
-    assert_clean_shutdown(served);
+    served.assert_clean_shutdown(0);
 }
 
 #[test]
@@ -154,7 +130,7 @@ fn tls_verification_failures_are_exit_1() {
     let empty = dir.write("empty.pem", "not a certificate\n");
     let no_ca = connect(&["127.0.0.1", &port, "--tls", "--ca", empty.to_str().unwrap()]);
     assert_failure(&run(no_ca, b""), "no CERTIFICATE found");
-    assert_clean_shutdown(served);
+    served.assert_clean_shutdown(0);
 }
 
 #[test]
@@ -177,14 +153,12 @@ fn tls_http_hello_answers_headers_https() {
     cmd.args(["headers", &format!("https://localhost:{}/", served.port())])
         .env("SSL_CERT_FILE", certs.ca_arg())
         .env_remove("SSL_CERT_DIR");
-    let output = run(cmd, b"");
-    assert_success(&output);
     assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(run_ok(cmd, b"")).unwrap(),
         "HTTP header> HTTP/1.1 200 OK\nHTTP header> Content-Type: text/plain\n\
          HTTP header> Content-Length: 13\nHTTP header> Connection: close\n"
     );
-    assert_clean_shutdown(served);
+    served.assert_clean_shutdown(0);
 }
 
 /// `discard` over TLS: everything is taken, nothing comes back, the close is clean.
@@ -194,8 +168,6 @@ fn tls_discard_takes_everything() {
     let served = serve(&certs, &["--port", "0", "--mode", "discard"]);
     let port = served.port();
     let cmd = connect(&["127.0.0.1", &port, "--tls", "--ca", certs.ca_arg()]);
-    let output = run(cmd, &payload());
-    assert_success(&output);
-    assert!(output.stdout.is_empty());
-    assert_clean_shutdown(served);
+    assert!(run_ok(cmd, &payload()).is_empty());
+    served.assert_clean_shutdown(0);
 }

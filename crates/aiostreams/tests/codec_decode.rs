@@ -213,7 +213,7 @@ async fn codec_switch_after_a_starttls_upgrade() {
     use crate::support::certs::{Kind, Pki};
     bounded(async {
         let pki = Pki::new();
-        let config = pki.server_cert(Kind::Good).server_config(&pki.dir);
+        let config = pki.server_config(Kind::Good);
         let (_server, port) = serve_loopback(
             ServerOptions::new(),
             move |mut reader: StreamReader, writer: StreamWriter| {

@@ -6,9 +6,7 @@
 //! timeout on paused time, and dropped if it has not finished. Everything the completed
 //! operations returned (including `IncompleteRead` partials) must be exactly the stream.
 
-use std::future::{Future, poll_fn};
-use std::pin::pin;
-use std::task::Poll;
+use std::future::Future;
 use std::time::Duration;
 
 use aiostreams::{Error, StreamReader};
@@ -16,6 +14,8 @@ use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+use crate::support::within_turns;
 
 /// The stream's bytes, and the bytes separators are drawn from.
 const ALPHABET: &[u8] = b"abc\n";
@@ -38,17 +38,7 @@ enum Deadline {
 async fn drive<F: Future>(fut: F, deadline: Deadline) -> Option<F::Output> {
     match deadline {
         Deadline::Timeout(d) => tokio::time::timeout(d, fut).await.ok(),
-        Deadline::Polls(polls) => {
-            let mut fut = pin!(fut);
-            for _ in 0..polls {
-                let step = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
-                if let Poll::Ready(out) = step {
-                    return Some(out);
-                }
-                tokio::task::yield_now().await;
-            }
-            None
-        }
+        Deadline::Polls(polls) => within_turns(fut, polls).await,
     }
 }
 

@@ -83,7 +83,7 @@ async fn the_sniffing_example_serves_tls_and_plain_on_one_port() {
     use aiostreams::{ServerOptions, open_connection};
     bounded(async {
         let pki = Pki::new();
-        let config = pki.server_cert(Kind::Good).server_config(&pki.dir);
+        let config = pki.server_config(Kind::Good);
         let (_server, port) = serve_loopback(ServerOptions::new(), move |r, w| {
             sniff_tls::handle(r, w, config.clone())
         })

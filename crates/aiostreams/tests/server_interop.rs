@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use tokio::process::Command;
 
-use crate::support::{bounded_for, temp::TempDir};
+use crate::support::{bounded_for, echo::echo_chunks, temp::TempDir};
 
 /// Upper bound for any one test (debug builds on a shared CI machine).
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -39,26 +39,8 @@ struct EchoStats {
     errors: Mutex<Vec<String>>,
 }
 
-/// Echoes until EOF with `read(65536)` + `write` + `drain`, then closes.
-async fn echo(
-    mut reader: StreamReader,
-    writer: StreamWriter,
-    stats: &EchoStats,
-) -> Result<(), Error> {
-    loop {
-        let chunk = reader.read(65_536).await?;
-        if chunk.is_empty() {
-            break;
-        }
-        writer.write(&chunk)?;
-        writer.drain().await?;
-        stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-    }
-    writer.close();
-    writer.wait_closed().await
-}
-
-/// The server's callback: [`echo`], with any error recorded in `stats`.
+/// The server's callback: [`echo_chunks`], counting the bytes echoed and recording any
+/// error in `stats`.
 fn echo_handler(
     stats: &Arc<EchoStats>,
 ) -> impl Fn(StreamReader, StreamWriter) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>
@@ -69,7 +51,10 @@ fn echo_handler(
     move |reader, writer| {
         let stats = stats.clone();
         Box::pin(async move {
-            if let Err(e) = echo(reader, writer, &stats).await {
+            let echoed = |n| {
+                stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
+            };
+            if let Err(e) = echo_chunks(reader, writer, echoed).await {
                 stats.errors.lock().unwrap().push(e.to_string());
             }
         })

@@ -59,6 +59,13 @@ async fn exchange(port: u16, bytes: &[u8]) -> (String, SocketAddr) {
     (answer, me)
 }
 
+/// Sends `bytes` as in [`exchange`] and checks the answer: `expected`, with `{me}` standing
+/// for the client's own address.
+async fn assert_answer(port: u16, bytes: &[u8], expected: &str) {
+    let (answer, me) = exchange(port, bytes).await;
+    assert_eq!(answer, expected.replace("{me}", &me.to_string()));
+}
+
 fn required() -> ServerOptions {
     ServerOptions::new().proxy_protocol(ProxyProtocol::Required)
 }
@@ -67,20 +74,16 @@ fn required() -> ServerOptions {
 async fn version_1_headers_set_the_peer_name() {
     bounded(async {
         let (_server, port, _) = whoami(required()).await;
-        let (answer, me) = exchange(
+        let wire = b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\nhello\n";
+        assert_answer(port, wire, "203.0.113.7:51000 {me} 192.0.2.1:443 hello\n").await;
+        assert_answer(
             port,
-            b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\nhello\n",
+            b"PROXY TCP6 2001:db8::7 ::1 1 2\r\nsix\n",
+            "[2001:db8::7]:1 {me} [::1]:2 six\n",
         )
         .await;
-        assert_eq!(
-            answer,
-            format!("203.0.113.7:51000 {me} 192.0.2.1:443 hello\n")
-        );
-        let (answer, me) = exchange(port, b"PROXY TCP6 2001:db8::7 ::1 1 2\r\nsix\n").await;
-        assert_eq!(answer, format!("[2001:db8::7]:1 {me} [::1]:2 six\n"));
         // UNKNOWN: the socket's addresses stay.
-        let (answer, me) = exchange(port, b"PROXY UNKNOWN whatever\r\nu\n").await;
-        assert_eq!(answer, format!("{me} {me} - u\n"));
+        assert_answer(port, b"PROXY UNKNOWN whatever\r\nu\n", "{me} {me} - u\n").await;
     })
     .await;
 }
@@ -97,19 +100,31 @@ async fn version_2_headers_set_the_peer_name_and_skip_tlvs() {
         .concat();
         let tlvs = [0x04, 0x00, 0x02, b'n', b'o', 0x05, 0x00, 0x01, 0xff]; // NOOP, UNIQUE_ID
         let header = v2(1, 0x11, &[inet, tlvs.to_vec()].concat());
-        let (answer, me) = exchange(port, &[header, b"v2\n".to_vec()].concat()).await;
-        assert_eq!(answer, format!("10.1.2.3:4000 {me} 10.0.0.1:443 v2\n"));
+        assert_answer(
+            port,
+            &[header, b"v2\n".to_vec()].concat(),
+            "10.1.2.3:4000 {me} 10.0.0.1:443 v2\n",
+        )
+        .await;
 
         let mut inet6 = vec![0; 32];
         inet6[15] = 1; // ::1
         inet6[16..18].copy_from_slice(&[0x20, 0x01]);
         inet6.extend_from_slice(&[0, 7, 0, 8]);
-        let (answer, me) = exchange(port, &[v2(1, 0x21, &inet6), b"six\n".to_vec()].concat()).await;
-        assert_eq!(answer, format!("[::1]:7 {me} [2001::]:8 six\n"));
+        assert_answer(
+            port,
+            &[v2(1, 0x21, &inet6), b"six\n".to_vec()].concat(),
+            "[::1]:7 {me} [2001::]:8 six\n",
+        )
+        .await;
 
         // LOCAL (a proxy's health check): the socket's addresses stay.
-        let (answer, me) = exchange(port, &[v2(0, 0x00, &[]), b"hc\n".to_vec()].concat()).await;
-        assert_eq!(answer, format!("{me} {me} - hc\n"));
+        assert_answer(
+            port,
+            &[v2(0, 0x00, &[]), b"hc\n".to_vec()].concat(),
+            "{me} {me} - hc\n",
+        )
+        .await;
     })
     .await;
 }
@@ -215,10 +230,13 @@ async fn optional_headers() {
             .proxy_protocol(ProxyProtocol::Optional)
             .proxy_header_timeout(Duration::from_secs(1));
         let (_server, port, _) = whoami(options).await;
-        let (answer, me) = exchange(port, b"plain\n").await;
-        assert_eq!(answer, format!("{me} - - plain\n"));
-        let (answer, me) = exchange(port, b"PROXY TCP4 1.2.3.4 5.6.7.8 9 10\r\nproxied\n").await;
-        assert_eq!(answer, format!("1.2.3.4:9 {me} 5.6.7.8:10 proxied\n"));
+        assert_answer(port, b"plain\n", "{me} - - plain\n").await;
+        assert_answer(
+            port,
+            b"PROXY TCP4 1.2.3.4 5.6.7.8 9 10\r\nproxied\n",
+            "1.2.3.4:9 {me} 5.6.7.8:10 proxied\n",
+        )
+        .await;
         // "\r\n" starts like the v2 signature, "PRO" like v1: kept, not taken.
         let mut conn = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let me = conn.local_addr().unwrap();
@@ -228,8 +246,7 @@ async fn optional_headers() {
         let mut answer = String::new();
         conn.read_to_string(&mut answer).await.unwrap();
         assert_eq!(answer, format!("{me} - - PROPFIND /\n"));
-        let (answer, me) = exchange(port, b"\r\n").await;
-        assert_eq!(answer, format!("{me} - - \r\n"));
+        assert_answer(port, b"\r\n", "{me} - - \r\n").await;
     })
     .await;
 }

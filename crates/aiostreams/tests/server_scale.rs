@@ -11,7 +11,10 @@
 
 #![cfg(target_os = "linux")] // /proc/self/fd, /proc/self/limits
 
-// A binary of its own (see tests/all.rs), so it includes the one helper it needs by path.
+// A binary of its own (see tests/all.rs), so it includes the helpers it needs by path.
+#[path = "support/echo.rs"]
+#[allow(dead_code, reason = "only the chunk echo is used here")]
+mod echo;
 #[path = "support/procfs.rs"]
 #[allow(dead_code, reason = "only part of the /proc helpers is used here")]
 mod procfs;
@@ -190,17 +193,8 @@ async fn warm_up() {
 }
 
 /// The server's callback: echoes with `read(65536)` + `write` + `drain` until EOF.
-async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
-    loop {
-        let chunk = reader.read(65_536).await?;
-        if chunk.is_empty() {
-            break;
-        }
-        writer.write(&chunk)?;
-        writer.drain().await?;
-    }
-    writer.close();
-    writer.wait_closed().await
+async fn echo(reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
+    echo::echo_chunks(reader, writer, |_| {}).await
 }
 
 /// Connects one client per payload, all at once; each sends its payload and checks the

@@ -31,12 +31,10 @@
 //! 20,000 cases:
 //! `AIOSTREAMS_SOCKET_PARITY_CASES=20000 cargo test -p aiostreams --release --test all socket_parity::`
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use aiostreams::{ConnectOptions, Error, SocketAddress, StreamReader, StreamWriter};
@@ -46,12 +44,13 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::parity::{Mismatches, Oracle, env_u64, error_json, hex, read_cases, unhex};
+use crate::support::within_turns;
 
 const DEFAULT_CASES: u64 = 500;
 const DEFAULT_SEED: u64 = 0x50C4_E7ED;
 /// Runtime turns a read gets before it counts as blocked (the oracle's SPIN): every byte
 /// the peer sent is already in our kernel, so one turn of the reactor sees it.
-const SPIN: usize = 10;
+const SPIN: u32 = 10;
 /// Runtime turns after each operation, so that the reactor has seen its effect (the
 /// oracle's SETTLE).
 const SETTLE: usize = 3;
@@ -266,15 +265,7 @@ async fn settle() {
 /// Runs a read for [`SPIN`] runtime turns; `None` if it still waits (then it is dropped,
 /// which loses nothing: our reads are cancel safe).
 async fn run_read<T>(read: impl Future<Output = Result<T, Error>>) -> Option<Result<T, Error>> {
-    let mut read = pin!(read);
-    for _ in 0..SPIN {
-        let polled = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
-        if let Poll::Ready(result) = polled {
-            return Some(result);
-        }
-        tokio::task::yield_now().await;
-    }
-    None
+    within_turns(read, SPIN).await
 }
 
 /// `read(n)` as the oracle's reader, which holds everything that arrived, answers it.

@@ -41,6 +41,26 @@ pub(crate) fn run(mut cmd: Command, stdin: &[u8]) -> Output {
     output
 }
 
+/// Runs `cmd` with `stdin` as its input and returns its stdout; panics unless it exits
+/// with 0 (the message gives the exit code and stderr).
+pub(crate) fn run_ok(cmd: Command, stdin: &[u8]) -> Vec<u8> {
+    let output = run(cmd, stdin);
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// Checks that `text` mentions each of `needles`.
+pub(crate) fn assert_mentions(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{needle:?} not in {text}");
+    }
+}
+
 /// Waits for `child` to exit and collects its output; kills it after [`LIMIT`].
 pub(crate) fn wait(child: Child) -> Output {
     let pid = child.id();
@@ -189,6 +209,28 @@ impl Served {
     pub(crate) fn terminate(self) -> (bool, String) {
         let (success, rest, _log) = self.terminate_logged();
         (success, rest)
+    }
+
+    /// Sends SIGTERM and checks the clean shutdown: exit 0 after its summary line with
+    /// `graceful` connections closed gracefully and none aborted or cut while lingering.
+    pub(crate) fn assert_clean_shutdown(self, graceful: usize) {
+        let (success, rest) = self.terminate();
+        assert!(success, "serve did not exit with 0; stdout: {rest:?}");
+        let expected = format!("Shutdown: {graceful} graceful, 0 aborted, 0 cut lingering");
+        assert!(
+            rest.lines().any(|l| l == expected),
+            "no {expected:?} in {rest:?}"
+        );
+    }
+
+    /// Sends SIGTERM, checks that it exited with 0, and returns the shutdown summary line
+    /// of its log.
+    pub(crate) fn stop_with_summary(self) -> String {
+        let (success, _, log) = self.terminate_logged();
+        assert!(success, "serve did not exit with 0; log: {log:#?}");
+        let line = log.iter().find(|l| l.contains("shutdown: "));
+        line.unwrap_or_else(|| panic!("no shutdown summary in {log:#?}"))
+            .clone()
     }
 
     /// As [`terminate`](Self::terminate), plus every line of its stderr.

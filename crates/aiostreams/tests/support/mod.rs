@@ -4,6 +4,7 @@
 //!
 //! - [`bounded`], [`bounded_for`]: every async test body runs under a timeout.
 //! - [`certs`]: the one certificate generator (a private CA and server certificates).
+//! - [`echo`]: echo server callbacks (by lines, by chunks).
 //! - [`examples`]: our examples built and found as programs.
 //! - [`layout`]: the check that every test file is a module of `tests/all.rs`.
 //! - [`log_capture`]: a `tracing` subscriber that records what the library logged.
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 #[cfg(feature = "tls")]
 pub(crate) mod certs;
+pub(crate) mod echo;
 pub(crate) mod examples;
 pub(crate) mod layout;
 pub(crate) mod log_capture;
@@ -55,6 +57,20 @@ pub(crate) async fn bounded_for<F: Future>(limit: Duration, body: F) -> F::Outpu
 /// Polls `fut` once with a waker that does nothing: "is it ready right now?".
 pub(crate) fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Polls `fut` up to `turns` times, yielding to the runtime after each poll that waits:
+/// its output, or `None` if it still waits (it is then dropped unfinished).
+pub(crate) async fn within_turns<F: Future>(fut: F, turns: u32) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    for _ in 0..turns {
+        let step = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+        if let Poll::Ready(out) = step {
+            return Some(out);
+        }
+        tokio::task::yield_now().await;
+    }
+    None
 }
 
 /// `len` bytes of a pattern that starts at stream offset `at`, so order is checkable.

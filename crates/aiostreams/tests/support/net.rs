@@ -36,22 +36,7 @@ fn listener_with(recv_buffer: Option<usize>, backlog: i32) -> (TcpListener, u16)
     (listener, port)
 }
 
-/// A server callback: echoes lines (`readline`, `write`, `drain`) until EOF, then closes.
-pub(crate) async fn echo_lines(
-    mut reader: StreamReader,
-    writer: StreamWriter,
-) -> Result<(), aiostreams::Error> {
-    loop {
-        let line = reader.readline().await?;
-        if line.is_empty() {
-            break;
-        }
-        writer.write(&line)?;
-        writer.drain().await?;
-    }
-    writer.close();
-    writer.wait_closed().await
-}
+pub(crate) use super::echo::echo_lines;
 
 /// A tokio echo server (not ours): echoes every connection until its EOF, then closes. Its
 /// backlog takes a thousand clients knocking at once.
