@@ -14,11 +14,18 @@ use crate::reader::timer::ReadTimer;
 pub(crate) struct TransportSource {
     inner: Arc<Inner>,
     timer: ReadTimer,
+    /// The socket likely has input: try the read before tokio's readiness round (see
+    /// `Socket::poll_read_buf`).
+    ready: bool,
 }
 
 impl TransportSource {
     pub(crate) fn new(inner: Arc<Inner>, timer: ReadTimer) -> Self {
-        TransportSource { inner, timer }
+        TransportSource {
+            inner,
+            timer,
+            ready: false,
+        }
     }
 }
 
@@ -46,7 +53,7 @@ impl Source for TransportSource {
         let Some(socket) = guard.as_ref() else {
             return Poll::Ready(Ok(0));
         };
-        let result = ready!(socket.poll_read_buf(cx, buf, window));
+        let result = ready!(socket.poll_read_buf(cx, buf, window, &mut self.ready));
         // A TLS read may leave records to send (alerts, key updates).
         let pending_output = socket.has_pending_output();
         let tls_eof = socket.is_tls() && matches!(result, Ok(0));
