@@ -53,6 +53,7 @@ mod reader_overlong_line;
 mod reader_parity;
 mod reader_peek;
 mod reader_record_limit;
+mod reader_wakeups;
 mod server_cpython;
 mod server_faults;
 mod server_interop;

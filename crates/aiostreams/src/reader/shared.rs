@@ -40,7 +40,37 @@ pub(crate) struct Shared {
     pending: AtomicBool,
     /// An exception is stored (checked by every read before anything else).
     has_exception: AtomicBool,
+    /// The waker `park` left in the inbox, as its (data, vtable) addresses; data 0 once
+    /// a feeder took it. `park` reads it without the lock: a reader that waits again in
+    /// the same task (every request of a connection) then takes no lock.
+    parked: ParkedWaker,
     inbox: Mutex<Inbox>,
+}
+
+/// Which waker the inbox holds (see [`Shared::park`]). Only the reader stores a non-zero
+/// value (under the inbox lock); a feeder that takes the waker stores zero.
+#[derive(Debug, Default)]
+struct ParkedWaker {
+    data: AtomicUsize,
+    vtable: AtomicUsize,
+}
+
+impl ParkedWaker {
+    fn addresses(waker: &Waker) -> (usize, usize) {
+        (
+            waker.data().addr(),
+            std::ptr::from_ref(waker.vtable()).addr(),
+        )
+    }
+
+    /// The inbox holds a waker that wakes the same task as `waker` (`Waker::will_wake`:
+    /// same data and vtable).
+    fn holds(&self, waker: &Waker) -> bool {
+        let (data, vtable) = Self::addresses(waker);
+        data != 0
+            && self.data.load(Ordering::Acquire) == data
+            && self.vtable.load(Ordering::Relaxed) == vtable
+    }
 }
 
 #[derive(Debug, Default)]
@@ -100,7 +130,7 @@ impl Shared {
         let mut inbox = self.lock();
         inbox.exception = Some(Box::new(err));
         self.has_exception.store(true, Ordering::Release);
-        wake(inbox);
+        self.wake(inbox);
     }
 
     pub(crate) fn clear_exception(&self) {
@@ -125,7 +155,7 @@ impl Shared {
         if let Some(flow) = self.flow.get() {
             flow.after_feed(inbox.data.len());
         }
-        wake(inbox);
+        self.wake(inbox);
         Ok(())
     }
 
@@ -154,7 +184,7 @@ impl Shared {
             inbox.eof_pending = true;
             self.pending.store(true, Ordering::Release);
         }
-        wake(inbox);
+        self.wake(inbox);
     }
 
     /// Takes what was fed: `(bytes, eof)`. Call only when `has_pending()`.
@@ -171,24 +201,37 @@ impl Shared {
     }
 
     /// Registers the reader's waker; returns false if something arrived meanwhile.
+    ///
+    /// Without the lock when the inbox still holds this task's waker: whatever a feeder
+    /// does from then on (bytes, EOF, an exception) it does under the lock before it
+    /// takes that waker and wakes this task, so checking `pending` and the exception
+    /// after seeing the waker there is enough (one is seen, or the wake-up comes).
     pub(crate) fn park(&self, cx: &Context<'_>) -> bool {
+        if self.parked.holds(cx.waker()) {
+            return self.is_quiet();
+        }
         let mut inbox = self.lock();
-        if self.has_pending() || self.has_exception.load(Ordering::Acquire) {
+        if !self.is_quiet() {
             return false;
         }
         match &inbox.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
             _ => inbox.waker = Some(cx.waker().clone()),
         }
+        let (data, vtable) = ParkedWaker::addresses(cx.waker());
+        self.parked.vtable.store(vtable, Ordering::Relaxed);
+        self.parked.data.store(data, Ordering::Release);
         true
     }
-}
 
-fn wake(mut inbox: MutexGuard<'_, Inbox>) {
-    let waker = inbox.waker.take();
-    drop(inbox);
-    if let Some(w) = waker {
-        w.wake();
+    /// Takes the reader's waker out of the inbox and wakes it after the lock is gone.
+    fn wake(&self, mut inbox: MutexGuard<'_, Inbox>) {
+        let waker = inbox.waker.take();
+        self.parked.data.store(0, Ordering::Release);
+        drop(inbox);
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 }
 

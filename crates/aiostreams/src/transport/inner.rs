@@ -189,12 +189,8 @@ impl Inner {
         waited: &mut bool,
         until_empty: bool,
     ) -> Poll<Result<(), Error>> {
-        // Nothing queued on an open connection (the common case): done, without the lock,
-        // unless the reactor reported a reset. (`has_queued` is cleared after `closing` is
-        // set when the connection is lost, so a connection seen open here was not lost
-        // before this call.)
-        if !self.has_queued.load(Ordering::Acquire) && !self.is_closing() {
-            return Poll::Ready(self.check_reported_error());
+        if let Some(done) = self.drain_now() {
+            return Poll::Ready(done);
         }
         let mut g = self.lock();
         if let Some(done) = g.conn.drain_ready(*waited, until_empty) {
@@ -207,6 +203,18 @@ impl Inner {
         register(&mut g.wakers.drain, cx);
         *waited = true;
         Poll::Pending
+    }
+
+    /// `drain()`'s answer without the lock: nothing queued on an open connection (the
+    /// common case) is done, unless the reactor reported a reset. (`has_queued` is
+    /// cleared after `closing` is set when the connection is lost, so a connection seen
+    /// open here was not lost before this call.) `None`: ask the state.
+    #[inline]
+    pub(crate) fn drain_now(&self) -> Option<Result<(), Error>> {
+        if self.has_queued.load(Ordering::Acquire) || self.is_closing() {
+            return None;
+        }
+        Some(self.check_reported_error())
     }
 
     /// A socket error (a peer's reset) the reactor already saw ends the connection as a
@@ -246,12 +254,18 @@ impl Inner {
     }
 
     /// Sends the queued bytes the reader would otherwise leave for the flush task.
+    #[inline]
     pub(super) fn flush_before_read(&self) {
         if self.has_queued.load(Ordering::Acquire) {
-            let mut g = self.lock();
-            if !g.conn.is_lost() {
-                self.flush_now(&mut g);
-            }
+            self.flush_queued();
+        }
+    }
+
+    #[inline(never)]
+    fn flush_queued(&self) {
+        let mut g = self.lock();
+        if !g.conn.is_lost() {
+            self.flush_now(&mut g);
         }
     }
 

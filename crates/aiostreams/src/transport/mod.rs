@@ -106,6 +106,13 @@ impl Transport {
         self.inner().poll_drain(cx, waited, until_empty)
     }
 
+    /// `drain()` answered without waiting: `Some` when nothing is queued on an open
+    /// connection (see `Inner::drain_now`).
+    #[inline]
+    pub(crate) fn drain_now(&self) -> Option<Result<(), Error>> {
+        self.inner().drain_now()
+    }
+
     /// `StreamWriter::detach`: the plain socket and the queued bytes; the connection is
     /// over afterwards. `reader` must be the connection's reader.
     pub(crate) fn detach(

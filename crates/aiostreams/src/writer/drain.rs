@@ -92,12 +92,16 @@ impl StreamWriter {
             return Err(err);
         }
         let transport = self.transport();
-        let mut waited = false;
-        let result = poll_fn(|cx| transport.poll_drain(cx, &mut waited, false)).await;
-        match self.reader_exception() {
-            Some(err) if result.is_err() => Err(err),
-            _ => result,
-        }
+        // Nothing queued on an open connection (the common case): answered without
+        // building the wait.
+        let result = match transport.drain_now() {
+            Some(done) => done,
+            None => {
+                let mut waited = false;
+                poll_fn(|cx| transport.poll_drain(cx, &mut waited, false)).await
+            }
+        };
+        result.map_err(|e| self.reader_exception().unwrap_or(e))
     }
 
     /// Waits until the connection is closed.

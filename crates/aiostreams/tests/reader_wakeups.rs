@@ -1,0 +1,75 @@
+//! A reader that waits again and again in the same task keeps its waker registered
+//! without the inbox's lock (`Shared::park`): whatever arrives later must still wake it.
+//!
+//! The reader runs in a task of its own and first waits several times with no wake-up
+//! in between (a read raced against a timer, dropped each time), so that its later
+//! waits take the lock-free path. The test feeds it from outside once it waits (paused
+//! time orders this: the reader's timers end long before the test's), and a lost
+//! wake-up leaves the reader's task hanging, which `bounded` turns into a failure.
+
+use std::time::Duration;
+
+use aiostreams::StreamReader;
+
+use crate::support::bounded;
+
+/// Makes `reader` wait `times` times in the current task, dropping each read.
+async fn wait_repeatedly(reader: &mut StreamReader, times: usize) {
+    for _ in 0..times {
+        tokio::select! {
+            biased;
+            got = reader.readline() => panic!("nothing was fed yet: {got:?}"),
+            () = tokio::time::sleep(Duration::from_millis(10)) => {}
+        }
+    }
+}
+
+/// Lets the reader's task reach its next wait (its timers are shorter).
+async fn until_it_waits() {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn bytes_and_eof_fed_after_repeated_waits_wake_the_reader() {
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    let task = tokio::spawn(async move {
+        wait_repeatedly(&mut reader, 3).await;
+        let line = reader.readline().await.unwrap();
+        // Woken once, it waits again (registering anew) and is woken again.
+        wait_repeatedly(&mut reader, 2).await;
+        (line, reader.readline().await.unwrap())
+    });
+    until_it_waits().await;
+    feeder.feed_data(b"line\n").unwrap();
+    until_it_waits().await;
+    feeder.feed_eof();
+    let (line, at_eof) = bounded(task).await.unwrap();
+    assert_eq!((&line[..], &at_eof[..]), (&b"line\n"[..], &b""[..]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_exception_set_after_repeated_waits_wakes_the_reader() {
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    let task = tokio::spawn(async move {
+        wait_repeatedly(&mut reader, 3).await;
+        reader.readline().await
+    });
+    until_it_waits().await;
+    feeder.set_exception(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+    let err = bounded(task).await.unwrap().unwrap_err();
+    assert_eq!(err.io_kind(), std::io::ErrorKind::ConnectionReset, "{err:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_waiting_in_another_task_than_before_is_woken() {
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    wait_repeatedly(&mut reader, 2).await;
+    // The same reader now waits in a new task: its waker must replace the old one.
+    let task = tokio::spawn(async move { reader.readline().await });
+    until_it_waits().await;
+    feeder.feed_data(b"moved\n").unwrap();
+    assert_eq!(bounded(task).await.unwrap().unwrap(), "moved\n");
+}
