@@ -59,7 +59,11 @@ async fn an_exception_set_after_repeated_waits_wakes_the_reader() {
     until_it_waits().await;
     feeder.set_exception(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
     let err = bounded(task).await.unwrap().unwrap_err();
-    assert_eq!(err.io_kind(), std::io::ErrorKind::ConnectionReset, "{err:?}");
+    assert_eq!(
+        err.io_kind(),
+        std::io::ErrorKind::ConnectionReset,
+        "{err:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
