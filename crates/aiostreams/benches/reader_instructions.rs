@@ -3,10 +3,12 @@
 //!
 //! `valgrind --tool=callgrind target/release/deps/reader_instructions-HASH KIND N` runs
 //! `N` operations of `KIND` on `N` buffered 16-byte lines (`readline`, `try_readline`,
-//! `readexactly`, `readuntil`, or `memchr` on the same bytes in a slice), or only sets
-//! them up (`fed`: the reader holding them; `data`: the slice). Run each with two values
-//! of `N`: the difference in instructions over the difference in `N`, minus the same for
-//! its set-up (`fed` for the reads, `data` for `memchr`), is the cost of one operation.
+//! `readexactly`, `readuntil`; `memchr` + split of the same bytes in a slice, the
+//! baseline; `bytesmut` and `bytes`, `memchr` + `bytes`' own split into a `Bytes` per
+//! line, from a `BytesMut` or from a frozen `Bytes`, for reference), or only sets them up
+//! (`fed`: the reader holding them; `data`: the bytes). Run each with two values of `N`:
+//! the difference in instructions over the difference in `N`, minus the same for its
+//! set-up (`fed` for the reads, `data` for the others), is the cost of one operation.
 //! The results are in the docs of `StreamReader::readline` and in `docs/DESIGN.md`.
 //! `cargo test --benches` runs each kind once with a small `N` as a smoke test.
 
@@ -43,6 +45,20 @@ fn run(kind: &str, n: usize) -> usize {
         "data" => sum = black_box(LINE.repeat(n)).len(),
         "memchr" => sum = memchr_split(black_box(&LINE.repeat(n)), n),
         "fed" => sum = black_box(reader(n)).buffer().len(),
+        "bytesmut" => {
+            let mut b = bytes::BytesMut::from(&black_box(LINE.repeat(n))[..]);
+            for _ in 0..n {
+                let i = memchr::memchr(b'\n', &b).expect("a line");
+                sum += black_box(b.split_to(i + 1).freeze()).len();
+            }
+        }
+        "bytes" => {
+            let mut b = bytes::Bytes::from(black_box(LINE.repeat(n)));
+            for _ in 0..n {
+                let i = memchr::memchr(b'\n', &b).expect("a line");
+                sum += black_box(b.split_to(i + 1)).len();
+            }
+        }
         "readline" => rt.block_on(async {
             let mut r = reader(n);
             for _ in 0..n {

@@ -100,9 +100,9 @@ impl<D: Decoder> Op for DecodeOp<'_, D> {
         }
         let eof = buf.eof();
         let outcome = if eof {
-            self.codec.decode_eof(&mut buf.data)
+            self.codec.decode_eof(buf.data_mut())
         } else {
-            self.codec.decode(&mut buf.data)
+            self.codec.decode(buf.data_mut())
         };
         buf.release_if_drained();
         if matches!(outcome, Ok(None)) && !eof {
@@ -122,7 +122,7 @@ impl<D: Decoder> Op for DecodeOp<'_, D> {
 
     fn want(&self, buf: &ReadBuffer) -> Want {
         // What the codec reserved is what it expects next (tokio-util's convention).
-        let reserved = buf.data.capacity() - buf.data.len();
+        let reserved = buf.spare_capacity();
         Want {
             need: reserved.max(1),
             merge_to: 0,

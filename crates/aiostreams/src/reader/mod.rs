@@ -87,7 +87,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 ///
 /// # Memory
 ///
-/// `size_of::<StreamReader>()` is 80 bytes on 64-bit targets; its shared state is one
+/// `size_of::<StreamReader>()` is 112 bytes on 64-bit targets; its shared state is one
 /// more allocation of about 150 bytes. A reader that waits for input with an empty buffer
 /// holds no buffer allocation (it leaves its buffer, if at most 64 KiB, as its thread's
 /// one spare for the next read on that thread), and a drained buffer larger than 64 KiB
@@ -286,14 +286,14 @@ impl StreamReader {
     /// hands them out).
     pub(crate) fn take_buffered(&mut self) -> bytes::BytesMut {
         self.sync_inbox();
-        std::mem::take(&mut self.buf.data)
+        self.buf.take_data()
     }
 
     /// True when nothing is buffered (fed bytes included).
     #[cfg(feature = "tls")]
     pub(crate) fn buffer_is_empty(&mut self) -> bool {
         self.sync_inbox();
-        self.buf.data.is_empty()
+        self.buf.is_empty()
     }
 
     /// True when EOF was received and every buffered byte has been read.
@@ -491,7 +491,7 @@ impl StreamReader {
         &mut self,
         take: impl FnOnce(&mut ReadBuffer) -> Option<Bytes>,
     ) -> Option<Bytes> {
-        if !self.shared.is_quiet() {
+        if self.buf.is_empty() || !self.shared.is_quiet() {
             return None;
         }
         let out = take(&mut self.buf)?;
@@ -594,18 +594,25 @@ impl StreamReader {
 
     /// Tells the writer and, for fed readers, the flow control how much is buffered
     /// (the flow control may resume the transport).
+    #[inline]
     pub(crate) fn publish_flow(&self, waiting: bool) {
         self.shared
             .buffered
             .store(self.buf.len(), std::sync::atomic::Ordering::Relaxed);
         if let Some(flow) = self.shared.flow.get() {
-            let inbox_len = if self.shared.has_pending() {
-                self.shared.lock().data.len()
-            } else {
-                0
-            };
-            flow.after_read(self.buf.len(), inbox_len, waiting);
+            self.publish_to_flow(flow, waiting);
         }
+    }
+
+    /// The flow control's part of [`publish_flow`](Self::publish_flow): fed readers only.
+    #[inline(never)]
+    fn publish_to_flow(&self, flow: &shared::Flow, waiting: bool) {
+        let inbox_len = if self.shared.has_pending() {
+            self.shared.lock().data.len()
+        } else {
+            0
+        };
+        flow.after_read(self.buf.len(), inbox_len, waiting);
     }
 
     /// Waits until something changes: bytes, EOF or an exception arrive; fails when a
@@ -656,12 +663,11 @@ impl StreamReader {
         let Some(source) = self.source.as_mut() else {
             return Poll::Ready(false);
         };
-        self.buf.reuse_spare();
         let window = self
             .buf
             .pull_window(need)
             .min((self.pull_hint as usize).max(need));
-        match source.poll_pull(cx, &mut self.buf.data, window) {
+        match source.poll_pull(cx, self.buf.pull_target(), window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
             Poll::Ready(Ok(n)) => {
                 if self.timed {
@@ -817,8 +823,8 @@ mod tests {
 
     #[cfg(target_pointer_width = "64")]
     #[test]
-    fn reader_stays_80_bytes() {
-        assert_eq!(std::mem::size_of::<StreamReader>(), 80);
+    fn reader_stays_112_bytes() {
+        assert_eq!(std::mem::size_of::<StreamReader>(), 112);
     }
 
     /// Pulls of one message at a time from a socket: `len` bytes, the window the hint

@@ -91,6 +91,7 @@ impl Shared {
         self.inbox.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    #[inline]
     pub(crate) fn has_pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)
     }
@@ -102,6 +103,7 @@ impl Shared {
 
     /// True when nothing fed waits in the inbox and no exception is stored: a read may
     /// then complete from the reader's own buffer alone.
+    #[inline]
     pub(crate) fn is_quiet(&self) -> bool {
         !self.has_pending() && !self.has_exception.load(Ordering::Acquire)
     }

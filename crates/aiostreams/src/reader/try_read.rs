@@ -41,6 +41,7 @@ impl StreamReader {
     /// assert_eq!(reader.readline().await?, "PING\r\n");
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub fn try_readline(&mut self) -> Result<Option<Bytes>, Error> {
         if let Some(line) = self.fast(|buf| buf.take_line()) {
             return Ok(Some(line));
@@ -65,6 +66,7 @@ impl StreamReader {
     /// assert_eq!(reader.try_readuntil(b";")?, None);
     /// # Ok::<(), aiostreams::Error>(())
     /// ```
+    #[inline]
     pub fn try_readuntil(&mut self, separator: &[u8]) -> Result<Option<Bytes>, Error> {
         if let Some(record) = self.fast(|buf| buf.take_until(separator)) {
             return Ok(Some(record));
@@ -90,6 +92,7 @@ impl StreamReader {
     /// assert_eq!(reader.try_readexactly(2)?.as_deref(), Some(&b"ab"[..]));
     /// # Ok::<(), aiostreams::Error>(())
     /// ```
+    #[inline]
     pub fn try_readexactly(&mut self, n: usize) -> Result<Option<Bytes>, Error> {
         if let Some(bytes) = self.fast(|buf| buf.take_exactly(n)) {
             return Ok(Some(bytes));
@@ -114,6 +117,7 @@ impl StreamReader {
     /// assert_eq!(reader.try_read(10)?.as_deref(), Some(&b"abc"[..]));
     /// # Ok::<(), aiostreams::Error>(())
     /// ```
+    #[inline]
     pub fn try_read(&mut self, n: usize) -> Result<Option<Bytes>, Error> {
         if let Some(bytes) = self.fast(|buf| buf.take_some(n)) {
             return Ok(Some(bytes));
@@ -123,6 +127,7 @@ impl StreamReader {
 
     /// One step of `op` on what is buffered (and fed), with the same outcome the async
     /// read would have now, or `None` where it would wait.
+    #[inline(never)]
     fn try_op(&mut self, mut op: ReadOp<'_>) -> Result<Option<Bytes>, Error> {
         self.sync_inbox();
         let step = match op.step(&mut self.buf, self.shared.has_exception()) {

@@ -598,6 +598,17 @@ impl<'a> ReadOp<'a> {
             self.started = true;
             return Step::NeedMore;
         }
+        // `readexactly(n)` once its bytes are there (after a wait): what the rules decide.
+        if let Kind::Exactly(n) = self.kind
+            && 0 < n
+            && n <= buf.len()
+            && !exception_stored
+            && self.record_limit == 0
+        {
+            self.started = true;
+            self.resume = true;
+            return Step::Done(Ok(buf.take(n)));
+        }
         match self.record_limit {
             0 => self.step_rules(buf, exception_stored),
             limit => self.step_limited(buf, exception_stored, limit),
