@@ -36,11 +36,13 @@ mod connection_timeouts;
 mod examples_client;
 mod examples_server;
 mod frame_read_write;
+mod idle_watchdog;
 mod interop_asyncio;
 mod metrics_counters;
 mod protocol_layer;
 #[cfg(unix)]
 mod protocol_server;
+mod protocol_timeouts;
 mod reader_cancel;
 mod reader_chunking;
 mod reader_cpython_read;

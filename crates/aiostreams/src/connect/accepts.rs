@@ -62,11 +62,7 @@ impl ConnectOptions {
                     SOCK_UNIX_SOCKET_OPTIONS,
                 )
             }
-            Entry::Protocol => {
-                refuse(self.given.limit, PROTOCOL_LIMIT)?;
-                let reads_timed = self.timeouts.read.is_some() || self.timeouts.idle.is_some();
-                refuse(reads_timed, PROTOCOL_READ_TIMEOUTS)
-            }
+            Entry::Protocol => refuse(self.given.limit, PROTOCOL_LIMIT),
         }
     }
 }
@@ -79,7 +75,5 @@ const SOCK_CONNECTING: &str = "connect_sock() takes a connected socket: family, 
      happy_eyeballs_delay, interleave, configure_socket and connect_timeout cannot apply to it";
 const SOCK_UNIX_SOCKET_OPTIONS: &str = "nodelay, keepalive and tcp_keepalive are TCP options: \
      connect_sock() was given a Unix socket";
-const PROTOCOL_READ_TIMEOUTS: &str = "create_connection() takes no read_timeout or \
-     idle_timeout: the protocol gets the bytes (time its StreamReader's reads instead)";
 const PROTOCOL_LIMIT: &str = "create_connection() takes no limit: the protocol gets the bytes \
      (give the limit to the StreamReader it feeds)";

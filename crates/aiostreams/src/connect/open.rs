@@ -510,14 +510,16 @@ impl ConnectOptions {
         self
     }
 
-    /// Beyond asyncio: the connection's idle timeout (default none); see
-    /// [`StreamReader::set_idle_timeout`]. `create_connection_with` refuses it.
+    /// Beyond asyncio: the connection's idle timeout (default none): no byte in either
+    /// direction for this long, read waiting or not, and the connection is closed; see
+    /// [`StreamReader::set_idle_timeout`]. `create_connection_with` honours it too (a
+    /// protocol's `connection_lost` gets the `TimedOut` error).
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// // A read waiting 60 s with nothing sent or received closes the connection.
+    /// // 60 s with nothing sent or received closes the connection.
     /// let options = aiostreams::ConnectOptions::new().idle_timeout(Duration::from_secs(60));
     /// # let _ = options;
     /// ```

@@ -88,6 +88,13 @@ impl Counters {
         bump(&self.writes_queued, 1);
     }
 
+    /// Bytes received plus bytes sent: it changes whenever a byte moves (the idle
+    /// timeout's watchdog compares it between looks).
+    pub(crate) fn activity(&self) -> u64 {
+        let bytes_in = self.bytes_in.load(Ordering::Relaxed);
+        bytes_in.wrapping_add(self.bytes_out.load(Ordering::Relaxed))
+    }
+
     pub(crate) fn snapshot(&self) -> ConnectionStats {
         let created = epoch() + Duration::from_nanos(self.created);
         ConnectionStats {

@@ -12,6 +12,7 @@ use super::Protocol;
 use crate::connect::tcp::connect_tcp;
 use crate::connect::{ConnectOptions, Entry};
 use crate::reader::source::Source;
+use crate::reader::timer::{ReadTimer, Timed};
 use crate::transport::inner::Inner;
 use crate::transport::io::Socket;
 use crate::transport::source::TransportSource;
@@ -106,6 +107,12 @@ pub async fn create_connection<P: Protocol>(
 /// [`Error::InvalidArgument`] when a `limit` was set: the protocol gets the bytes, so
 /// the limit belongs to the [`StreamReader`](crate::StreamReader) it may feed.
 ///
+/// The connection's time limits apply: `read_timeout` bounds each wait for bytes (the
+/// clock restarts with every `data_received`, Netty's `ReadTimeoutHandler`),
+/// `idle_timeout` the time with no byte in either direction, `write_timeout` the
+/// queue; when one runs out the connection is lost and the protocol's
+/// `connection_lost` gets [`Error::TimedOut`] (a fed `StreamReader` raises it).
+///
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no connection open.
@@ -157,15 +164,17 @@ pub async fn create_connection_with<P: Protocol>(
 /// Finishes wiring a connection for the protocol layer and starts driving `protocol`
 /// on it.
 pub(crate) fn drive<P: Protocol>(connection: Builder, protocol: P) -> (Transport, ProtocolTask<P>) {
-    let transport = wire(connection, &protocol);
-    let task = tokio::spawn(Driver::start(&transport, protocol));
+    let (transport, timer) = wire(connection, &protocol);
+    let task = tokio::spawn(Driver::start(&transport, protocol, timer));
     (transport, task)
 }
 
 /// The protocol layer's transport for `protocol`: events queued for the driver, and the
-/// reader it names fed at loss.
-pub(crate) fn wire<P: Protocol>(connection: Builder, protocol: &P) -> Transport {
-    connection.events().feeds(protocol.stream_reader()).build()
+/// reader it names fed at loss; and the driver's read timer (its `read_timeout`).
+pub(crate) fn wire<P: Protocol>(connection: Builder, protocol: &P) -> (Transport, ReadTimer) {
+    let timer = connection.protocol_timer();
+    let transport = connection.events().feeds(protocol.stream_reader()).build();
+    (transport, timer)
 }
 
 /// The future that drives a protocol on its transport (see [`Driver::start`]).
@@ -175,21 +184,40 @@ pub(crate) struct Driver<P> {
     protocol: Option<P>,
     buf: BytesMut,
     eof: bool,
+    /// A read timeout is set: each wait for bytes is timed (Netty's `ReadTimeoutHandler`).
+    timed: bool,
 }
 
 impl<P: Protocol> Driver<P> {
     /// Calls `connection_made`, then returns the future that reads the transport and
     /// calls the protocol until `connection_lost`; it yields the protocol back.
-    pub(crate) fn start(transport: &Transport, mut protocol: P) -> Self {
+    pub(crate) fn start(transport: &Transport, mut protocol: P, timer: ReadTimer) -> Self {
         let inner = transport.inner().clone();
         protocol.connection_made(transport.clone());
+        let timed = timer.mode() != Timed::Off;
         Driver {
-            source: TransportSource::new(inner.clone(), Default::default()),
+            source: TransportSource::new(inner.clone(), timer),
             inner,
             protocol: Some(protocol),
             buf: BytesMut::new(),
             eof: false,
+            timed,
         }
+    }
+
+    /// No byte came for the read timeout: the connection is lost with the error
+    /// (`connection_lost(TimedOut)` follows as an event). `Pending` while in time.
+    fn poll_read_timeout(
+        source: &mut TransportSource,
+        inner: &Inner,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        // Every wait is inside a record as far as the timer knows: the clock runs
+        // from the wait's start, and each `data_received` starts a new one.
+        let err = std::task::ready!(source.poll_timeout(cx, true));
+        tracing::debug!(peer = ?inner.peername(), "{err}: closing");
+        inner.timed_out(err);
+        Poll::Ready(())
     }
 }
 
@@ -223,7 +251,17 @@ impl<P: Protocol> Future for Driver<P> {
                 return Poll::Pending;
             }
             match this.source.poll_pull(cx, &mut this.buf, CHUNK) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending if !this.timed => return Poll::Pending,
+                Poll::Pending if this.inner.is_reading_paused() => {
+                    // The protocol paused reading: not the peer's delay. The clock
+                    // starts again at the first wait after `resume_reading`.
+                    this.source.timer_new_read();
+                    return Poll::Pending;
+                }
+                Poll::Pending => match Self::poll_read_timeout(&mut this.source, &this.inner, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) => continue, // connection_lost is queued
+                },
                 Poll::Ready(Err(_)) => {} // connection_lost(exc) is queued as an event
                 Poll::Ready(Ok(0)) if this.inner.is_closing() => {}
                 Poll::Ready(Ok(0)) => {
@@ -234,6 +272,9 @@ impl<P: Protocol> Future for Driver<P> {
                     }
                 }
                 Poll::Ready(Ok(_)) => {
+                    if this.timed {
+                        this.source.timer_new_read();
+                    }
                     let data = this.buf.split().freeze();
                     let protocol = this.protocol.as_mut().expect("polled after completion");
                     protocol.data_received(data);

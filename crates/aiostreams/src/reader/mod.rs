@@ -30,7 +30,7 @@ pub(crate) use crate::sansio::check_limit;
 use crate::sansio::{MAX_PULL, Mode, ReadBuffer, ReadOp, Step, Want};
 use shared::Shared;
 use source::{IoSource, Source};
-use timer::ReadTimer;
+use timer::{ReadTimer, Timed};
 
 /// The first pull of an idle reader reserves this much (then it adapts).
 const MIN_PULL: u32 = 4 * 1024;
@@ -122,8 +122,8 @@ pub struct StreamReader {
     pull_hint: u32,
     /// Pulls in a row that came back much smaller than `pull_hint`.
     small_pulls: u8,
-    /// The source's timer has a limit set: the wait path asks it (see `timer.rs`).
-    timed: bool,
+    /// When the wait path asks the source's timer (see `timer.rs`).
+    timed: Timed,
     source: Option<Box<dyn Source>>,
     shared: Arc<Shared>,
 }
@@ -233,7 +233,7 @@ impl StreamReader {
         let timed = source
             .as_mut()
             .and_then(|s| s.timer())
-            .is_some_and(|t| t.is_set());
+            .map_or(Timed::Off, |t| t.mode());
         StreamReader {
             buf: ReadBuffer::with_checked_limit(limit, Mode::Aiostreams),
             pull_hint: MIN_PULL,
@@ -509,7 +509,7 @@ impl StreamReader {
         cx: &mut Context<'_>,
         op: &mut impl Op,
     ) -> Poll<Result<Bytes, Error>> {
-        if self.timed && !op.has_started() {
+        if !op.has_started() && self.timed.new_read() {
             self.with_timer(ReadTimer::new_read);
         }
         let mut discarding_pulls = 0;
@@ -568,7 +568,7 @@ impl StreamReader {
             }
             if !self.buf.is_empty() || self.buf.eof() {
                 self.publish_flow(false);
-                if self.timed {
+                if self.timed.new_read() {
                     // Each `AsyncRead` call is a read of its own.
                     self.with_timer(ReadTimer::new_read);
                 }
@@ -628,7 +628,7 @@ impl StreamReader {
         match self.pull(cx, want.need) {
             Poll::Pending => {
                 self.buf.release_if_empty();
-                if self.timed
+                if self.timed.wait_asks(!self.buf.is_empty())
                     && let Poll::Ready(timed_out) = self.poll_timer(cx)
                 {
                     return Poll::Ready(Err(Box::new(timed_out)));
@@ -670,7 +670,7 @@ impl StreamReader {
         match source.poll_pull(cx, self.buf.pull_target(), window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
             Poll::Ready(Ok(n)) => {
-                if self.timed {
+                if self.timed.tells_arrivals() {
                     self.with_timer(ReadTimer::bytes_arrived);
                 }
                 self.adapt_pull_hint(n, window);

@@ -38,12 +38,18 @@ pub(crate) trait Source: Send + Unpin {
     }
 
     /// A read is about to wait: `Ready` with its error when a time limit passed (see
-    /// [`ReadTimer::poll_timeout`]; a source with a connection closes it after the idle
-    /// timeout).
+    /// [`ReadTimer::poll_timeout`]).
     fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<crate::Error> {
         match self.timer() {
-            Some(timer) => timer.poll_timeout(cx, mid_record, || {}, || true),
+            Some(timer) => timer.poll_timeout(cx, mid_record),
             None => Poll::Pending,
+        }
+    }
+
+    /// Sets the idle timeout: the reader's own clock, or a connection's watchdog.
+    fn set_idle_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        if let Some(timer) = self.timer() {
+            timer.set_idle(timeout);
         }
     }
 }

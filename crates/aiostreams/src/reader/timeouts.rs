@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::StreamReader;
-use super::timer::ReadTimer;
+use super::source::Source;
+use super::timer::{ReadTimer, Timed};
 use crate::Error;
 
 impl StreamReader {
@@ -90,24 +91,38 @@ impl StreamReader {
         self.configure_timer(|t| t.set_deadline(deadline))
     }
 
-    /// Closes the connection when a read has waited this long with no byte arriving and
-    /// none sent; `None` (the default) removes the limit.
+    /// Closes the connection once no byte has moved in either direction for this long,
+    /// whether or not a read is waiting; `None` (the default) removes the limit.
     ///
-    /// asyncio: none; Go: `http.Server.IdleTimeout`, Netty: `IdleStateHandler`, nginx:
+    /// asyncio: none; Go: `http.Server.IdleTimeout` (and `SetDeadline` renewed on every
+    /// byte), Netty: `IdleStateHandler(allIdleTime)` closing the channel, nginx:
     /// `keepalive_timeout`. Usually set for every connection by
-    /// [`ServerOptions::idle_timeout`](crate::ServerOptions::idle_timeout).
+    /// [`ServerOptions::idle_timeout`](crate::ServerOptions::idle_timeout) or
+    /// [`ConnectOptions::idle_timeout`](crate::ConnectOptions::idle_timeout).
     ///
-    /// Idleness is measured while the reader waits for input: a handler busy elsewhere
-    /// (not reading) is not idle. If the connection sent bytes during the wait, the wait
-    /// goes on and the clock starts again. When the time is up, the connection is closed
-    /// at once, as by [`Transport::abort`](crate::Transport::abort): the peer sees EOF
-    /// after what was sent; queued bytes, which made no progress the whole time, are
+    /// Activity is a byte the connection reads from the socket (into this reader's
+    /// buffer) or one the socket takes from the writer. Bytes the peer sent that nobody
+    /// reads are not activity: a handler that does not read (it awaits something else,
+    /// or holds the reader) on a connection that sends nothing is idle, and is closed.
+    /// The clock starts when the limit is set (for the options: when the connection is
+    /// made). The connection is closed no earlier than `timeout` after the last byte
+    /// moved and at most `timeout / 16` later (a watchdog task per connection looks at
+    /// its byte counters; nothing is added to reads or writes, see `docs/DESIGN.md`,
+    /// "Timeouts").
+    ///
+    /// When the time is up, the connection is closed at once, as by
+    /// [`Transport::abort`](crate::Transport::abort): the peer sees EOF after what was
+    /// sent (no reset); queued bytes, which made no progress the whole time, are
     /// dropped; a server's connection does not linger (the peer has no request in
-    /// flight), so its slot is free at once; TLS sends no close_notify. The waiting read fails with [`Error::TimedOut`] (`operation: "idle"`): an error, not
-    /// EOF, so the handler can tell a timeout from a peer that finished. Bytes buffered
-    /// before stay readable, then reads return EOF. A reader over an `AsyncRead`
-    /// ([`from_io`](Self::from_io)) has no connection to close: its read fails the same
-    /// way.
+    /// flight), so its `max_connections` slot is free at once; TLS sends no
+    /// close_notify. The connection is then lost with [`Error::TimedOut`] (`operation:
+    /// "idle"`): an error, not EOF, so the handler can tell a timeout from a peer that
+    /// finished. A read waiting then fails with it, and so does every later read that
+    /// needs more than the buffer holds (asyncio's rule for a reader's stored
+    /// exception: it is raised ahead of buffered bytes), and `drain()` and
+    /// `wait_closed()`. A reader over an `AsyncRead` ([`from_io`](Self::from_io)) has no
+    /// connection to close: a read that has waited this long with no byte arriving
+    /// fails with the same error, once.
     ///
     /// # Errors
     ///
@@ -128,7 +143,7 @@ impl StreamReader {
     /// # Ok(()) }
     /// ```
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        self.configure_timer(|t| t.set_idle(timeout))
+        self.configure(|source| source.set_idle_timeout(timeout))
     }
 
     /// Runs one read (or several) with a time limit of its own.
@@ -184,13 +199,25 @@ impl StreamReader {
     }
 
     fn configure_timer(&mut self, f: impl FnOnce(&mut ReadTimer)) -> Result<(), Error> {
-        let Some(timer) = self.source.as_mut().and_then(|s| s.timer()) else {
+        self.configure(|source| {
+            if let Some(timer) = source.timer() {
+                f(timer);
+            }
+        })
+    }
+
+    fn configure(&mut self, f: impl FnOnce(&mut dyn Source)) -> Result<(), Error> {
+        let Some(source) = self.source.as_deref_mut() else {
             return Err(Error::InvalidState(
                 "a reader with no source has no wait to time; use with_timeout",
             ));
         };
-        f(timer);
-        self.timed = timer.is_set();
+        f(source);
+        let mode = source.timer().map_or(Timed::Off, |t| t.mode());
+        // A read whose clock runs keeps asking.
+        if !(mode == Timed::MidRecord && self.timed == Timed::Engaged) {
+            self.timed = mode;
+        }
         Ok(())
     }
 }

@@ -1,4 +1,6 @@
-//! A reader's time limits: the read timeout, the read deadline and the idle timeout.
+//! A reader's time limits: the read timeout, the read deadline and, for a reader over
+//! an `AsyncRead`, the idle timeout (a connection's idle timeout is its watchdog's, see
+//! `transport/idle.rs`: this timer only knows it is set).
 //!
 //! Nothing here runs while reads are answered from the buffer or the socket has bytes:
 //! the reader asks the timer only when a read is about to wait. The limits are plain
@@ -14,6 +16,59 @@ use tokio::time::Instant;
 use crate::Error;
 use crate::transport::alarm::Alarm;
 
+/// When the reader asks its source's timer, kept in the reader itself (one byte) so a
+/// wait that needs no timer costs no call to the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Timed {
+    /// No limit is set.
+    #[default]
+    Off,
+    /// Only a read timeout, with the connection's idle timeout governing the wait for a
+    /// record's first byte: a wait with nothing of the record received asks nothing.
+    MidRecord,
+    /// As `MidRecord`, and this read has asked: its clock runs, so every wait asks
+    /// until the read ends.
+    Engaged,
+    /// Every wait asks, and every read and every pull tells the timer.
+    Always,
+}
+
+impl Timed {
+    /// A read begins: true when the timer must hear of it (its clock may run).
+    #[inline]
+    pub(crate) fn new_read(&mut self) -> bool {
+        match *self {
+            Timed::Off | Timed::MidRecord => false,
+            Timed::Engaged => {
+                *self = Timed::MidRecord;
+                true
+            }
+            Timed::Always => true,
+        }
+    }
+
+    /// A read is about to wait (`mid_record`: part of what it reads is buffered): true
+    /// when it must ask the timer.
+    #[inline]
+    pub(crate) fn wait_asks(&mut self, mid_record: bool) -> bool {
+        match *self {
+            Timed::Off => false,
+            Timed::MidRecord if !mid_record => false,
+            Timed::MidRecord => {
+                *self = Timed::Engaged;
+                true
+            }
+            Timed::Engaged | Timed::Always => true,
+        }
+    }
+
+    /// Bytes arrived: true when the timer must hear of it (it runs an idle clock).
+    #[inline]
+    pub(crate) fn tells_arrivals(self) -> bool {
+        self == Timed::Always
+    }
+}
+
 /// The limits of one reader and the clocks of its current read.
 #[derive(Debug, Default)]
 pub(crate) struct ReadTimer {
@@ -21,8 +76,12 @@ pub(crate) struct ReadTimer {
     timeout: Option<Duration>,
     /// Go's read deadline: no read waits past it.
     deadline: Option<Instant>,
-    /// `idle_timeout`: how long the reader may wait with no byte in either direction.
+    /// `idle_timeout` of a reader with no connection: how long it may wait with no byte
+    /// arriving.
     idle: Option<Duration>,
+    /// The connection's watchdog enforces an idle timeout: the wait for a record's first
+    /// byte is idle time, not read time, but this timer runs no idle clock.
+    idle_by_connection: bool,
     /// When the current read's clock started (`None`: not started).
     read_since: Option<Instant>,
     /// When the current read runs out of `timeout`.
@@ -33,18 +92,23 @@ pub(crate) struct ReadTimer {
 }
 
 impl ReadTimer {
-    /// A timer with these limits.
-    pub(crate) fn new(timeout: Option<Duration>, idle: Option<Duration>) -> Self {
+    /// A connection's reader's timer: `idle_by_connection` when its watchdog has an
+    /// idle timeout.
+    pub(crate) fn new(timeout: Option<Duration>, idle_by_connection: bool) -> Self {
         ReadTimer {
             timeout,
-            idle,
+            idle_by_connection,
             ..ReadTimer::default()
         }
     }
 
-    /// True when any limit is set (the reader then calls the hooks below).
-    pub(crate) fn is_set(&self) -> bool {
-        self.timeout.is_some() || self.deadline.is_some() || self.idle.is_some()
+    /// When the reader must ask this timer (see [`Timed`]).
+    pub(crate) fn mode(&self) -> Timed {
+        match (self.timeout, self.deadline, self.idle) {
+            (None, None, None) => Timed::Off,
+            (Some(_), None, None) if self.idle_by_connection => Timed::MidRecord,
+            _ => Timed::Always,
+        }
     }
 
     /// A read already waiting keeps its start and gets the new budget.
@@ -66,6 +130,11 @@ impl ReadTimer {
         self.idle_until = None;
     }
 
+    /// The connection's watchdog has (or no longer has) an idle timeout.
+    pub(crate) fn set_idle_by_connection(&mut self, on: bool) {
+        self.idle_by_connection = on;
+    }
+
     /// A new read begins: its clock starts at its first wait.
     pub(crate) fn new_read(&mut self) {
         self.read_since = None;
@@ -80,23 +149,13 @@ impl ReadTimer {
     /// The read is about to wait (`mid_record`: part of what it reads has arrived):
     /// `Ready` with the error it fails with when a limit passed, `Pending` with `cx`
     /// registered to be woken by the earliest one. Nothing is consumed either way.
-    ///
-    /// The idle clock calls `idle_started` when it starts (sends count as activity from
-    /// then on) and `idle_expired` when it runs out: false when bytes were sent meanwhile
-    /// (the clock starts again), true once the connection was closed for it.
-    pub(crate) fn poll_timeout(
-        &mut self,
-        cx: &mut Context<'_>,
-        mid_record: bool,
-        mut idle_started: impl FnMut(),
-        idle_expired: impl FnMut() -> bool,
-    ) -> Poll<Error> {
-        self.start_clocks(mid_record, &mut idle_started);
+    pub(crate) fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<Error> {
+        self.start_clocks(mid_record);
         let Some((at, idle)) = self.next_deadline() else {
             return Poll::Pending;
         };
         ready!(self.alarm.poll_until(cx, at));
-        self.expired(cx, mid_record, (at, idle), idle_started, idle_expired)
+        Poll::Ready(self.expired(at, idle))
     }
 
     /// The earliest deadline, and whether it is the idle one.
@@ -113,41 +172,22 @@ impl ReadTimer {
         }
     }
 
-    /// A deadline passed: the read's error, or (bytes were sent during an idle wait)
-    /// the wait goes on with a fresh idle clock.
+    /// A deadline passed: the read's error.
     #[cold]
     #[inline(never)]
-    fn expired(
-        &mut self,
-        cx: &mut Context<'_>,
-        mid_record: bool,
-        (mut at, mut idle): (Instant, bool),
-        mut idle_started: impl FnMut(),
-        mut idle_expired: impl FnMut() -> bool,
-    ) -> Poll<Error> {
-        loop {
-            if !idle {
-                let after = self
-                    .read_since
-                    .map_or(Duration::ZERO, |s| at.saturating_duration_since(s));
-                return Poll::Ready(Error::TimedOut {
-                    operation: "read",
-                    after,
-                });
-            }
-            if idle_expired() {
-                return Poll::Ready(Error::TimedOut {
-                    operation: "idle",
-                    after: self.idle.unwrap_or_default(),
-                });
-            }
-            self.idle_until = None; // bytes were sent meanwhile: idle from now
-            self.start_clocks(mid_record, &mut idle_started);
-            let Some(next) = self.next_deadline() else {
-                return Poll::Pending;
+    fn expired(&self, at: Instant, idle: bool) -> Error {
+        if idle {
+            return Error::TimedOut {
+                operation: "idle",
+                after: self.idle.unwrap_or_default(),
             };
-            (at, idle) = next;
-            ready!(self.alarm.poll_until(cx, at));
+        }
+        let after = self
+            .read_since
+            .map_or(Duration::ZERO, |s| at.saturating_duration_since(s));
+        Error::TimedOut {
+            operation: "read",
+            after,
         }
     }
 
@@ -156,10 +196,10 @@ impl ReadTimer {
     /// With an idle timeout, waiting for the first byte of the next record is idle time
     /// and the read clock starts with that byte (Go's `IdleTimeout`, then its
     /// `ReadTimeout`); without one, the read clock starts at the read's first wait.
-    fn start_clocks(&mut self, mid_record: bool, idle_started: &mut impl FnMut()) {
+    fn start_clocks(&mut self, mid_record: bool) {
         let read_clock = self.read_since.is_none()
             && (self.timeout.is_some() || self.deadline.is_some())
-            && (mid_record || self.idle.is_none());
+            && (mid_record || (self.idle.is_none() && !self.idle_by_connection));
         let idle_clock = self.idle_until.is_none() && self.idle.is_some();
         if !read_clock && !idle_clock {
             return;
@@ -170,8 +210,38 @@ impl ReadTimer {
             self.read_until = self.timeout.and_then(|t| now.checked_add(t));
         }
         if idle_clock {
-            idle_started();
             self.idle_until = self.idle.and_then(|t| now.checked_add(t));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mid_record_timer_is_asked_from_the_first_partial_wait_until_the_read_ends() {
+        let timer = ReadTimer::new(Some(Duration::from_secs(1)), true);
+        let mut timed = timer.mode();
+        assert_eq!(timed, Timed::MidRecord);
+        assert!(!timed.wait_asks(false), "nothing of the record: idle time");
+        assert!(!timed.new_read(), "no clock ran");
+        assert!(timed.wait_asks(true), "part of a record: the read clock");
+        assert!(timed.wait_asks(false), "asked until the read ends");
+        assert!(timed.new_read(), "the clock that ran is reset");
+        assert_eq!(timed, Timed::MidRecord);
+        assert!(!timed.tells_arrivals());
+    }
+
+    #[test]
+    fn deadlines_and_a_read_timeout_alone_ask_at_every_wait() {
+        let alone = ReadTimer::new(Some(Duration::from_secs(1)), false);
+        assert_eq!(alone.mode(), Timed::Always);
+        let mut deadline = ReadTimer::new(Some(Duration::from_secs(1)), true);
+        deadline.set_deadline(Some(Instant::now()));
+        assert_eq!(deadline.mode(), Timed::Always);
+        assert_eq!(ReadTimer::new(None, true).mode(), Timed::Off);
+        let mut timed = Timed::Always;
+        assert!(timed.wait_asks(false) && timed.new_read() && timed.tells_arrivals());
     }
 }

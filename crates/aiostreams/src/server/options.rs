@@ -570,11 +570,12 @@ impl ServerOptions {
         self
     }
 
-    /// Beyond asyncio: close a connection whose reader has waited this long with no
-    /// byte arriving or sent (default none). The waiting read fails with
-    /// [`Error::TimedOut`](crate::Error::TimedOut) (`operation: "idle"`) and the
-    /// connection is closed, which frees its [`max_connections`](Self::max_connections)
-    /// slot: idle sockets cannot squat the server. Go: `http.Server.IdleTimeout`, nginx:
+    /// Beyond asyncio: close a connection on which no byte has moved in either
+    /// direction for this long (default none), whether or not its handler is reading.
+    /// The connection is closed (a FIN, no lingering), which frees its
+    /// [`max_connections`](Self::max_connections) slot: idle sockets cannot squat the
+    /// server; the handler's waiting or next read, `drain()` and `wait_closed()` fail
+    /// with [`Error::TimedOut`](crate::Error::TimedOut) (`operation: "idle"`). Go: `http.Server.IdleTimeout`, nginx:
     /// `keepalive_timeout`. See [`StreamReader::set_idle_timeout`](crate::StreamReader::set_idle_timeout).
     ///
     /// # Examples

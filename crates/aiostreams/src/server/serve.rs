@@ -54,18 +54,18 @@ where
     F: Fn() -> P + Send + Sync + 'static,
     P: Protocol,
 {
-    type Wired = (crate::Transport, P);
+    type Wired = (crate::Transport, P, crate::reader::timer::ReadTimer);
     type Future = Served<P>;
 
     fn wire(&self, connection: Builder, _limit: usize) -> Result<(Arc<Inner>, Self::Wired), Panic> {
         let protocol = catch_unwind(AssertUnwindSafe(&self.0))?;
-        let transport = wire(connection, &protocol);
-        Ok((transport.inner().clone(), (transport, protocol)))
+        let (transport, timer) = wire(connection, &protocol);
+        Ok((transport.inner().clone(), (transport, protocol, timer)))
     }
 
-    fn run(&self, (transport, protocol): Self::Wired) -> Result<Served<P>, Panic> {
+    fn run(&self, (transport, protocol, timer): Self::Wired) -> Result<Served<P>, Panic> {
         catch_unwind(AssertUnwindSafe(|| {
-            Served(Driver::start(&transport, protocol))
+            Served(Driver::start(&transport, protocol, timer))
         }))
     }
 }

@@ -89,10 +89,15 @@ impl Builder {
         self
     }
 
-    /// The connection's time limits (the protocol layer uses `write` only).
+    /// The connection's time limits.
     pub(crate) fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
+    }
+
+    /// The protocol driver's timer: the read timeout bounds each wait for bytes.
+    pub(crate) fn protocol_timer(&self) -> ReadTimer {
+        ReadTimer::new(self.timeouts.read, false)
     }
 
     /// The transport; the caller must be inside a tokio runtime.
@@ -104,11 +109,19 @@ impl Builder {
         let mut conn = ConnState::new(self.socket.is_tls(), self.ssl_shutdown_timeout);
         conn.set_write_timeout(self.timeouts.write);
         let events = self.events.then(Box::<Events>::default);
-        let inner = Inner::new(self.socket, conn, self.feeds, events, self.on_lost, extra);
+        let inner = Arc::new(Inner::new(
+            self.socket,
+            conn,
+            self.feeds,
+            events,
+            self.on_lost,
+            extra,
+        ));
+        if self.timeouts.idle.is_some() {
+            inner.set_idle_timeout(self.timeouts.idle);
+        }
         Transport {
-            handle: Arc::new(Handle {
-                inner: Arc::new(inner),
-            }),
+            handle: Arc::new(Handle { inner }),
         }
     }
 
@@ -118,7 +131,7 @@ impl Builder {
     pub(crate) fn streams(mut self, limit: usize) -> (StreamReader, StreamWriter) {
         let shared = Arc::<Shared>::default();
         self.feeds = Some(Feeder::new(shared.clone()));
-        let timer = ReadTimer::new(self.timeouts.read, self.timeouts.idle);
+        let timer = ReadTimer::new(self.timeouts.read, self.timeouts.idle.is_some());
         let transport = self.build();
         let source = TransportSource::new(transport.inner().clone(), timer);
         let reader = StreamReader::build_with(limit, Some(Box::new(source)), shared);

@@ -6,6 +6,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 mod detach;
 mod sendfile;
@@ -15,6 +16,7 @@ pub(crate) use sendfile::SendfileMode;
 
 use super::events::Events;
 use super::extra::Extra;
+use super::idle::IdleState;
 use super::io::{Socket, SocketSlot};
 use super::linger::{OnLost, linger};
 use super::state::{ClosePlan, ConnState, EofPlan};
@@ -30,9 +32,6 @@ pub(crate) struct Inner {
     has_queued: AtomicBool,
     closing: AtomicBool,
     reading_paused: AtomicBool,
-    /// Bytes left for the peer since the reader's idle clock last looked (a plain store
-    /// per send; the idle timeout asks, see `idle_expired`).
-    sent_since_idle_check: AtomicBool,
     /// The reader fed EOF or the error on connection loss (asyncio's `connection_lost`
     /// -> reader), whose drained state also decides whether `write()` sends at once.
     reader: Option<Feeder>,
@@ -51,6 +50,8 @@ pub(crate) struct Inner {
 pub(super) struct Locked {
     pub(super) conn: ConnState,
     pub(super) wakers: Wakers,
+    /// The idle timeout and its watchdog (see `idle.rs`).
+    pub(super) idle: IdleState,
 }
 
 #[derive(Debug, Default)]
@@ -94,11 +95,11 @@ impl Inner {
             locked: Mutex::new(Locked {
                 conn,
                 wakers: Wakers::default(),
+                idle: IdleState::default(),
             }),
             has_queued: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             reading_paused: AtomicBool::new(false),
-            sent_since_idle_check: AtomicBool::new(false),
             reader,
             events,
             on_lost,
@@ -137,7 +138,7 @@ impl Inner {
         self.closing.load(Ordering::Acquire)
     }
 
-    pub(super) fn is_reading_paused(&self) -> bool {
+    pub(crate) fn is_reading_paused(&self) -> bool {
         self.reading_paused.load(Ordering::Acquire)
     }
 
@@ -318,6 +319,9 @@ impl Inner {
             .for_each(Waker::wake);
         wake_all(&mut w.drain);
         wake_all(&mut w.closed);
+        if let Some(w) = g.idle.waker.take() {
+            w.wake();
+        }
         if let Some(hook) = &self.on_lost {
             hook.lost(lingering.is_some());
         }
@@ -406,28 +410,32 @@ impl Inner {
         }
     }
 
-    /// The reader's idle timeout passed: false if bytes were sent meanwhile (not idle),
-    /// else the connection is closed and true. At once, as `abort()` does: without
-    /// lingering (a peer silent for the whole idle time has no request in flight to
-    /// protect, and lingering would hold its server slot longer) and dropping queued bytes
-    /// (they made no progress the whole time). TLS sends no close_notify.
-    pub(super) fn idle_expired(self: &Arc<Self>) -> bool {
-        if self.sent_since_idle_check.swap(false, Ordering::Relaxed) {
-            return false;
-        }
+    /// Sets the idle timeout (`None`: none); see `idle.rs`.
+    pub(crate) fn set_idle_timeout(self: &Arc<Self>, timeout: Option<Duration>) {
+        let mut g = self.lock();
+        super::idle::set(self, &mut g, timeout);
+    }
+
+    /// No byte moved either way for the idle timeout: the connection is lost with
+    /// `TimedOut { operation: "idle" }`, at once and gracefully, as `abort()` closes:
+    /// a FIN after what was sent, queued bytes (which made no progress the whole time)
+    /// dropped, no lingering (a peer silent for the whole idle time has no request in
+    /// flight to protect, and lingering would hold its server slot longer), and on TLS
+    /// no close_notify. The error, not EOF, is what the reader and `drain()` /
+    /// `wait_closed()` report from then on, so a handler can tell why.
+    pub(super) fn idle_expired(&self, after: Duration) {
         tracing::debug!(peer = ?self.peername(), "closing an idle connection");
-        self.abort();
-        true
+        self.timed_out(Error::TimedOut {
+            operation: "idle",
+            after,
+        });
     }
 
-    /// The reader's idle clock starts: only sends from now on count.
-    pub(super) fn idle_started(&self) {
-        self.sent_since_idle_check.store(false, Ordering::Relaxed);
-    }
-
-    /// Bytes left for the peer (for the idle clock).
-    pub(super) fn note_sent(&self) {
-        self.sent_since_idle_check.store(true, Ordering::Relaxed);
+    /// A time limit ended the connection: lost with `err`, the socket closed as
+    /// `abort()` closes it (a FIN, not a reset: the peer was slow, not broken).
+    pub(crate) fn timed_out(&self, err: Error) {
+        let mut g = self.lock();
+        self.end(&mut g, Err(err), Ending::Close);
     }
 
     /// Registers the reader for `resume_reading`; false while still paused.

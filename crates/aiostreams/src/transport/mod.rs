@@ -23,6 +23,7 @@ mod builder;
 mod events;
 mod extra;
 mod flush;
+mod idle;
 pub(crate) mod inner;
 pub(crate) mod io;
 mod linger;

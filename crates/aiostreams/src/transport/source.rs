@@ -29,6 +29,13 @@ impl TransportSource {
     }
 }
 
+impl TransportSource {
+    /// The protocol driver handed the protocol bytes: its next wait is a new read.
+    pub(crate) fn timer_new_read(&mut self) {
+        self.timer.new_read();
+    }
+}
+
 impl Source for TransportSource {
     fn stats(&self) -> Option<crate::metrics::ConnectionStats> {
         Some(self.inner.counters().snapshot())
@@ -74,10 +81,8 @@ impl Source for TransportSource {
         Some(&mut self.timer)
     }
 
-    fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<crate::Error> {
-        let inner = &self.inner;
-        let started = || inner.idle_started();
-        self.timer
-            .poll_timeout(cx, mid_record, started, || inner.idle_expired())
+    fn set_idle_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.inner.set_idle_timeout(timeout);
+        self.timer.set_idle_by_connection(timeout.is_some());
     }
 }

@@ -144,9 +144,6 @@ impl Inner {
             }
         }
         self.counters().sent(sent);
-        if sent > 0 {
-            self.note_sent();
-        }
         if sent == data.len() {
             Direct::Done
         } else {
@@ -195,7 +192,6 @@ impl Inner {
     /// Carries out what the state says after the socket took `n` queued bytes.
     fn sent(&self, g: &mut Locked, n: usize) {
         self.counters().sent(n);
-        self.note_sent();
         let notices = g.conn.on_sent(n);
         if notices.resume_writing {
             self.event(Events::resume_writing);

@@ -1,0 +1,147 @@
+//! Time limits in the protocol layer (issue 11): `create_connection_with` honours
+//! `read_timeout` (each wait for bytes, restarted by every `data_received`: Netty's
+//! `ReadTimeoutHandler`) and `idle_timeout` (no byte either way); when one runs out the
+//! connection is lost and `connection_lost` gets `TimedOut`, a fed `StreamReader`
+//! raises it, and the peer sees EOF. On tokio's paused clock.
+
+use std::time::Duration;
+
+use aiostreams::{
+    ConnectOptions, Error, Protocol, StreamReader, StreamReaderProtocol, create_connection_with,
+};
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::time::Instant;
+
+use crate::support::bounded_for;
+
+const BOUND: Duration = Duration::from_secs(600);
+
+/// What the protocol heard, and when.
+#[derive(Debug)]
+enum Heard {
+    Data(Bytes),
+    Lost(Option<Error>, Instant),
+}
+
+struct Listen(UnboundedSender<Heard>);
+
+impl Protocol for Listen {
+    fn data_received(&mut self, data: Bytes) {
+        let _ = self.0.send(Heard::Data(data));
+    }
+
+    fn connection_lost(&mut self, exc: Option<Error>) {
+        let _ = self.0.send(Heard::Lost(exc, Instant::now()));
+    }
+}
+
+async fn peer() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+// read_timeout 3 s: a peer sending one byte a second for 10 s is not cut (every byte
+// restarts the clock); once it goes silent, connection_lost(TimedOut "read") comes 3 s
+// after the last byte, and the peer sees EOF (a FIN).
+#[tokio::test(start_paused = true)]
+async fn read_timeout_cuts_a_silent_peer_three_seconds_after_its_last_byte() {
+    bounded_for(BOUND, async {
+        let (listener, port) = peer().await;
+        let (heard, mut rx) = unbounded_channel();
+        let options = ConnectOptions::new().read_timeout(Duration::from_secs(3));
+        let (_transport, task) =
+            create_connection_with(move || Listen(heard), "127.0.0.1", port, &options)
+                .await
+                .unwrap();
+        let (mut sock, _) = listener.accept().await.unwrap();
+        for _ in 0..10 {
+            sock.write_all(b"x").await.unwrap();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let last_byte = Instant::now() - Duration::from_secs(1);
+        let mut got = 0;
+        let (exc, at) = loop {
+            match rx.recv().await.unwrap() {
+                Heard::Data(d) => got += d.len(),
+                Heard::Lost(exc, at) => break (exc, at),
+            }
+        };
+        assert_eq!(got, 10, "every byte delivered before the cut");
+        let exc = exc.expect("lost with an error");
+        assert!(
+            matches!(exc, Error::TimedOut { operation: "read", after } if after == Duration::from_secs(3)),
+            "{exc:?}"
+        );
+        assert_eq!(at - last_byte, Duration::from_secs(3));
+        let mut rest = Vec::new();
+        sock.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"", "EOF, not a reset");
+        task.await.unwrap();
+    })
+    .await;
+}
+
+// idle_timeout on a StreamReaderProtocol connection: nothing moves, the connection is
+// lost at the idle timeout, and the fed reader raises TimedOut("idle").
+#[tokio::test(start_paused = true)]
+async fn idle_timeout_ends_a_protocol_connection_and_its_reader_says_why() {
+    bounded_for(BOUND, async {
+        let (listener, port) = peer().await;
+        let mut reader = StreamReader::new();
+        let protocol = StreamReaderProtocol::new(&reader);
+        let options = ConnectOptions::new().idle_timeout(Duration::from_secs(7));
+        let start = Instant::now();
+        let (transport, task) =
+            create_connection_with(move || protocol, "127.0.0.1", port, &options)
+                .await
+                .unwrap();
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut rest = Vec::new();
+        sock.read_to_end(&mut rest).await.unwrap();
+        let waited = start.elapsed();
+        assert!(
+            (Duration::from_secs(7)..=Duration::from_millis(7_500)).contains(&waited),
+            "{waited:?}"
+        );
+        let err = reader.readline().await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::TimedOut {
+                    operation: "idle",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(transport.is_closing());
+        task.await.unwrap();
+    })
+    .await;
+}
+
+// Without limits nothing times out: a protocol connection silent for five minutes stays up.
+#[tokio::test(start_paused = true)]
+async fn without_limits_a_silent_protocol_connection_stays_up() {
+    bounded_for(BOUND, async {
+        let (listener, port) = peer().await;
+        let (heard, mut rx) = unbounded_channel();
+        let (transport, _task) = create_connection_with(
+            move || Listen(heard),
+            "127.0.0.1",
+            port,
+            &ConnectOptions::new(),
+        )
+        .await
+        .unwrap();
+        let (_sock, _): (TcpStream, _) = listener.accept().await.unwrap();
+        let waited = tokio::time::timeout(Duration::from_secs(300), rx.recv()).await;
+        assert!(waited.is_err(), "{waited:?}");
+        assert!(!transport.is_closing());
+    })
+    .await;
+}
