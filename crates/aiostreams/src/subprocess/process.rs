@@ -47,6 +47,19 @@ impl Process {
     }
 
     /// The child's process id. asyncio: `proc.pid`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::subprocess::{Options, PIPE, create_subprocess_shell};
+    ///
+    /// let mut proc = create_subprocess_shell("echo $$", Options::new().stdout(PIPE)).await?;
+    /// let (stdout, _) = proc.communicate(None).await?;
+    /// let reported = String::from_utf8(stdout.expect("piped").to_vec()).unwrap();
+    /// assert_eq!(reported.trim(), proc.pid().to_string()); // the shell's own $$
+    /// # Ok(()) }
+    /// ```
     pub fn pid(&self) -> u32 {
         self.pid
     }
@@ -56,6 +69,20 @@ impl Process {
     ///
     /// asyncio: `proc.returncode`. asyncio's is set by its child watcher as soon as the
     /// child exits; this asks the system each time until it knows (hence `&mut self`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::subprocess::{Options, create_subprocess_exec};
+    ///
+    /// let mut proc = create_subprocess_exec("sleep", ["30"], Options::new()).await?;
+    /// assert_eq!(proc.returncode(), None); // still running
+    /// proc.kill()?;
+    /// proc.wait().await?;
+    /// assert_eq!(proc.returncode(), Some(-9)); // ended by SIGKILL
+    /// # Ok(()) }
+    /// ```
     pub fn returncode(&mut self) -> Option<i32> {
         if self.returncode.is_none()
             && let Ok(Some(status)) = self.child.try_wait()
@@ -145,6 +172,18 @@ impl Process {
     /// # Errors
     ///
     /// As [`send_signal`](Self::send_signal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::subprocess::{Options, create_subprocess_exec};
+    ///
+    /// let mut proc = create_subprocess_exec("sleep", ["30"], Options::new()).await?;
+    /// proc.terminate()?;
+    /// assert_eq!(proc.wait().await?, -15); // SIGTERM
+    /// # Ok(()) }
+    /// ```
     pub fn terminate(&mut self) -> Result<(), Error> {
         self.send_signal(Signal::TERM.as_raw())
     }
@@ -154,6 +193,19 @@ impl Process {
     /// # Errors
     ///
     /// As [`send_signal`](Self::send_signal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::subprocess::{Options, create_subprocess_exec};
+    ///
+    /// let mut proc = create_subprocess_exec("sleep", ["30"], Options::new()).await?;
+    /// proc.kill()?;
+    /// assert_eq!(proc.wait().await?, -9);
+    /// assert!(proc.kill().is_err()); // ProcessLookupError once it is reaped
+    /// # Ok(()) }
+    /// ```
     pub fn kill(&mut self) -> Result<(), Error> {
         self.send_signal(Signal::KILL.as_raw())
     }
