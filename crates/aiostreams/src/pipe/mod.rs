@@ -59,6 +59,26 @@ pub fn connect_read_pipe(pipe: impl Into<OwnedFd>) -> Result<StreamReader, Error
 /// # Panics
 ///
 /// Outside a tokio runtime with I/O enabled.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use std::io::Write;
+///
+/// use aiostreams::Error;
+///
+/// let (read_end, mut write_end) = std::io::pipe()?;
+/// let mut reader = aiostreams::connect_read_pipe_with_limit(read_end, 8)?;
+/// write_end.write_all(b"short\nfar too long a line\n")?;
+/// assert_eq!(reader.readline().await?, "short\n");
+/// assert!(matches!(reader.readline().await, Err(Error::LimitOverrun { .. })));
+///
+/// let (read_end, _write_end) = std::io::pipe()?;
+/// let zero = aiostreams::connect_read_pipe_with_limit(read_end, 0);
+/// assert!(matches!(zero, Err(Error::InvalidArgument(_))));
+/// # Ok(()) }
+/// ```
 pub fn connect_read_pipe_with_limit(
     pipe: impl Into<OwnedFd>,
     limit: usize,

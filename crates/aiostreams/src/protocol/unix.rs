@@ -66,6 +66,41 @@ pub async fn create_unix_connection<P: Protocol>(
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no connection open.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use std::time::Duration;
+///
+/// use aiostreams::{
+///     Bytes, ConnectOptions, Error, Protocol, StreamWriter, create_unix_connection_with,
+///     start_unix_server,
+/// };
+///
+/// #[derive(Default)]
+/// struct Collect(Vec<u8>);
+/// impl Protocol for Collect {
+///     fn data_received(&mut self, data: Bytes) {
+///         self.0.extend_from_slice(&data);
+///     }
+/// }
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("hello.sock");
+/// let _server =
+///     start_unix_server(|_reader, writer: StreamWriter| async move { writer.write(b"hello") }, &path)
+///         .await?;
+/// let options = ConnectOptions::new().connect_timeout(Duration::from_secs(5));
+/// let (_transport, task) = create_unix_connection_with(Collect::default, &path, &options).await?;
+/// assert_eq!(task.await.expect("the driver ran").0, b"hello");
+///
+/// // A limit belongs to a StreamReader; the protocol gets the bytes.
+/// let limited = ConnectOptions::new().limit(1024);
+/// let refused = create_unix_connection_with(Collect::default, &path, &limited).await;
+/// assert!(matches!(refused, Err(Error::InvalidArgument(_))));
+/// # Ok(()) }
+/// ```
 pub async fn create_unix_connection_with<P: Protocol>(
     factory: impl FnOnce() -> P,
     path: impl AsRef<std::path::Path>,

@@ -25,6 +25,17 @@ const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// What a client callback may return: `()` or a `Result` whose error is logged.
 pub trait HandlerResult: Send + 'static {
     /// The outcome as a result.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::{BoxError, HandlerResult};
+    ///
+    /// assert!(().into_result().is_ok());
+    /// let failed: Result<(), std::io::Error> = Err(std::io::Error::other("lost"));
+    /// let logged: BoxError = failed.into_result().unwrap_err();
+    /// assert_eq!(logged.to_string(), "lost");
+    /// ```
     fn into_result(self) -> Result<(), BoxError>;
 }
 

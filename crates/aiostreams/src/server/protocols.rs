@@ -73,6 +73,35 @@ pub async fn create_server<P: Protocol>(
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped call leaves no socket bound.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+/// use aiostreams::{Bytes, Protocol, Transport, create_unix_server, open_unix_connection};
+///
+/// /// asyncio's EchoServerProtocol.
+/// #[derive(Default)]
+/// struct Echo(Option<Transport>);
+///
+/// impl Protocol for Echo {
+///     fn connection_made(&mut self, transport: Transport) {
+///         self.0 = Some(transport);
+///     }
+///     fn data_received(&mut self, data: Bytes) {
+///         let transport = self.0.as_ref().expect("connection_made ran");
+///         let _ = transport.write_bytes(data);
+///     }
+/// }
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("echo.sock");
+/// let _server = create_unix_server(Echo::default, &path).await?;
+/// let (mut reader, writer) = open_unix_connection(&path).await?;
+/// writer.write(b"ping\n")?;
+/// assert_eq!(reader.readline().await?, "ping\n");
+/// # Ok(()) }
+/// ```
 #[cfg(unix)]
 pub async fn create_unix_server<P: Protocol>(
     protocol_factory: impl Fn() -> P + Send + Sync + 'static,
@@ -95,6 +124,42 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Bytes, Error, Protocol, ServerOptions, Transport, open_connection};
+    ///
+    /// /// asyncio's EchoServerProtocol.
+    /// #[derive(Default)]
+    /// struct Echo(Option<Transport>);
+    ///
+    /// impl Protocol for Echo {
+    ///     fn connection_made(&mut self, transport: Transport) {
+    ///         self.0 = Some(transport);
+    ///     }
+    ///     fn data_received(&mut self, data: Bytes) {
+    ///         let transport = self.0.as_ref().expect("connection_made ran");
+    ///         let _ = transport.write_bytes(data);
+    ///     }
+    /// }
+    ///
+    /// let server = ServerOptions::new()
+    ///     .nodelay(true)
+    ///     .create_server(Echo::default, "127.0.0.1", 0)
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"ping\n")?;
+    /// assert_eq!(reader.readline().await?, "ping\n");
+    ///
+    /// // A limit belongs to a StreamReader; the protocol gets the bytes.
+    /// let limited = ServerOptions::new().limit(1024);
+    /// let refused = limited.create_server(Echo::default, "127.0.0.1", 0).await;
+    /// assert!(matches!(refused, Err(Error::InvalidArgument(_))));
+    /// # Ok(()) }
+    /// ```
     pub async fn create_server<P: Protocol>(
         self,
         protocol_factory: impl Fn() -> P + Send + Sync + 'static,
@@ -115,6 +180,42 @@ impl ServerOptions {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped call leaves no socket bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Bytes, Protocol, ServerOptions, Transport, open_unix_connection};
+    ///
+    /// /// asyncio's EchoServerProtocol.
+    /// #[derive(Default)]
+    /// struct Echo(Option<Transport>);
+    ///
+    /// impl Protocol for Echo {
+    ///     fn connection_made(&mut self, transport: Transport) {
+    ///         self.0 = Some(transport);
+    ///     }
+    ///     fn data_received(&mut self, data: Bytes) {
+    ///         let transport = self.0.as_ref().expect("connection_made ran");
+    ///         let _ = transport.write_bytes(data);
+    ///     }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("echo.sock");
+    /// let server = ServerOptions::new()
+    ///     .backlog(16)
+    ///     .create_unix_server(Echo::default, &path)
+    ///     .await?;
+    /// let (mut reader, writer) = open_unix_connection(&path).await?;
+    /// writer.write(b"ping\n")?;
+    /// assert_eq!(reader.readline().await?, "ping\n");
+    /// drop((reader, writer)); // wait_closed() waits for the connections too
+    /// server.close();
+    /// server.wait_closed().await;
+    /// assert!(!path.exists()); // closing removed the socket file (cleanup_socket)
+    /// # Ok(()) }
+    /// ```
     #[cfg(unix)]
     pub async fn create_unix_server<P: Protocol>(
         self,

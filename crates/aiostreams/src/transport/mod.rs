@@ -643,6 +643,33 @@ impl Transport {
     ///
     /// asyncio: none. See [`ConnectionStats`](crate::ConnectionStats) for what each
     /// counts and what counting costs (no atomic read-modify-write per write or read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{Protocol, StreamReader, StreamWriter, create_connection, start_server};
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet {}
+    ///
+    /// let server = start_server(
+    ///     |mut reader: StreamReader, writer: StreamWriter| async move {
+    ///         reader.readexactly(5).await?;
+    ///         writer.write(b"ok\n")
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (transport, task) = create_connection(|| Quiet, "127.0.0.1", port).await?;
+    /// transport.write(b"12345")?;
+    /// task.await.unwrap(); // the server closed the connection: everything was counted
+    /// let stats = transport.stats();
+    /// assert_eq!((stats.bytes_in, stats.bytes_out), (3, 5));
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> crate::ConnectionStats {
         self.inner().counters().snapshot()
     }

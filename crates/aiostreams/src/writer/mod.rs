@@ -437,7 +437,29 @@ impl StreamWriter {
     ///
     /// # Examples
     ///
-    /// See [`StreamReader::stats`](crate::StreamReader::stats).
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// use aiostreams::{StreamReader, StreamWriter, open_connection, start_server};
+    ///
+    /// let server = start_server(
+    ///     |mut reader: StreamReader, writer: StreamWriter| async move {
+    ///         let line = reader.readline().await?;
+    ///         writer.write(&line[..3])?;
+    ///         writer.drain().await
+    ///     },
+    ///     "127.0.0.1",
+    ///     0,
+    /// )
+    /// .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let (mut reader, writer) = open_connection("127.0.0.1", port).await?;
+    /// writer.write(b"hello\n")?;
+    /// assert_eq!(reader.read_to_eof().await?, "hel");
+    /// let stats = writer.stats(); // the reader's numbers too
+    /// assert_eq!((stats.bytes_out, stats.bytes_in), (6, 3));
+    /// assert_eq!(reader.stats().map(|s| s.bytes_in), Some(3));
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> crate::ConnectionStats {
         self.shared.transport.stats()
     }
