@@ -9,27 +9,13 @@ use std::net::{TcpListener, TcpStream};
 
 use anyhow::{Result, bail};
 
-use crate::mode::Mode;
+use crate::mode::{ListenArgs, Mode};
 
 /// Bytes per `read` call.
 const BUF: usize = 1024 * 1024;
 
-/// `floor-serve` flags.
-#[derive(Debug, clap::Args)]
-pub(crate) struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// echo or discard.
-    #[arg(long, value_enum)]
-    mode: Mode,
-}
-
 /// Serves until killed.
-pub(crate) fn run(args: Args) -> Result<()> {
+pub(crate) fn run(args: ListenArgs) -> Result<()> {
     if !matches!(args.mode, Mode::Echo | Mode::Discard) {
         bail!("floor-serve supports echo and discard");
     }

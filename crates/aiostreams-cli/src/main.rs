@@ -61,7 +61,7 @@ enum Command {
     RespServe(resp::Args),
     /// The bench's floor for bulk transfers: blocking std::net, 1 MiB buffers.
     #[command(hide = true)]
-    FloorServe(floor::Args),
+    FloorServe(mode::ListenArgs),
     /// One client cell's client for a fixed number of requests (used by `bench`).
     #[command(hide = true)]
     BenchClient(bench::ClientArgs),

@@ -1,4 +1,5 @@
-//! `--mode`: what a benchmark server does with each connection.
+//! `--mode`: what a benchmark server does with each connection, and the flags the
+//! reference servers (`floor-serve`, `raw-tokio-serve`) share.
 
 use clap::ValueEnum;
 
@@ -25,4 +26,19 @@ impl Mode {
             Mode::HttpHello => "http-hello",
         }
     }
+}
+
+/// Where a reference server listens and what it does: the flags `floor-serve` and
+/// `raw-tokio-serve` share.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListenArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) host: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+    /// What to do with each connection (`floor-serve`: echo or discard).
+    #[arg(long, value_enum)]
+    pub(crate) mode: Mode,
 }

@@ -33,20 +33,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_rustls::TlsAcceptor;
 
-use crate::mode::Mode;
+use crate::mode::{ListenArgs, Mode};
 
 /// `raw-tokio-serve` flags.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// echo, lines or discard.
-    #[arg(long, value_enum)]
-    mode: Mode,
+    #[command(flatten)]
+    listen: ListenArgs,
     /// Serve TLS with this PEM certificate chain; needs --tls-key.
     #[arg(long, value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -74,7 +67,7 @@ struct Serving {
 
 /// Serves until SIGTERM or Ctrl-C.
 pub(crate) fn run(args: Args) -> Result<()> {
-    if args.mode == Mode::HttpHello {
+    if args.listen.mode == Mode::HttpHello {
         bail!("raw-tokio-serve supports echo, lines and discard");
     }
     let acceptor = match (&args.tls_cert, &args.tls_key) {
@@ -106,14 +99,14 @@ fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
 
 async fn serve(args: Args, acceptor: Option<TlsAcceptor>) -> Result<()> {
     let mut terminate = signal(SignalKind::terminate())?;
-    let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let listener = TcpListener::bind((args.listen.host.as_str(), args.listen.port)).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "Serving on {}", listener.local_addr()?)?;
         out.flush()?;
     }
     let serving = Serving {
-        mode: args.mode,
+        mode: args.listen.mode,
         buffered: args.buffered,
         buf_size: args.buf_size,
     };

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::support::bounded_for;
-use crate::support::net::{echo_lines, port_of};
+use crate::support::net::{echo_lines, listener, port_of};
 
 /// Bound for bodies whose own timeouts run up to a minute of virtual time.
 const BOUND: Duration = Duration::from_secs(600);
@@ -213,8 +213,7 @@ async fn a_never_reading_peer_fails_drain_at_the_write_timeout() {
 #[tokio::test(start_paused = true)]
 async fn timed_out_reads_lose_nothing_and_repeat_nothing() {
     bounded_for(BOUND, async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         let lines: Vec<String> = (0..20)
             .map(|i| format!("line {i} {}\n", "y".repeat(i)))
             .collect();
@@ -260,8 +259,7 @@ async fn timed_out_reads_lose_nothing_and_repeat_nothing() {
 #[tokio::test(start_paused = true)]
 async fn deadlines_in_the_past_fail_at_once_and_none_clears_them() {
     bounded_for(BOUND, async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
         let (mut peer, _) = listener.accept().await.unwrap();
         peer.write_all(b"one\ntw").await.unwrap();

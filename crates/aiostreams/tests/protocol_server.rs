@@ -13,6 +13,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support::net::port_of;
 use crate::support::{both_runtimes, temp::TempDir};
 
 /// What a connection's protocol saw, in order.
@@ -86,7 +87,7 @@ async fn tcp_server_drives_a_protocol_per_connection() {
     let server = create_server(Echo::factory(&log), "127.0.0.1", 0)
         .await
         .unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let payload = vec![7u8; 300_000];
     let got = round_trip(stream, &payload).await;
@@ -152,7 +153,7 @@ async fn panicking_factory_closes_only_its_connection() {
         }
     };
     let server = create_server(factory, "127.0.0.1", 0).await.unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     let mut failed = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let mut nothing = Vec::new();
     // Closed without an answer (EOF or a reset, depending on what we sent first).
@@ -194,7 +195,7 @@ async fn server_protocol_gets_flow_control_events() {
         }
     };
     let server = create_server(factory, "127.0.0.1", 0).await.unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     // A small receive buffer, and no reading until the server reports its pause.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
@@ -237,7 +238,7 @@ async fn tls_protocol_server() {
         .create_server(Echo::factory(&log), "127.0.0.1", 0)
         .await
         .unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     let options = ConnectOptions::new()
         .ssl_config(pki.client_config())
         .server_hostname("localhost");

@@ -5,15 +5,15 @@
 
 use aiostreams::{ConnectOptions, Error, StreamReader, StreamWriter};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::support::bounded;
+use crate::support::net::listener;
 
 /// Our reader (with `limit`) and writer on one end of a 127.0.0.1 connection, the raw peer
 /// socket on the other.
 pub(crate) async fn pair(limit: usize) -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     let options = ConnectOptions::new().limit(limit);
     let (connected, accepted) = tokio::join!(options.connect("127.0.0.1", port), listener.accept());
     let (reader, writer) = connected.unwrap();

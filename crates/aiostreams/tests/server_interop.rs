@@ -19,7 +19,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use tokio::process::Command;
 
-use crate::support::{bounded_for, echo::echo_chunks, temp::TempDir};
+use crate::support::net::port_of;
+use crate::support::{bounded_for, echo::echo_chunks, payload::seed_from_env, temp::TempDir};
 
 /// Upper bound for any one test (debug builds on a shared CI machine).
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -65,10 +66,7 @@ async fn tcp_echo_server(stats: &Arc<EchoStats>) -> (Server, u16) {
     let server = start_server(echo_handler(stats), "127.0.0.1", 0)
         .await
         .expect("start_server on 127.0.0.1:0");
-    let port = server.sockets()[0]
-        .as_inet()
-        .expect("an inet address")
-        .port();
+    let port = port_of(&server);
     (server, port)
 }
 
@@ -83,15 +81,6 @@ async fn close_and_wait(server: &Server, stats: &EchoStats) {
         Vec::<String>::new(),
         "echo handler errors"
     );
-}
-
-fn seed() -> u64 {
-    let seed = std::env::var("AIOSTREAMS_SEED").map_or(DEFAULT_SEED, |v| {
-        v.parse()
-            .unwrap_or_else(|_| panic!("AIOSTREAMS_SEED must be a number, got {v:?}"))
-    });
-    eprintln!("seed {seed} (AIOSTREAMS_SEED={seed} replays this run)");
-    seed
 }
 
 // ---------------------------------------------------------------------------------------
@@ -166,7 +155,7 @@ async fn fifty_cpython_clients_at_once_get_every_byte_back() {
     bounded_for(TEST_TIMEOUT, async {
         let stats = Arc::new(EchoStats::default());
         let (server, port) = tcp_echo_server(&stats).await;
-        let summary = python_clients(port, 50, seed()).await;
+        let summary = python_clients(port, 50, seed_from_env(DEFAULT_SEED)).await;
         assert_eq!(summary.errors, Vec::<String>::new(), "{summary:?}");
         assert_eq!((summary.connections, summary.ok), (50, 50), "{summary:?}");
         assert_eq!(summary.bytes_verified, summary.bytes_sent, "{summary:?}");
@@ -255,7 +244,7 @@ async fn our_clients_over_tcp_get_every_byte_back() {
     bounded_for(TEST_TIMEOUT, async {
         let stats = Arc::new(EchoStats::default());
         let (server, port) = tcp_echo_server(&stats).await;
-        let payloads = payloads(32, seed());
+        let payloads = payloads(32, seed_from_env(DEFAULT_SEED));
         let total: usize = payloads.iter().map(Bytes::len).sum();
         our_clients(payloads, || open_connection("127.0.0.1", port)).await;
         assert_eq!(stats.bytes.load(Ordering::Relaxed), total as u64);
@@ -276,7 +265,7 @@ async fn our_clients_over_unix_get_every_byte_back() {
         let server = start_unix_server(echo_handler(&stats), &path)
             .await
             .expect("start_unix_server");
-        let payloads = payloads(32, seed());
+        let payloads = payloads(32, seed_from_env(DEFAULT_SEED));
         let total: usize = payloads.iter().map(Bytes::len).sum();
         let target = path.clone();
         our_clients(payloads, move || open_unix_connection(target.clone())).await;

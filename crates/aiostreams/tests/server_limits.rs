@@ -9,6 +9,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::support::bounded;
+use crate::support::net::port_of;
 
 /// Greets, then holds the connection until the client closes.
 async fn greet_and_hold(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
@@ -68,7 +69,7 @@ async fn max_connections_per_ip_closes_the_extra_client_and_serves_other_address
             .start_server(greet_and_hold, "127.0.0.1", 0)
             .await
             .unwrap();
-        let port = server.sockets()[0].as_inet().unwrap().port();
+        let port = port_of(&server);
         let a = Ipv4Addr::new(127, 0, 0, 1);
         let mut first = connect_from(a, port).await;
         let mut second = connect_from(a, port).await;

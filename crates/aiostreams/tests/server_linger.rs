@@ -20,6 +20,7 @@ use tokio::net::TcpSocket;
 use tokio::sync::Notify;
 
 use crate::support::bounded_for;
+use crate::support::net::port_of;
 
 /// Clients mid-request at shutdown.
 const CLIENTS: usize = 200;
@@ -91,7 +92,7 @@ async fn clients_mid_request_at_shutdown_get_their_whole_answer_then_eof() {
             }
         };
         let server = options.start_server(handler, "127.0.0.1", 0).await.unwrap();
-        let port = server.sockets()[0].as_inet().unwrap().port();
+        let port = port_of(&server);
         let clients: Vec<_> = (0..CLIENTS).map(|_| tokio::spawn(client(port))).collect();
         all_arrived.notified().await;
         let report = server.shutdown(Duration::from_secs(30)).await;

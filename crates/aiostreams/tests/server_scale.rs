@@ -15,6 +15,9 @@
 #[path = "support/echo.rs"]
 #[allow(dead_code, reason = "only the chunk echo is used here")]
 mod echo;
+#[path = "support/payload.rs"]
+#[allow(dead_code, reason = "only the seed is used here")]
+mod payload;
 #[path = "support/procfs.rs"]
 #[allow(dead_code, reason = "only part of the /proc helpers is used here")]
 mod procfs;
@@ -27,6 +30,7 @@ use std::sync::Mutex;
 use std::task::{Context, Waker};
 use std::time::Duration;
 
+use payload::seed_from_env;
 use procfs::{assert_same_fds, nofile_limits, open_fds};
 
 use aiostreams::{
@@ -119,11 +123,8 @@ async fn scenario() {
         .start_server(echo, "127.0.0.1", 0)
         .await
         .expect("start_server on 127.0.0.1:0");
-    let port = server.sockets()[0]
-        .as_inet()
-        .expect("an inet address")
-        .port();
-    let clients = connect_and_verify(port, &payloads(seed())).await;
+    let port = port_of(&server);
+    let clients = connect_and_verify(port, &payloads(seed_from_env(DEFAULT_SEED))).await;
 
     // Every connection is still open: the clients have not closed and the server's
     // handlers wait for EOF.
@@ -184,12 +185,17 @@ async fn warm_up() {
     let server = start_server(echo, "127.0.0.1", 0)
         .await
         .expect("start_server");
-    let port = server.sockets()[0]
-        .as_inet()
-        .expect("an inet address")
-        .port();
+    let port = port_of(&server);
     let clients = connect_and_verify(port, &[Bytes::from_static(b"warm-up")]).await;
     shut_down(server, clients).await;
+}
+
+/// The port of a TCP server's first socket.
+fn port_of(server: &Server) -> u16 {
+    server.sockets()[0]
+        .as_inet()
+        .expect("an inet address")
+        .port()
 }
 
 /// The server's callback: echoes with `read(65536)` + `write` + `drain` until EOF.
@@ -242,15 +248,6 @@ fn payloads(seed: u64) -> Vec<Bytes> {
             Bytes::from(payload)
         })
         .collect()
-}
-
-fn seed() -> u64 {
-    let seed = std::env::var("AIOSTREAMS_SEED").map_or(DEFAULT_SEED, |v| {
-        v.parse()
-            .unwrap_or_else(|_| panic!("AIOSTREAMS_SEED must be a number, got {v:?}"))
-    });
-    eprintln!("seed {seed} (AIOSTREAMS_SEED={seed} replays this run)");
-    seed
 }
 
 /// Polls `fut` once: true if it is not ready yet.

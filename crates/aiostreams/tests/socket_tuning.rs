@@ -2,16 +2,17 @@
 //! connects and on accepted connections, and the hook that sets options before connect
 //! or bind, each read back with getsockopt.
 
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aiostreams::{ConnectOptions, Error, ServerOptions, StreamReader, StreamWriter};
-use socket2::TcpKeepalive;
-use tokio::net::TcpListener;
+use socket2::{SockRef, TcpKeepalive};
 use tokio::sync::mpsc;
 
 use crate::support::both_runtimes;
+use crate::support::net::{listener, port_of};
 
 fn keepalive() -> TcpKeepalive {
     TcpKeepalive::new()
@@ -30,22 +31,35 @@ fn read_keepalive(s: &socket2::Socket) -> (bool, Duration, Duration, u32) {
     )
 }
 
+/// `hook`, and the count of its calls.
+fn counted(
+    hook: impl Fn(SockRef<'_>) -> io::Result<()> + Send + Sync + 'static,
+) -> (
+    Arc<AtomicUsize>,
+    impl Fn(SockRef<'_>) -> io::Result<()> + Send + Sync + 'static,
+) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let counting = move |s: SockRef<'_>| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        hook(s)
+    };
+    (calls, counting)
+}
+
 const WANT: (bool, Duration, Duration, u32) =
     (true, Duration::from_secs(71), Duration::from_secs(13), 4);
 
 async fn connect_sets_keepalive_and_runs_the_hook_before_connecting() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = calls.clone();
+    let (_listener, port) = listener().await;
+    let (calls, hook) = counted(|s| {
+        assert!(s.peer_addr().is_err(), "the hook runs before the connect");
+        s.set_ttl_v4(17)?;
+        s.set_tcp_nodelay(false) // after ours: it may override them
+    });
     let options = ConnectOptions::new()
         .tcp_keepalive(keepalive())
-        .configure_socket(move |s| {
-            seen.fetch_add(1, Ordering::SeqCst);
-            assert!(s.peer_addr().is_err(), "the hook runs before the connect");
-            s.set_ttl_v4(17)?;
-            s.set_tcp_nodelay(false) // after ours: it may override them
-        });
+        .configure_socket(hook);
     let (_reader, writer) = options.connect("127.0.0.1", port).await.unwrap();
     let got = writer.transport().with_socket(|s| {
         (
@@ -78,25 +92,22 @@ async fn server_sets_keepalive_on_accepted_and_the_hook_on_listeners() {
             let _ = tx.send(got);
         }
     };
-    let hooked = Arc::new(AtomicUsize::new(0));
-    let seen = hooked.clone();
+    let (hooked, hook) = counted(|s| {
+        let addr = s.local_addr().unwrap();
+        assert!(
+            addr.as_socket().is_none_or(|a| a.port() == 0),
+            "before bind"
+        );
+        s.set_recv_buffer_size(24 * 1024)
+    });
     let server = ServerOptions::new()
         .tcp_keepalive(keepalive())
-        .configure_socket(move |s| {
-            seen.fetch_add(1, Ordering::SeqCst);
-            assert!(
-                s.local_addr()
-                    .unwrap()
-                    .as_socket()
-                    .is_none_or(|a| a.port() == 0)
-            );
-            s.set_recv_buffer_size(24 * 1024)
-        })
+        .configure_socket(hook)
         .start_server(handler, "127.0.0.1", 0)
         .await
         .unwrap();
     assert_eq!(hooked.load(Ordering::SeqCst), 1);
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     let _client = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();

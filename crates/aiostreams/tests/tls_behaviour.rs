@@ -19,17 +19,8 @@ use bytes::Bytes;
 use crate::support::{
     bounded, certs,
     certs::{Kind, Pki},
-    net::{echo_lines, reporting_server},
+    net::{connect_tls, echo_lines, port_of, reporting_server},
 };
-
-async fn connect(pki: &Pki, port: u16) -> (StreamReader, StreamWriter) {
-    ConnectOptions::new()
-        .ssl_config(pki.client_config())
-        .server_hostname("localhost")
-        .connect("127.0.0.1", port)
-        .await
-        .expect("TLS connect")
-}
 
 // Many small echoes, then a megabyte of lines written while another task reads, then
 // write_eof: the echo server's close ends the connection on both sides.
@@ -39,7 +30,7 @@ async fn echo_lines_and_a_megabyte() {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
         let (_server, port, mut outcomes) = reporting_server(options, echo_lines).await;
-        let (mut reader, writer) = connect(&pki, port).await;
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         for i in 0..100 {
             writer.write(format!("hello {i}\n").as_bytes()).unwrap();
             assert_eq!(reader.readline().await.unwrap(), format!("hello {i}\n"));
@@ -83,7 +74,7 @@ async fn write_eof_sends_close_notify_and_reading_goes_on() {
         let pki = Pki::new();
         let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
         let (_server, port, mut outcomes) = reporting_server(options, count_then_close).await;
-        let (mut reader, writer) = connect(&pki, port).await;
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         assert!(writer.can_write_eof());
         writer.write_bytes(Bytes::from(vec![7u8; 300_000])).unwrap();
         writer.write_eof();
@@ -121,7 +112,7 @@ async fn peer_close_notify_leaves_our_side_open_for_writing() {
             },
         )
         .await;
-        let (mut reader, writer) = connect(&pki, port).await;
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         assert_eq!(reader.readline().await.unwrap(), "hello\n");
         assert_eq!(reader.read(100).await.unwrap(), "");
         // asyncio would have torn the connection down here.
@@ -155,7 +146,7 @@ async fn close_sends_close_notify_for_a_clean_eof() {
             },
         )
         .await;
-        let (mut reader, writer) = connect(&pki, port).await;
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         assert_eq!(reader.readline().await.unwrap(), "bye\n");
         assert_eq!(reader.read(100).await.unwrap(), "");
         assert_eq!(reader.read_to_eof().await.unwrap(), "");
@@ -189,7 +180,7 @@ async fn abort_is_not_a_clean_eof() {
             },
         )
         .await;
-        let (mut reader, writer) = connect(&pki, port).await;
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         writer.write(b"abort please\n").unwrap();
         let mut got = Vec::new();
         let err = loop {
@@ -229,7 +220,7 @@ async fn writes_to_an_aborted_peer_fail_in_drain() {
             },
         )
         .await;
-        let (_reader, writer) = connect(&pki, port).await;
+        let (_reader, writer) = connect_tls(&pki, port).await;
         assert_eq!(outcomes.recv().await.unwrap(), "ok");
         let chunk = Bytes::from(vec![1u8; 64 * 1024]);
         let err = loop {
@@ -269,7 +260,7 @@ async fn dropping_the_writer_sends_close_notify() {
             },
         )
         .await;
-        let (reader, writer) = connect(&pki, port).await;
+        let (reader, writer) = connect_tls(&pki, port).await;
         writer.write(b"last words\n").unwrap();
         drop((reader, writer));
         assert_eq!(outcomes.recv().await.unwrap(), "ok");
@@ -330,7 +321,7 @@ async fn shutdown_timeout_bounds_close() {
             },
         )
         .await;
-        let (_reader, _writer) = connect(&pki, port).await;
+        let (_reader, _writer) = connect_tls(&pki, port).await;
         assert_eq!(
             outcomes.recv().await.unwrap(),
             "error: SSL shutdown timed out"
@@ -374,7 +365,7 @@ async fn tls_extra_info_on_both_sides() {
         )
         .await;
 
-        let (mut reader, writer) = connect(&pki, port).await;
+        let (mut reader, writer) = connect_tls(&pki, port).await;
         let info = writer.transport().tls_info().expect("a TLS connection");
         assert!(matches!(info.config, TlsConfig::Client(_)));
         assert_eq!(info.peer_certificates.len(), 2, "leaf and CA");
@@ -418,7 +409,7 @@ async fn tls_extra_info_on_both_sides() {
         )
         .await
         .unwrap();
-        let plain_port = plain.sockets()[0].as_inet().unwrap().port();
+        let plain_port = port_of(&plain);
         let (_reader, writer) = aiostreams::open_connection("127.0.0.1", plain_port)
             .await
             .unwrap();
@@ -684,7 +675,7 @@ async fn local_close_ends_a_pending_read() {
         )
         .await;
         for abort in [false, true] {
-            let (mut reader, writer) = connect(&pki, port).await;
+            let (mut reader, writer) = connect_tls(&pki, port).await;
             let pending = tokio::spawn(async move { reader.read(100).await });
             tokio::task::yield_now().await;
             if abort {

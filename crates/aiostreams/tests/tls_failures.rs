@@ -16,9 +16,10 @@ use aiostreams::tls::{TlsError, server_config_from_pem};
 use aiostreams::{ConnectOptions, Error, Server, ServerOptions, StreamReader, StreamWriter};
 use rustls::{ClientConfig, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tracing::Level;
 
+use crate::support::net::listener;
 use crate::support::{
     bounded, certs,
     certs::{Kind, OTHER_NAME, Pki},
@@ -332,8 +333,7 @@ async fn garbage_on_the_tls_port_is_dropped() {
 /// A TCP server that reads what a client sends first, answers `answer` and then holds the
 /// connection until the client goes; it returns the port.
 async fn raw_server(answer: &'static [u8]) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
         let mut hello = [0u8; 4096];
@@ -381,8 +381,7 @@ async fn server_alert_is_reported_as_a_peer_alert() {
 /// A TCP server that accepts and never speaks; `done` gets what the client sent once
 /// the client has closed its socket.
 async fn silent_server() -> (u16, tokio::sync::oneshot::Receiver<usize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
@@ -488,8 +487,7 @@ async fn silent_client_cannot_hold_up_the_tls_server() {
 async fn server_closing_mid_handshake_is_a_connection_reset() {
     bounded(async {
         let pki = Pki::new();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         tokio::spawn(async move {
             let (mut sock, _) = listener.accept().await.unwrap();
             // Read the whole ClientHello record, so that closing sends FIN, not RST.
@@ -564,8 +562,7 @@ enum Damage {
 /// A TCP proxy to `upstream` that forwards the server's TLS records one by one and
 /// damages the next application data record after `armed` is set.
 async fn damaging_proxy(upstream: u16, damage: Damage, armed: Arc<AtomicBool>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     tokio::spawn(async move {
         let (client, _) = listener.accept().await.unwrap();
         let server = TcpStream::connect(("127.0.0.1", upstream)).await.unwrap();

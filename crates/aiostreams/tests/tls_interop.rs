@@ -19,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
+use crate::support::net::port_of;
 use crate::support::{
     examples::example,
     payload::{generate, receive_and_check, send_all},
@@ -94,7 +95,7 @@ async fn our_echo_server(certs: &Certs) -> (Server, u16, mpsc::UnboundedReceiver
         )
         .await
         .expect("start our TLS server");
-    let port = server.sockets()[0].as_inet().expect("a TCP socket").port();
+    let port = port_of(&server);
     (server, port, rx)
 }
 
@@ -520,7 +521,7 @@ async fn openssl_s_client_talks_to_our_tls_server() {
             .start_server(|r, w| echo_exactly(r, w, N), "127.0.0.1", 0)
             .await
             .expect("start our TLS server");
-        let port = server.sockets()[0].as_inet().expect("a TCP socket").port();
+        let port = port_of(&server);
         for (seed, version) in [(1, "-tls1_3"), (2, "-tls1_2")] {
             let payload = generate(N, seed);
             let mut client = spawn_piped(

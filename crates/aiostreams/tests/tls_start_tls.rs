@@ -15,6 +15,7 @@ use aiostreams::{Error, Server, ServerOptions, StreamReader, StreamWriter, open_
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
+use crate::support::net::listener;
 use crate::support::{
     bounded,
     certs::{Kind, Pki},
@@ -561,8 +562,7 @@ async fn cancelled_start_tls_aborts_the_connection() {
 async fn start_tls_handshake_timeout_against_a_silent_peer() {
     use aiostreams::tls::client_config_with_roots;
     use tokio::io::AsyncReadExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     let silent = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
         let mut buf = [0u8; 1024];

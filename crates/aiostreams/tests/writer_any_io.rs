@@ -8,9 +8,8 @@ use std::pin::pin;
 use std::task::{Context, Waker};
 
 use aiostreams::{Error, StreamReader, StreamWriter, connect_read_pipe, connect_write_pipe};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{both_runtimes, temp::TempDir};
+use crate::support::{both_runtimes, net::answer_at_eof, temp::TempDir};
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
@@ -53,17 +52,13 @@ both_runtimes!(duplex_queues_and_drains_with_water_marks);
 /// The write half of a split duplex: write_eof shuts its direction down (the peer reads
 /// EOF) while the read half goes on reading what the peer answers.
 async fn split_half_close_keeps_reading() {
-    let (ours, mut peer) = tokio::io::duplex(64);
+    let (ours, peer) = tokio::io::duplex(64);
     let (read_half, write_half) = tokio::io::split(ours);
     let mut reader = StreamReader::from_io(read_half);
     let writer = StreamWriter::from_io(write_half);
     writer.write(b"question\n").unwrap();
     writer.write_eof();
-    let mut got = Vec::new();
-    peer.read_to_end(&mut got).await.unwrap();
-    assert_eq!(got, b"question\n");
-    peer.write_all(b"answer\n").await.unwrap();
-    drop(peer);
+    answer_at_eof(peer, b"question\n", b"answer\n").await;
     assert_eq!(reader.readline().await.unwrap(), "answer\n");
     assert!(reader.read_to_eof().await.unwrap().is_empty());
 }

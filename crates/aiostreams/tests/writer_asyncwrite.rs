@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{
     both_runtimes, bounded,
-    net::{stalled_pair, tcp_pair},
+    net::{answer_at_eof, stalled_pair, tcp_pair},
     pattern, poll_once,
 };
 
@@ -48,18 +48,14 @@ both_runtimes!(tokio_io_copy_into_a_stream_writer);
 #[tokio::test]
 async fn write_all_flush_shutdown_then_the_peer_answers() {
     bounded(async {
-        let (mut reader, mut writer, mut peer) = tcp_pair().await;
+        let (mut reader, mut writer, peer) = tcp_pair().await;
         writer.write_all(b"request body").await.unwrap();
         writer.flush().await.unwrap();
         assert_eq!(writer.transport().get_write_buffer_size(), 0, "flushed");
         writer.shutdown().await.unwrap();
         assert!(!writer.is_closing(), "shutdown is write_eof, not close");
-        let mut request = Vec::new();
-        peer.read_to_end(&mut request).await.unwrap();
-        assert_eq!(request, b"request body");
         // Half-closed: the answer still comes in.
-        peer.write_all(b"answer").await.unwrap();
-        drop(peer);
+        answer_at_eof(peer, b"request body", b"answer").await;
         assert_eq!(reader.read_to_eof().await.unwrap(), "answer");
         // Writing after shutdown is write()'s error.
         let err = writer.write_all(b"more").await.unwrap_err();

@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+use crate::support::net::listener;
 use crate::support::{both_runtimes, bounded, error_type};
 
 const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\n\
@@ -28,8 +29,7 @@ const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\n\
 
 /// The suite's HTTP server: answers any request with `RESPONSE`, then closes.
 async fn http_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     tokio::spawn(async move {
         loop {
             let (conn, _) = listener.accept().await.unwrap();
@@ -154,8 +154,7 @@ async fn test_open_connection_error_protocol_layer() {
 
 /// A connection whose writer pauses as soon as anything is queued (marks at 0).
 async fn zero_marks_pair() -> (StreamReader, StreamWriter, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
     let (reader, writer) = streams.unwrap();
     writer
@@ -303,8 +302,7 @@ async fn test_unclosed_resource_warnings() {
     // asyncio 3.11.5+ warns and closes the transport of a garbage-collected writer; we
     // close it after sending the queue, without a warning. The peer and our reader see EOF.
     bounded(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         let echo = tokio::spawn(async move {
             // Echoes until our EOF (or the reset our close causes), counting bytes.
             let (mut conn, _) = listener.accept().await.unwrap();
@@ -382,8 +380,7 @@ async fn test_writelines_empty_chunk_then_close() {
     // gh-155888 (main, 2026): writelines([b'hello', b'']) then close() must still let
     // wait_closed() finish.
     bounded(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         let (streams, accepted) =
             tokio::join!(open_connection("127.0.0.1", port), listener.accept());
         let (_reader, writer) = streams.unwrap();

@@ -6,10 +6,10 @@ use aiostreams::{
     DetachedSocket, Error, ServerOptions, StreamReader, StreamWriter, open_connection,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::support::both_runtimes;
-use crate::support::net::stalled_pair;
+use crate::support::net::{listener, port_of, stalled_pair};
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
@@ -68,8 +68,7 @@ both_runtimes!(nothing_is_lost_either_way);
 /// Refusals change nothing: a foreign reader, a pending write_eof, a closed connection;
 /// a server handler's detach ends the connection's count.
 async fn refusals_leave_the_connection_working() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
     let (mut reader, writer) = streams.unwrap();
     let mut peer = accepted.unwrap().0;
@@ -125,7 +124,7 @@ async fn server_handler_detaches() {
         .start_server(handler, "127.0.0.1", 0)
         .await
         .unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     client.write_all(b"switch\nrest").await.unwrap();
     detached_rx.await.unwrap();

@@ -13,10 +13,10 @@ use std::time::Duration;
 use aiostreams::{Error, StreamWriter, open_connection};
 use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[cfg(unix)]
-use crate::support::net::unix_pair;
+use crate::support::net::{listener, unix_pair};
 use crate::support::{
     both_runtimes, bounded,
     net::{stalled_pair, tcp_pair},
@@ -201,8 +201,7 @@ async fn peer_reset_during_read_raises_from_read_wait_closed_and_drain() {
 
 /// asyncio A54 with bigger writes: the peer closes at once and we write forever.
 async fn endless_writer_to_a_closed_peer_fails() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listener().await;
     let (streams, accepted) = tokio::join!(open_connection("127.0.0.1", port), listener.accept());
     drop(accepted.unwrap());
     let (_reader, writer) = streams.unwrap();

@@ -12,7 +12,7 @@ use aiostreams::{ConnectOptions, Error};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::support::both_runtimes;
-use crate::support::net::{stalled_pair, tcp_pair};
+use crate::support::net::{port_of, stalled_pair, tcp_pair};
 
 const FILE_LEN: usize = 3 << 20;
 
@@ -169,7 +169,7 @@ async fn tls_falls_back_to_read_and_write() {
         )
         .await
         .unwrap();
-    let port = server.sockets()[0].as_inet().unwrap().port();
+    let port = port_of(&server);
     let (_reader, writer) = ConnectOptions::new()
         .ssl_config(pki.client_config())
         .server_hostname("localhost")

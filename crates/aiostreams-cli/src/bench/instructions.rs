@@ -70,12 +70,18 @@ pub(crate) fn measure(
     dir: &Path,
 ) -> Result<Summary> {
     let (small, large) = request_counts(cell, imp);
+    let run = Run {
+        runtime,
+        launcher,
+        cell,
+        imp,
+        tls,
+        dir,
+    };
     let ((ir_small, errors_small), (ir_large, errors_large)) = if cell.measures_client() {
-        let small = count_client(launcher, cell, imp, dir, small)?;
-        (small, count_client(launcher, cell, imp, dir, large)?)
+        (run.count_client(small)?, run.count_client(large)?)
     } else {
-        let small = count(runtime, launcher, cell, imp, tls, dir, small)?;
-        (small, count(runtime, launcher, cell, imp, tls, dir, large)?)
+        (run.count(small)?, run.count(large)?)
     };
     let connections = match cell.load() {
         Load::RoundTrips { connections, .. }
@@ -94,63 +100,64 @@ pub(crate) fn measure(
     Ok(Summary::of(cell, imp, &[measurement]))
 }
 
-/// One callgrind run of `per_conn` requests per connection: the server's total
-/// instructions, and the errors the load saw.
-fn count(
-    runtime: &tokio::runtime::Runtime,
-    launcher: &Launcher,
+/// What the callgrind runs of one cell on one implementation need.
+struct Run<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    launcher: &'a Launcher,
     cell: Cell,
     imp: Impl,
-    tls: Option<&TlsFiles>,
-    dir: &Path,
-    per_conn: u64,
-) -> Result<(u64, u64)> {
-    let out = out_file(dir, cell, imp, per_conn);
-    let wrapper = Wrapper {
-        command: callgrind(&out),
-    };
-    let server = launcher.start(imp, cell, tls, Some(&wrapper))?;
-    let target = Target {
-        port: server.port,
-        pid: server.pid(),
-        tls: tls.map(TlsFiles::connector).transpose()?,
-        redis_benchmark: false,
-    };
-    let sample = runtime.block_on(load::run(cell.load(), imp, &target, Stop::Count(per_conn)))?;
-    server.stop()?;
-    Ok((take_totals(&out)?, sample.errors))
+    tls: Option<&'a TlsFiles>,
+    dir: &'a Path,
 }
 
-/// One callgrind run of the client cell's client (`bench-client`, a child process) for
-/// `per_conn` requests per connection, against a native tokio server.
-fn count_client(
-    launcher: &Launcher,
-    cell: Cell,
-    imp: Impl,
-    dir: &Path,
-    per_conn: u64,
-) -> Result<(u64, u64)> {
-    let out = out_file(dir, cell, imp, per_conn);
-    let server = launcher.start(imp, cell, None, None)?;
-    let argv = callgrind(&out);
-    let status = Command::new(&argv[0])
-        .args(&argv[1..])
-        .arg(std::env::current_exe()?)
-        .arg("bench-client")
-        .args(["--cell", cell.name(), "--impl", imp.name()])
-        .args([
-            "--port",
-            &server.port.to_string(),
-            "--pid",
-            &server.pid().to_string(),
-        ])
-        .args(["--count", &per_conn.to_string()])
-        .status()
-        .context("running the client under valgrind")?;
-    if !status.success() {
-        bail!("the {} client under callgrind failed: {status}", imp.name());
+impl Run<'_> {
+    /// One callgrind run of `per_conn` requests per connection: the server's total
+    /// instructions, and the errors the load saw.
+    fn count(&self, per_conn: u64) -> Result<(u64, u64)> {
+        let (cell, imp, tls) = (self.cell, self.imp, self.tls);
+        let out = out_file(self.dir, cell, imp, per_conn);
+        let wrapper = Wrapper {
+            command: callgrind(&out),
+        };
+        let server = self.launcher.start(imp, cell, tls, Some(&wrapper))?;
+        let target = Target {
+            port: server.port,
+            pid: server.pid(),
+            tls: tls.map(TlsFiles::connector).transpose()?,
+            redis_benchmark: false,
+        };
+        let load = load::run(cell.load(), imp, &target, Stop::Count(per_conn));
+        let sample = self.runtime.block_on(load)?;
+        server.stop()?;
+        Ok((take_totals(&out)?, sample.errors))
     }
-    Ok((take_totals(&out)?, 0))
+
+    /// One callgrind run of the client cell's client (`bench-client`, a child process)
+    /// for `per_conn` requests per connection, against a native tokio server.
+    fn count_client(&self, per_conn: u64) -> Result<(u64, u64)> {
+        let (cell, imp) = (self.cell, self.imp);
+        let out = out_file(self.dir, cell, imp, per_conn);
+        let server = self.launcher.start(imp, cell, None, None)?;
+        let argv = callgrind(&out);
+        let status = Command::new(&argv[0])
+            .args(&argv[1..])
+            .arg(std::env::current_exe()?)
+            .arg("bench-client")
+            .args(["--cell", cell.name(), "--impl", imp.name()])
+            .args([
+                "--port",
+                &server.port.to_string(),
+                "--pid",
+                &server.pid().to_string(),
+            ])
+            .args(["--count", &per_conn.to_string()])
+            .status()
+            .context("running the client under valgrind")?;
+        if !status.success() {
+            bail!("the {} client under callgrind failed: {status}", imp.name());
+        }
+        Ok((take_totals(&out)?, 0))
+    }
 }
 
 fn callgrind(out: &Path) -> Vec<OsString> {

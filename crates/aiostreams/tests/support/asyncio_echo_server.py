@@ -17,28 +17,17 @@ written as 8 little-endian bytes, cut to n bytes. tests/interop_asyncio.rs has t
 generator.
 """
 
-import array
 import asyncio
 import hashlib
 import os
 import sys
 import threading
 
-MASK64 = (1 << 64) - 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from payload import generate  # noqa: E402  (shared with the other peer scripts)
+
 CHUNK = 64 * 1024
-
-
-def generate(n, seed):
-    x = seed & MASK64 or 1
-    words = array.array("Q", bytes(8 * ((n + 7) // 8)))
-    for i in range(len(words)):
-        x ^= (x << 13) & MASK64
-        x ^= x >> 7
-        x ^= (x << 17) & MASK64
-        words[i] = x
-    if sys.byteorder == "big":
-        words.byteswap()
-    return words.tobytes()[:n]
 
 
 async def finish(writer):

@@ -85,6 +85,20 @@ pub(crate) async fn unix_pair() -> (StreamReader, StreamWriter, std::os::unix::n
     (reader, writer, peer)
 }
 
+/// The peer's side of a half-closed exchange: reads what we sent up to our EOF, checks
+/// that it is `request`, then sends `answer` and closes.
+pub(crate) async fn answer_at_eof(
+    mut peer: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    request: &[u8],
+    answer: &[u8],
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut got = Vec::new();
+    peer.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, request, "what the peer got before our EOF");
+    peer.write_all(answer).await.unwrap();
+}
+
 /// The port of a TCP server's first socket.
 pub(crate) fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()

@@ -3,7 +3,7 @@
 use aiostreams::{StreamReader, StreamWriter};
 
 /// xorshift64 (13, 7, 17) from `seed` (0 becomes 1), each state as 8 little-endian bytes,
-/// cut to `n` bytes: `generate` of `tests/support/tls_peers.py` and of the asyncio scripts.
+/// cut to `n` bytes: `generate` of `tests/support/payload.py`, which the Python peers use.
 pub(crate) fn generate(n: usize, seed: u64) -> Vec<u8> {
     let mut x = if seed == 0 { 1 } else { seed };
     let mut out = Vec::with_capacity(n + 8);
@@ -15,6 +15,17 @@ pub(crate) fn generate(n: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(n);
     out
+}
+
+/// The seed of a randomised run: `AIOSTREAMS_SEED` if set, else `default`; printed with
+/// how to replay it.
+pub(crate) fn seed_from_env(default: u64) -> u64 {
+    let seed = std::env::var("AIOSTREAMS_SEED").map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("AIOSTREAMS_SEED must be a number, got {v:?}"))
+    });
+    eprintln!("seed {seed} (AIOSTREAMS_SEED={seed} replays this run)");
+    seed
 }
 
 /// Writes `data` in pieces of `piece` bytes, with a `drain()` after each.

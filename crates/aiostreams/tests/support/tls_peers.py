@@ -27,7 +27,6 @@ is xorshift64 (13, 7, 17) from `seed` (0 becomes 1), each state as 8 little-endi
 cut to n bytes; tests/tls_interop.rs has the same generator.
 """
 
-import array
 import asyncio
 import functools
 import http.server
@@ -36,22 +35,12 @@ import ssl
 import sys
 import threading
 
-MASK64 = (1 << 64) - 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from payload import generate  # noqa: E402  (shared with the other peer scripts)
+
 CHUNK = 64 * 1024
 TIMEOUT = 60
-
-
-def generate(n, seed):
-    x = seed & MASK64 or 1
-    words = array.array("Q", bytes(8 * ((n + 7) // 8)))
-    for i in range(len(words)):
-        x ^= (x << 13) & MASK64
-        x ^= x >> 7
-        x ^= (x << 17) & MASK64
-        words[i] = x
-    if sys.byteorder == "big":
-        words.byteswap()
-    return words.tobytes()[:n]
 
 
 def client_context(ca):
