@@ -137,34 +137,43 @@ async fn serve(args: Args) -> Result<()> {
     print_report(report)
 }
 
+/// `set(options, value)` for a flag that was given; `options` as they are otherwise.
+fn given<T>(
+    options: ServerOptions,
+    value: Option<T>,
+    set: fn(ServerOptions, T) -> ServerOptions,
+) -> ServerOptions {
+    match value {
+        Some(value) => set(options, value),
+        None => options,
+    }
+}
+
 async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
     let mut options = ServerOptions::new().limit(args.limit);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let config = server_config_from_pem(cert, key).context("cannot serve TLS")?;
         options = options.ssl(config);
     }
-    if let Some(timeout) = args.handshake_timeout {
-        options = options.ssl_handshake_timeout(timeout);
-    }
-    if let Some(timeout) = args.read_timeout {
-        options = options.read_timeout(timeout);
-    }
-    if let Some(timeout) = args.write_timeout {
-        options = options.write_timeout(timeout);
-    }
-    if let Some(timeout) = args.idle_timeout {
-        options = options.idle_timeout(timeout);
-    }
-    if let Some(max) = args.max_connections {
-        options = options.max_connections(max);
-    }
-    if let Some(max) = args.max_connections_per_ip {
-        options = options.max_connections_per_ip(max);
-    }
-    options = options.linger(args.linger);
-    if let Some(backlog) = args.backlog {
-        options = options.backlog(backlog);
-    }
+    options = given(
+        options,
+        args.handshake_timeout,
+        ServerOptions::ssl_handshake_timeout,
+    );
+    options = given(options, args.read_timeout, ServerOptions::read_timeout);
+    options = given(options, args.write_timeout, ServerOptions::write_timeout);
+    options = given(options, args.idle_timeout, ServerOptions::idle_timeout);
+    options = given(
+        options,
+        args.max_connections,
+        ServerOptions::max_connections,
+    );
+    options = given(
+        options,
+        args.max_connections_per_ip,
+        ServerOptions::max_connections_per_ip,
+    );
+    options = given(options, args.backlog, ServerOptions::backlog).linger(args.linger);
     let config = Arc::new(Config {
         mode: args.mode,
         limit: args.limit,

@@ -83,10 +83,7 @@ async fn idle_sockets_free_their_max_connections_slots() {
             .await
             .unwrap();
         let port = port_of(&server);
-        let mut squatters = Vec::new();
-        for _ in 0..2 {
-            squatters.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
-        }
+        let squatters = raw_clients(port, 2).await;
         while server.active_connections() < 2 {
             tokio::task::yield_now().await;
         }
@@ -183,16 +180,7 @@ async fn a_never_reading_peer_fails_drain_at_the_write_timeout() {
             .unwrap();
         let (drained, closed, waited) = outcome.recv().await.unwrap();
         for err in [&drained, &closed] {
-            assert!(
-                matches!(
-                    err,
-                    Error::TimedOut {
-                        operation: "write",
-                        ..
-                    }
-                ),
-                "{err:?}"
-            );
+            assert_timed_out(&err, "write");
             assert_eq!(err.io_kind(), std::io::ErrorKind::TimedOut);
         }
         assert!(
@@ -205,6 +193,23 @@ async fn a_never_reading_peer_fails_drain_at_the_write_timeout() {
         }
     })
     .await;
+}
+
+/// `n` raw TCP clients of 127.0.0.1 `port` that send nothing.
+async fn raw_clients(port: u16, n: usize) -> Vec<TcpStream> {
+    let mut clients = Vec::new();
+    for _ in 0..n {
+        clients.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    }
+    clients
+}
+
+/// `err` is [`Error::TimedOut`] for `operation`.
+fn assert_timed_out(err: &Error, operation: &str) {
+    assert!(
+        matches!(err, Error::TimedOut { operation: op, .. } if *op == operation),
+        "{err:?}"
+    );
 }
 
 // A read that times out consumes nothing: over a stream of numbered lines sent in
@@ -273,16 +278,7 @@ async fn deadlines_in_the_past_fail_at_once_and_none_clears_them() {
         // "two" is on the socket: no wait, so the deadline does not matter.
         assert_eq!(reader.readline().await.unwrap(), "two\n");
         let err = reader.readline().await.unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::TimedOut {
-                    operation: "read",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert_timed_out(&err, "read");
         assert_eq!(start.elapsed(), Duration::ZERO, "failed at once");
         reader.set_read_deadline(None).unwrap();
         let finish = async {
@@ -307,16 +303,7 @@ async fn deadlines_in_the_past_fail_at_once_and_none_clears_them() {
                 break e;
             }
         };
-        assert!(
-            matches!(
-                err,
-                Error::TimedOut {
-                    operation: "write",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert_timed_out(&err, "write");
         assert_eq!(start.elapsed(), Duration::ZERO, "failed at once");
         let mut sink = Vec::new();
         let _ = peer.read_to_end(&mut sink).await;
@@ -364,10 +351,7 @@ async fn silent_tls_handshakes_hold_slots_only_until_the_handshake_timeout() {
             .await
             .unwrap();
         let port = port_of(&server);
-        let mut silent = Vec::new();
-        for _ in 0..2 {
-            silent.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
-        }
+        let silent = raw_clients(port, 2).await;
         tokio::task::yield_now().await;
         let start = Instant::now();
         let (mut reader, writer) = ConnectOptions::new()

@@ -68,6 +68,14 @@ async fn connect(server: &PythonServer) -> (StreamReader, StreamWriter) {
         .expect("connect to the asyncio server")
 }
 
+/// A connection to the asyncio server in `source` mode, which sends `generate(BIG, seed)`
+/// and closes; returns the server (kept running), our streams and the bytes to expect.
+async fn download(seed: u64) -> (PythonServer, StreamReader, StreamWriter, Vec<u8>) {
+    let server = python_server(&["source", &BIG.to_string(), &seed.to_string()]).await;
+    let (reader, writer) = connect(&server).await;
+    (server, reader, writer, generate(BIG, seed))
+}
+
 /// Sends `data` to the echo server while a spawned task reads the echo back; then
 /// half-closes and expects the server's EOF after the last byte.
 async fn echo_round_trip(data: Vec<u8>, piece: usize) {
@@ -183,11 +191,10 @@ async fn half_close_with_8mib_undrained_sends_everything_first() {
 #[tokio::test]
 async fn download_8mib_read_to_eof() {
     bounded_for(TEST_TIMEOUT, async {
-        let server = python_server(&["source", &BIG.to_string(), "5"]).await;
-        let (mut reader, _writer) = connect(&server).await;
+        let (_server, mut reader, _writer, expected) = download(5).await;
         let got = reader.read_to_eof().await.expect("read_to_eof");
         assert_eq!(got.len(), BIG);
-        assert!(got == generate(BIG, 5), "downloaded bytes differ");
+        assert!(got == expected, "downloaded bytes differ");
         assert!(reader.at_eof());
     })
     .await;
@@ -196,10 +203,9 @@ async fn download_8mib_read_to_eof() {
 #[tokio::test]
 async fn download_8mib_one_readexactly() {
     bounded_for(TEST_TIMEOUT, async {
-        let server = python_server(&["source", &BIG.to_string(), "6"]).await;
-        let (mut reader, _writer) = connect(&server).await;
+        let (_server, mut reader, _writer, expected) = download(6).await;
         let got = reader.readexactly(BIG).await.expect("readexactly");
-        assert!(got == generate(BIG, 6), "downloaded bytes differ");
+        assert!(got == expected, "downloaded bytes differ");
         assert_eq!(reader.read(1).await.expect("EOF"), "");
     })
     .await;
@@ -210,9 +216,7 @@ async fn download_8mib_one_readexactly() {
 async fn download_8mib_readexactly_pieces_then_incomplete_read() {
     bounded_for(TEST_TIMEOUT, async {
         const PIECE: usize = 1_000_003;
-        let server = python_server(&["source", &BIG.to_string(), "7"]).await;
-        let (mut reader, _writer) = connect(&server).await;
-        let expected = generate(BIG, 7);
+        let (_server, mut reader, _writer, expected) = download(7).await;
         let mut pieces = expected.chunks_exact(PIECE);
         for want in pieces.by_ref() {
             assert!(reader.readexactly(PIECE).await.expect("piece") == want);

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::support::{
     both_runtimes, bounded,
-    net::{echo_server, listener, small_window_listener},
+    net::{assert_close_feeds_eof, echo_server, listener, small_window_listener},
     pattern,
 };
 
@@ -384,10 +384,7 @@ async fn hand_built_pair_close_feeds_eof_before_wait_closed_returns() {
     bounded(async {
         let port = echo_server().await;
         let (mut reader, writer) = hand_built(port, 64 * 1024).await;
-        writer.close();
-        writer.wait_closed().await.unwrap();
-        assert!(reader.at_eof());
-        assert_eq!(reader.read_to_eof().await.unwrap(), "");
+        assert_close_feeds_eof(&mut reader, &writer).await;
     })
     .await;
 }

@@ -292,6 +292,12 @@ fn round_trip(err: Error) -> (Error, Error) {
     (inner.expect("io::Error wraps the original"), back)
 }
 
+/// `err`'s message, and the kind of the `io::Error` it becomes.
+fn assert_text_and_io_kind(err: &Error, text: &str, kind: io::ErrorKind) {
+    assert_eq!(err.to_string(), text);
+    assert_eq!(io::Error::from(err.clone()).kind(), kind);
+}
+
 #[test]
 fn test_IncompleteReadError_pickleable() {
     fn check(err: &Error) {
@@ -304,14 +310,8 @@ fn test_IncompleteReadError_pickleable() {
         partial: Bytes::from_static(b"abc"),
         expected: Some(10),
     };
-    assert_eq!(
-        err.to_string(),
-        "3 bytes read on a total of 10 expected bytes"
-    );
-    assert_eq!(
-        io::Error::from(err.clone()).kind(),
-        io::ErrorKind::UnexpectedEof
-    );
+    let text = "3 bytes read on a total of 10 expected bytes";
+    assert_text_and_io_kind(&err, text, io::ErrorKind::UnexpectedEof);
     let (inner, back) = round_trip(err);
     check(&inner);
     check(&back);
@@ -324,14 +324,8 @@ fn test_LimitOverrunError_pickleable() {
         consumed: 10,
         separator_found: true,
     };
-    assert_eq!(
-        err.to_string(),
-        "Separator is found, but chunk is longer than limit"
-    );
-    assert_eq!(
-        io::Error::from(err.clone()).kind(),
-        io::ErrorKind::InvalidData
-    );
+    let text = "Separator is found, but chunk is longer than limit";
+    assert_text_and_io_kind(&err, text, io::ErrorKind::InvalidData);
     let (inner, back) = round_trip(err);
     assert_overrun(&inner, 10, true);
     assert_overrun(&back, 10, true);

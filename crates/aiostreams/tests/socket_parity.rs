@@ -31,6 +31,7 @@
 //! 20,000 cases:
 //! `AIOSTREAMS_SOCKET_PARITY_CASES=20000 cargo test -p aiostreams --release --test all socket_parity::`
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -43,9 +44,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::support::parity::{Mismatches, Oracle, env_u64, error_json, hex, read_cases, unhex};
+use crate::support::parity::{
+    Mismatches, Oracle, assert_covered, env_u64, error_json, hex, outcome_name, read_cases, unhex,
+};
 use crate::support::within_turns;
 
+/// The variable naming a file of cases to replay instead of random ones.
+const REPLAY: &str = "AIOSTREAMS_SOCKET_PARITY_REPLAY";
 const DEFAULT_CASES: u64 = 500;
 const DEFAULT_SEED: u64 = 0x50C4_E7ED;
 /// Runtime turns a read gets before it counts as blocked (the oracle's SPIN): every byte
@@ -57,7 +62,7 @@ const SETTLE: usize = 3;
 
 #[tokio::test(flavor = "current_thread")]
 async fn sockets_match_cpython_asyncio() {
-    let replay = std::env::var("AIOSTREAMS_SOCKET_PARITY_REPLAY").ok();
+    let replay = std::env::var(REPLAY).ok();
     let cases = match &replay {
         Some(path) => read_cases(path),
         None => random_cases(),
@@ -72,7 +77,7 @@ async fn sockets_match_cpython_asyncio() {
     });
     let (oracle, expected) = expected.await.expect("oracle thread");
     if replay.is_none() && cases.len() >= 500 {
-        assert_covered(&expected);
+        assert_covered(&outcomes(&expected), &WANTED);
     }
     let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
     let mut mismatches = Mismatches::new(&oracle.python);
@@ -84,47 +89,36 @@ async fn sockets_match_cpython_asyncio() {
             &overrun_by_kind(case, &got),
         );
     }
-    mismatches.finish(
-        cases.len(),
-        "socket_parity_failures.jsonl",
-        "AIOSTREAMS_SOCKET_PARITY_REPLAY",
-    );
+    mismatches.finish(cases.len(), "socket_parity_failures.jsonl", REPLAY);
 }
 
-/// Checks that the random cases reached the socket-level outcomes (resets, broken pipes,
-/// a peer that sees EOF or a reset) and the reader's, so that a generator change cannot
-/// quietly stop exercising them.
-fn assert_covered(expected: &[Value]) {
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+/// What the random cases must reach: the socket-level outcomes (resets, broken pipes, a
+/// peer that sees EOF or a reset) and the reader's.
+const WANTED: [&str; 10] = [
+    "ok",
+    "blocked",
+    "incomplete_read",
+    "limit_overrun",
+    "value_error",
+    "invalid_state",
+    "os_error 104",
+    "os_error 32",
+    "peer eof",
+    "peer gone",
+];
+
+/// How often each outcome (OS errors with their errno) and each end the peer saw came up.
+fn outcomes(expected: &[Value]) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
     for case in expected {
-        for r in case["results"].as_array().expect("results") {
-            let kind = match (&r["err"], &r["blocked"]) {
-                (Value::String(err), _) if err == "os_error" => format!("os_error {}", r["errno"]),
-                (Value::String(err), _) => err.clone(),
-                (_, Value::Bool(true)) => "blocked".to_owned(),
-                _ => "ok".to_owned(),
-            };
-            *seen.entry(kind).or_default() += 1;
+        for result in case["results"].as_array().expect("results") {
+            let errno = |err: &str| (err == "os_error").then(|| format!(" {}", result["errno"]));
+            *seen.entry(outcome_name(result, errno)).or_default() += 1;
         }
         let end = format!("peer {}", case["peer"]["end"].as_str().expect("peer end"));
         *seen.entry(end).or_default() += 1;
     }
-    eprintln!("outcomes: {seen:#?}");
-    let wanted = [
-        "ok",
-        "blocked",
-        "incomplete_read",
-        "limit_overrun",
-        "value_error",
-        "invalid_state",
-        "os_error 104",
-        "os_error 32",
-        "peer eof",
-        "peer gone",
-    ];
-    for kind in wanted {
-        assert!(seen.contains_key(kind), "no case produced {kind}");
-    }
+    seen
 }
 
 /// readuntil_overrun_depends_on_arrival: how far `readuntil()` got before its limit error

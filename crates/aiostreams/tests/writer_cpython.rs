@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::support::net::listener;
+use crate::support::net::{assert_close_feeds_eof, listener};
 use crate::support::{both_runtimes, bounded, error_type};
 
 const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\n\
@@ -289,10 +289,7 @@ async fn test_eof_feed_when_closing_writer() {
     bounded(async {
         let port = http_server().await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.close();
-        writer.wait_closed().await.unwrap();
-        assert!(reader.at_eof());
-        assert_eq!(reader.read_to_eof().await.unwrap(), "");
+        assert_close_feeds_eof(&mut reader, &writer).await;
     })
     .await;
 }

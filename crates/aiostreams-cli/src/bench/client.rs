@@ -90,16 +90,9 @@ impl Client {
                 break;
             }
             let round: Vec<&[u8]> = (&mut next).take(shape.pipeline).map(|r| &r[..]).collect();
-            match timeout(REQUEST_TIMEOUT, self.round(&round, shape, &mut scratch)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    stats.fail(e);
-                    break;
-                }
-                Err(_) => {
-                    stats.fail("no answer within 10 s");
-                    break;
-                }
+            let answered = timeout(REQUEST_TIMEOUT, self.round(&round, shape, &mut scratch)).await;
+            if stats.answered(answered, "no answer within 10 s").is_none() {
+                break;
             }
             for request in &round {
                 stats.verified_bytes += request.len() as u64;

@@ -17,6 +17,7 @@ use hdrhistogram::Histogram;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
+use tokio::time::error::Elapsed;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_rustls::TlsConnector;
 
@@ -131,6 +132,26 @@ impl Sample {
     pub(crate) fn fail(&mut self, error: impl ToString) {
         self.errors += 1;
         self.first_error.get_or_insert_with(|| error.to_string());
+    }
+
+    /// The value of a step bounded by a timeout, or `None` after counting its failure:
+    /// its error, or `late` when the timeout ran out.
+    pub(crate) fn answered<T, E: ToString>(
+        &mut self,
+        outcome: Result<Result<T, E>, Elapsed>,
+        late: &str,
+    ) -> Option<T> {
+        match outcome {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(e)) => {
+                self.fail(e);
+                None
+            }
+            Err(_) => {
+                self.fail(late);
+                None
+            }
+        }
     }
 
     pub(crate) fn merge(&mut self, other: Sample) {
@@ -392,16 +413,12 @@ async fn handshake_loop(
         if stop.done(stats.requests, began, until) {
             break;
         }
-        match timeout(REQUEST_TIMEOUT, handshake_once(port, &connector)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                stats.fail(e);
-                break;
-            }
-            Err(_) => {
-                stats.fail("no handshake and echo within 10 s");
-                break;
-            }
+        let handshake = timeout(REQUEST_TIMEOUT, handshake_once(port, &connector)).await;
+        if stats
+            .answered(handshake, "no handshake and echo within 10 s")
+            .is_none()
+        {
+            break;
         }
         stats.verified_bytes += 1;
         stats.count(began, from, until);
@@ -516,17 +533,11 @@ async fn open_idle(port: u16, count: usize) -> (Vec<TcpStream>, Sample) {
                 _ => Err(io::Error::other("wrong echo on an idle connection")),
             }
         };
-        match timeout(REQUEST_TIMEOUT, opened).await {
-            Ok(Ok(stream)) => streams.push(stream),
-            Ok(Err(e)) => {
-                stats.fail(e);
-                continue;
-            }
-            Err(_) => {
-                stats.fail("no answer within 10 s");
-                continue;
-            }
-        }
+        let opened = timeout(REQUEST_TIMEOUT, opened).await;
+        let Some(stream) = stats.answered(opened, "no answer within 10 s") else {
+            continue;
+        };
+        streams.push(stream);
         stats.requests += 1;
         stats.verified_bytes += 1;
         stats.record(began.elapsed());

@@ -99,6 +99,15 @@ pub(crate) async fn answer_at_eof(
     peer.write_all(answer).await.unwrap();
 }
 
+/// asyncio A68 (bpo-35065): closing our side feeds EOF to our reader, by the time
+/// `wait_closed()` returns.
+pub(crate) async fn assert_close_feeds_eof(reader: &mut StreamReader, writer: &StreamWriter) {
+    writer.close();
+    writer.wait_closed().await.unwrap();
+    assert!(reader.at_eof(), "no EOF once wait_closed() returned");
+    assert_eq!(reader.read_to_eof().await.unwrap(), "");
+}
+
 /// The port of a TCP server's first socket.
 pub(crate) fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()

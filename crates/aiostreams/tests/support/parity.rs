@@ -6,6 +6,7 @@
 //! `asyncio_socket_oracle.py`) run by `python3` (or `AIOSTREAMS_PYTHON`) for a whole batch:
 //! it writes one header line, then answers each case line on stdin with one result line.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -164,6 +165,29 @@ impl<'a> Mismatches<'a> {
             self.failures.len(),
             self.python,
             path.display()
+        );
+    }
+}
+
+/// The outcome of one operation's result, for coverage counts: `err` (with `detail`'s
+/// addition for the errors it names, e.g. the message), `blocked`, or `ok`.
+pub(crate) fn outcome_name(result: &Value, detail: impl Fn(&str) -> Option<String>) -> String {
+    match (&result["err"], &result["blocked"]) {
+        (Value::String(err), _) => detail(err).map_or_else(|| err.clone(), |d| format!("{err}{d}")),
+        (_, Value::Bool(true)) => "blocked".to_owned(),
+        _ => "ok".to_owned(),
+    }
+}
+
+/// Checks that the random cases reached every outcome in `wanted` (each the start of one
+/// counted in `seen`, which is printed), so that a change to a generator cannot quietly
+/// stop exercising a path.
+pub(crate) fn assert_covered(seen: &BTreeMap<String, usize>, wanted: &[&str]) {
+    eprintln!("outcomes: {seen:#?}");
+    for kind in wanted {
+        assert!(
+            seen.keys().any(|k| k.starts_with(kind)),
+            "no case produced {kind}"
         );
     }
 }
