@@ -11,6 +11,7 @@ use bytes::{Buf, BufMut, BytesMut};
 use tokio_stream::StreamExt;
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec, LinesCodec};
 
+use crate::support::bounded_test;
 use crate::support::net::serve_loopback;
 use crate::support::{bounded, poll_once};
 
@@ -170,37 +171,34 @@ async fn decoded_is_a_stream_of_items() {
 
 // Encoders write into the write queue; LengthDelimitedCodec's frames and read_frame /
 // write_frame with a u32 big-endian spec are the same bytes on the wire.
-#[tokio::test]
+#[bounded_test]
 async fn encoders_and_frames_interoperate_over_loopback() {
-    bounded(async {
-        let (_server, port) = serve_loopback(
-            ServerOptions::new(),
-            |mut reader: StreamReader, writer: StreamWriter| async move {
-                let spec = FrameSpec::u32_be();
-                let frame = reader.read_frame(&spec).await?.expect("a frame");
-                let mut frames = LengthDelimitedCodec::new();
-                writer
-                    .encode(&mut frames, frame.clone())
-                    .map_err(Error::from)?;
-                let item = reader.decode(&mut Netstring).await.map_err(Error::from)?;
-                writer.write_frame(&spec, &item.expect("a netstring"))?;
-                writer.drain().await
-            },
-        )
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        let mut frames = LengthDelimitedCodec::new();
-        writer
-            .encode(&mut frames, bytes::Bytes::from_static(b"one"))
-            .unwrap();
-        writer.encode(&mut Netstring, &b"two"[..]).unwrap();
-        writer.drain().await.unwrap();
-        assert_eq!(reader.decode(&mut frames).await.unwrap().unwrap(), "one");
-        let two = reader.read_frame(&FrameSpec::u32_be()).await.unwrap();
-        assert_eq!(two.unwrap(), "two");
-        assert!(reader.decode(&mut frames).await.unwrap().is_none());
-    })
+    let (_server, port) = serve_loopback(
+        ServerOptions::new(),
+        |mut reader: StreamReader, writer: StreamWriter| async move {
+            let spec = FrameSpec::u32_be();
+            let frame = reader.read_frame(&spec).await?.expect("a frame");
+            let mut frames = LengthDelimitedCodec::new();
+            writer
+                .encode(&mut frames, frame.clone())
+                .map_err(Error::from)?;
+            let item = reader.decode(&mut Netstring).await.map_err(Error::from)?;
+            writer.write_frame(&spec, &item.expect("a netstring"))?;
+            writer.drain().await
+        },
+    )
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    let mut frames = LengthDelimitedCodec::new();
+    writer
+        .encode(&mut frames, bytes::Bytes::from_static(b"one"))
+        .unwrap();
+    writer.encode(&mut Netstring, &b"two"[..]).unwrap();
+    writer.drain().await.unwrap();
+    assert_eq!(reader.decode(&mut frames).await.unwrap().unwrap(), "one");
+    let two = reader.read_frame(&FrameSpec::u32_be()).await.unwrap();
+    assert_eq!(two.unwrap(), "two");
+    assert!(reader.decode(&mut frames).await.unwrap().is_none());
 }
 
 // STARTTLS with a codec (tokio #7472): the server decodes the STARTTLS line with

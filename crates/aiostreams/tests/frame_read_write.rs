@@ -9,8 +9,9 @@ use aiostreams::{ByteOrder, Error, FrameSpec, ServerOptions, StreamReader, open_
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::io::AsyncWriteExt;
 
+use crate::support::bounded_test;
 use crate::support::net::serve_loopback;
-use crate::support::{bounded, poll_once};
+use crate::support::poll_once;
 
 const SPECS: [FrameSpec; 7] = [
     FrameSpec::u8(),
@@ -91,27 +92,24 @@ async fn random_frames_in_random_pieces_come_back_whole() {
 
 // A hostile header declaring 4 GiB (or 2^62 bytes) over the maximum: refused at once,
 // while the peer keeps the connection open, with the header still buffered.
-#[tokio::test]
+#[bounded_test]
 async fn a_hostile_header_is_refused_before_anything_is_buffered() {
-    bounded(async {
-        let (mut peer, io) = tokio::io::duplex(64);
-        let mut reader = StreamReader::from_io(io);
-        peer.write_all(&[0xff; 4]).await.unwrap();
-        let err = reader.read_frame(&FrameSpec::u32_be()).await.unwrap_err();
-        assert!(
-            matches!(err, Error::FrameTooLarge { len: 0xffff_ffff, max } if max == 8 << 20),
-            "{err:?}"
-        );
-        assert_eq!(reader.buffer(), [0xff; 4]);
-        let spec = FrameSpec::u64_le().max_frame(1 << 20);
-        let mut reader = StreamReader::new();
-        reader.feed_data(&(1u64 << 62).to_le_bytes()).unwrap();
-        assert!(matches!(
-            reader.read_frame(&spec).await,
-            Err(Error::FrameTooLarge { len, .. }) if len == 1 << 62
-        ));
-    })
-    .await;
+    let (mut peer, io) = tokio::io::duplex(64);
+    let mut reader = StreamReader::from_io(io);
+    peer.write_all(&[0xff; 4]).await.unwrap();
+    let err = reader.read_frame(&FrameSpec::u32_be()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::FrameTooLarge { len: 0xffff_ffff, max } if max == 8 << 20),
+        "{err:?}"
+    );
+    assert_eq!(reader.buffer(), [0xff; 4]);
+    let spec = FrameSpec::u64_le().max_frame(1 << 20);
+    let mut reader = StreamReader::new();
+    reader.feed_data(&(1u64 << 62).to_le_bytes()).unwrap();
+    assert!(matches!(
+        reader.read_frame(&spec).await,
+        Err(Error::FrameTooLarge { len, .. }) if len == 1 << 62
+    ));
 }
 
 // A huge frame the spec allows still reserves nothing up front: the read waits with what
@@ -195,38 +193,35 @@ async fn the_stored_exception_comes_before_a_buffered_frame() {
 
 // Over a real connection: frames larger than the reader's limit and the pull window, each
 // layout, echoed by a server; a payload over the maximum is refused and nothing is queued.
-#[tokio::test]
+#[bounded_test]
 async fn frames_echo_over_loopback() {
-    bounded(async {
-        let (_server, port) = serve_loopback(
-            ServerOptions::new().limit(1024),
-            |mut reader: StreamReader, writer: aiostreams::StreamWriter| async move {
-                for spec in SPECS {
-                    let frame = reader.read_frame(&spec).await?.expect("a frame");
-                    writer.write_frame(&spec, &frame)?;
-                }
-                writer.drain().await
-            },
-        )
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        let payload =
-            |spec: &FrameSpec| vec![spec.header_len() as u8; 200_000.min(spec.max_len() as usize)];
-        let small = FrameSpec::u32_be().max_frame(10);
-        assert!(matches!(
-            writer.write_frame(&small, &[0; 11]),
-            Err(Error::FrameTooLarge { len: 11, max: 10 })
-        ));
-        assert_eq!(writer.transport().get_write_buffer_size(), 0);
-        for spec in SPECS {
-            writer.write_frame(&spec, &payload(&spec)).unwrap();
-        }
-        writer.drain().await.unwrap();
-        for spec in SPECS {
-            let frame = reader.read_frame(&spec).await.unwrap().unwrap();
-            assert_eq!(frame, payload(&spec), "{spec:?}");
-        }
-        assert_eq!(reader.read_frame(&FrameSpec::u8()).await.unwrap(), None);
-    })
+    let (_server, port) = serve_loopback(
+        ServerOptions::new().limit(1024),
+        |mut reader: StreamReader, writer: aiostreams::StreamWriter| async move {
+            for spec in SPECS {
+                let frame = reader.read_frame(&spec).await?.expect("a frame");
+                writer.write_frame(&spec, &frame)?;
+            }
+            writer.drain().await
+        },
+    )
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    let payload =
+        |spec: &FrameSpec| vec![spec.header_len() as u8; 200_000.min(spec.max_len() as usize)];
+    let small = FrameSpec::u32_be().max_frame(10);
+    assert!(matches!(
+        writer.write_frame(&small, &[0; 11]),
+        Err(Error::FrameTooLarge { len: 11, max: 10 })
+    ));
+    assert_eq!(writer.transport().get_write_buffer_size(), 0);
+    for spec in SPECS {
+        writer.write_frame(&spec, &payload(&spec)).unwrap();
+    }
+    writer.drain().await.unwrap();
+    for spec in SPECS {
+        let frame = reader.read_frame(&spec).await.unwrap().unwrap();
+        assert_eq!(frame, payload(&spec), "{spec:?}");
+    }
+    assert_eq!(reader.read_frame(&FrameSpec::u8()).await.unwrap(), None);
 }

@@ -13,6 +13,7 @@ use aiostreams::{Error, StreamReader, StreamWriter, open_connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::support::bounded_test;
 use crate::support::{
     bounded_for,
     payload::{generate, receive_and_check, send_all},
@@ -115,30 +116,27 @@ async fn echo_8mib_odd_pieces_multi_thread_every_byte_back() {
 }
 
 // writelines and write_bytes reach the Python side in order, interleaved with write.
-#[tokio::test]
+#[bounded_test(limit = TEST_TIMEOUT)]
 async fn echo_mixed_write_apis_in_order() {
-    bounded_for(TEST_TIMEOUT, async {
-        let server = python_server(&["echo"]).await;
-        let (mut reader, writer) = connect(&server).await;
-        let data = generate(1 << 20, 3);
-        let mut sent = Vec::new();
-        for (i, chunk) in data.chunks(40_000).enumerate() {
-            let (a, b) = chunk.split_at(chunk.len() / 3);
-            match i % 3 {
-                0 => writer.write(chunk).expect("write"),
-                1 => writer.writelines([a, b, &[][..]]).expect("writelines"),
-                _ => writer
-                    .write_bytes(bytes::Bytes::copy_from_slice(chunk))
-                    .expect("write_bytes"),
-            }
-            sent.extend_from_slice(chunk);
-            writer.drain().await.expect("drain");
+    let server = python_server(&["echo"]).await;
+    let (mut reader, writer) = connect(&server).await;
+    let data = generate(1 << 20, 3);
+    let mut sent = Vec::new();
+    for (i, chunk) in data.chunks(40_000).enumerate() {
+        let (a, b) = chunk.split_at(chunk.len() / 3);
+        match i % 3 {
+            0 => writer.write(chunk).expect("write"),
+            1 => writer.writelines([a, b, &[][..]]).expect("writelines"),
+            _ => writer
+                .write_bytes(bytes::Bytes::copy_from_slice(chunk))
+                .expect("write_bytes"),
         }
-        writer.write_eof();
-        receive_and_check(&mut reader, &sent, 100_000).await;
-        assert_eq!(reader.read_to_eof().await.expect("EOF"), "");
-    })
-    .await;
+        sent.extend_from_slice(chunk);
+        writer.drain().await.expect("drain");
+    }
+    writer.write_eof();
+    receive_and_check(&mut reader, &sent, 100_000).await;
+    assert_eq!(reader.read_to_eof().await.expect("EOF"), "");
 }
 
 /// The sink's answer line: `<count> <sha256> eof=<True|False>`.
@@ -174,63 +172,51 @@ async fn half_close_empty_python_sees_eof_and_answers() {
 }
 
 // write_eof() while 8 MiB are still queued: the flush task sends them, then the FIN.
-#[tokio::test]
+#[bounded_test(limit = TEST_TIMEOUT)]
 async fn half_close_with_8mib_undrained_sends_everything_first() {
-    bounded_for(TEST_TIMEOUT, async {
-        let data = generate(BIG, 8);
-        let server = python_server(&["sink-report"]).await;
-        let (mut reader, writer) = connect(&server).await;
-        writer.write(&data).expect("write");
-        writer.write_eof();
-        let line = reader.readline().await.expect("the report line");
-        assert_eq!(line, expected_report(&data).as_bytes());
-    })
-    .await;
+    let data = generate(BIG, 8);
+    let server = python_server(&["sink-report"]).await;
+    let (mut reader, writer) = connect(&server).await;
+    writer.write(&data).expect("write");
+    writer.write_eof();
+    let line = reader.readline().await.expect("the report line");
+    assert_eq!(line, expected_report(&data).as_bytes());
 }
 
-#[tokio::test]
+#[bounded_test(limit = TEST_TIMEOUT)]
 async fn download_8mib_read_to_eof() {
-    bounded_for(TEST_TIMEOUT, async {
-        let (_server, mut reader, _writer, expected) = download(5).await;
-        let got = reader.read_to_eof().await.expect("read_to_eof");
-        assert_eq!(got.len(), BIG);
-        assert!(got == expected, "downloaded bytes differ");
-        assert!(reader.at_eof());
-    })
-    .await;
+    let (_server, mut reader, _writer, expected) = download(5).await;
+    let got = reader.read_to_eof().await.expect("read_to_eof");
+    assert_eq!(got.len(), BIG);
+    assert!(got == expected, "downloaded bytes differ");
+    assert!(reader.at_eof());
 }
 
-#[tokio::test]
+#[bounded_test(limit = TEST_TIMEOUT)]
 async fn download_8mib_one_readexactly() {
-    bounded_for(TEST_TIMEOUT, async {
-        let (_server, mut reader, _writer, expected) = download(6).await;
-        let got = reader.readexactly(BIG).await.expect("readexactly");
-        assert!(got == expected, "downloaded bytes differ");
-        assert_eq!(reader.read(1).await.expect("EOF"), "");
-    })
-    .await;
+    let (_server, mut reader, _writer, expected) = download(6).await;
+    let got = reader.readexactly(BIG).await.expect("readexactly");
+    assert!(got == expected, "downloaded bytes differ");
+    assert_eq!(reader.read(1).await.expect("EOF"), "");
 }
 
 // Pieces that do not divide the payload: the last one ends in IncompleteRead.
-#[tokio::test]
+#[bounded_test(limit = TEST_TIMEOUT)]
 async fn download_8mib_readexactly_pieces_then_incomplete_read() {
-    bounded_for(TEST_TIMEOUT, async {
-        const PIECE: usize = 1_000_003;
-        let (_server, mut reader, _writer, expected) = download(7).await;
-        let mut pieces = expected.chunks_exact(PIECE);
-        for want in pieces.by_ref() {
-            assert!(reader.readexactly(PIECE).await.expect("piece") == want);
+    const PIECE: usize = 1_000_003;
+    let (_server, mut reader, _writer, expected) = download(7).await;
+    let mut pieces = expected.chunks_exact(PIECE);
+    for want in pieces.by_ref() {
+        assert!(reader.readexactly(PIECE).await.expect("piece") == want);
+    }
+    match reader.readexactly(PIECE).await {
+        Err(Error::IncompleteRead { partial, expected }) => {
+            assert!(partial == pieces.remainder(), "partial differs");
+            assert_eq!(expected, Some(PIECE));
         }
-        match reader.readexactly(PIECE).await {
-            Err(Error::IncompleteRead { partial, expected }) => {
-                assert!(partial == pieces.remainder(), "partial differs");
-                assert_eq!(expected, Some(PIECE));
-            }
-            other => panic!("expected IncompleteRead, got {other:?}"),
-        }
-        assert!(reader.at_eof());
-    })
-    .await;
+        other => panic!("expected IncompleteRead, got {other:?}"),
+    }
+    assert!(reader.at_eof());
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -12,6 +12,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
 use crate::support::bounded;
+use crate::support::bounded_test;
 use crate::support::net::serve_loopback;
 
 /// Echoes lines until EOF; a line `fail` ends with an error, `long` with a limit error.
@@ -33,23 +34,20 @@ async fn echo(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Erro
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn connection_counters_count_bytes_and_queued_writes() {
-    bounded(async {
-        let (_server, port) = serve_loopback(ServerOptions::new(), echo).await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        assert_eq!(writer.stats().bytes_out, 0);
-        writer.write(b"one\n").unwrap(); // sent at once: not queued
-        assert_eq!(reader.readline().await.unwrap(), "one\n");
-        writer.writelines([&b"tw"[..], b"o\n"]).unwrap(); // always queued
-        assert_eq!(reader.readline().await.unwrap(), "two\n");
-        let stats = reader.stats().expect("a connection's reader");
-        assert_eq!(counts(stats), (8, 8, 1));
-        assert_eq!(counts(writer.stats()), counts(stats), "the writer's view");
-        assert!(writer.stats().connected_for >= stats.connected_for);
-        assert!(StreamReader::from_io(&b""[..]).stats().is_none());
-    })
-    .await;
+    let (_server, port) = serve_loopback(ServerOptions::new(), echo).await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    assert_eq!(writer.stats().bytes_out, 0);
+    writer.write(b"one\n").unwrap(); // sent at once: not queued
+    assert_eq!(reader.readline().await.unwrap(), "one\n");
+    writer.writelines([&b"tw"[..], b"o\n"]).unwrap(); // always queued
+    assert_eq!(reader.readline().await.unwrap(), "two\n");
+    let stats = reader.stats().expect("a connection's reader");
+    assert_eq!(counts(stats), (8, 8, 1));
+    assert_eq!(counts(writer.stats()), counts(stats), "the writer's view");
+    assert!(writer.stats().connected_for >= stats.connected_for);
+    assert!(StreamReader::from_io(&b""[..]).stats().is_none());
 }
 
 /// Bytes in, bytes out, queued writes (the age moves on between two reads).
@@ -60,59 +58,56 @@ fn counts(s: aiostreams::ConnectionStats) -> (u64, u64, u64) {
 // Accepted, active, closed by an error, a limit (the callback's, and
 // max_connections_per_ip) and a timeout (the PROXY header's); bytes of open and closed
 // connections.
-#[tokio::test(start_paused = true)]
+#[bounded_test(start_paused = true)]
 async fn server_counters_count_connections_and_bytes() {
-    bounded(async {
-        let options = ServerOptions::new().max_connections_per_ip(2);
-        let (server, port) = serve_loopback(options, echo).await;
-        let (mut r1, w1) = open_connection("127.0.0.1", port).await.unwrap();
-        w1.write(b"hello\n").unwrap();
-        r1.readline().await.unwrap();
-        let stats = server.stats();
-        assert_eq!((stats.accepted, stats.active), (1, 1));
-        assert_eq!(
-            (stats.bytes_in, stats.bytes_out),
-            (6, 6),
-            "an open connection's"
-        );
+    let options = ServerOptions::new().max_connections_per_ip(2);
+    let (server, port) = serve_loopback(options, echo).await;
+    let (mut r1, w1) = open_connection("127.0.0.1", port).await.unwrap();
+    w1.write(b"hello\n").unwrap();
+    r1.readline().await.unwrap();
+    let stats = server.stats();
+    assert_eq!((stats.accepted, stats.active), (1, 1));
+    assert_eq!(
+        (stats.bytes_in, stats.bytes_out),
+        (6, 6),
+        "an open connection's"
+    );
 
-        for (line, _) in [(&b"fail\n"[..], "error"), (b"long\n", "limit")] {
-            let (mut r, w) = open_connection("127.0.0.1", port).await.unwrap();
-            w.write(line).unwrap();
-            assert_eq!(r.read(10).await.unwrap(), ""); // closed by the server
-        }
-        // A third connection from 127.0.0.1 while two are open: refused (a limit).
-        let (mut r2, w2) = open_connection("127.0.0.1", port).await.unwrap();
-        w2.write(b"x\n").unwrap();
-        r2.readline().await.unwrap();
-        let (mut r3, _w3) = open_connection("127.0.0.1", port).await.unwrap();
-        assert_eq!(r3.read(10).await.unwrap(), "");
-        drop((r1, w1));
-        while server.stats().active > 1 {
-            tokio::task::yield_now().await;
-        }
-        let stats = server.stats();
-        assert_eq!(stats.accepted, 5);
-        assert_eq!((stats.closed_by_error, stats.closed_by_limit), (1, 2));
-        assert_eq!(
-            stats.bytes_in,
-            6 + 5 + 5 + 2,
-            "closed connections' bytes stay counted"
-        );
-        assert_eq!(stats.bytes_out, 6 + 2);
+    for (line, _) in [(&b"fail\n"[..], "error"), (b"long\n", "limit")] {
+        let (mut r, w) = open_connection("127.0.0.1", port).await.unwrap();
+        w.write(line).unwrap();
+        assert_eq!(r.read(10).await.unwrap(), ""); // closed by the server
+    }
+    // A third connection from 127.0.0.1 while two are open: refused (a limit).
+    let (mut r2, w2) = open_connection("127.0.0.1", port).await.unwrap();
+    w2.write(b"x\n").unwrap();
+    r2.readline().await.unwrap();
+    let (mut r3, _w3) = open_connection("127.0.0.1", port).await.unwrap();
+    assert_eq!(r3.read(10).await.unwrap(), "");
+    drop((r1, w1));
+    while server.stats().active > 1 {
+        tokio::task::yield_now().await;
+    }
+    let stats = server.stats();
+    assert_eq!(stats.accepted, 5);
+    assert_eq!((stats.closed_by_error, stats.closed_by_limit), (1, 2));
+    assert_eq!(
+        stats.bytes_in,
+        6 + 5 + 5 + 2,
+        "closed connections' bytes stay counted"
+    );
+    assert_eq!(stats.bytes_out, 6 + 2);
 
-        let options = ServerOptions::new()
-            .proxy_protocol(ProxyProtocol::Required)
-            .proxy_header_timeout(Duration::from_secs(1));
-        let (server, port) = serve_loopback(options, echo).await;
-        let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .unwrap();
-        slow.write_all(b"PROXY ").await.unwrap();
-        let _ = slow.read(&mut [0; 1]).await;
-        assert_eq!(server.stats().closed_by_timeout, 1);
-    })
-    .await;
+    let options = ServerOptions::new()
+        .proxy_protocol(ProxyProtocol::Required)
+        .proxy_header_timeout(Duration::from_secs(1));
+    let (server, port) = serve_loopback(options, echo).await;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    slow.write_all(b"PROXY ").await.unwrap();
+    let _ = slow.read(&mut [0; 1]).await;
+    assert_eq!(server.stats().closed_by_timeout, 1);
 }
 
 /// Records the spans made (name and fields) and how often each was entered.

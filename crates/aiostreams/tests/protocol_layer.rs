@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+use crate::support::bounded_test;
 use crate::support::{
     both_runtimes, bounded,
     net::{assert_close_feeds_eof, echo_server, listener, small_window_listener},
@@ -120,50 +121,44 @@ async fn data_then(calls: &mut UnboundedReceiver<Call>) -> (Vec<u8>, Call) {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn callbacks_come_in_order_and_connection_lost_is_last() {
-    bounded(async {
-        let (transport, mut calls, task, mut peer) = recorded(false).await;
-        transport.write(b"hello").unwrap();
-        let mut buf = [0; 5];
-        peer.read_exact(&mut buf).await.unwrap();
-        peer.write_all(&buf).await.unwrap();
-        peer.write_all(b" world").await.unwrap();
-        peer.shutdown().await.unwrap();
-        let (data, next) = data_then(&mut calls).await;
-        assert_eq!(data, b"hello world");
-        assert_eq!(next, Call::Eof);
-        // eof_received returned false: the transport closes itself.
-        assert_eq!(calls.recv().await, Some(Call::Lost(None)));
-        assert!(transport.is_closing());
-        let protocol = task.await.unwrap();
-        assert!(protocol.transport.is_none());
-        drop(protocol);
-        assert_eq!(calls.recv().await, None, "nothing after connection_lost");
-        assert_eq!(peer.read(&mut buf).await.unwrap(), 0);
-    })
-    .await;
+    let (transport, mut calls, task, mut peer) = recorded(false).await;
+    transport.write(b"hello").unwrap();
+    let mut buf = [0; 5];
+    peer.read_exact(&mut buf).await.unwrap();
+    peer.write_all(&buf).await.unwrap();
+    peer.write_all(b" world").await.unwrap();
+    peer.shutdown().await.unwrap();
+    let (data, next) = data_then(&mut calls).await;
+    assert_eq!(data, b"hello world");
+    assert_eq!(next, Call::Eof);
+    // eof_received returned false: the transport closes itself.
+    assert_eq!(calls.recv().await, Some(Call::Lost(None)));
+    assert!(transport.is_closing());
+    let protocol = task.await.unwrap();
+    assert!(protocol.transport.is_none());
+    drop(protocol);
+    assert_eq!(calls.recv().await, None, "nothing after connection_lost");
+    assert_eq!(peer.read(&mut buf).await.unwrap(), 0);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn eof_received_true_keeps_the_connection_writable() {
-    bounded(async {
-        let (transport, mut calls, task, mut peer) = recorded(true).await;
-        peer.write_all(b"question").await.unwrap();
-        peer.shutdown().await.unwrap();
-        let (data, next) = data_then(&mut calls).await;
-        assert_eq!((data.as_slice(), next), (&b"question"[..], Call::Eof));
-        assert!(!transport.is_closing(), "half-closed, not closing");
-        transport.write(b"answer after eof").unwrap();
-        let mut answer = [0; 16];
-        peer.read_exact(&mut answer).await.unwrap();
-        assert_eq!(&answer, b"answer after eof");
-        transport.close();
-        assert_eq!(calls.recv().await, Some(Call::Lost(None)));
-        task.await.unwrap();
-        assert_eq!(peer.read(&mut answer).await.unwrap(), 0);
-    })
-    .await;
+    let (transport, mut calls, task, mut peer) = recorded(true).await;
+    peer.write_all(b"question").await.unwrap();
+    peer.shutdown().await.unwrap();
+    let (data, next) = data_then(&mut calls).await;
+    assert_eq!((data.as_slice(), next), (&b"question"[..], Call::Eof));
+    assert!(!transport.is_closing(), "half-closed, not closing");
+    transport.write(b"answer after eof").unwrap();
+    let mut answer = [0; 16];
+    peer.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"answer after eof");
+    transport.close();
+    assert_eq!(calls.recv().await, Some(Call::Lost(None)));
+    task.await.unwrap();
+    assert_eq!(peer.read(&mut answer).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -189,59 +184,50 @@ async fn a_protocol_with_only_defaults_closes_on_the_peers_eof() {
     .await;
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn connection_lost_carries_a_peer_reset() {
-    bounded(async {
-        let (transport, mut calls, task, peer) = recorded(true).await;
-        socket2::SockRef::from(&peer)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(peer);
-        let lost = calls.recv().await.unwrap();
-        assert_eq!(lost, Call::Lost(Some(io::ErrorKind::ConnectionReset)));
-        assert!(transport.is_closing());
-        task.await.unwrap();
-    })
-    .await;
+    let (transport, mut calls, task, peer) = recorded(true).await;
+    socket2::SockRef::from(&peer)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(peer);
+    let lost = calls.recv().await.unwrap();
+    assert_eq!(lost, Call::Lost(Some(io::ErrorKind::ConnectionReset)));
+    assert!(transport.is_closing());
+    task.await.unwrap();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn abort_ends_with_connection_lost_none() {
-    bounded(async {
-        let (transport, mut calls, task, mut peer) = recorded(true).await;
-        transport.write(&vec![0; 1 << 20]).unwrap();
-        transport.abort();
-        assert_eq!(transport.get_write_buffer_size(), 0);
-        // Paused by the write; an abort does not resume (asyncio neither).
-        assert_eq!(calls.recv().await, Some(Call::PauseWriting));
-        assert_eq!(calls.recv().await, Some(Call::Lost(None)));
-        task.await.unwrap();
-        let mut sink = Vec::new();
-        let read = peer.read_to_end(&mut sink).await;
-        assert!(
-            read.is_err() || sink.len() < 1 << 20,
-            "the queue was dropped"
-        );
-    })
-    .await;
+    let (transport, mut calls, task, mut peer) = recorded(true).await;
+    transport.write(&vec![0; 1 << 20]).unwrap();
+    transport.abort();
+    assert_eq!(transport.get_write_buffer_size(), 0);
+    // Paused by the write; an abort does not resume (asyncio neither).
+    assert_eq!(calls.recv().await, Some(Call::PauseWriting));
+    assert_eq!(calls.recv().await, Some(Call::Lost(None)));
+    task.await.unwrap();
+    let mut sink = Vec::new();
+    let read = peer.read_to_end(&mut sink).await;
+    assert!(
+        read.is_err() || sink.len() < 1 << 20,
+        "the queue was dropped"
+    );
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn create_connection_to_a_closed_port_fails_without_a_protocol() {
-    bounded(async {
-        let port = {
-            let (listener, port) = listener().await;
-            drop(listener);
-            port
-        };
-        let factory = || -> Recorder { panic!("no protocol is made for a failed connect") };
-        let err = create_connection(factory, "127.0.0.1", port)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionRefused);
-    })
-    .await;
+    let port = {
+        let (listener, port) = listener().await;
+        drop(listener);
+        port
+    };
+    let factory = || -> Recorder { panic!("no protocol is made for a failed connect") };
+    let err = create_connection(factory, "127.0.0.1", port)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionRefused);
 }
 
 /// pause/resume_writing alternate and follow the marks: a write far above the high mark
@@ -285,47 +271,44 @@ both_runtimes!(pause_and_resume_writing_follow_the_marks);
 /// Regression: a write above the high mark that the kernel took at once made the protocol
 /// see `pause_writing` then `resume_writing`. asyncio sends first and pauses only on what
 /// is left: here (default buffers, an idle peer) the kernel takes it all, and no call comes.
-#[tokio::test]
+#[bounded_test]
 async fn regression_a_write_sent_at_once_neither_pauses_nor_resumes() {
-    bounded(async {
-        let (listener, port) = listener().await;
-        let (protocol, mut calls) = Recorder::new(true);
-        let (made, accepted) = tokio::join!(
-            create_connection(|| protocol, "127.0.0.1", port),
-            listener.accept()
+    let (listener, port) = listener().await;
+    let (protocol, mut calls) = Recorder::new(true);
+    let (made, accepted) = tokio::join!(
+        create_connection(|| protocol, "127.0.0.1", port),
+        listener.accept()
+    );
+    let (transport, task) = made.unwrap();
+    let (mut peer, _) = accepted.unwrap();
+    assert_eq!(calls.recv().await, Some(Call::Made));
+    tokio::task::yield_now().await; // the socket's writability is known
+    let (_, high) = transport.get_write_buffer_limits();
+    let data = pattern(0, high + 4096);
+    transport.write(&data).unwrap();
+    let left = transport.get_write_buffer_size();
+    let mut got = vec![0; data.len()];
+    peer.read_exact(&mut got).await.unwrap();
+    assert!(got == data);
+    transport.close();
+    let mut seen = Vec::new();
+    loop {
+        match calls.recv().await.unwrap() {
+            Call::Lost(None) => break,
+            call => seen.push(call),
+        }
+    }
+    task.await.unwrap();
+    // Whatever the kernel took, the protocol hears of a pause only if what is left is
+    // above the mark (and then of the resume).
+    if left > high {
+        assert!(
+            matches!(seen[..], [Call::PauseWriting, Call::ResumeWriting(_)]),
+            "{seen:?}"
         );
-        let (transport, task) = made.unwrap();
-        let (mut peer, _) = accepted.unwrap();
-        assert_eq!(calls.recv().await, Some(Call::Made));
-        tokio::task::yield_now().await; // the socket's writability is known
-        let (_, high) = transport.get_write_buffer_limits();
-        let data = pattern(0, high + 4096);
-        transport.write(&data).unwrap();
-        let left = transport.get_write_buffer_size();
-        let mut got = vec![0; data.len()];
-        peer.read_exact(&mut got).await.unwrap();
-        assert!(got == data);
-        transport.close();
-        let mut seen = Vec::new();
-        loop {
-            match calls.recv().await.unwrap() {
-                Call::Lost(None) => break,
-                call => seen.push(call),
-            }
-        }
-        task.await.unwrap();
-        // Whatever the kernel took, the protocol hears of a pause only if what is left is
-        // above the mark (and then of the resume).
-        if left > high {
-            assert!(
-                matches!(seen[..], [Call::PauseWriting, Call::ResumeWriting(_)]),
-                "{seen:?}"
-            );
-        } else {
-            assert!(seen.is_empty(), "{left} left, yet {seen:?}");
-        }
-    })
-    .await;
+    } else {
+        assert!(seen.is_empty(), "{left} left, yet {seen:?}");
+    }
 }
 
 /// The hand-built pair of the asyncio docs.
@@ -379,45 +362,39 @@ both_runtimes!(hand_built_pair_behaves_like_open_connection);
 
 /// asyncio A68 (bpo-35065) on the hand-built pair: once `wait_closed()` returns, the
 /// reader has its EOF, as with `open_connection`.
-#[tokio::test]
+#[bounded_test]
 async fn hand_built_pair_close_feeds_eof_before_wait_closed_returns() {
-    bounded(async {
-        let port = echo_server().await;
-        let (mut reader, writer) = hand_built(port, 64 * 1024).await;
-        assert_close_feeds_eof(&mut reader, &writer).await;
-    })
-    .await;
+    let port = echo_server().await;
+    let (mut reader, writer) = hand_built(port, 64 * 1024).await;
+    assert_close_feeds_eof(&mut reader, &writer).await;
 }
 
 /// On the hand-built pair, a peer's reset is the reader's exception by the time
 /// `wait_closed()` raises it, and `drain()` raises the same.
-#[tokio::test]
+#[bounded_test]
 async fn hand_built_pair_reset_reaches_the_reader_before_wait_closed_returns() {
-    bounded(async {
-        let (listener, port) = listener().await;
-        let reader = StreamReader::new();
-        let protocol = StreamReaderProtocol::new(&reader);
-        let (made, accepted) = tokio::join!(
-            create_connection(|| protocol, "127.0.0.1", port),
-            listener.accept()
-        );
-        let (transport, _task) = made.unwrap();
-        let writer = StreamWriter::new(transport, Some(reader.feeder()));
-        let (peer, _) = accepted.unwrap();
-        socket2::SockRef::from(&peer)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(peer);
-        let err = writer.wait_closed().await.unwrap_err();
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset);
-        let stored = reader.exception().expect("the reader has the reset");
-        assert_eq!(stored.io_kind(), io::ErrorKind::ConnectionReset);
-        assert_eq!(
-            writer.drain().await.unwrap_err().io_kind(),
-            io::ErrorKind::ConnectionReset
-        );
-    })
-    .await;
+    let (listener, port) = listener().await;
+    let reader = StreamReader::new();
+    let protocol = StreamReaderProtocol::new(&reader);
+    let (made, accepted) = tokio::join!(
+        create_connection(|| protocol, "127.0.0.1", port),
+        listener.accept()
+    );
+    let (transport, _task) = made.unwrap();
+    let writer = StreamWriter::new(transport, Some(reader.feeder()));
+    let (peer, _) = accepted.unwrap();
+    socket2::SockRef::from(&peer)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(peer);
+    let err = writer.wait_closed().await.unwrap_err();
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset);
+    let stored = reader.exception().expect("the reader has the reset");
+    assert_eq!(stored.io_kind(), io::ErrorKind::ConnectionReset);
+    assert_eq!(
+        writer.drain().await.unwrap_err().io_kind(),
+        io::ErrorKind::ConnectionReset
+    );
 }
 
 /// Wraps a [`StreamReaderProtocol`], reporting after each `data_received` how many bytes
@@ -446,96 +423,87 @@ impl Protocol for Tap {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn stream_reader_protocol_pauses_reading_above_twice_the_limit() {
-    bounded(async {
-        let (listener, port) = listener().await;
-        let limit = 1024;
-        let total = 1 << 20;
-        let mut reader = StreamReader::with_limit(limit).unwrap();
-        let (reports, mut rx) = unbounded_channel();
-        let tap = Tap {
-            inner: StreamReaderProtocol::new(&reader),
-            fed: 0,
-            reports,
-        };
-        let (made, accepted) = tokio::join!(
-            create_connection(|| tap, "127.0.0.1", port),
-            listener.accept()
-        );
-        let (transport, _task) = made.unwrap();
-        let (mut peer, _) = accepted.unwrap();
-        let sending = tokio::spawn(async move {
-            peer.write_all(&pattern(0, total)).await.unwrap();
-            peer.shutdown().await.unwrap();
-            peer // kept open until the test has read everything
-        });
+    let (listener, port) = listener().await;
+    let limit = 1024;
+    let total = 1 << 20;
+    let mut reader = StreamReader::with_limit(limit).unwrap();
+    let (reports, mut rx) = unbounded_channel();
+    let tap = Tap {
+        inner: StreamReaderProtocol::new(&reader),
+        fed: 0,
+        reports,
+    };
+    let (made, accepted) = tokio::join!(
+        create_connection(|| tap, "127.0.0.1", port),
+        listener.accept()
+    );
+    let (transport, _task) = made.unwrap();
+    let (mut peer, _) = accepted.unwrap();
+    let sending = tokio::spawn(async move {
+        peer.write_all(&pattern(0, total)).await.unwrap();
+        peer.shutdown().await.unwrap();
+        peer // kept open until the test has read everything
+    });
 
-        // Nothing is consumed yet: reading stops exactly when more than 2 * limit is fed.
-        let fed = loop {
-            let (fed, reading) = rx.recv().await.unwrap();
-            assert_eq!(reading, fed <= 2 * limit, "fed {fed}");
-            if !reading {
-                break fed;
-            }
-        };
-        assert!(!transport.is_reading());
-        assert!(format!("{reader:?}").contains(" paused"), "{reader:?}");
+    // Nothing is consumed yet: reading stops exactly when more than 2 * limit is fed.
+    let fed = loop {
+        let (fed, reading) = rx.recv().await.unwrap();
+        assert_eq!(reading, fed <= 2 * limit, "fed {fed}");
+        if !reading {
+            break fed;
+        }
+    };
+    assert!(!transport.is_reading());
+    assert!(format!("{reader:?}").contains(" paused"), "{reader:?}");
 
-        // Resumes only when the reader is down to the limit.
-        let first = reader.readexactly(fed - limit - 1).await.unwrap();
-        assert!(first == pattern(0, fed - limit - 1));
-        assert!(!transport.is_reading(), "limit + 1 bytes still buffered");
-        let one = reader.readexactly(1).await.unwrap();
-        assert_eq!(one[0], pattern(fed - limit - 1, 1)[0]);
-        assert!(transport.is_reading(), "limit bytes buffered: resumed");
+    // Resumes only when the reader is down to the limit.
+    let first = reader.readexactly(fed - limit - 1).await.unwrap();
+    assert!(first == pattern(0, fed - limit - 1));
+    assert!(!transport.is_reading(), "limit + 1 bytes still buffered");
+    let one = reader.readexactly(1).await.unwrap();
+    assert_eq!(one[0], pattern(fed - limit - 1, 1)[0]);
+    assert!(transport.is_reading(), "limit bytes buffered: resumed");
 
-        let rest = reader.read_to_eof().await.unwrap();
-        assert!(rest == pattern(fed - limit, total - fed + limit));
-        drop(sending.await.unwrap());
-    })
-    .await;
+    let rest = reader.read_to_eof().await.unwrap();
+    assert!(rest == pattern(fed - limit, total - fed + limit));
+    drop(sending.await.unwrap());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn pause_and_resume_reading_are_idempotent_and_off_once_closing() {
-    bounded(async {
-        let (transport, mut calls, task, mut peer) = recorded(true).await;
-        assert!(transport.is_reading());
-        transport.pause_reading();
-        transport.pause_reading();
-        assert!(!transport.is_reading());
-        peer.write_all(b"held back").await.unwrap();
-        transport.resume_reading();
-        transport.resume_reading();
-        assert!(transport.is_reading());
-        let data = calls.recv().await;
-        assert_eq!(data, Some(Call::Data(Bytes::from_static(b"held back"))));
-        transport.close();
-        assert!(!transport.is_reading());
-        transport.resume_reading();
-        assert!(!transport.is_reading());
-        assert_eq!(calls.recv().await, Some(Call::Lost(None)));
-        task.await.unwrap();
-    })
-    .await;
+    let (transport, mut calls, task, mut peer) = recorded(true).await;
+    assert!(transport.is_reading());
+    transport.pause_reading();
+    transport.pause_reading();
+    assert!(!transport.is_reading());
+    peer.write_all(b"held back").await.unwrap();
+    transport.resume_reading();
+    transport.resume_reading();
+    assert!(transport.is_reading());
+    let data = calls.recv().await;
+    assert_eq!(data, Some(Call::Data(Bytes::from_static(b"held back"))));
+    transport.close();
+    assert!(!transport.is_reading());
+    transport.resume_reading();
+    assert!(!transport.is_reading());
+    assert_eq!(calls.recv().await, Some(Call::Lost(None)));
+    task.await.unwrap();
 }
 
 /// Regression: a fed reader waiting for more than `2 * limit` bytes (`readexactly`) hung
 /// on the multi-thread runtime. The feeder woke the reader before pausing the transport;
 /// the reader could run in between, see no pause to undo, wait, and then stay waiting on
 /// a paused transport.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(flavor = "multi_thread", worker_threads = 2)]
 async fn regression_fed_readexactly_beyond_twice_the_limit_does_not_hang() {
-    bounded(async {
-        let port = echo_server().await;
-        for _ in 0..20 {
-            let (mut reader, writer) = hand_built(port, 1024).await;
-            let payload = pattern(0, 256 * 1024);
-            writer.write(&payload).unwrap();
-            assert!(reader.readexactly(payload.len()).await.unwrap() == payload);
-            writer.close();
-        }
-    })
-    .await;
+    let port = echo_server().await;
+    for _ in 0..20 {
+        let (mut reader, writer) = hand_built(port, 1024).await;
+        let payload = pattern(0, 256 * 1024);
+        writer.write(&payload).unwrap();
+        assert!(reader.readexactly(payload.len()).await.unwrap() == payload);
+        writer.close();
+    }
 }

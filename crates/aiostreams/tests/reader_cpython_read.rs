@@ -8,7 +8,8 @@
 
 use aiostreams::{Error, Feeder, StreamReader};
 
-use crate::support::{bounded, error_type};
+use crate::support::bounded_test;
+use crate::support::error_type;
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
@@ -47,79 +48,61 @@ fn test_feed_nonempty_data() {
     assert_eq!(reader.buffer(), DATA);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read_zero() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(DATA).unwrap();
-        assert_eq!(reader.read(0).await.unwrap(), "");
-        assert_eq!(reader.buffer(), DATA);
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(DATA).unwrap();
+    assert_eq!(reader.read(0).await.unwrap(), "");
+    assert_eq!(reader.buffer(), DATA);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        tokio::spawn(async move { feeder.feed_data(DATA).unwrap() });
-        // Fewer bytes than asked for, returned as soon as they are there.
-        assert_eq!(reader.read(30).await.unwrap(), DATA);
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    tokio::spawn(async move { feeder.feed_data(DATA).unwrap() });
+    // Fewer bytes than asked for, returned as soon as they are there.
+    assert_eq!(reader.read(30).await.unwrap(), DATA);
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read_line_breaks() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"line1").unwrap();
-        reader.feed_data(b"line2").unwrap();
-        assert_eq!(reader.read(5).await.unwrap(), "line1");
-        assert_eq!(reader.buffer(), b"line2");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"line1").unwrap();
+    reader.feed_data(b"line2").unwrap();
+    assert_eq!(reader.read(5).await.unwrap(), "line1");
+    assert_eq!(reader.buffer(), b"line2");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        tokio::spawn(async move { feeder.feed_eof() });
-        assert_eq!(reader.read(1024).await.unwrap(), "");
-        assert_eq!(reader.buffer(), b"");
-        assert!(reader.at_eof());
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    tokio::spawn(async move { feeder.feed_eof() });
+    assert_eq!(reader.read(1024).await.unwrap(), "");
+    assert_eq!(reader.buffer(), b"");
+    assert!(reader.at_eof());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read_until_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        feed_later(reader.feeder(), &[b"chunk1\n", b"chunk2"], true);
-        assert_eq!(reader.read_to_eof().await.unwrap(), "chunk1\nchunk2");
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    feed_later(reader.feeder(), &[b"chunk1\n", b"chunk2"], true);
+    assert_eq!(reader.read_to_eof().await.unwrap(), "chunk1\nchunk2");
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read_exception() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"line\n").unwrap();
-        assert_eq!(reader.read(2).await.unwrap(), "li");
-        reader.set_exception(Error::custom(ValueError));
-        // The stored exception wins over buffered bytes, and over the `read(0)` shortcut.
-        assert!(is_value_error(&reader.read(2).await.unwrap_err()));
-        assert!(is_value_error(&reader.read(0).await.unwrap_err()));
-        assert_eq!(reader.buffer(), b"ne\n");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"line\n").unwrap();
+    assert_eq!(reader.read(2).await.unwrap(), "li");
+    reader.set_exception(Error::custom(ValueError));
+    // The stored exception wins over buffered bytes, and over the `read(0)` shortcut.
+    assert!(is_value_error(&reader.read(2).await.unwrap_err()));
+    assert!(is_value_error(&reader.read(0).await.unwrap_err()));
+    assert_eq!(reader.buffer(), b"ne\n");
 }
 
 #[test]
@@ -135,171 +118,141 @@ fn test_invalid_limit() {
     assert_eq!(err.to_string(), "Limit cannot be <= 0");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_read_limit() {
-    bounded(async {
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        reader.feed_data(b"chunk").unwrap();
-        // read() is not bounded by the limit.
-        assert_eq!(reader.read(5).await.unwrap(), "chunk");
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    reader.feed_data(b"chunk").unwrap();
+    // read() is not bounded by the limit.
+    assert_eq!(reader.read(5).await.unwrap(), "chunk");
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readexactly_zero_or_less() {
-    bounded(async {
-        // asyncio's readexactly(-1) ValueError has no Rust counterpart: n is a `usize`.
-        let mut reader = StreamReader::new();
-        reader.feed_data(DATA).unwrap();
-        assert_eq!(reader.readexactly(0).await.unwrap(), "");
-        assert_eq!(reader.buffer(), DATA);
-        // A stored exception beats the n == 0 shortcut (spec 3.6).
-        reader.set_exception(Error::custom(ValueError));
-        assert!(is_value_error(&reader.readexactly(0).await.unwrap_err()));
-        assert_eq!(reader.buffer(), DATA);
-    })
-    .await;
+    // asyncio's readexactly(-1) ValueError has no Rust counterpart: n is a `usize`.
+    let mut reader = StreamReader::new();
+    reader.feed_data(DATA).unwrap();
+    assert_eq!(reader.readexactly(0).await.unwrap(), "");
+    assert_eq!(reader.buffer(), DATA);
+    // A stored exception beats the n == 0 shortcut (spec 3.6).
+    reader.set_exception(Error::custom(ValueError));
+    assert!(is_value_error(&reader.readexactly(0).await.unwrap_err()));
+    assert_eq!(reader.buffer(), DATA);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readexactly() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        // One callback feeds DATA three times once the read waits.
-        tokio::spawn(async move {
-            for _ in 0..3 {
-                feeder.feed_data(DATA).unwrap();
-            }
-        });
-        assert_eq!(reader.readexactly(36).await.unwrap(), [DATA, DATA].concat());
-        assert_eq!(reader.buffer(), DATA);
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    // One callback feeds DATA three times once the read waits.
+    tokio::spawn(async move {
+        for _ in 0..3 {
+            feeder.feed_data(DATA).unwrap();
+        }
+    });
+    assert_eq!(reader.readexactly(36).await.unwrap(), [DATA, DATA].concat());
+    assert_eq!(reader.buffer(), DATA);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readexactly_limit() {
-    bounded(async {
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        reader.feed_data(b"chunk").unwrap();
-        assert_eq!(reader.readexactly(5).await.unwrap(), "chunk");
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    reader.feed_data(b"chunk").unwrap();
+    assert_eq!(reader.readexactly(5).await.unwrap(), "chunk");
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readexactly_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        feed_later(reader.feeder(), &[DATA], true);
-        let err = reader.readexactly(36).await.unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "18 bytes read on a total of 36 expected bytes"
-        );
-        let Error::IncompleteRead { partial, expected } = err else {
-            panic!("expected IncompleteRead, got {err:?}");
-        };
-        assert_eq!(partial, DATA);
-        assert_eq!(expected, Some(36));
-        assert_eq!(reader.buffer(), b"");
-        assert!(reader.at_eof());
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    feed_later(reader.feeder(), &[DATA], true);
+    let err = reader.readexactly(36).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "18 bytes read on a total of 36 expected bytes"
+    );
+    let Error::IncompleteRead { partial, expected } = err else {
+        panic!("expected IncompleteRead, got {err:?}");
+    };
+    assert_eq!(partial, DATA);
+    assert_eq!(expected, Some(36));
+    assert_eq!(reader.buffer(), b"");
+    assert!(reader.at_eof());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readexactly_exception() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"line\n").unwrap();
-        assert_eq!(reader.readexactly(2).await.unwrap(), "li");
-        reader.set_exception(Error::custom(ValueError));
-        assert!(is_value_error(&reader.readexactly(2).await.unwrap_err()));
-        assert_eq!(reader.buffer(), b"ne\n");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"line\n").unwrap();
+    assert_eq!(reader.readexactly(2).await.unwrap(), "li");
+    reader.set_exception(Error::custom(ValueError));
+    assert!(is_value_error(&reader.readexactly(2).await.unwrap_err()));
+    assert_eq!(reader.buffer(), b"ne\n");
 }
 
 /// B4, over a real OS pipe written by a child process, as in CPython (limit 1, so the
 /// 4 bytes exceed `2 * limit`).
 #[cfg(unix)]
-#[tokio::test]
+#[bounded_test]
 async fn test_read_all_from_pipe_reader() {
-    bounded(async {
-        let mut child = tokio::process::Command::new("sh")
-            .args(["-c", "printf data"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn sh");
-        let stdout = child.stdout.take().unwrap();
-        let mut reader = StreamReader::from_io_with_limit(stdout, 1).unwrap();
-        assert_eq!(reader.read_to_eof().await.unwrap(), "data");
-        assert!(reader.at_eof());
-        assert!(child.wait().await.unwrap().success());
-    })
-    .await;
+    let mut child = tokio::process::Command::new("sh")
+        .args(["-c", "printf data"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sh");
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = StreamReader::from_io_with_limit(stdout, 1).unwrap();
+    assert_eq!(reader.read_to_eof().await.unwrap(), "data");
+    assert!(reader.at_eof());
+    assert!(child.wait().await.unwrap().success());
 }
 
 /// B4 with far more data than `2 * limit` (and than one pull) through a tokio pipe.
 #[cfg(unix)]
-#[tokio::test]
+#[bounded_test]
 async fn test_read_all_from_pipe_reader_large() {
-    bounded(async {
-        use tokio::io::AsyncWriteExt;
-        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-        let (mut tx, rx) = tokio::net::unix::pipe::pipe().unwrap();
-        let expected = data.clone();
-        let writer = tokio::spawn(async move { tx.write_all(&data).await.unwrap() });
-        let mut reader = StreamReader::from_io_with_limit(rx, 1).unwrap();
-        let got = reader.read_to_eof().await.unwrap();
-        assert_eq!(got.len(), expected.len());
-        assert!(got == expected);
-        writer.await.unwrap();
-    })
-    .await;
+    use tokio::io::AsyncWriteExt;
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (mut tx, rx) = tokio::net::unix::pipe::pipe().unwrap();
+    let expected = data.clone();
+    let writer = tokio::spawn(async move { tx.write_all(&data).await.unwrap() });
+    let mut reader = StreamReader::from_io_with_limit(rx, 1).unwrap();
+    let got = reader.read_to_eof().await.unwrap();
+    assert_eq!(got.len(), expected.len());
+    assert!(got == expected);
+    writer.await.unwrap();
 }
 
 /// B4 over a `tokio::io::duplex` whose small capacity forces many partial writes.
-#[tokio::test]
+#[bounded_test]
 async fn test_read_all_from_duplex_reader() {
-    bounded(async {
-        use tokio::io::AsyncWriteExt;
-        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 253) as u8).collect();
-        let (mut tx, rx) = tokio::io::duplex(7);
-        let expected = data.clone();
-        tokio::spawn(async move {
-            tx.write_all(&data).await.unwrap();
-            tx.shutdown().await.unwrap();
-        });
-        let mut reader = StreamReader::from_io_with_limit(rx, 1).unwrap();
-        assert!(reader.read_to_eof().await.unwrap() == expected);
-        assert_eq!(reader.read(1).await.unwrap(), "");
-    })
-    .await;
+    use tokio::io::AsyncWriteExt;
+    let data: Vec<u8> = (0..10_000u32).map(|i| (i % 253) as u8).collect();
+    let (mut tx, rx) = tokio::io::duplex(7);
+    let expected = data.clone();
+    tokio::spawn(async move {
+        tx.write_all(&data).await.unwrap();
+        tx.shutdown().await.unwrap();
+    });
+    let mut reader = StreamReader::from_io_with_limit(rx, 1).unwrap();
+    assert!(reader.read_to_eof().await.unwrap() == expected);
+    assert_eq!(reader.read(1).await.unwrap(), "");
 }
 
 // Spec 3.6 and source errors, beyond the CPython file.
 
-#[tokio::test]
+#[bounded_test]
 async fn readexactly_exception_while_waiting_keeps_the_partial_data() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"abc").unwrap();
-        let feeder = reader.feeder();
-        tokio::spawn(async move {
-            feeder.feed_data(b"de").unwrap();
-            tokio::task::yield_now().await;
-            feeder.set_exception(Error::custom(ValueError));
-        });
-        assert!(is_value_error(&reader.readexactly(10).await.unwrap_err()));
-        assert_eq!(reader.buffer(), b"abcde");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"abc").unwrap();
+    let feeder = reader.feeder();
+    tokio::spawn(async move {
+        feeder.feed_data(b"de").unwrap();
+        tokio::task::yield_now().await;
+        feeder.set_exception(Error::custom(ValueError));
+    });
+    assert!(is_value_error(&reader.readexactly(10).await.unwrap_err()));
+    assert_eq!(reader.buffer(), b"abcde");
 }
 
 /// A source that hands out its bytes, then fails.
@@ -322,19 +275,14 @@ impl tokio::io::AsyncRead for FailingSource {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn read_source_error_becomes_the_stored_exception() {
-    bounded(async {
-        let mut reader = StreamReader::from_io(FailingSource(b"abc"));
-        assert_eq!(reader.read(10).await.unwrap(), "abc");
-        for _ in 0..2 {
-            let err = reader.read(10).await.unwrap_err();
-            assert!(
-                matches!(&err, Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionReset)
-            );
-        }
-        assert!(matches!(reader.exception(), Some(Error::Io(_))));
-        assert!(!reader.at_eof());
-    })
-    .await;
+    let mut reader = StreamReader::from_io(FailingSource(b"abc"));
+    assert_eq!(reader.read(10).await.unwrap(), "abc");
+    for _ in 0..2 {
+        let err = reader.read(10).await.unwrap_err();
+        assert!(matches!(&err, Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionReset));
+    }
+    assert!(matches!(reader.exception(), Some(Error::Io(_))));
+    assert!(!reader.at_eof());
 }

@@ -11,7 +11,8 @@ use std::task::Poll;
 
 use aiostreams::{Error, StreamReader};
 
-use crate::support::{assert_overrun, bounded, error_type};
+use crate::support::bounded_test;
+use crate::support::{assert_overrun, error_type};
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
@@ -28,231 +29,192 @@ async fn without_waiting<F: Future>(fut: F) -> F::Output {
 // asyncio's `ValueError()` given to `set_exception`.
 error_type!(ValueError, "ValueError");
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"chunk1 ").unwrap();
-        let feeder = reader.feeder();
-        // One callback feeds three chunks once the readline waits.
-        tokio::spawn(async move {
-            for chunk in [&b"chunk2 "[..], b"chunk3 ", b"\n chunk4"] {
-                feeder.feed_data(chunk).unwrap();
-            }
-        });
-        assert_eq!(reader.readline().await.unwrap(), "chunk1 chunk2 chunk3 \n");
-        assert_eq!(reader.buffer(), b" chunk4");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"chunk1 ").unwrap();
+    let feeder = reader.feeder();
+    // One callback feeds three chunks once the readline waits.
+    tokio::spawn(async move {
+        for chunk in [&b"chunk2 "[..], b"chunk3 ", b"\n chunk4"] {
+            feeder.feed_data(chunk).unwrap();
+        }
+    });
+    assert_eq!(reader.readline().await.unwrap(), "chunk1 chunk2 chunk3 \n");
+    assert_eq!(reader.buffer(), b" chunk4");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_limit_with_existing_data() {
-    bounded(async {
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        reader.feed_data(b"li").unwrap();
-        reader.feed_data(b"ne1\nline2\n").unwrap();
-        assert_overrun(&reader.readline().await.unwrap_err(), 5, true);
-        // The over-long line is dropped through its newline; the next one stays.
-        assert_eq!(reader.buffer(), b"line2\n");
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    reader.feed_data(b"li").unwrap();
+    reader.feed_data(b"ne1\nline2\n").unwrap();
+    assert_overrun(&reader.readline().await.unwrap_err(), 5, true);
+    // The over-long line is dropped through its newline; the next one stays.
+    assert_eq!(reader.buffer(), b"line2\n");
 
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        for chunk in [&b"li"[..], b"ne1", b"li"] {
-            reader.feed_data(chunk).unwrap();
-        }
-        let err = without_waiting(reader.readline()).await.unwrap_err();
-        assert_overrun(&err, 7, false);
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    for chunk in [&b"li"[..], b"ne1", b"li"] {
+        reader.feed_data(chunk).unwrap();
+    }
+    let err = without_waiting(reader.readline()).await.unwrap_err();
+    assert_overrun(&err, 7, false);
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_at_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        assert!(!reader.at_eof());
-        reader.feed_data(b"some data\n").unwrap();
-        assert!(!reader.at_eof());
-        reader.readline().await.unwrap();
-        // Empty buffer but no EOF yet.
-        assert!(!reader.at_eof());
-        reader.feed_data(b"some data\n").unwrap();
-        reader.feed_eof();
-        reader.readline().await.unwrap();
-        assert!(reader.at_eof());
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    assert!(!reader.at_eof());
+    reader.feed_data(b"some data\n").unwrap();
+    assert!(!reader.at_eof());
+    reader.readline().await.unwrap();
+    // Empty buffer but no EOF yet.
+    assert!(!reader.at_eof());
+    reader.feed_data(b"some data\n").unwrap();
+    reader.feed_eof();
+    reader.readline().await.unwrap();
+    assert!(reader.at_eof());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_limit() {
-    bounded(async {
-        let mut reader = StreamReader::with_limit(7).unwrap();
-        let feeder = reader.feeder();
-        for chunk in [&b"chunk1"[..], b"chunk2", b"chunk3\n"] {
-            feeder.feed_data(chunk).unwrap();
-        }
-        feeder.feed_eof();
-        assert_overrun(&reader.readline().await.unwrap_err(), 18, true);
-        assert_eq!(reader.buffer(), b"");
+    let mut reader = StreamReader::with_limit(7).unwrap();
+    let feeder = reader.feeder();
+    for chunk in [&b"chunk1"[..], b"chunk2", b"chunk3\n"] {
+        feeder.feed_data(chunk).unwrap();
+    }
+    feeder.feed_eof();
+    assert_overrun(&reader.readline().await.unwrap_err(), 18, true);
+    assert_eq!(reader.buffer(), b"");
 
-        let mut reader = StreamReader::with_limit(7).unwrap();
-        let feeder = reader.feeder();
-        for chunk in [&b"chunk1"[..], b"chunk2\n", b"chunk3\n"] {
-            feeder.feed_data(chunk).unwrap();
-        }
-        feeder.feed_eof();
-        assert_overrun(&reader.readline().await.unwrap_err(), 12, true);
-        assert_eq!(reader.buffer(), b"chunk3\n");
+    let mut reader = StreamReader::with_limit(7).unwrap();
+    let feeder = reader.feeder();
+    for chunk in [&b"chunk1"[..], b"chunk2\n", b"chunk3\n"] {
+        feeder.feed_data(chunk).unwrap();
+    }
+    feeder.feed_eof();
+    assert_overrun(&reader.readline().await.unwrap_err(), 12, true);
+    assert_eq!(reader.buffer(), b"chunk3\n");
 
-        // The limit counts the line without its newline.
-        let mut reader = StreamReader::with_limit(7).unwrap();
-        reader.feed_data(b"1234567\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "1234567\n");
-        assert_eq!(reader.buffer(), b"");
-        reader.feed_data(b"12345678\n").unwrap();
-        assert_overrun(&reader.readline().await.unwrap_err(), 8, true);
-        assert_eq!(reader.buffer(), b"");
-        reader.feed_data(b"12345678").unwrap();
-        assert_overrun(&reader.readline().await.unwrap_err(), 8, false);
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    // The limit counts the line without its newline.
+    let mut reader = StreamReader::with_limit(7).unwrap();
+    reader.feed_data(b"1234567\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "1234567\n");
+    assert_eq!(reader.buffer(), b"");
+    reader.feed_data(b"12345678\n").unwrap();
+    assert_overrun(&reader.readline().await.unwrap_err(), 8, true);
+    assert_eq!(reader.buffer(), b"");
+    reader.feed_data(b"12345678").unwrap();
+    assert_overrun(&reader.readline().await.unwrap_err(), 8, false);
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_nolimit_nowait() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(&DATA[..6]).unwrap();
-        reader.feed_data(&DATA[6..]).unwrap();
-        assert_eq!(without_waiting(reader.readline()).await.unwrap(), "line1\n");
-        assert_eq!(reader.buffer(), b"line2\nline3\n");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(&DATA[..6]).unwrap();
+    reader.feed_data(&DATA[6..]).unwrap();
+    assert_eq!(without_waiting(reader.readline()).await.unwrap(), "line1\n");
+    assert_eq!(reader.buffer(), b"line2\nline3\n");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"some data").unwrap();
-        reader.feed_eof();
-        assert_eq!(reader.readline().await.unwrap(), "some data");
-        assert!(reader.at_eof());
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"some data").unwrap();
+    reader.feed_eof();
+    assert_eq!(reader.readline().await.unwrap(), "some data");
+    assert!(reader.at_eof());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_empty_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_eof();
-        assert_eq!(reader.readline().await.unwrap(), "");
-        assert_eq!(reader.readline().await.unwrap(), "");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_eof();
+    assert_eq!(reader.readline().await.unwrap(), "");
+    assert_eq!(reader.readline().await.unwrap(), "");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_read_byte_count() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(DATA).unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "line1\n");
-        assert_eq!(reader.read(7).await.unwrap(), "line2\nl");
-        assert_eq!(reader.buffer(), b"ine3\n");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(DATA).unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "line1\n");
+    assert_eq!(reader.read(7).await.unwrap(), "line2\nl");
+    assert_eq!(reader.buffer(), b"ine3\n");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readline_exception() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"line\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "line\n");
-        reader.set_exception(Error::custom(ValueError));
-        let err = reader.readline().await.unwrap_err();
-        assert!(matches!(&err, Error::Custom(e) if e.is::<ValueError>()));
-        assert_eq!(reader.buffer(), b"");
-        // The stored exception also wins over a buffered line, which stays buffered.
-        reader.feed_data(b"next\n").unwrap();
-        assert!(matches!(reader.readline().await, Err(Error::Custom(_))));
-        assert_eq!(reader.buffer(), b"next\n");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"line\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "line\n");
+    reader.set_exception(Error::custom(ValueError));
+    let err = reader.readline().await.unwrap_err();
+    assert!(matches!(&err, Error::Custom(e) if e.is::<ValueError>()));
+    assert_eq!(reader.buffer(), b"");
+    // The stored exception also wins over a buffered line, which stays buffered.
+    reader.feed_data(b"next\n").unwrap();
+    assert!(matches!(reader.readline().await, Err(Error::Custom(_))));
+    assert_eq!(reader.buffer(), b"next\n");
 }
 
 // Spec 3.8 and 3.10 cases beyond the CPython file.
 
-#[tokio::test]
+#[bounded_test]
 async fn readline_overlong_tail_at_eof_is_a_limit_error() {
-    bounded(async {
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        reader.feed_data(b"abcdef").unwrap();
-        reader.feed_eof();
-        assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
-        assert_eq!(reader.buffer(), b"");
-        assert_eq!(reader.readline().await.unwrap(), "");
-        assert!(reader.at_eof());
-    })
-    .await;
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    reader.feed_data(b"abcdef").unwrap();
+    reader.feed_eof();
+    assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
+    assert_eq!(reader.buffer(), b"");
+    assert_eq!(reader.readline().await.unwrap(), "");
+    assert!(reader.at_eof());
 }
 
 // asyncio returns `gh\n` here (the tail of the same line); we drop it (issue 10, bug 1).
-#[tokio::test]
+#[bounded_test]
 async fn readline_drops_the_rest_of_an_overlong_line_fed_later() {
-    bounded(async {
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        reader.feed_data(b"abcdef").unwrap();
-        assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
-        reader.feed_data(b"gh\n").unwrap();
-        assert_eq!(reader.buffer(), b"");
-        reader.feed_data(b"ok\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "ok\n");
-    })
-    .await;
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    reader.feed_data(b"abcdef").unwrap();
+    assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
+    reader.feed_data(b"gh\n").unwrap();
+    assert_eq!(reader.buffer(), b"");
+    reader.feed_data(b"ok\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "ok\n");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn at_eof_ignores_the_stored_exception() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_eof();
-        reader.set_exception(Error::custom(ValueError));
-        assert!(reader.at_eof());
-        assert!(reader.readline().await.is_err());
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_eof();
+    reader.set_exception(Error::custom(ValueError));
+    assert!(reader.at_eof());
+    assert!(reader.readline().await.is_err());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn async_iteration() {
-    bounded(async {
-        use tokio_stream::StreamExt;
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"a\nb\nc").unwrap();
-        reader.feed_eof();
-        let lines: Vec<_> = reader.lines().map(Result::unwrap).collect().await;
-        assert_eq!(lines, ["a\n", "b\n", "c"]);
+    use tokio_stream::StreamExt;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"a\nb\nc").unwrap();
+    reader.feed_eof();
+    let lines: Vec<_> = reader.lines().map(Result::unwrap).collect().await;
+    assert_eq!(lines, ["a\n", "b\n", "c"]);
 
-        // An over-long line is an item of its own; iteration goes on after it.
-        let mut reader = StreamReader::with_limit(3).unwrap();
-        reader.feed_data(b"toolong\nok\n").unwrap();
-        reader.feed_eof();
-        let items: Vec<_> = reader.lines().collect().await;
-        assert_eq!(items.len(), 2);
-        assert!(matches!(
-            items[0],
-            Err(Error::LimitOverrun {
-                consumed: 7,
-                separator_found: true
-            })
-        ));
-        assert_eq!(*items[1].as_ref().unwrap(), "ok\n");
-    })
-    .await;
+    // An over-long line is an item of its own; iteration goes on after it.
+    let mut reader = StreamReader::with_limit(3).unwrap();
+    reader.feed_data(b"toolong\nok\n").unwrap();
+    reader.feed_eof();
+    let items: Vec<_> = reader.lines().collect().await;
+    assert_eq!(items.len(), 2);
+    assert!(matches!(
+        items[0],
+        Err(Error::LimitOverrun {
+            consumed: 7,
+            separator_found: true
+        })
+    ));
+    assert_eq!(*items[1].as_ref().unwrap(), "ok\n");
 }

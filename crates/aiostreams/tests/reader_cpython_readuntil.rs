@@ -5,7 +5,8 @@ use std::pin::pin;
 
 use aiostreams::{Error, StreamReader};
 
-use crate::support::{assert_overrun, bounded, error_type, poll_once};
+use crate::support::bounded_test;
+use crate::support::{assert_overrun, error_type, poll_once};
 
 // asyncio's `ValueError()` given to `set_exception`.
 error_type!(ValueError, "ValueError");
@@ -19,297 +20,253 @@ fn reader_with(limit: usize, chunks: &[&[u8]]) -> StreamReader {
     reader
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_separator() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        let err = reader.readuntil(b"").await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::InvalidArgument("Separator should be at least one-byte string")
-        ));
-        let err = reader.readuntil_any(&[b""]).await.unwrap_err();
-        assert!(err.to_string().starts_with("Separator should be"));
-        let err = reader.readuntil_any(&[]).await.unwrap_err();
-        assert!(matches!(
-            err,
-            Error::InvalidArgument("Separator should contain at least one element")
-        ));
-        // Argument validation comes before the stored exception (spec 3.7).
-        reader.set_exception(Error::custom(ValueError));
-        let err = reader.readuntil(b"").await.unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument(_)));
-        let err = reader.readuntil_any(&[b"x", b""]).await.unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument(_)));
-        assert!(matches!(
-            reader.readuntil(b"x").await,
-            Err(Error::Custom(_))
-        ));
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    let err = reader.readuntil(b"").await.unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidArgument("Separator should be at least one-byte string")
+    ));
+    let err = reader.readuntil_any(&[b""]).await.unwrap_err();
+    assert!(err.to_string().starts_with("Separator should be"));
+    let err = reader.readuntil_any(&[]).await.unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidArgument("Separator should contain at least one element")
+    ));
+    // Argument validation comes before the stored exception (spec 3.7).
+    reader.set_exception(Error::custom(ValueError));
+    let err = reader.readuntil(b"").await.unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)));
+    let err = reader.readuntil_any(&[b"x", b""]).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)));
+    assert!(matches!(
+        reader.readuntil(b"x").await,
+        Err(Error::Custom(_))
+    ));
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_multi_chunks() {
-    bounded(async {
-        // asyncio passes the separator by keyword and then by position; Rust has one form,
-        // so the first case simply runs twice.
-        let mut reader = StreamReader::new();
-        for _ in 0..2 {
-            reader.feed_data(b"lineAAA").unwrap();
-            assert_eq!(reader.readuntil(b"AAA").await.unwrap(), "lineAAA");
-            assert_eq!(reader.buffer(), b"");
-        }
-        reader.feed_data(b"lineAAAxxx").unwrap();
+    // asyncio passes the separator by keyword and then by position; Rust has one form,
+    // so the first case simply runs twice.
+    let mut reader = StreamReader::new();
+    for _ in 0..2 {
+        reader.feed_data(b"lineAAA").unwrap();
         assert_eq!(reader.readuntil(b"AAA").await.unwrap(), "lineAAA");
-        assert_eq!(reader.buffer(), b"xxx");
-    })
-    .await;
+        assert_eq!(reader.buffer(), b"");
+    }
+    reader.feed_data(b"lineAAAxxx").unwrap();
+    assert_eq!(reader.readuntil(b"AAA").await.unwrap(), "lineAAA");
+    assert_eq!(reader.buffer(), b"xxx");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_multi_chunks_1() {
-    bounded(async {
-        let cases: [(&[&[u8]], &str); 5] = [
-            (&[b"QWEaa", b"XYaa", b"a"], "QWEaaXYaaa"),
-            (&[b"QWEaa", b"XYa", b"aa"], "QWEaaXYaaa"),
-            (&[b"aaa"], "aaa"),
-            (&[b"Xaaa"], "Xaaa"),
-            (&[b"XXX", b"a", b"a", b"a"], "XXXaaa"),
-        ];
-        let mut reader = StreamReader::new();
-        for (chunks, expected) in cases {
-            for chunk in chunks {
-                reader.feed_data(chunk).unwrap();
-            }
-            assert_eq!(reader.readuntil(b"aaa").await.unwrap(), expected);
-            assert_eq!(reader.buffer(), b"");
+    let cases: [(&[&[u8]], &str); 5] = [
+        (&[b"QWEaa", b"XYaa", b"a"], "QWEaaXYaaa"),
+        (&[b"QWEaa", b"XYa", b"aa"], "QWEaaXYaaa"),
+        (&[b"aaa"], "aaa"),
+        (&[b"Xaaa"], "Xaaa"),
+        (&[b"XXX", b"a", b"a", b"a"], "XXXaaa"),
+    ];
+    let mut reader = StreamReader::new();
+    for (chunks, expected) in cases {
+        for chunk in chunks {
+            reader.feed_data(chunk).unwrap();
         }
-    })
-    .await;
+        assert_eq!(reader.readuntil(b"aaa").await.unwrap(), expected);
+        assert_eq!(reader.buffer(), b"");
+    }
 }
 
 /// The same chunks as `test_readuntil_multi_chunks_1`, fed while the read waits, so the
 /// separator straddles the chunks the resumed search sees.
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_multi_chunks_1_while_waiting() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        let line = {
-            let mut read = pin!(reader.readuntil(b"aaa"));
-            for chunk in [&b"QWEaa"[..], b"XYaa"] {
-                assert!(poll_once(read.as_mut()).is_pending());
-                feeder.feed_data(chunk).unwrap();
-            }
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    let line = {
+        let mut read = pin!(reader.readuntil(b"aaa"));
+        for chunk in [&b"QWEaa"[..], b"XYaa"] {
             assert!(poll_once(read.as_mut()).is_pending());
-            feeder.feed_data(b"a").unwrap();
-            read.await.unwrap()
-        };
-        assert_eq!(line, "QWEaaXYaaa");
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+            feeder.feed_data(chunk).unwrap();
+        }
+        assert!(poll_once(read.as_mut()).is_pending());
+        feeder.feed_data(b"a").unwrap();
+        read.await.unwrap()
+    };
+    assert_eq!(line, "QWEaaXYaaa");
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"some dataAA").unwrap();
-        reader.feed_eof();
-        let err = reader.readuntil(b"AAA").await.unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "11 bytes read on a total of undefined expected bytes"
-        );
-        let Error::IncompleteRead { partial, expected } = err else {
-            panic!("expected IncompleteRead, got {err:?}");
-        };
-        assert_eq!(partial, "some dataAA");
-        assert_eq!(expected, None);
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"some dataAA").unwrap();
+    reader.feed_eof();
+    let err = reader.readuntil(b"AAA").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "11 bytes read on a total of undefined expected bytes"
+    );
+    let Error::IncompleteRead { partial, expected } = err else {
+        panic!("expected IncompleteRead, got {err:?}");
+    };
+    assert_eq!(partial, "some dataAA");
+    assert_eq!(expected, None);
+    assert_eq!(reader.buffer(), b"");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_limit_found_sep() {
-    bounded(async {
-        let mut reader = reader_with(3, &[b"some dataAA"]);
-        let err = reader.readuntil(b"AAA").await.unwrap_err();
-        assert_overrun(&err, 9, false);
-        assert_eq!(reader.buffer(), b"some dataAA");
+    let mut reader = reader_with(3, &[b"some dataAA"]);
+    let err = reader.readuntil(b"AAA").await.unwrap_err();
+    assert_overrun(&err, 9, false);
+    assert_eq!(reader.buffer(), b"some dataAA");
 
-        reader.feed_data(b"A").unwrap();
-        let err = reader.readuntil(b"AAA").await.unwrap_err();
-        assert_overrun(&err, 9, true);
-        assert_eq!(reader.buffer(), b"some dataAAA");
-    })
-    .await;
+    reader.feed_data(b"A").unwrap();
+    let err = reader.readuntil(b"AAA").await.unwrap_err();
+    assert_overrun(&err, 9, true);
+    assert_eq!(reader.buffer(), b"some dataAAA");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_multi_separator() {
-    bounded(async {
-        let mut reader = reader_with(65536, &[b"line 1\nline 2\r"]);
-        assert_eq!(
-            reader.readuntil_any(&[b"\r", b"\n"]).await.unwrap(),
-            "line 1\n"
-        );
-        assert_eq!(
-            reader.readuntil_any(&[b"\r", b"\n"]).await.unwrap(),
-            "line 2\r"
-        );
-        assert_eq!(reader.buffer(), b"");
+    let mut reader = reader_with(65536, &[b"line 1\nline 2\r"]);
+    assert_eq!(
+        reader.readuntil_any(&[b"\r", b"\n"]).await.unwrap(),
+        "line 1\n"
+    );
+    assert_eq!(
+        reader.readuntil_any(&[b"\r", b"\n"]).await.unwrap(),
+        "line 2\r"
+    );
+    assert_eq!(reader.buffer(), b"");
 
-        // The earliest end wins, even though it belongs to the longer separator.
-        reader.feed_data(b"ABCDEFG").unwrap();
-        assert_eq!(
-            reader.readuntil_any(&[b"DEF", b"BCDE"]).await.unwrap(),
-            "ABCDE"
-        );
-        assert_eq!(reader.buffer(), b"FG");
-    })
-    .await;
+    // The earliest end wins, even though it belongs to the longer separator.
+    reader.feed_data(b"ABCDEFG").unwrap();
+    assert_eq!(
+        reader.readuntil_any(&[b"DEF", b"BCDE"]).await.unwrap(),
+        "ABCDE"
+    );
+    assert_eq!(reader.buffer(), b"FG");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_multi_separator_limit() {
-    bounded(async {
-        let mut reader = reader_with(3, &[b"some dataA"]);
-        // Both end at 10; the shorter `A`, starting at 9 > limit, is the match.
-        let err = reader
-            .readuntil_any(&[b"A", b"ome dataA"])
-            .await
-            .unwrap_err();
-        assert_overrun(&err, 9, true);
-        assert_eq!(reader.buffer(), b"some dataA");
-    })
-    .await;
+    let mut reader = reader_with(3, &[b"some dataA"]);
+    // Both end at 10; the shorter `A`, starting at 9 > limit, is the match.
+    let err = reader
+        .readuntil_any(&[b"A", b"ome dataA"])
+        .await
+        .unwrap_err();
+    assert_overrun(&err, 9, true);
+    assert_eq!(reader.buffer(), b"some dataA");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_multi_separator_negative_offset() {
-    bounded(async {
-        let mut reader = reader_with(65536, &[b"data"]);
-        let feeder = reader.feeder();
-        let line = {
-            let mut read = pin!(reader.readuntil_any(&[b"A", b"long sep"]));
-            assert!(poll_once(read.as_mut()).is_pending());
-            feeder.feed_data(b"Z").unwrap();
-            // The resumed search offset (5 + 1 - 8) must be clamped at 0.
-            assert!(poll_once(read.as_mut()).is_pending());
-            feeder.feed_data(b"Aaaa").unwrap();
-            read.await.unwrap()
-        };
-        assert_eq!(line, "dataZA");
-        assert_eq!(reader.buffer(), b"aaa");
-    })
-    .await;
+    let mut reader = reader_with(65536, &[b"data"]);
+    let feeder = reader.feeder();
+    let line = {
+        let mut read = pin!(reader.readuntil_any(&[b"A", b"long sep"]));
+        assert!(poll_once(read.as_mut()).is_pending());
+        feeder.feed_data(b"Z").unwrap();
+        // The resumed search offset (5 + 1 - 8) must be clamped at 0.
+        assert!(poll_once(read.as_mut()).is_pending());
+        feeder.feed_data(b"Aaaa").unwrap();
+        read.await.unwrap()
+    };
+    assert_eq!(line, "dataZA");
+    assert_eq!(reader.buffer(), b"aaa");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_readuntil_bytearray() {
-    bounded(async {
-        // asyncio: a bytearray is one separator, not a collection. Rust: any byte slice
-        // (here borrowed from a Vec) is one separator; a one-element list is the same.
-        let separator: Vec<u8> = b"\r\n".to_vec();
-        let mut reader = reader_with(65536, &[b"some data\r\n"]);
-        assert_eq!(reader.readuntil(&separator).await.unwrap(), "some data\r\n");
-        assert_eq!(reader.buffer(), b"");
-        reader.feed_data(b"more\r\n").unwrap();
-        assert_eq!(
-            reader.readuntil_any(&[&separator]).await.unwrap(),
-            "more\r\n"
-        );
-        assert_eq!(reader.buffer(), b"");
-    })
-    .await;
+    // asyncio: a bytearray is one separator, not a collection. Rust: any byte slice
+    // (here borrowed from a Vec) is one separator; a one-element list is the same.
+    let separator: Vec<u8> = b"\r\n".to_vec();
+    let mut reader = reader_with(65536, &[b"some data\r\n"]);
+    assert_eq!(reader.readuntil(&separator).await.unwrap(), "some data\r\n");
+    assert_eq!(reader.buffer(), b"");
+    reader.feed_data(b"more\r\n").unwrap();
+    assert_eq!(
+        reader.readuntil_any(&[&separator]).await.unwrap(),
+        "more\r\n"
+    );
+    assert_eq!(reader.buffer(), b"");
 }
 
 // Spec 3.7 edge cases beyond the CPython file.
 
-#[tokio::test]
+#[bounded_test]
 async fn readuntil_finds_a_buffered_separator_after_eof() {
-    bounded(async {
-        let mut reader = reader_with(65536, &[b"abc\ndef"]);
-        reader.feed_eof();
-        assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abc\n");
-        let err = reader.readuntil(b"\n").await.unwrap_err();
-        assert!(
-            matches!(err, Error::IncompleteRead { partial, expected: None } if partial == "def")
-        );
-        assert!(reader.at_eof());
-    })
-    .await;
+    let mut reader = reader_with(65536, &[b"abc\ndef"]);
+    reader.feed_eof();
+    assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abc\n");
+    let err = reader.readuntil(b"\n").await.unwrap_err();
+    assert!(matches!(err, Error::IncompleteRead { partial, expected: None } if partial == "def"));
+    assert!(reader.at_eof());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn readuntil_checks_the_limit_before_eof() {
-    bounded(async {
-        let mut reader = reader_with(3, &[b"abcdef"]);
-        reader.feed_eof();
-        let err = reader.readuntil(b"\n").await.unwrap_err();
-        assert_overrun(&err, 6, false);
-        assert_eq!(reader.buffer(), b"abcdef");
-    })
-    .await;
+    let mut reader = reader_with(3, &[b"abcdef"]);
+    reader.feed_eof();
+    let err = reader.readuntil(b"\n").await.unwrap_err();
+    assert_overrun(&err, 6, false);
+    assert_eq!(reader.buffer(), b"abcdef");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn readuntil_limit_boundaries() {
-    bounded(async {
-        // Up to `limit` bytes before the separator are accepted.
-        let mut reader = reader_with(5, &[b"abcde\nabcdef\n"]);
-        assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abcde\n");
-        let err = reader.readuntil(b"\n").await.unwrap_err();
-        assert_overrun(&err, 6, true);
+    // Up to `limit` bytes before the separator are accepted.
+    let mut reader = reader_with(5, &[b"abcde\nabcdef\n"]);
+    assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abcde\n");
+    let err = reader.readuntil(b"\n").await.unwrap_err();
+    assert_overrun(&err, 6, true);
 
-        // `abc\r` gives offset 3, not past limit 3: the read waits for the `\n`.
-        let mut reader = reader_with(3, &[b"abc\r"]);
-        let feeder = reader.feeder();
-        let line = {
-            let mut read = pin!(reader.readuntil(b"\r\n"));
-            assert!(poll_once(read.as_mut()).is_pending());
-            feeder.feed_data(b"\n").unwrap();
-            read.await.unwrap()
-        };
-        assert_eq!(line, "abc\r\n");
+    // `abc\r` gives offset 3, not past limit 3: the read waits for the `\n`.
+    let mut reader = reader_with(3, &[b"abc\r"]);
+    let feeder = reader.feeder();
+    let line = {
+        let mut read = pin!(reader.readuntil(b"\r\n"));
+        assert!(poll_once(read.as_mut()).is_pending());
+        feeder.feed_data(b"\n").unwrap();
+        read.await.unwrap()
+    };
+    assert_eq!(line, "abc\r\n");
 
-        let mut reader = reader_with(3, &[b"abcd\r"]);
-        let err = reader.readuntil(b"\r\n").await.unwrap_err();
-        assert_overrun(&err, 4, false);
-    })
-    .await;
+    let mut reader = reader_with(3, &[b"abcd\r"]);
+    let err = reader.readuntil(b"\r\n").await.unwrap_err();
+    assert_overrun(&err, 4, false);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn readuntil_any_limit_rules() {
-    bounded(async {
-        // "Not found" uses the longest separator: abcdef still waits with limit 3.
-        let mut reader = reader_with(3, &[b"abcdef"]);
-        let feeder = reader.feeder();
-        let err = {
-            let mut read = pin!(reader.readuntil_any(&[b"\n", b"XXXXX"]));
-            assert!(poll_once(read.as_mut()).is_pending());
-            feeder.feed_data(b"gh").unwrap();
-            read.await.unwrap_err()
-        };
-        assert_overrun(&err, 4, false);
-        let mut reader = reader_with(3, &[b"abcdef"]);
-        let err = reader.readuntil_any(&[b"\n"]).await.unwrap_err();
-        assert_overrun(&err, 6, false);
+    // "Not found" uses the longest separator: abcdef still waits with limit 3.
+    let mut reader = reader_with(3, &[b"abcdef"]);
+    let feeder = reader.feeder();
+    let err = {
+        let mut read = pin!(reader.readuntil_any(&[b"\n", b"XXXXX"]));
+        assert!(poll_once(read.as_mut()).is_pending());
+        feeder.feed_data(b"gh").unwrap();
+        read.await.unwrap_err()
+    };
+    assert_overrun(&err, 4, false);
+    let mut reader = reader_with(3, &[b"abcdef"]);
+    let err = reader.readuntil_any(&[b"\n"]).await.unwrap_err();
+    assert_overrun(&err, 6, false);
 
-        // At a shared end, the shorter separator's start is the one checked.
-        let mut reader = reader_with(1, &[b"abc\r\n"]);
-        let err = reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap_err();
-        assert_overrun(&err, 4, true);
+    // At a shared end, the shorter separator's start is the one checked.
+    let mut reader = reader_with(1, &[b"abc\r\n"]);
+    let err = reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap_err();
+    assert_overrun(&err, 4, true);
 
-        let mut reader = reader_with(65536, &[b"xxABCyy"]);
-        let record = reader.readuntil_any(&[b"BC", b"ABC", b"C"]).await.unwrap();
-        assert_eq!(record, "xxABC");
-        assert_eq!(reader.buffer(), b"yy");
-    })
-    .await;
+    let mut reader = reader_with(65536, &[b"xxABCyy"]);
+    let record = reader.readuntil_any(&[b"BC", b"ABC", b"C"]).await.unwrap();
+    assert_eq!(record, "xxABC");
+    assert_eq!(reader.buffer(), b"yy");
 }

@@ -16,7 +16,8 @@ use std::task::Poll;
 use aiostreams::{Error, StreamReader};
 use bytes::Bytes;
 
-use crate::support::{assert_overrun, bounded};
+use crate::support::assert_overrun;
+use crate::support::bounded_test;
 
 /// A Python-like exception type: `Name()` or `Name('message')`.
 #[derive(Debug)]
@@ -61,64 +62,58 @@ fn test_exception() {
     assert!(reader.exception().is_none());
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_exception_waiter() {
-    bounded(async {
-        // asyncio runs two tasks; a second task *reading* at the same time would get
-        // "readuntil() called while another coroutine is already waiting for incoming
-        // data". Reads take `&mut self`, so that is a compile-time error here, and only
-        // the exception can come from another task, through a `Feeder`.
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        let setter = tokio::spawn(async move {
-            feeder.set_exception(Error::custom(RuntimeError("from t2")));
-        });
-        let err = reader.readline().await.unwrap_err();
-        assert!(is_runtime_error(&err, "from t2"));
-        setter.await.unwrap();
-    })
-    .await;
+    // asyncio runs two tasks; a second task *reading* at the same time would get
+    // "readuntil() called while another coroutine is already waiting for incoming
+    // data". Reads take `&mut self`, so that is a compile-time error here, and only
+    // the exception can come from another task, through a `Feeder`.
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    let setter = tokio::spawn(async move {
+        feeder.set_exception(Error::custom(RuntimeError("from t2")));
+    });
+    let err = reader.readline().await.unwrap_err();
+    assert!(is_runtime_error(&err, "from t2"));
+    setter.await.unwrap();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_exception_cancel() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"partial").unwrap();
-        {
-            let mut read = pin!(reader.readline());
-            let first = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
-            assert!(first.is_pending(), "the readline should be waiting");
-        } // Cancelled: the future is dropped while it waits.
-        reader.set_exception(Error::custom(RuntimeError("message")));
-        // No waiter is left behind (asyncio: `_waiter is None`), nor a lost byte.
-        assert_eq!(
-            format!("{reader:?}"),
-            format!(
-                "<StreamReader 7 bytes exception={:?}>",
-                reader.exception().unwrap()
-            )
-        );
-        assert_eq!(reader.buffer(), b"partial");
-        assert!(is_runtime_error(
-            &reader.readline().await.unwrap_err(),
-            "message"
-        ));
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"partial").unwrap();
+    {
+        let mut read = pin!(reader.readline());
+        let first = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+        assert!(first.is_pending(), "the readline should be waiting");
+    } // Cancelled: the future is dropped while it waits.
+    reader.set_exception(Error::custom(RuntimeError("message")));
+    // No waiter is left behind (asyncio: `_waiter is None`), nor a lost byte.
+    assert_eq!(
+        format!("{reader:?}"),
+        format!(
+            "<StreamReader 7 bytes exception={:?}>",
+            reader.exception().unwrap()
+        )
+    );
+    assert_eq!(reader.buffer(), b"partial");
+    assert!(is_runtime_error(
+        &reader.readline().await.unwrap_err(),
+        "message"
+    ));
 
-        // The same with the read in its own task, aborted while it waits.
-        let reader = StreamReader::new();
-        let feeder = reader.feeder();
-        let task = tokio::spawn(async move {
-            let mut reader = reader;
-            reader.readline().await
-        });
-        tokio::task::yield_now().await;
-        task.abort();
-        assert!(task.await.unwrap_err().is_cancelled());
-        feeder.set_exception(Error::custom(RuntimeError("message")));
-        assert!(feeder.exception().is_some());
-    })
-    .await;
+    // The same with the read in its own task, aborted while it waits.
+    let reader = StreamReader::new();
+    let feeder = reader.feeder();
+    let task = tokio::spawn(async move {
+        let mut reader = reader;
+        reader.readline().await
+    });
+    tokio::task::yield_now().await;
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    feeder.set_exception(Error::custom(RuntimeError("message")));
+    assert!(feeder.exception().is_some());
 }
 
 // A47-A52: an asyncio reader binds to an event loop at construction. A StreamReader binds
@@ -131,15 +126,12 @@ fn test_streamreader_constructor_without_loop() {
     assert_eq!(current_thread().block_on(reader.read(10)).unwrap(), "abc");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_streamreader_constructor_use_running_loop() {
-    bounded(async {
-        let mut reader = StreamReader::default();
-        assert_eq!(reader.limit(), aiostreams::DEFAULT_LIMIT);
-        reader.feed_data(b"abc").unwrap();
-        assert_eq!(reader.read(10).await.unwrap(), "abc");
-    })
-    .await;
+    let mut reader = StreamReader::default();
+    assert_eq!(reader.limit(), aiostreams::DEFAULT_LIMIT);
+    reader.feed_data(b"abc").unwrap();
+    assert_eq!(reader.read(10).await.unwrap(), "abc");
 }
 
 #[test]
@@ -167,17 +159,14 @@ fn test_streamreaderprotocol_constructor_without_loop() {
     );
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_streamreaderprotocol_constructor_use_running_loop() {
-    bounded(async {
-        let (mut tx, rx) = tokio::io::duplex(16);
-        let mut reader = StreamReader::from_io(rx);
-        tokio::io::AsyncWriteExt::write_all(&mut tx, b"abc\n")
-            .await
-            .unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "abc\n");
-    })
-    .await;
+    let (mut tx, rx) = tokio::io::duplex(16);
+    let mut reader = StreamReader::from_io(rx);
+    tokio::io::AsyncWriteExt::write_all(&mut tx, b"abc\n")
+        .await
+        .unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "abc\n");
 }
 
 #[test]
@@ -252,20 +241,17 @@ fn test___repr__exception() {
     );
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test___repr__waiter() {
-    bounded(async {
-        // A waiting read holds `&mut reader`, so the reader cannot be formatted while it
-        // waits; what is observable is that a dropped wait leaves nothing in the repr.
-        let mut reader = StreamReader::new();
-        {
-            let mut read = pin!(reader.read(1));
-            let first = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
-            assert!(first.is_pending());
-        }
-        assert_eq!(format!("{reader:?}"), "<StreamReader>");
-    })
-    .await;
+    // A waiting read holds `&mut reader`, so the reader cannot be formatted while it
+    // waits; what is observable is that a dropped wait leaves nothing in the repr.
+    let mut reader = StreamReader::new();
+    {
+        let mut read = pin!(reader.read(1));
+        let first = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+    }
+    assert_eq!(format!("{reader:?}"), "<StreamReader>");
 }
 
 #[test]
@@ -338,63 +324,54 @@ fn test_errors_are_send_sync_static() {
     assert_bounds::<aiostreams::Feeder>();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_feed_data_after_feed_eof() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"abc").unwrap();
-        reader.feed_eof();
-        assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
-        // Refused even for empty data, as asyncio's assertion comes first.
-        assert!(matches!(reader.feed_data(b""), Err(Error::FeedAfterEof)));
-        assert_eq!(reader.buffer(), b"abc");
-        assert_eq!(format!("{reader:?}"), "<StreamReader 3 bytes eof>");
-        // feed_eof stays idempotent.
-        reader.feed_eof();
-        assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
-        assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"abc").unwrap();
+    reader.feed_eof();
+    assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
+    // Refused even for empty data, as asyncio's assertion comes first.
+    assert!(matches!(reader.feed_data(b""), Err(Error::FeedAfterEof)));
+    assert_eq!(reader.buffer(), b"abc");
+    assert_eq!(format!("{reader:?}"), "<StreamReader 3 bytes eof>");
+    // feed_eof stays idempotent.
+    reader.feed_eof();
+    assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
+    assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_feed_data_after_feed_eof_through_feeder() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        feeder.feed_data(b"abc").unwrap();
-        feeder.feed_eof();
-        assert!(!reader.at_eof());
-        assert!(matches!(feeder.feed_data(b"x"), Err(Error::FeedAfterEof)));
-        assert!(matches!(feeder.feed_data(b""), Err(Error::FeedAfterEof)));
-        // EOF given to the feeder binds the reader too, and the other way round.
-        assert!(matches!(reader.feed_data(b""), Err(Error::FeedAfterEof)));
-        assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
-        assert!(reader.at_eof());
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    feeder.feed_data(b"abc").unwrap();
+    feeder.feed_eof();
+    assert!(!reader.at_eof());
+    assert!(matches!(feeder.feed_data(b"x"), Err(Error::FeedAfterEof)));
+    assert!(matches!(feeder.feed_data(b""), Err(Error::FeedAfterEof)));
+    // EOF given to the feeder binds the reader too, and the other way round.
+    assert!(matches!(reader.feed_data(b""), Err(Error::FeedAfterEof)));
+    assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
+    assert!(reader.at_eof());
 
-        let mut reader = StreamReader::new();
-        let feeder = reader.feeder();
-        reader.feed_data(b"abc").unwrap();
-        reader.feed_eof();
-        assert!(matches!(feeder.feed_data(b"x"), Err(Error::FeedAfterEof)));
-        assert!(matches!(feeder.feed_data(b""), Err(Error::FeedAfterEof)));
-        assert_eq!(reader.buffer(), b"abc");
-        assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    reader.feed_data(b"abc").unwrap();
+    reader.feed_eof();
+    assert!(matches!(feeder.feed_data(b"x"), Err(Error::FeedAfterEof)));
+    assert!(matches!(feeder.feed_data(b""), Err(Error::FeedAfterEof)));
+    assert_eq!(reader.buffer(), b"abc");
+    assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_feed_data_after_source_eof() {
-    bounded(async {
-        // EOF seen from the byte source also ends feeding.
-        let mut reader = StreamReader::from_io(&b"abc"[..]);
-        let feeder = reader.feeder();
-        assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
-        assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
-        assert!(matches!(feeder.feed_data(b""), Err(Error::FeedAfterEof)));
-        assert_eq!(reader.buffer(), b"");
-        assert!(reader.at_eof());
-    })
-    .await;
+    // EOF seen from the byte source also ends feeding.
+    let mut reader = StreamReader::from_io(&b"abc"[..]);
+    let feeder = reader.feeder();
+    assert_eq!(reader.read_to_eof().await.unwrap(), "abc");
+    assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
+    assert!(matches!(feeder.feed_data(b""), Err(Error::FeedAfterEof)));
+    assert_eq!(reader.buffer(), b"");
+    assert!(reader.at_eof());
 }

@@ -6,27 +6,25 @@ use std::pin::pin;
 use aiostreams::{Error, StreamReader};
 use tokio::io::AsyncWriteExt;
 
+use crate::support::bounded_test;
 use crate::support::{bounded, poll_once};
 
-#[tokio::test]
+#[bounded_test]
 async fn peek_waits_for_n_bytes_and_consumes_none() {
-    bounded(async {
-        let (mut peer, io) = tokio::io::duplex(64);
-        let mut reader = StreamReader::from_io(io);
-        peer.write_all(b"GE").await.unwrap();
-        {
-            let mut peek = pin!(reader.peek(4));
-            assert!(
-                poll_once(peek.as_mut()).is_pending(),
-                "two bytes of four: peek waits"
-            );
-        }
-        peer.write_all(b"T / HTTP/1.0\r\n").await.unwrap();
-        assert_eq!(reader.peek(4).await.unwrap(), b"GET ");
-        assert_eq!(reader.peek(0).await.unwrap(), b"");
-        assert_eq!(reader.readline().await.unwrap(), "GET / HTTP/1.0\r\n");
-    })
-    .await;
+    let (mut peer, io) = tokio::io::duplex(64);
+    let mut reader = StreamReader::from_io(io);
+    peer.write_all(b"GE").await.unwrap();
+    {
+        let mut peek = pin!(reader.peek(4));
+        assert!(
+            poll_once(peek.as_mut()).is_pending(),
+            "two bytes of four: peek waits"
+        );
+    }
+    peer.write_all(b"T / HTTP/1.0\r\n").await.unwrap();
+    assert_eq!(reader.peek(4).await.unwrap(), b"GET ");
+    assert_eq!(reader.peek(0).await.unwrap(), b"");
+    assert_eq!(reader.readline().await.unwrap(), "GET / HTTP/1.0\r\n");
 }
 
 #[tokio::test]
@@ -52,21 +50,18 @@ async fn peek_over_the_limit_is_an_argument_error() {
 }
 
 // A peek waiting when an exception is stored from elsewhere raises it; the bytes stay.
-#[tokio::test]
+#[bounded_test]
 async fn a_waiting_peek_raises_an_exception_stored_meanwhile() {
-    bounded(async {
-        let mut reader = StreamReader::new();
-        reader.feed_data(b"x").unwrap();
-        let feeder = reader.feeder();
-        tokio::spawn(async move {
-            tokio::task::yield_now().await;
-            feeder.set_exception(Error::ConnectionLost);
-        });
-        assert!(matches!(reader.peek(2).await, Err(Error::ConnectionLost)));
-        reader.clear_exception();
-        assert_eq!(reader.buffer(), b"x");
-    })
-    .await;
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"x").unwrap();
+    let feeder = reader.feeder();
+    tokio::spawn(async move {
+        tokio::task::yield_now().await;
+        feeder.set_exception(Error::ConnectionLost);
+    });
+    assert!(matches!(reader.peek(2).await, Err(Error::ConnectionLost)));
+    reader.clear_exception();
+    assert_eq!(reader.buffer(), b"x");
 }
 
 #[cfg(feature = "tls")]

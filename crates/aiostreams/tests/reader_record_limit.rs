@@ -13,7 +13,8 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::io::AsyncWriteExt;
 
 use crate::reader_overlong_line::pair;
-use crate::support::{bounded, poll_once};
+use crate::support::bounded_test;
+use crate::support::poll_once;
 
 fn discarding(limit: usize) -> RecordLimit {
     RecordLimit::new(limit)
@@ -43,21 +44,18 @@ async fn set_limit_changes_a_live_readers_limit_and_refuses_zero() {
 
 // A per-call limit above the reader's: a 1 MiB line over a socket is read whole (and
 // pulled in windows, not a byte at a time), where readline() fails.
-#[tokio::test]
+#[bounded_test]
 async fn a_per_call_limit_above_the_readers_reads_a_long_line_over_a_socket() {
-    bounded(async {
-        let (mut reader, _writer, mut peer) = pair(1024).await;
-        let line = [vec![b'x'; 1 << 20], b"\n".to_vec()].concat();
-        let sent = line.clone();
-        let sender = tokio::spawn(async move { peer.write_all(&sent).await.map(|()| peer) });
-        let got = reader
-            .readline_with(RecordLimit::new(2 << 20).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(got.len(), line.len());
-        let _peer = sender.await.unwrap().unwrap();
-    })
-    .await;
+    let (mut reader, _writer, mut peer) = pair(1024).await;
+    let line = [vec![b'x'; 1 << 20], b"\n".to_vec()].concat();
+    let sent = line.clone();
+    let sender = tokio::spawn(async move { peer.write_all(&sent).await.map(|()| peer) });
+    let got = reader
+        .readline_with(RecordLimit::new(2 << 20).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(got.len(), line.len());
+    let _peer = sender.await.unwrap().unwrap();
 }
 
 #[tokio::test]
@@ -74,25 +72,22 @@ async fn a_per_call_limit_below_the_readers_fails_as_readline_would() {
 
 // An endless-ish line (8 MiB, no newline until the end) over a socket: dropped as it
 // arrives, one report with its size, then the next line.
-#[tokio::test]
+#[bounded_test]
 async fn discard_to_separator_drops_an_8_mib_line_over_a_socket_then_reads_on() {
-    bounded(async {
-        let (mut reader, _writer, mut peer) = pair(1024).await;
-        let sender = tokio::spawn(async move {
-            for _ in 0..(8 << 20) / 4096 {
-                peer.write_all(&[b'y'; 4096]).await?;
-            }
-            peer.write_all(b"\nnext\n").await.map(|()| peer)
-        });
-        let result = reader.readline_with(discarding(1024)).await;
-        assert!(
-            matches!(result, Err(Error::OverlongDiscarded { dropped }) if dropped == (8 << 20) + 1),
-            "{result:?}"
-        );
-        assert_eq!(reader.readline().await.unwrap(), "next\n");
-        let _peer = sender.await.unwrap().unwrap();
-    })
-    .await;
+    let (mut reader, _writer, mut peer) = pair(1024).await;
+    let sender = tokio::spawn(async move {
+        for _ in 0..(8 << 20) / 4096 {
+            peer.write_all(&[b'y'; 4096]).await?;
+        }
+        peer.write_all(b"\nnext\n").await.map(|()| peer)
+    });
+    let result = reader.readline_with(discarding(1024)).await;
+    assert!(
+        matches!(result, Err(Error::OverlongDiscarded { dropped }) if dropped == (8 << 20) + 1),
+        "{result:?}"
+    );
+    assert_eq!(reader.readline().await.unwrap(), "next\n");
+    let _peer = sender.await.unwrap().unwrap();
 }
 
 // A read cancelled while it drops an over-long line: no byte of that line comes back.

@@ -26,6 +26,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tracing::Level;
 
+use crate::support::bounded_test;
 use crate::support::{bounded, error_type, log_capture::Logs, net::port_of, temp::TempPath};
 
 /// What the handlers built by the helpers below return.
@@ -326,25 +327,21 @@ where
 
 // C1: start_serving=false binds without listening; serve_forever() serves; cancelling
 // it closes the server.
-#[tokio::test]
+#[bounded_test]
 async fn test_start_server_1() {
-    bounded(async {
-        let (cancel_tx, mut cancel_rx) = mpsc::channel(1);
-        let server = ServerOptions::new()
-            .start_serving(false)
-            .start_server(c1_handler(cancel_tx), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        assert!(!server.is_serving());
-        let port = port_of(&server);
-        // Bound but not listening: nothing can connect yet.
-        let refused = open_connection("127.0.0.1", port).await.unwrap_err();
-        assert_eq!(refused.io_kind(), io::ErrorKind::ConnectionRefused);
-        let client =
-            async move { c1_client(open_connection("127.0.0.1", port).await.unwrap()).await };
-        c1_serve_and_cancel(&server, client, &mut cancel_rx).await;
-    })
-    .await;
+    let (cancel_tx, mut cancel_rx) = mpsc::channel(1);
+    let server = ServerOptions::new()
+        .start_serving(false)
+        .start_server(c1_handler(cancel_tx), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    assert!(!server.is_serving());
+    let port = port_of(&server);
+    // Bound but not listening: nothing can connect yet.
+    let refused = open_connection("127.0.0.1", port).await.unwrap_err();
+    assert_eq!(refused.io_kind(), io::ErrorKind::ConnectionRefused);
+    let client = async move { c1_client(open_connection("127.0.0.1", port).await.unwrap()).await };
+    c1_serve_and_cancel(&server, client, &mut cancel_rx).await;
 }
 
 // C2: the same with a Unix server and an explicit start_serving().
@@ -389,41 +386,38 @@ fn read_to_eof_handler(
 
 // C3: wait_closed() waits for close() and for every connection, in any order; then it
 // returns at once.
-#[tokio::test]
+#[bounded_test]
 async fn test_wait_closed_basic() {
-    bounded(async {
-        let (started_tx, mut started) = mpsc::unbounded_channel();
-        let server = start_server(read_to_eof_handler(started_tx), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let mut task1 = pin!(server.wait_closed());
-        assert!(is_pending(task1.as_mut()), "open, no connections");
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let server = start_server(read_to_eof_handler(started_tx), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let mut task1 = pin!(server.wait_closed());
+    assert!(is_pending(task1.as_mut()), "open, no connections");
 
-        let (_reader, writer) = open_connection("127.0.0.1", port_of(&server))
-            .await
-            .unwrap();
-        started.recv().await.unwrap();
-        assert_eq!(server.active_connections(), 1);
-        assert!(is_pending(task1.as_mut()), "open, one connection");
-        let mut task2 = pin!(server.wait_closed());
-        assert!(is_pending(task2.as_mut()));
+    let (_reader, writer) = open_connection("127.0.0.1", port_of(&server))
+        .await
+        .unwrap();
+    started.recv().await.unwrap();
+    assert_eq!(server.active_connections(), 1);
+    assert!(is_pending(task1.as_mut()), "open, one connection");
+    let mut task2 = pin!(server.wait_closed());
+    assert!(is_pending(task2.as_mut()));
 
-        server.close();
-        assert!(
-            is_pending(task1.as_mut()),
-            "closed, connection still active"
-        );
-        assert!(is_pending(task2.as_mut()));
-        let mut task3 = pin!(server.wait_closed());
-        assert!(is_pending(task3.as_mut()));
+    server.close();
+    assert!(
+        is_pending(task1.as_mut()),
+        "closed, connection still active"
+    );
+    assert!(is_pending(task2.as_mut()));
+    let mut task3 = pin!(server.wait_closed());
+    assert!(is_pending(task3.as_mut()));
 
-        writer.close();
-        writer.wait_closed().await.unwrap();
-        tokio::join!(task1, task2, task3);
-        assert_eq!(server.active_connections(), 0);
-        assert!(!is_pending(pin!(server.wait_closed())));
-    })
-    .await;
+    writer.close();
+    writer.wait_closed().await.unwrap();
+    tokio::join!(task1, task2, task3);
+    assert_eq!(server.active_connections(), 0);
+    assert!(!is_pending(pin!(server.wait_closed())));
 }
 
 // C4: close() and the client's close() back to back; wait_closed() completes.
@@ -495,25 +489,22 @@ async fn handler_never_starts_after_wait_closed__multi_thread() {
 }
 
 // C5: close_clients() closes every connection gracefully; the client sees EOF.
-#[tokio::test]
+#[bounded_test]
 async fn test_close_clients() {
-    bounded(async {
-        let (started_tx, mut started) = mpsc::unbounded_channel();
-        let server = start_server(read_to_eof_handler(started_tx), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let (mut reader, _writer) = open_connection("127.0.0.1", port_of(&server))
-            .await
-            .unwrap();
-        started.recv().await.unwrap();
-        let mut waiter = pin!(server.wait_closed());
-        assert!(is_pending(waiter.as_mut()));
-        server.close();
-        server.close_clients();
-        waiter.await;
-        assert_eq!(reader.read_to_eof().await.unwrap(), "");
-    })
-    .await;
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let server = start_server(read_to_eof_handler(started_tx), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let (mut reader, _writer) = open_connection("127.0.0.1", port_of(&server))
+        .await
+        .unwrap();
+    started.recv().await.unwrap();
+    let mut waiter = pin!(server.wait_closed());
+    assert!(is_pending(waiter.as_mut()));
+    server.close();
+    server.close_clients();
+    waiter.await;
+    assert_eq!(reader.read_to_eof().await.unwrap(), "");
 }
 
 /// C6's handler: write until the kernel is full and bytes wait in our own queue, report
@@ -545,29 +536,26 @@ async fn fill_until_queued(
 
 // C6: abort_clients() drops the queued bytes and closes the connection at once (without
 // SO_LINGER 0, as asyncio: the client sees EOF after what had been sent).
-#[tokio::test]
+#[bounded_test]
 async fn test_abort_clients() {
-    bounded(async {
-        let (queued_tx, mut queued) = mpsc::unbounded_channel();
-        let handler = move |reader: StreamReader, writer: StreamWriter| {
-            fill_until_queued(reader, writer, queued_tx.clone())
-        };
-        let server = start_server(handler, "127.0.0.1", 0).await.unwrap();
-        let (mut reader, _writer) = ConnectOptions::new()
-            .limit(4096)
-            .connect("127.0.0.1", port_of(&server))
-            .await
-            .unwrap();
-        let buffered = queued.recv().await.unwrap();
-        assert!(buffered > 0, "the server holds queued data");
-        let mut waiter = pin!(server.wait_closed());
-        assert!(is_pending(waiter.as_mut()));
-        server.close();
-        server.abort_clients();
-        waiter.await;
-        reader.read_to_eof().await.expect("EOF, not a reset");
-    })
-    .await;
+    let (queued_tx, mut queued) = mpsc::unbounded_channel();
+    let handler = move |reader: StreamReader, writer: StreamWriter| {
+        fill_until_queued(reader, writer, queued_tx.clone())
+    };
+    let server = start_server(handler, "127.0.0.1", 0).await.unwrap();
+    let (mut reader, _writer) = ConnectOptions::new()
+        .limit(4096)
+        .connect("127.0.0.1", port_of(&server))
+        .await
+        .unwrap();
+    let buffered = queued.recv().await.unwrap();
+    assert!(buffered > 0, "the server holds queued data");
+    let mut waiter = pin!(server.wait_closed());
+    assert!(is_pending(waiter.as_mut()));
+    server.close();
+    server.abort_clients();
+    waiter.await;
+    reader.read_to_eof().await.expect("EOF, not a reset");
 }
 
 #[cfg(unix)]

@@ -9,7 +9,8 @@ use std::time::Instant;
 use aiostreams::{Error, StreamReader, StreamWriter, open_connection, start_server};
 use tokio::sync::mpsc;
 
-use crate::support::{bounded, error_type, log_capture::Logs, net::port_of, test_name};
+use crate::support::bounded_test;
+use crate::support::{error_type, log_capture::Logs, net::port_of, test_name};
 
 error_type!(Refused, "refused on purpose");
 
@@ -32,80 +33,74 @@ async fn moody(
 
 // A handler that panics or fails closes only its own connection; the next client is
 // served.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_handlers_do_not_stop_the_server() {
-    bounded(async {
-        let server = start_server(moody, "127.0.0.1", 0).await.unwrap();
-        let port = port_of(&server);
-        for command in ["panic\n", "error\n", "panic\n", "error\n"] {
-            let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-            writer.write(command.as_bytes()).unwrap();
-            assert_eq!(reader.read_to_eof().await.unwrap(), "", "{command}");
-        }
-        assert!(server.is_serving());
+    let server = start_server(moody, "127.0.0.1", 0).await.unwrap();
+    let port = port_of(&server);
+    for command in ["panic\n", "error\n", "panic\n", "error\n"] {
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"still there?\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "still there?\n");
-        drop((reader, writer));
-        server.close();
-        server.wait_closed().await;
-    })
-    .await;
+        writer.write(command.as_bytes()).unwrap();
+        assert_eq!(reader.read_to_eof().await.unwrap(), "", "{command}");
+    }
+    assert!(server.is_serving());
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"still there?\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "still there?\n");
+    drop((reader, writer));
+    server.close();
+    server.wait_closed().await;
 }
 
 // A client that resets (SO_LINGER 0, close) while its handler waits for input: the
 // handler's read and drain fail, and the server goes on.
-#[tokio::test]
+#[bounded_test]
 async fn client_reset_mid_handler() {
-    bounded(async {
-        let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
-        let (outcome_tx, mut outcome) = mpsc::unbounded_channel();
-        let handler = move |mut reader: StreamReader, writer: StreamWriter| {
-            let (started, outcome) = (started_tx.clone(), outcome_tx.clone());
-            async move {
-                let _ = started.send(());
-                let read = reader.readline().await;
-                let _ = writer.write(b"too late\n");
-                let drain = writer.drain().await;
-                let _ = outcome.send((read, drain));
-            }
-        };
-        let server = start_server(handler, "127.0.0.1", 0).await.unwrap();
-        let port = port_of(&server);
+    let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
+    let (outcome_tx, mut outcome) = mpsc::unbounded_channel();
+    let handler = move |mut reader: StreamReader, writer: StreamWriter| {
+        let (started, outcome) = (started_tx.clone(), outcome_tx.clone());
+        async move {
+            let _ = started.send(());
+            let read = reader.readline().await;
+            let _ = writer.write(b"too late\n");
+            let drain = writer.drain().await;
+            let _ = outcome.send((read, drain));
+        }
+    };
+    let server = start_server(handler, "127.0.0.1", 0).await.unwrap();
+    let port = port_of(&server);
 
-        let client = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .unwrap();
-        started.recv().await.unwrap();
-        socket2::SockRef::from(&client)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(client);
+    let client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    started.recv().await.unwrap();
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(client);
 
-        let (read, drain): (Result<_, Error>, Result<(), Error>) = outcome.recv().await.unwrap();
-        let read_err = read.unwrap_err();
-        assert_eq!(
-            read_err.io_kind(),
-            io::ErrorKind::ConnectionReset,
-            "{read_err:?}"
-        );
-        let drain_err = drain.unwrap_err();
-        assert_eq!(
-            drain_err.io_kind(),
-            io::ErrorKind::ConnectionReset,
-            "{drain_err:?}"
-        );
+    let (read, drain): (Result<_, Error>, Result<(), Error>) = outcome.recv().await.unwrap();
+    let read_err = read.unwrap_err();
+    assert_eq!(
+        read_err.io_kind(),
+        io::ErrorKind::ConnectionReset,
+        "{read_err:?}"
+    );
+    let drain_err = drain.unwrap_err();
+    assert_eq!(
+        drain_err.io_kind(),
+        io::ErrorKind::ConnectionReset,
+        "{drain_err:?}"
+    );
 
-        // The server is fine: the next client is served.
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        assert!(server.is_serving());
-        writer.write(b"hi\n").unwrap();
-        drop(writer);
-        let read = outcome.recv().await.unwrap().0;
-        assert_eq!(read.unwrap(), "hi\n");
-        assert_eq!(reader.read_to_eof().await.unwrap(), "");
-    })
-    .await;
+    // The server is fine: the next client is served.
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    assert!(server.is_serving());
+    writer.write(b"hi\n").unwrap();
+    drop(writer);
+    let read = outcome.recv().await.unwrap().0;
+    assert_eq!(read.unwrap(), "hi\n");
+    assert_eq!(reader.read_to_eof().await.unwrap(), "");
 }
 
 #[cfg(unix)]

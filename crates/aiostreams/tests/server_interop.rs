@@ -19,6 +19,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use tokio::process::Command;
 
+use crate::support::bounded_test;
 use crate::support::net::port_of;
 use crate::support::{bounded_for, echo::echo_chunks, payload::seed_from_env, temp::TempDir};
 
@@ -150,21 +151,18 @@ async fn python_clients(port: u16, count: usize, seed: u64) -> Summary {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(limit = TEST_TIMEOUT, flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_cpython_clients_at_once_get_every_byte_back() {
-    bounded_for(TEST_TIMEOUT, async {
-        let stats = Arc::new(EchoStats::default());
-        let (server, port) = tcp_echo_server(&stats).await;
-        let summary = python_clients(port, 50, seed_from_env(DEFAULT_SEED)).await;
-        assert_eq!(summary.errors, Vec::<String>::new(), "{summary:?}");
-        assert_eq!((summary.connections, summary.ok), (50, 50), "{summary:?}");
-        assert_eq!(summary.bytes_verified, summary.bytes_sent, "{summary:?}");
-        assert!(summary.bytes_sent > 0, "{summary:?}");
-        // The server echoed exactly what the clients sent, and no more.
-        assert_eq!(stats.bytes.load(Ordering::Relaxed), summary.bytes_sent);
-        close_and_wait(&server, &stats).await;
-    })
-    .await;
+    let stats = Arc::new(EchoStats::default());
+    let (server, port) = tcp_echo_server(&stats).await;
+    let summary = python_clients(port, 50, seed_from_env(DEFAULT_SEED)).await;
+    assert_eq!(summary.errors, Vec::<String>::new(), "{summary:?}");
+    assert_eq!((summary.connections, summary.ok), (50, 50), "{summary:?}");
+    assert_eq!(summary.bytes_verified, summary.bytes_sent, "{summary:?}");
+    assert!(summary.bytes_sent > 0, "{summary:?}");
+    // The server echoed exactly what the clients sent, and no more.
+    assert_eq!(stats.bytes.load(Ordering::Relaxed), summary.bytes_sent);
+    close_and_wait(&server, &stats).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,18 +237,15 @@ where
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(limit = TEST_TIMEOUT, flavor = "multi_thread", worker_threads = 2)]
 async fn our_clients_over_tcp_get_every_byte_back() {
-    bounded_for(TEST_TIMEOUT, async {
-        let stats = Arc::new(EchoStats::default());
-        let (server, port) = tcp_echo_server(&stats).await;
-        let payloads = payloads(32, seed_from_env(DEFAULT_SEED));
-        let total: usize = payloads.iter().map(Bytes::len).sum();
-        our_clients(payloads, || open_connection("127.0.0.1", port)).await;
-        assert_eq!(stats.bytes.load(Ordering::Relaxed), total as u64);
-        close_and_wait(&server, &stats).await;
-    })
-    .await;
+    let stats = Arc::new(EchoStats::default());
+    let (server, port) = tcp_echo_server(&stats).await;
+    let payloads = payloads(32, seed_from_env(DEFAULT_SEED));
+    let total: usize = payloads.iter().map(Bytes::len).sum();
+    our_clients(payloads, || open_connection("127.0.0.1", port)).await;
+    assert_eq!(stats.bytes.load(Ordering::Relaxed), total as u64);
+    close_and_wait(&server, &stats).await;
 }
 
 #[cfg(unix)]

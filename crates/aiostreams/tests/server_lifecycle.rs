@@ -19,6 +19,7 @@ use aiostreams::{
 #[cfg(unix)]
 use aiostreams::{open_unix_connection, start_unix_server};
 
+use crate::support::bounded_test;
 use crate::support::{bounded, ipv6_or_skip, temp::TempPath};
 
 fn inet_sockets(server: &Server) -> Vec<SocketAddr> {
@@ -170,152 +171,137 @@ async fn bind_error_text_matches_asyncio() {
 
 // max_connections(2): a third client is connected (backlog) but not served until one of
 // the first two leaves.
-#[tokio::test]
+#[bounded_test]
 async fn max_connections_queues_the_rest() {
-    bounded(async {
-        let server = ServerOptions::new()
-            .max_connections(2)
-            .start_server(greet_then_echo(), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let port = inet_sockets(&server)[0].port();
-        let (mut r1, w1) = open_connection("127.0.0.1", port).await.unwrap();
-        assert_eq!(r1.readline().await.unwrap(), "hello 0\n");
-        let (mut r2, w2) = open_connection("127.0.0.1", port).await.unwrap();
-        assert_eq!(r2.readline().await.unwrap(), "hello 1\n");
-        let (mut r3, _w3) = open_connection("127.0.0.1", port).await.unwrap();
-        // The first two keep being served meanwhile; the third is not accepted.
-        round_trip(&mut r1, &w1).await;
-        round_trip(&mut r2, &w2).await;
-        assert_eq!(server.active_connections(), 2);
-        drop(w1);
-        assert_eq!(r1.read_to_eof().await.unwrap(), "");
-        assert_eq!(r3.readline().await.unwrap(), "hello 2\n");
-        round_trip(&mut r2, &w2).await;
-    })
-    .await;
+    let server = ServerOptions::new()
+        .max_connections(2)
+        .start_server(greet_then_echo(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let port = inet_sockets(&server)[0].port();
+    let (mut r1, w1) = open_connection("127.0.0.1", port).await.unwrap();
+    assert_eq!(r1.readline().await.unwrap(), "hello 0\n");
+    let (mut r2, w2) = open_connection("127.0.0.1", port).await.unwrap();
+    assert_eq!(r2.readline().await.unwrap(), "hello 1\n");
+    let (mut r3, _w3) = open_connection("127.0.0.1", port).await.unwrap();
+    // The first two keep being served meanwhile; the third is not accepted.
+    round_trip(&mut r1, &w1).await;
+    round_trip(&mut r2, &w2).await;
+    assert_eq!(server.active_connections(), 2);
+    drop(w1);
+    assert_eq!(r1.read_to_eof().await.unwrap(), "");
+    assert_eq!(r3.readline().await.unwrap(), "hello 2\n");
+    round_trip(&mut r2, &w2).await;
 }
 
 // listeners_per_address(2) with reuse_port: two sockets on one port, all clients served.
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(flavor = "multi_thread", worker_threads = 2)]
 async fn listeners_per_address_share_a_port() {
-    bounded(async {
-        let server = ServerOptions::new()
-            .reuse_port(true)
-            .listeners_per_address(2)
-            .start_server(greet_then_echo(), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let addrs = inet_sockets(&server);
-        assert_eq!(addrs.len(), 2, "{addrs:?}");
-        assert_eq!(addrs[0], addrs[1]);
-        let tasks: Vec<_> = (0..16)
-            .map(|_| tokio::spawn(served("127.0.0.1", addrs[0].port())))
-            .collect();
-        let mut clients = Vec::new();
-        for task in tasks {
-            clients.push(task.await.unwrap());
-        }
-        assert_eq!(server.active_connections(), 16);
-    })
-    .await;
+    let server = ServerOptions::new()
+        .reuse_port(true)
+        .listeners_per_address(2)
+        .start_server(greet_then_echo(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let addrs = inet_sockets(&server);
+    assert_eq!(addrs.len(), 2, "{addrs:?}");
+    assert_eq!(addrs[0], addrs[1]);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| tokio::spawn(served("127.0.0.1", addrs[0].port())))
+        .collect();
+    let mut clients = Vec::new();
+    for task in tasks {
+        clients.push(task.await.unwrap());
+    }
+    assert_eq!(server.active_connections(), 16);
 }
 
 // shutdown(deadline): a handler that watches shutdown_signal() finishes, and its socket
 // lingers (its client does not close) until the deadline cuts it; one that ignores the
 // signal is aborted at the deadline (its client sees EOF: abort sends no reset).
-#[tokio::test]
+#[bounded_test]
 async fn shutdown_with_deadline_reports_graceful_and_aborted() {
-    bounded(async {
-        let options = ServerOptions::new();
-        let signal = options.shutdown_signal();
-        let handler = move |mut reader: StreamReader, writer: StreamWriter| {
-            let signal = signal.clone();
-            async move {
-                let kind = reader.readline().await?;
-                writer.write(b"ok\n")?;
-                if kind == "polite\n" {
-                    signal.cancelled().await;
-                    writer.write(b"bye\n")?;
-                    writer.close();
-                } else {
-                    // Ignores the signal; ends only when its connection is aborted.
-                    reader.read_to_eof().await?;
-                }
-                Ok::<(), Error>(())
+    let options = ServerOptions::new();
+    let signal = options.shutdown_signal();
+    let handler = move |mut reader: StreamReader, writer: StreamWriter| {
+        let signal = signal.clone();
+        async move {
+            let kind = reader.readline().await?;
+            writer.write(b"ok\n")?;
+            if kind == "polite\n" {
+                signal.cancelled().await;
+                writer.write(b"bye\n")?;
+                writer.close();
+            } else {
+                // Ignores the signal; ends only when its connection is aborted.
+                reader.read_to_eof().await?;
             }
-        };
-        let server = options.start_server(handler, "127.0.0.1", 0).await.unwrap();
-        let port = inet_sockets(&server)[0].port();
-        let mut clients = Vec::new();
-        for kind in ["polite\n", "rude\n"] {
-            let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-            writer.write(kind.as_bytes()).unwrap();
-            assert_eq!(reader.readline().await.unwrap(), "ok\n");
-            clients.push((reader, writer));
+            Ok::<(), Error>(())
         }
-        let report = server.shutdown(Duration::from_millis(200)).await;
-        assert_eq!(
-            report,
-            ShutdownReport {
-                graceful: 0,
-                aborted: 1,
-                cut_lingering: 1,
-            }
-        );
-        assert!(server.sockets().is_empty());
-        let (mut polite, _polite_writer) = clients.remove(0);
-        assert_eq!(polite.read_to_eof().await.unwrap(), "bye\n");
-        let (mut rude, _rude_writer) = clients.remove(0);
-        assert_eq!(rude.read_to_eof().await.unwrap(), "");
-    })
-    .await;
+    };
+    let server = options.start_server(handler, "127.0.0.1", 0).await.unwrap();
+    let port = inet_sockets(&server)[0].port();
+    let mut clients = Vec::new();
+    for kind in ["polite\n", "rude\n"] {
+        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        writer.write(kind.as_bytes()).unwrap();
+        assert_eq!(reader.readline().await.unwrap(), "ok\n");
+        clients.push((reader, writer));
+    }
+    let report = server.shutdown(Duration::from_millis(200)).await;
+    assert_eq!(
+        report,
+        ShutdownReport {
+            graceful: 0,
+            aborted: 1,
+            cut_lingering: 1,
+        }
+    );
+    assert!(server.sockets().is_empty());
+    let (mut polite, _polite_writer) = clients.remove(0);
+    assert_eq!(polite.read_to_eof().await.unwrap(), "bye\n");
+    let (mut rude, _rude_writer) = clients.remove(0);
+    assert_eq!(rude.read_to_eof().await.unwrap(), "");
 }
 
 // Two servers started from clones of one ServerOptions: closing one cancelled the other's
 // shutdown signal too (the token lived in the Clone builder, shared by every clone).
-#[tokio::test]
+#[bounded_test]
 async fn servers_from_cloned_options_have_their_own_shutdown_signal() {
-    bounded(async {
-        let options = ServerOptions::new();
-        let first_options = options.clone();
-        let (first_signal, second_signal) =
-            (first_options.shutdown_signal(), options.shutdown_signal());
-        let first = first_options
-            .start_server(greet_then_echo(), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let second = options
-            .start_server(greet_then_echo(), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        first.close();
-        assert!(first_signal.is_cancelled());
-        assert!(first.shutdown_signal().is_cancelled());
-        assert!(!second_signal.is_cancelled());
-        assert!(!second.shutdown_signal().is_cancelled());
-        let _still_served = served("127.0.0.1", inet_sockets(&second)[0].port()).await;
-        second.close();
-        assert!(second_signal.is_cancelled());
-    })
-    .await;
+    let options = ServerOptions::new();
+    let first_options = options.clone();
+    let (first_signal, second_signal) =
+        (first_options.shutdown_signal(), options.shutdown_signal());
+    let first = first_options
+        .start_server(greet_then_echo(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let second = options
+        .start_server(greet_then_echo(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    first.close();
+    assert!(first_signal.is_cancelled());
+    assert!(first.shutdown_signal().is_cancelled());
+    assert!(!second_signal.is_cancelled());
+    assert!(!second.shutdown_signal().is_cancelled());
+    let _still_served = served("127.0.0.1", inet_sockets(&second)[0].port()).await;
+    second.close();
+    assert!(second_signal.is_cancelled());
 }
 
 // Dropping the Server closes its listening sockets: nothing can connect afterwards.
-#[tokio::test]
+#[bounded_test]
 async fn dropping_the_server_closes_listeners() {
-    bounded(async {
-        let server = start_server(greet_then_echo(), "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let port = inet_sockets(&server)[0].port();
-        let (_r, _w) = served("127.0.0.1", port).await;
-        drop(server);
-        let err = open_connection("127.0.0.1", port).await.unwrap_err();
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionRefused);
-    })
-    .await;
+    let server = start_server(greet_then_echo(), "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let port = inet_sockets(&server)[0].port();
+    let (_r, _w) = served("127.0.0.1", port).await;
+    drop(server);
+    let err = open_connection("127.0.0.1", port).await.unwrap_err();
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionRefused);
 }
 
 #[cfg(unix)]

@@ -8,7 +8,7 @@ use aiostreams::{Error, ServerOptions, StreamReader, StreamWriter};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::support::bounded;
+use crate::support::bounded_test;
 use crate::support::net::port_of;
 
 /// Greets, then holds the connection until the client closes.
@@ -61,31 +61,28 @@ async fn zero_connection_limits_are_errors() {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn max_connections_per_ip_closes_the_extra_client_and_serves_other_addresses() {
-    bounded(async {
-        let server = ServerOptions::new()
-            .max_connections_per_ip(2)
-            .start_server(greet_and_hold, "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let port = port_of(&server);
-        let a = Ipv4Addr::new(127, 0, 0, 1);
-        let mut first = connect_from(a, port).await;
-        let mut second = connect_from(a, port).await;
-        assert!(greeted(&mut first).await && greeted(&mut second).await);
-        let mut third = connect_from(a, port).await;
-        assert!(!greeted(&mut third).await, "a third from {a} is closed");
-        let mut other = connect_from(Ipv4Addr::new(127, 0, 0, 2), port).await;
-        assert!(greeted(&mut other).await, "another address is served");
-        // A slot comes back when its connection's socket is closed.
-        drop(first);
-        loop {
-            if greeted(&mut connect_from(a, port).await).await {
-                break;
-            }
-            tokio::task::yield_now().await;
+    let server = ServerOptions::new()
+        .max_connections_per_ip(2)
+        .start_server(greet_and_hold, "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let port = port_of(&server);
+    let a = Ipv4Addr::new(127, 0, 0, 1);
+    let mut first = connect_from(a, port).await;
+    let mut second = connect_from(a, port).await;
+    assert!(greeted(&mut first).await && greeted(&mut second).await);
+    let mut third = connect_from(a, port).await;
+    assert!(!greeted(&mut third).await, "a third from {a} is closed");
+    let mut other = connect_from(Ipv4Addr::new(127, 0, 0, 2), port).await;
+    assert!(greeted(&mut other).await, "another address is served");
+    // A slot comes back when its connection's socket is closed.
+    drop(first);
+    loop {
+        if greeted(&mut connect_from(a, port).await).await {
+            break;
         }
-    })
-    .await;
+        tokio::task::yield_now().await;
+    }
 }

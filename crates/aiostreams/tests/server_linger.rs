@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::sync::Notify;
 
-use crate::support::bounded_for;
+use crate::support::bounded_test;
 use crate::support::net::port_of;
 
 /// Clients mid-request at shutdown.
@@ -68,54 +68,51 @@ async fn client(port: u16) -> Seen {
 }
 
 // 200 clients mid-request at shutdown: each gets its whole answer, then EOF.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(limit = Duration::from_secs(60), flavor = "multi_thread", worker_threads = 2)]
 async fn clients_mid_request_at_shutdown_get_their_whole_answer_then_eof() {
-    bounded_for(Duration::from_secs(60), async {
-        let options = ServerOptions::new();
-        let signal = options.shutdown_signal();
-        let arrived = Arc::new(AtomicUsize::new(0));
-        let all_arrived = Arc::new(Notify::new());
-        let (a, n) = (arrived.clone(), all_arrived.clone());
-        let handler = move |mut reader: StreamReader, writer: StreamWriter| {
-            let (signal, arrived, all_arrived) = (signal.clone(), a.clone(), n.clone());
-            async move {
-                let request = reader.readline().await?;
-                assert_eq!(request, "request 1\n");
-                if arrived.fetch_add(1, Ordering::SeqCst) + 1 == CLIENTS {
-                    all_arrived.notify_one();
-                }
-                // The answer is being made when the server starts shutting down.
-                signal.cancelled().await;
-                writer.write(&vec![b'a'; ANSWER])?;
-                writer.drain().await
-                // Returning drops the writer: the connection closes.
+    let options = ServerOptions::new();
+    let signal = options.shutdown_signal();
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let all_arrived = Arc::new(Notify::new());
+    let (a, n) = (arrived.clone(), all_arrived.clone());
+    let handler = move |mut reader: StreamReader, writer: StreamWriter| {
+        let (signal, arrived, all_arrived) = (signal.clone(), a.clone(), n.clone());
+        async move {
+            let request = reader.readline().await?;
+            assert_eq!(request, "request 1\n");
+            if arrived.fetch_add(1, Ordering::SeqCst) + 1 == CLIENTS {
+                all_arrived.notify_one();
             }
-        };
-        let server = options.start_server(handler, "127.0.0.1", 0).await.unwrap();
-        let port = port_of(&server);
-        let clients: Vec<_> = (0..CLIENTS).map(|_| tokio::spawn(client(port))).collect();
-        all_arrived.notified().await;
-        let report = server.shutdown(Duration::from_secs(30)).await;
-        let mut seen = Vec::new();
-        for c in clients {
-            seen.push(c.await.unwrap());
+            // The answer is being made when the server starts shutting down.
+            signal.cancelled().await;
+            writer.write(&vec![b'a'; ANSWER])?;
+            writer.drain().await
+            // Returning drops the writer: the connection closes.
         }
-        let full = seen.iter().filter(|s| **s == Seen::FullThenEof).count();
-        let others: Vec<_> = seen.iter().filter(|s| **s != Seen::FullThenEof).collect();
-        eprintln!("lingering close: {full} of {CLIENTS} got the whole answer then EOF");
-        assert_eq!(
-            full,
-            CLIENTS,
-            "not all clean: {:?}",
-            &others[..others.len().min(5)]
-        );
-        assert_eq!(
-            report,
-            ShutdownReport {
-                graceful: CLIENTS,
-                ..ShutdownReport::default()
-            }
-        );
-    })
-    .await;
+    };
+    let server = options.start_server(handler, "127.0.0.1", 0).await.unwrap();
+    let port = port_of(&server);
+    let clients: Vec<_> = (0..CLIENTS).map(|_| tokio::spawn(client(port))).collect();
+    all_arrived.notified().await;
+    let report = server.shutdown(Duration::from_secs(30)).await;
+    let mut seen = Vec::new();
+    for c in clients {
+        seen.push(c.await.unwrap());
+    }
+    let full = seen.iter().filter(|s| **s == Seen::FullThenEof).count();
+    let others: Vec<_> = seen.iter().filter(|s| **s != Seen::FullThenEof).collect();
+    eprintln!("lingering close: {full} of {CLIENTS} got the whole answer then EOF");
+    assert_eq!(
+        full,
+        CLIENTS,
+        "not all clean: {:?}",
+        &others[..others.len().min(5)]
+    );
+    assert_eq!(
+        report,
+        ShutdownReport {
+            graceful: CLIENTS,
+            ..ShutdownReport::default()
+        }
+    );
 }

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::support::bounded;
+use crate::support::bounded_test;
 use crate::support::log_capture::Logs;
 use crate::support::net::serve_loopback;
 
@@ -70,91 +71,82 @@ fn required() -> ServerOptions {
     ServerOptions::new().proxy_protocol(ProxyProtocol::Required)
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn version_1_headers_set_the_peer_name() {
-    bounded(async {
-        let (_server, port, _) = whoami(required()).await;
-        let wire = b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\nhello\n";
-        assert_answer(port, wire, "203.0.113.7:51000 {me} 192.0.2.1:443 hello\n").await;
-        assert_answer(
-            port,
-            b"PROXY TCP6 2001:db8::7 ::1 1 2\r\nsix\n",
-            "[2001:db8::7]:1 {me} [::1]:2 six\n",
-        )
-        .await;
-        // UNKNOWN: the socket's addresses stay.
-        assert_answer(port, b"PROXY UNKNOWN whatever\r\nu\n", "{me} {me} - u\n").await;
-    })
+    let (_server, port, _) = whoami(required()).await;
+    let wire = b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\nhello\n";
+    assert_answer(port, wire, "203.0.113.7:51000 {me} 192.0.2.1:443 hello\n").await;
+    assert_answer(
+        port,
+        b"PROXY TCP6 2001:db8::7 ::1 1 2\r\nsix\n",
+        "[2001:db8::7]:1 {me} [::1]:2 six\n",
+    )
     .await;
+    // UNKNOWN: the socket's addresses stay.
+    assert_answer(port, b"PROXY UNKNOWN whatever\r\nu\n", "{me} {me} - u\n").await;
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn version_2_headers_set_the_peer_name_and_skip_tlvs() {
-    bounded(async {
-        let (_server, port, _) = whoami(required()).await;
-        let inet = [
-            &[10, 1, 2, 3, 10, 0, 0, 1][..],
-            &4000u16.to_be_bytes(),
-            &443u16.to_be_bytes(),
-        ]
-        .concat();
-        let tlvs = [0x04, 0x00, 0x02, b'n', b'o', 0x05, 0x00, 0x01, 0xff]; // NOOP, UNIQUE_ID
-        let header = v2(1, 0x11, &[inet, tlvs.to_vec()].concat());
-        assert_answer(
-            port,
-            &[header, b"v2\n".to_vec()].concat(),
-            "10.1.2.3:4000 {me} 10.0.0.1:443 v2\n",
-        )
-        .await;
+    let (_server, port, _) = whoami(required()).await;
+    let inet = [
+        &[10, 1, 2, 3, 10, 0, 0, 1][..],
+        &4000u16.to_be_bytes(),
+        &443u16.to_be_bytes(),
+    ]
+    .concat();
+    let tlvs = [0x04, 0x00, 0x02, b'n', b'o', 0x05, 0x00, 0x01, 0xff]; // NOOP, UNIQUE_ID
+    let header = v2(1, 0x11, &[inet, tlvs.to_vec()].concat());
+    assert_answer(
+        port,
+        &[header, b"v2\n".to_vec()].concat(),
+        "10.1.2.3:4000 {me} 10.0.0.1:443 v2\n",
+    )
+    .await;
 
-        let mut inet6 = vec![0; 32];
-        inet6[15] = 1; // ::1
-        inet6[16..18].copy_from_slice(&[0x20, 0x01]);
-        inet6.extend_from_slice(&[0, 7, 0, 8]);
-        assert_answer(
-            port,
-            &[v2(1, 0x21, &inet6), b"six\n".to_vec()].concat(),
-            "[::1]:7 {me} [2001::]:8 six\n",
-        )
-        .await;
+    let mut inet6 = vec![0; 32];
+    inet6[15] = 1; // ::1
+    inet6[16..18].copy_from_slice(&[0x20, 0x01]);
+    inet6.extend_from_slice(&[0, 7, 0, 8]);
+    assert_answer(
+        port,
+        &[v2(1, 0x21, &inet6), b"six\n".to_vec()].concat(),
+        "[::1]:7 {me} [2001::]:8 six\n",
+    )
+    .await;
 
-        // LOCAL (a proxy's health check): the socket's addresses stay.
-        assert_answer(
-            port,
-            &[v2(0, 0x00, &[]), b"hc\n".to_vec()].concat(),
-            "{me} {me} - hc\n",
-        )
-        .await;
-    })
+    // LOCAL (a proxy's health check): the socket's addresses stay.
+    assert_answer(
+        port,
+        &[v2(0, 0x00, &[]), b"hc\n".to_vec()].concat(),
+        "{me} {me} - hc\n",
+    )
     .await;
 }
 
 // A header that arrives a byte at a time (and its data right behind it) is read whole,
 // and not a byte of the data is taken with it.
-#[tokio::test]
+#[bounded_test]
 async fn a_header_in_pieces_is_read_exactly() {
-    bounded(async {
-        let (_server, port, _) = whoami(required()).await;
-        for wire in [
-            b"PROXY TCP4 1.2.3.4 5.6.7.8 9 10\r\nx\n".to_vec(),
-            [
-                v2(1, 0x11, &[1, 2, 3, 4, 5, 6, 7, 8, 0, 9, 0, 10]),
-                b"x\n".to_vec(),
-            ]
-            .concat(),
-        ] {
-            let mut conn = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-            let me = conn.local_addr().unwrap();
-            for byte in &wire {
-                conn.write_all(&[*byte]).await.unwrap();
-                tokio::task::yield_now().await;
-            }
-            let mut answer = String::new();
-            conn.read_to_string(&mut answer).await.unwrap();
-            assert_eq!(answer, format!("1.2.3.4:9 {me} 5.6.7.8:10 x\n"));
+    let (_server, port, _) = whoami(required()).await;
+    for wire in [
+        b"PROXY TCP4 1.2.3.4 5.6.7.8 9 10\r\nx\n".to_vec(),
+        [
+            v2(1, 0x11, &[1, 2, 3, 4, 5, 6, 7, 8, 0, 9, 0, 10]),
+            b"x\n".to_vec(),
+        ]
+        .concat(),
+    ] {
+        let mut conn = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let me = conn.local_addr().unwrap();
+        for byte in &wire {
+            conn.write_all(&[*byte]).await.unwrap();
+            tokio::task::yield_now().await;
         }
-    })
-    .await;
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await.unwrap();
+        assert_eq!(answer, format!("1.2.3.4:9 {me} 5.6.7.8:10 x\n"));
+    }
 }
 
 // Garbage, a plain client, malformed and truncated headers: the connection is closed
@@ -223,32 +215,29 @@ async fn a_slow_header_is_closed_at_the_timeout() {
 // Optional: clients with and without a header are both served; bytes that only start
 // like a signature are kept for the callback, also when the client stops there (the
 // header timeout then says "no header"; paused clock).
-#[tokio::test(start_paused = true)]
+#[bounded_test(start_paused = true)]
 async fn optional_headers() {
-    bounded(async {
-        let options = ServerOptions::new()
-            .proxy_protocol(ProxyProtocol::Optional)
-            .proxy_header_timeout(Duration::from_secs(1));
-        let (_server, port, _) = whoami(options).await;
-        assert_answer(port, b"plain\n", "{me} - - plain\n").await;
-        assert_answer(
-            port,
-            b"PROXY TCP4 1.2.3.4 5.6.7.8 9 10\r\nproxied\n",
-            "1.2.3.4:9 {me} 5.6.7.8:10 proxied\n",
-        )
-        .await;
-        // "\r\n" starts like the v2 signature, "PRO" like v1: kept, not taken.
-        let mut conn = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        let me = conn.local_addr().unwrap();
-        conn.write_all(b"PRO").await.unwrap();
-        tokio::task::yield_now().await;
-        conn.write_all(b"PFIND /\n").await.unwrap();
-        let mut answer = String::new();
-        conn.read_to_string(&mut answer).await.unwrap();
-        assert_eq!(answer, format!("{me} - - PROPFIND /\n"));
-        assert_answer(port, b"\r\n", "{me} - - \r\n").await;
-    })
+    let options = ServerOptions::new()
+        .proxy_protocol(ProxyProtocol::Optional)
+        .proxy_header_timeout(Duration::from_secs(1));
+    let (_server, port, _) = whoami(options).await;
+    assert_answer(port, b"plain\n", "{me} - - plain\n").await;
+    assert_answer(
+        port,
+        b"PROXY TCP4 1.2.3.4 5.6.7.8 9 10\r\nproxied\n",
+        "1.2.3.4:9 {me} 5.6.7.8:10 proxied\n",
+    )
     .await;
+    // "\r\n" starts like the v2 signature, "PRO" like v1: kept, not taken.
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let me = conn.local_addr().unwrap();
+    conn.write_all(b"PRO").await.unwrap();
+    tokio::task::yield_now().await;
+    conn.write_all(b"PFIND /\n").await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert_eq!(answer, format!("{me} - - PROPFIND /\n"));
+    assert_answer(port, b"\r\n", "{me} - - \r\n").await;
 }
 
 // TLS after the header, as HAProxy's `send-proxy` in front of a TLS server: the header

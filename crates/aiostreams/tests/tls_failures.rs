@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::Level;
 
+use crate::support::bounded_test;
 use crate::support::net::listener;
 use crate::support::{
     bounded, certs,
@@ -221,25 +222,22 @@ async fn client_trusting_another_ca_fails_and_the_server_goes_on() {
 
 // An impostor CA with the trusted CA's name: the chain reaches a trusted name, but the
 // signature does not verify (OpenSSL: "certificate signature failure").
-#[tokio::test]
+#[bounded_test]
 async fn impostor_ca_with_the_trusted_name_is_a_bad_certificate() {
-    bounded(async {
-        let pki = Pki::named("aiostreams impostor test");
-        let impostor = Pki::named("aiostreams impostor test");
-        let server = tls_echo_server(impostor.server_config(Kind::Good)).await;
-        let err = tls_connect(port_of(&server), pki.client_config(), "localhost")
-            .await
-            .expect_err("the impostor's signature does not verify");
-        assert!(
-            matches!(err, Error::Tls(TlsError::BadCertificate(_))),
-            "{err:?}"
-        );
-        assert!(
-            err.to_string().starts_with("certificate verify failed"),
-            "{err}"
-        );
-    })
-    .await;
+    let pki = Pki::named("aiostreams impostor test");
+    let impostor = Pki::named("aiostreams impostor test");
+    let server = tls_echo_server(impostor.server_config(Kind::Good)).await;
+    let err = tls_connect(port_of(&server), pki.client_config(), "localhost")
+        .await
+        .expect_err("the impostor's signature does not verify");
+    assert!(
+        matches!(err, Error::Tls(TlsError::BadCertificate(_))),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("certificate verify failed"),
+        "{err}"
+    );
 }
 
 /// Reads what the TLS server answers to non-TLS bytes: at most an alert record, then EOF
@@ -346,36 +344,30 @@ async fn raw_server(answer: &'static [u8]) -> u16 {
 }
 
 // Our TLS client on a plaintext server that answers garbage: a TLS protocol error.
-#[tokio::test]
+#[bounded_test]
 async fn plaintext_server_answer_is_a_protocol_error() {
-    bounded(async {
-        let pki = Pki::new();
-        let port = raw_server(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
-        let err = tls_connect(port, pki.client_config(), "localhost")
-            .await
-            .expect_err("not TLS");
-        assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
-        assert!(err.to_string().starts_with("TLS error"), "{err}");
-    })
-    .await;
+    let pki = Pki::new();
+    let port = raw_server(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+    let err = tls_connect(port, pki.client_config(), "localhost")
+        .await
+        .expect_err("not TLS");
+    assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
+    assert!(err.to_string().starts_with("TLS error"), "{err}");
 }
 
 // A server that answers the ClientHello with a fatal alert: the client names it.
-#[tokio::test]
+#[bounded_test]
 async fn server_alert_is_reported_as_a_peer_alert() {
-    bounded(async {
-        let pki = Pki::new();
-        // A fatal (2) handshake_failure (40) alert record.
-        let port = raw_server(b"\x15\x03\x03\x00\x02\x02\x28").await;
-        let err = tls_connect(port, pki.client_config(), "localhost")
-            .await
-            .expect_err("the server refused");
-        match &err {
-            Error::Tls(TlsError::PeerAlert(alert)) => assert_eq!(alert, "HandshakeFailure"),
-            other => panic!("expected a peer alert, got {other:?}"),
-        }
-    })
-    .await;
+    let pki = Pki::new();
+    // A fatal (2) handshake_failure (40) alert record.
+    let port = raw_server(b"\x15\x03\x03\x00\x02\x02\x28").await;
+    let err = tls_connect(port, pki.client_config(), "localhost")
+        .await
+        .expect_err("the server refused");
+    match &err {
+        Error::Tls(TlsError::PeerAlert(alert)) => assert_eq!(alert, "HandshakeFailure"),
+        other => panic!("expected a peer alert, got {other:?}"),
+    }
 }
 
 /// A TCP server that accepts and never speaks; `done` gets what the client sent once
@@ -394,53 +386,47 @@ async fn silent_server() -> (u16, tokio::sync::oneshot::Receiver<usize>) {
 
 // D4: a server that never speaks TLS: HandshakeTimeout with asyncio's message, and the
 // connection is closed.
-#[tokio::test]
+#[bounded_test]
 async fn silent_server_times_out_the_handshake() {
-    bounded(async {
-        let pki = Pki::new();
-        let (port, closed) = silent_server().await;
-        let timeout = Duration::from_millis(200);
-        let start = Instant::now();
-        let err = ConnectOptions::new()
-            .ssl_config(pki.client_config())
-            .server_hostname("localhost")
-            .ssl_handshake_timeout(timeout)
-            .connect("127.0.0.1", port)
-            .await
-            .expect_err("the handshake cannot finish");
-        assert!(start.elapsed() >= timeout);
-        assert!(
-            matches!(err, Error::Tls(TlsError::HandshakeTimeout(t)) if t == timeout),
-            "{err:?}"
-        );
-        // asyncio's test matches `SSL handshake.*is taking longer`.
-        let text = err.to_string();
-        let at = text.find("SSL handshake").expect("asyncio's message");
-        assert!(text[at..].contains("is taking longer"), "{text}");
-        assert_eq!(
-            text,
-            "SSL handshake is taking longer than 0.2 seconds: aborting the connection"
-        );
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionAborted);
-        // The client's socket was closed: the server saw the ClientHello, then EOF.
-        assert!(closed.await.unwrap() > 0);
-    })
-    .await;
+    let pki = Pki::new();
+    let (port, closed) = silent_server().await;
+    let timeout = Duration::from_millis(200);
+    let start = Instant::now();
+    let err = ConnectOptions::new()
+        .ssl_config(pki.client_config())
+        .server_hostname("localhost")
+        .ssl_handshake_timeout(timeout)
+        .connect("127.0.0.1", port)
+        .await
+        .expect_err("the handshake cannot finish");
+    assert!(start.elapsed() >= timeout);
+    assert!(
+        matches!(err, Error::Tls(TlsError::HandshakeTimeout(t)) if t == timeout),
+        "{err:?}"
+    );
+    // asyncio's test matches `SSL handshake.*is taking longer`.
+    let text = err.to_string();
+    let at = text.find("SSL handshake").expect("asyncio's message");
+    assert!(text[at..].contains("is taking longer"), "{text}");
+    assert_eq!(
+        text,
+        "SSL handshake is taking longer than 0.2 seconds: aborting the connection"
+    );
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionAborted);
+    // The client's socket was closed: the server saw the ClientHello, then EOF.
+    assert!(closed.await.unwrap() > 0);
 }
 
 // A TLS connect dropped mid-handshake (asyncio: cancelled) leaves no connection open.
-#[tokio::test]
+#[bounded_test]
 async fn cancelled_tls_connect_closes_its_socket() {
-    bounded(async {
-        let pki = Pki::new();
-        let (port, closed) = silent_server().await;
-        let connect = tls_connect(port, pki.client_config(), "localhost");
-        let cancelled = tokio::time::timeout(Duration::from_millis(100), connect).await;
-        assert!(cancelled.is_err(), "the handshake cannot finish");
-        // The server saw the ClientHello, then EOF.
-        assert!(closed.await.unwrap() > 0);
-    })
-    .await;
+    let pki = Pki::new();
+    let (port, closed) = silent_server().await;
+    let connect = tls_connect(port, pki.client_config(), "localhost");
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), connect).await;
+    assert!(cancelled.is_err(), "the handshake cannot finish");
+    // The server saw the ClientHello, then EOF.
+    assert!(closed.await.unwrap() > 0);
 }
 
 // Our TLS server with a silent client: others are served meanwhile, and the silent one
@@ -483,71 +469,65 @@ async fn silent_client_cannot_hold_up_the_tls_server() {
 }
 
 // D7: the server closes during the handshake: a connection-reset I/O error.
-#[tokio::test]
+#[bounded_test]
 async fn server_closing_mid_handshake_is_a_connection_reset() {
-    bounded(async {
-        let pki = Pki::new();
-        let (listener, port) = listener().await;
-        tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            // Read the whole ClientHello record, so that closing sends FIN, not RST.
-            let mut header = [0u8; 5];
-            sock.read_exact(&mut header).await.unwrap();
-            let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
-            sock.read_exact(&mut body).await.unwrap();
-            drop(sock);
-        });
-        let err = tls_connect(port, pki.client_config(), "localhost")
-            .await
-            .expect_err("the server left");
-        assert!(!matches!(err, Error::Tls(_)), "{err:?}");
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
-        assert_eq!(err.to_string(), "connection lost during the TLS handshake");
-    })
-    .await;
+    let pki = Pki::new();
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        // Read the whole ClientHello record, so that closing sends FIN, not RST.
+        let mut header = [0u8; 5];
+        sock.read_exact(&mut header).await.unwrap();
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+        sock.read_exact(&mut body).await.unwrap();
+        drop(sock);
+    });
+    let err = tls_connect(port, pki.client_config(), "localhost")
+        .await
+        .expect_err("the server left");
+    assert!(!matches!(err, Error::Tls(_)), "{err:?}");
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+    assert_eq!(err.to_string(), "connection lost during the TLS handshake");
 }
 
 // Truncation: the server's socket ends without close_notify after sending data. The
 // client reads the data, then an UnexpectedEof error naming close_notify (not a clean
 // EOF that an attacker could forge by cutting the connection).
-#[tokio::test]
+#[bounded_test]
 async fn truncation_without_close_notify_is_an_error() {
-    bounded(async {
-        let pki = Pki::new();
-        let server = ServerOptions::new()
-            .ssl(pki.server_config(Kind::Good))
-            .start_server(
-                |mut reader: StreamReader, writer: StreamWriter| async move {
-                    writer.write(b"data\n")?;
-                    writer.drain().await?;
-                    assert_eq!(reader.readline().await?, "cut\n");
-                    // FIN under the TLS session: no close_notify.
-                    writer
-                        .transport()
-                        .with_socket(|s| s.shutdown(std::net::Shutdown::Write))
-                        .expect("socket open")?;
-                    let _ = reader.read_to_eof().await;
-                    Ok::<_, Error>(())
-                },
-                "127.0.0.1",
-                0,
-            )
-            .await
-            .unwrap();
-        let (mut reader, writer) = tls_connect(port_of(&server), pki.client_config(), "localhost")
-            .await
-            .unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "data\n");
-        writer.write(b"cut\n").unwrap();
-        let err = reader.read(100).await.expect_err("a truncation, not EOF");
-        assert_eq!(err.io_kind(), io::ErrorKind::UnexpectedEof, "{err:?}");
-        assert!(err.to_string().contains("close_notify"), "{err}");
-        // The error sticks, and the connection is over.
-        assert!(reader.read(100).await.is_err());
-        writer.close();
-        let _ = writer.wait_closed().await;
-    })
-    .await;
+    let pki = Pki::new();
+    let server = ServerOptions::new()
+        .ssl(pki.server_config(Kind::Good))
+        .start_server(
+            |mut reader: StreamReader, writer: StreamWriter| async move {
+                writer.write(b"data\n")?;
+                writer.drain().await?;
+                assert_eq!(reader.readline().await?, "cut\n");
+                // FIN under the TLS session: no close_notify.
+                writer
+                    .transport()
+                    .with_socket(|s| s.shutdown(std::net::Shutdown::Write))
+                    .expect("socket open")?;
+                let _ = reader.read_to_eof().await;
+                Ok::<_, Error>(())
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+    let (mut reader, writer) = tls_connect(port_of(&server), pki.client_config(), "localhost")
+        .await
+        .unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "data\n");
+    writer.write(b"cut\n").unwrap();
+    let err = reader.read(100).await.expect_err("a truncation, not EOF");
+    assert_eq!(err.io_kind(), io::ErrorKind::UnexpectedEof, "{err:?}");
+    assert!(err.to_string().contains("close_notify"), "{err}");
+    // The error sticks, and the connection is over.
+    assert!(reader.read(100).await.is_err());
+    writer.close();
+    let _ = writer.wait_closed().await;
 }
 
 /// How the proxy damages the server's stream once armed.
@@ -720,37 +700,32 @@ async fn tls_keywords_are_validated() {
 }
 
 // asyncio: "You must set server_hostname when using ssl without a host".
-#[tokio::test]
+#[bounded_test]
 async fn ssl_without_a_host_needs_server_hostname() {
-    bounded(async {
-        let pki = Pki::new();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let sock = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let pki = Pki::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sock = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let err = ConnectOptions::new()
+        .ssl_config(pki.client_config())
+        .connect_sock(sock)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument("You must set server_hostname when using ssl without a host")
+        ),
+        "{err:?}"
+    );
+    #[cfg(unix)]
+    {
         let err = ConnectOptions::new()
             .ssl_config(pki.client_config())
-            .connect_sock(sock)
+            .connect_unix(pki.dir.path().join("no.sock"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidArgument(
-                    "You must set server_hostname when using ssl without a host"
-                )
-            ),
-            "{err:?}"
-        );
-        #[cfg(unix)]
-        {
-            let err = ConnectOptions::new()
-                .ssl_config(pki.client_config())
-                .connect_unix(pki.dir.path().join("no.sock"))
-                .await
-                .unwrap_err();
-            assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
-        }
-    })
-    .await;
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    }
 }
 
 fn config_error(result: Result<Arc<ServerConfig>, Error>) -> String {

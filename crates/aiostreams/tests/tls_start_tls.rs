@@ -15,9 +15,9 @@ use aiostreams::{Error, Server, ServerOptions, StreamReader, StreamWriter, open_
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
+use crate::support::bounded_test;
 use crate::support::net::listener;
 use crate::support::{
-    bounded,
     certs::{Kind, Pki},
     net::reporting_server,
 };
@@ -60,57 +60,54 @@ async fn upgrade_failing_server(
 
 // A45 test_start_tls: echo in plain, both sides upgrade, echo over TLS; the TLS info
 // appears only after the upgrade.
-#[tokio::test]
+#[bounded_test]
 async fn start_tls_upgrades_both_sides() {
-    bounded(async {
-        let pki = Pki::new();
-        let cert = pki.server_cert(Kind::Good);
-        let config = cert.server_config(&pki.dir);
-        let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
-            let config = config.clone();
-            async move {
-                let line = reader.readline().await?;
-                writer.write(&line)?;
-                writer.drain().await?;
-                assert!(writer.get_extra_info("sslcontext").is_none());
-                assert!(writer.transport().tls_info().is_none());
-                writer.start_tls(&mut reader, config, None).await?;
-                assert!(writer.get_extra_info("sslcontext").is_some());
-                let info = writer.transport().tls_info().expect("TLS after start_tls");
-                assert!(matches!(info.config, TlsConfig::Server(_)));
-                assert_eq!(info.server_name.as_deref(), Some("localhost"));
-                let line = reader.readline().await?;
-                writer.write(&line)?;
-                writer.drain().await?;
-                writer.close();
-                writer.wait_closed().await
-            }
-        })
-        .await;
-
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"hello world 1!\n").unwrap();
-        writer.drain().await.unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "hello world 1!\n");
-        assert!(writer.get_extra_info("sslcontext").is_none());
-        writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .unwrap();
-        assert!(writer.get_extra_info("sslcontext").is_some());
-        let info = writer.transport().tls_info().expect("TLS after start_tls");
-        assert!(matches!(info.config, TlsConfig::Client(_)));
-        assert_eq!(&info.peer_certificates[0], cert.der());
-        writer.write(b"hello world 2!\n").unwrap();
-        writer.drain().await.unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "hello world 2!\n");
-        // The server closed with close_notify: a clean EOF.
-        assert_eq!(reader.read(100).await.unwrap(), "");
-        writer.close();
-        writer.wait_closed().await.unwrap();
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    let pki = Pki::new();
+    let cert = pki.server_cert(Kind::Good);
+    let config = cert.server_config(&pki.dir);
+    let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
+        let config = config.clone();
+        async move {
+            let line = reader.readline().await?;
+            writer.write(&line)?;
+            writer.drain().await?;
+            assert!(writer.get_extra_info("sslcontext").is_none());
+            assert!(writer.transport().tls_info().is_none());
+            writer.start_tls(&mut reader, config, None).await?;
+            assert!(writer.get_extra_info("sslcontext").is_some());
+            let info = writer.transport().tls_info().expect("TLS after start_tls");
+            assert!(matches!(info.config, TlsConfig::Server(_)));
+            assert_eq!(info.server_name.as_deref(), Some("localhost"));
+            let line = reader.readline().await?;
+            writer.write(&line)?;
+            writer.drain().await?;
+            writer.close();
+            writer.wait_closed().await
+        }
     })
     .await;
+
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"hello world 1!\n").unwrap();
+    writer.drain().await.unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "hello world 1!\n");
+    assert!(writer.get_extra_info("sslcontext").is_none());
+    writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .unwrap();
+    assert!(writer.get_extra_info("sslcontext").is_some());
+    let info = writer.transport().tls_info().expect("TLS after start_tls");
+    assert!(matches!(info.config, TlsConfig::Client(_)));
+    assert_eq!(&info.peer_certificates[0], cert.der());
+    writer.write(b"hello world 2!\n").unwrap();
+    writer.drain().await.unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "hello world 2!\n");
+    // The server closed with close_notify: a clean EOF.
+    assert_eq!(reader.read(100).await.unwrap(), "");
+    writer.close();
+    writer.wait_closed().await.unwrap();
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 }
 
 /// The server half of A46: `STARTTLS`, then the ClientHello must already be (or come)
@@ -139,32 +136,29 @@ async fn buffered_hello_server(
 
 // A46 test_start_tls_buffered_data (gh-142352): the client pipelines its ClientHello
 // right after `STARTTLS`; the server's upgrade must take it from the reader's buffer.
-#[tokio::test]
+#[bounded_test]
 async fn start_tls_takes_the_buffered_client_hello() {
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::Good);
-        let (server, port, mut outcomes) = plain_server(move |reader, writer| {
-            buffered_hello_server(config.clone(), reader, writer, false)
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"STARTTLS\n").unwrap();
-        // No answer awaited: the ClientHello follows at once.
-        writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .unwrap();
-        writer.write(b"ping\n").unwrap();
-        writer.drain().await.unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "pong\n");
-        writer.close();
-        writer.wait_closed().await.unwrap();
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
-        server.close();
-        server.wait_closed().await;
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::Good);
+    let (server, port, mut outcomes) = plain_server(move |reader, writer| {
+        buffered_hello_server(config.clone(), reader, writer, false)
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"STARTTLS\n").unwrap();
+    // No answer awaited: the ClientHello follows at once.
+    writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .unwrap();
+    writer.write(b"ping\n").unwrap();
+    writer.drain().await.unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "pong\n");
+    writer.close();
+    writer.wait_closed().await.unwrap();
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    server.close();
+    server.wait_closed().await;
 }
 
 /// A blocking rustls client that sends `prefix` and its ClientHello in one write, then
@@ -200,82 +194,73 @@ fn pipelining_client(
 // A46 in one segment: `STARTTLS\n` and the ClientHello arrive together, so the line's
 // read already put the ClientHello into the reader's buffer; and the first data record
 // arrives with the client's Finished, inside the handshake's last read.
-#[tokio::test]
+#[bounded_test]
 async fn start_tls_takes_a_client_hello_read_with_the_line() {
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::Good);
-        let (_server, port, mut outcomes) = plain_server(move |reader, writer| {
-            buffered_hello_server(config.clone(), reader, writer, true)
-        })
-        .await;
-        let client = pipelining_client(port, pki.client_config(), b"STARTTLS\n");
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
-        let answer = tokio::task::spawn_blocking(move || client.join().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(answer, b"pong\n");
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::Good);
+    let (_server, port, mut outcomes) = plain_server(move |reader, writer| {
+        buffered_hello_server(config.clone(), reader, writer, true)
     })
     .await;
+    let client = pipelining_client(port, pki.client_config(), b"STARTTLS\n");
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    let answer = tokio::task::spawn_blocking(move || client.join().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer, b"pong\n");
 }
 
 // STARTTLS injection, server side: plaintext pipelined after `STARTTLS` goes to the TLS
 // layer (which rejects it), never to the application as if it came over TLS.
-#[tokio::test]
+#[bounded_test]
 async fn plaintext_injected_before_the_client_hello_fails_the_upgrade() {
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::Good);
-        let (_server, port, mut outcomes) = upgrade_failing_server(config, |err| {
-            assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"STARTTLS\nEVIL\n").unwrap();
-        let err = writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .expect_err("the server refused the handshake");
-        eprintln!("client: {err}");
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::Good);
+    let (_server, port, mut outcomes) = upgrade_failing_server(config, |err| {
+        assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"STARTTLS\nEVIL\n").unwrap();
+    let err = writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .expect_err("the server refused the handshake");
+    eprintln!("client: {err}");
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 }
 
 // STARTTLS injection, client side: the server's plaintext after its `OK` is still in the
 // reader's buffer; start_tls refuses rather than let it pass as TLS data.
-#[tokio::test]
+#[bounded_test]
 async fn plaintext_buffered_on_the_client_is_refused() {
-    bounded(async {
-        let pki = Pki::new();
-        let (_server, port, _outcomes) = plain_server(|mut reader, writer| async move {
-            assert_eq!(reader.readline().await?, "STARTTLS\n");
-            writer.write(b"OK\nINJECTED\n")?;
-            writer.drain().await?;
-            reader.read_to_eof().await?;
-            Ok(())
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"STARTTLS\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "OK\n");
-        assert_eq!(reader.fill_buf().await.unwrap(), b"INJECTED\n");
-        let err = writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .expect_err("plaintext is buffered");
-        assert!(
-            matches!(err, Error::InvalidState(m) if m.contains("plaintext")),
-            "{err:?}"
-        );
-        // Nothing was upgraded, and the bytes were not consumed as TLS.
-        assert!(writer.transport().tls_info().is_none());
-        assert_eq!(reader.buffer(), b"INJECTED\n");
-        writer.close();
-        writer.wait_closed().await.unwrap();
+    let pki = Pki::new();
+    let (_server, port, _outcomes) = plain_server(|mut reader, writer| async move {
+        assert_eq!(reader.readline().await?, "STARTTLS\n");
+        writer.write(b"OK\nINJECTED\n")?;
+        writer.drain().await?;
+        reader.read_to_eof().await?;
+        Ok(())
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"STARTTLS\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "OK\n");
+    assert_eq!(reader.fill_buf().await.unwrap(), b"INJECTED\n");
+    let err = writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .expect_err("plaintext is buffered");
+    assert!(
+        matches!(err, Error::InvalidState(m) if m.contains("plaintext")),
+        "{err:?}"
+    );
+    // Nothing was upgraded, and the bytes were not consumed as TLS.
+    assert!(writer.transport().tls_info().is_none());
+    assert_eq!(reader.buffer(), b"INJECTED\n");
+    writer.close();
+    writer.wait_closed().await.unwrap();
 }
 
 /// A TLS server that echoes lines and, on `UPGRADE`, tries start_tls again.
@@ -307,106 +292,97 @@ async fn tls_server_trying_start_tls_again(
 
 // start_tls on a TLS connection is refused on both sides (no TLS-in-TLS), and the
 // connection goes on unharmed.
-#[tokio::test]
+#[bounded_test]
 async fn start_tls_on_a_tls_connection_is_refused() {
-    bounded(async {
-        let pki = Pki::new();
-        let (_server, port, mut outcomes) = tls_server_trying_start_tls_again(&pki).await;
-        let (mut reader, writer) = aiostreams::ConnectOptions::new()
-            .ssl_config(pki.client_config())
-            .server_hostname("localhost")
-            .connect("127.0.0.1", port)
-            .await
-            .unwrap();
-        let err = writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .expect_err("already TLS");
-        assert!(
-            matches!(
-                err,
-                Error::InvalidState("start_tls: the connection is already TLS")
-            ),
-            "{err:?}"
-        );
-        writer.write(b"UPGRADE\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "UPGRADE\n");
-        writer.write(b"still fine\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "still fine\n");
-        writer.write_eof();
-        assert_eq!(reader.read_to_eof().await.unwrap(), "");
-        writer.wait_closed().await.unwrap();
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
-    })
-    .await;
+    let pki = Pki::new();
+    let (_server, port, mut outcomes) = tls_server_trying_start_tls_again(&pki).await;
+    let (mut reader, writer) = aiostreams::ConnectOptions::new()
+        .ssl_config(pki.client_config())
+        .server_hostname("localhost")
+        .connect("127.0.0.1", port)
+        .await
+        .unwrap();
+    let err = writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .expect_err("already TLS");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidState("start_tls: the connection is already TLS")
+        ),
+        "{err:?}"
+    );
+    writer.write(b"UPGRADE\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "UPGRADE\n");
+    writer.write(b"still fine\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "still fine\n");
+    writer.write_eof();
+    assert_eq!(reader.read_to_eof().await.unwrap(), "");
+    writer.wait_closed().await.unwrap();
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 }
 
 // The client side needs a valid server name; a refusal leaves the connection plain and
 // usable.
-#[tokio::test]
+#[bounded_test]
 async fn client_start_tls_needs_a_server_hostname() {
-    bounded(async {
-        let pki = Pki::new();
-        let (_server, port, _outcomes) = plain_server(|mut reader, writer| async move {
-            loop {
-                let line = reader.readline().await?;
-                if line.is_empty() {
-                    return Ok(());
-                }
-                writer.write(&line)?;
+    let pki = Pki::new();
+    let (_server, port, _outcomes) = plain_server(|mut reader, writer| async move {
+        loop {
+            let line = reader.readline().await?;
+            if line.is_empty() {
+                return Ok(());
             }
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        for name in [None, Some(""), Some("not a host name")] {
-            let err = writer
-                .start_tls(&mut reader, pki.client_config(), name)
-                .await
-                .expect_err("no usable server name");
-            assert!(
-                matches!(err, Error::InvalidArgument(_)),
-                "{name:?}: {err:?}"
-            );
+            writer.write(&line)?;
         }
-        assert!(writer.transport().tls_info().is_none());
-        writer.write(b"still plain\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "still plain\n");
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    for name in [None, Some(""), Some("not a host name")] {
+        let err = writer
+            .start_tls(&mut reader, pki.client_config(), name)
+            .await
+            .expect_err("no usable server name");
+        assert!(
+            matches!(err, Error::InvalidArgument(_)),
+            "{name:?}: {err:?}"
+        );
+    }
+    assert!(writer.transport().tls_info().is_none());
+    writer.write(b"still plain\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "still plain\n");
 }
 
 // A failed upgrade (here: an untrusted certificate) returns the TLS error and aborts the
 // connection, as asyncio closes the old transport.
-#[tokio::test]
+#[bounded_test]
 async fn failed_upgrade_aborts_the_connection() {
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::SelfSigned);
-        // The client's alert, or its reset if that overtook the alert.
-        let (_server, port, mut outcomes) = upgrade_failing_server(config, |err| {
-            assert!(
-                matches!(err, Error::Tls(TlsError::PeerAlert(_)))
-                    || err.io_kind() == std::io::ErrorKind::ConnectionReset,
-                "{err:?}"
-            );
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"STARTTLS\n").unwrap();
-        let err = writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .expect_err("self-signed");
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::SelfSigned);
+    // The client's alert, or its reset if that overtook the alert.
+    let (_server, port, mut outcomes) = upgrade_failing_server(config, |err| {
         assert!(
-            matches!(err, Error::Tls(TlsError::UntrustedIssuer)),
+            matches!(err, Error::Tls(TlsError::PeerAlert(_)))
+                || err.io_kind() == std::io::ErrorKind::ConnectionReset,
             "{err:?}"
         );
-        assert!(writer.is_closing());
-        assert!(writer.transport().tls_info().is_none());
-        writer.wait_closed().await.unwrap();
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"STARTTLS\n").unwrap();
+    let err = writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .expect_err("self-signed");
+    assert!(
+        matches!(err, Error::Tls(TlsError::UntrustedIssuer)),
+        "{err:?}"
+    );
+    assert!(writer.is_closing());
+    assert!(writer.transport().tls_info().is_none());
+    writer.wait_closed().await.unwrap();
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 }
 
 /// A plain server that upgrades after `STARTTLS` / `OK`, then counts the bytes until the
@@ -442,117 +418,108 @@ async fn upgraded_client(pki: &Pki, port: u16) -> (StreamReader, StreamWriter) {
 }
 
 // After the upgrade, write_eof (close_notify), the answer, EOF and wait_closed work.
-#[tokio::test]
+#[bounded_test]
 async fn write_eof_close_and_wait_closed_after_start_tls() {
-    bounded(async {
-        let pki = Pki::new();
-        let (_server, port, mut outcomes) = counting_starttls_server(&pki).await;
-        let (mut reader, writer) = upgraded_client(&pki, port).await;
-        assert!(writer.can_write_eof());
-        let block = vec![b'x'; 100_000];
-        writer.write(&block).unwrap();
-        writer.drain().await.unwrap();
-        writer.write_eof();
-        assert_eq!(reader.readline().await.unwrap(), "100000\n");
-        assert_eq!(reader.read(10).await.unwrap(), "");
-        // Both sides sent close_notify: the connection closes without close().
-        writer.wait_closed().await.unwrap();
-        assert!(writer.is_closing());
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    let pki = Pki::new();
+    let (_server, port, mut outcomes) = counting_starttls_server(&pki).await;
+    let (mut reader, writer) = upgraded_client(&pki, port).await;
+    assert!(writer.can_write_eof());
+    let block = vec![b'x'; 100_000];
+    writer.write(&block).unwrap();
+    writer.drain().await.unwrap();
+    writer.write_eof();
+    assert_eq!(reader.readline().await.unwrap(), "100000\n");
+    assert_eq!(reader.read(10).await.unwrap(), "");
+    // Both sides sent close_notify: the connection closes without close().
+    writer.wait_closed().await.unwrap();
+    assert!(writer.is_closing());
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 
-        let (mut reader, writer) = upgraded_client(&pki, port).await;
-        writer.write(b"abc").unwrap();
-        writer.close();
-        writer.wait_closed().await.unwrap();
-        assert!(matches!(writer.drain().await, Err(Error::ConnectionLost)));
-        assert_eq!(reader.read(10).await.unwrap(), "");
-        // The server's answer meets a closed socket: its outcome may be an error.
-        assert!(outcomes.recv().await.is_some());
-    })
-    .await;
+    let (mut reader, writer) = upgraded_client(&pki, port).await;
+    writer.write(b"abc").unwrap();
+    writer.close();
+    writer.wait_closed().await.unwrap();
+    assert!(matches!(writer.drain().await, Err(Error::ConnectionLost)));
+    assert_eq!(reader.read(10).await.unwrap(), "");
+    // The server's answer meets a closed socket: its outcome may be an error.
+    assert!(outcomes.recv().await.is_some());
 }
 
 // gh-152431: after start_tls the reader follows the new (TLS) transport, so pausing the
 // writer's transport pauses the reader's TLS reads, and resuming resumes them.
-#[tokio::test]
+#[bounded_test]
 async fn reader_follows_the_transport_after_start_tls() {
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::Good);
-        let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<()>();
-        let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
-            let (config, sent_tx) = (config.clone(), sent_tx.clone());
-            async move {
-                assert_eq!(reader.readline().await?, "STARTTLS\n");
-                writer.write(b"OK\n")?;
-                writer.drain().await?;
-                writer.start_tls(&mut reader, config, None).await?;
-                assert_eq!(reader.readline().await?, "send\n");
-                // A zero high-water mark: drain() returns once the queue is empty.
-                writer
-                    .transport()
-                    .set_write_buffer_limits(Some(0), Some(0))?;
-                writer.write(b"data\n")?;
-                writer.drain().await?;
-                let _ = sent_tx.send(());
-                reader.read_to_eof().await?;
-                writer.close();
-                writer.wait_closed().await
-            }
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"STARTTLS\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "OK\n");
-        writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .unwrap();
-        writer.transport().pause_reading();
-        assert!(!writer.transport().is_reading());
-        writer.write(b"send\n").unwrap();
-        writer.drain().await.unwrap();
-        sent_rx.recv().await.unwrap();
-        tokio::task::yield_now().await;
-        let paused = tokio::time::timeout(Duration::ZERO, reader.readline()).await;
-        assert!(paused.is_err(), "read while paused: {paused:?}");
-        writer.transport().resume_reading();
-        assert!(writer.transport().is_reading());
-        assert_eq!(reader.readline().await.unwrap(), "data\n");
-        writer.write_eof();
-        assert_eq!(reader.read(10).await.unwrap(), "");
-        writer.wait_closed().await.unwrap();
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::Good);
+    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<()>();
+    let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
+        let (config, sent_tx) = (config.clone(), sent_tx.clone());
+        async move {
+            assert_eq!(reader.readline().await?, "STARTTLS\n");
+            writer.write(b"OK\n")?;
+            writer.drain().await?;
+            writer.start_tls(&mut reader, config, None).await?;
+            assert_eq!(reader.readline().await?, "send\n");
+            // A zero high-water mark: drain() returns once the queue is empty.
+            writer
+                .transport()
+                .set_write_buffer_limits(Some(0), Some(0))?;
+            writer.write(b"data\n")?;
+            writer.drain().await?;
+            let _ = sent_tx.send(());
+            reader.read_to_eof().await?;
+            writer.close();
+            writer.wait_closed().await
+        }
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"STARTTLS\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "OK\n");
+    writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .unwrap();
+    writer.transport().pause_reading();
+    assert!(!writer.transport().is_reading());
+    writer.write(b"send\n").unwrap();
+    writer.drain().await.unwrap();
+    sent_rx.recv().await.unwrap();
+    tokio::task::yield_now().await;
+    let paused = tokio::time::timeout(Duration::ZERO, reader.readline()).await;
+    assert!(paused.is_err(), "read while paused: {paused:?}");
+    writer.transport().resume_reading();
+    assert!(writer.transport().is_reading());
+    assert_eq!(reader.readline().await.unwrap(), "data\n");
+    writer.write_eof();
+    assert_eq!(reader.read(10).await.unwrap(), "");
+    writer.wait_closed().await.unwrap();
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 }
 
 // Dropping start_tls mid-handshake (here: in a timeout, the peer never answers) aborts
 // the connection rather than leave it half upgraded.
-#[tokio::test]
+#[bounded_test]
 async fn cancelled_start_tls_aborts_the_connection() {
-    bounded(async {
-        let pki = Pki::new();
-        let (_server, port, mut outcomes) = plain_server(|mut reader, writer| async move {
-            let _keep = writer;
-            // Never answers the ClientHello; sees the abort.
-            let _ = reader.read_to_eof().await;
-            Ok(())
-        })
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        let upgrade = writer.start_tls(&mut reader, pki.client_config(), Some("localhost"));
-        let cancelled = tokio::time::timeout(Duration::from_millis(100), upgrade).await;
-        assert!(
-            cancelled.is_err(),
-            "the handshake cannot finish: {cancelled:?}"
-        );
-        assert!(writer.is_closing());
-        writer.wait_closed().await.unwrap();
-        assert_eq!(reader.read(10).await.unwrap(), "");
-        assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    let pki = Pki::new();
+    let (_server, port, mut outcomes) = plain_server(|mut reader, writer| async move {
+        let _keep = writer;
+        // Never answers the ClientHello; sees the abort.
+        let _ = reader.read_to_eof().await;
+        Ok(())
     })
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    let upgrade = writer.start_tls(&mut reader, pki.client_config(), Some("localhost"));
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), upgrade).await;
+    assert!(
+        cancelled.is_err(),
+        "the handshake cannot finish: {cancelled:?}"
+    );
+    assert!(writer.is_closing());
+    writer.wait_closed().await.unwrap();
+    assert_eq!(reader.read(10).await.unwrap(), "");
+    assert_eq!(outcomes.recv().await.unwrap(), "ok");
 }
 
 /// asyncio's `start_tls(..., ssl_handshake_timeout=)`: a peer that never answers the

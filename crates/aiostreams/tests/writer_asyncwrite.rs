@@ -11,6 +11,7 @@ use aiostreams::{DEFAULT_HIGH_WATER, Error, StreamWriter};
 use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::bounded_test;
 use crate::support::{
     both_runtimes, bounded,
     net::{answer_at_eof, stalled_pair, tcp_pair},
@@ -45,112 +46,97 @@ async fn tokio_io_copy_into_a_stream_writer() {
 
 both_runtimes!(tokio_io_copy_into_a_stream_writer);
 
-#[tokio::test]
+#[bounded_test]
 async fn write_all_flush_shutdown_then_the_peer_answers() {
-    bounded(async {
-        let (mut reader, mut writer, peer) = tcp_pair().await;
-        writer.write_all(b"request body").await.unwrap();
-        writer.flush().await.unwrap();
-        assert_eq!(writer.transport().get_write_buffer_size(), 0, "flushed");
-        writer.shutdown().await.unwrap();
-        assert!(!writer.is_closing(), "shutdown is write_eof, not close");
-        // Half-closed: the answer still comes in.
-        answer_at_eof(peer, b"request body", b"answer").await;
-        assert_eq!(reader.read_to_eof().await.unwrap(), "answer");
-        // Writing after shutdown is write()'s error.
-        let err = writer.write_all(b"more").await.unwrap_err();
-        assert!(
-            matches!(inner(&err), Some(Error::InvalidState(_))),
-            "{err:?}"
-        );
-    })
-    .await;
+    let (mut reader, mut writer, peer) = tcp_pair().await;
+    writer.write_all(b"request body").await.unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(writer.transport().get_write_buffer_size(), 0, "flushed");
+    writer.shutdown().await.unwrap();
+    assert!(!writer.is_closing(), "shutdown is write_eof, not close");
+    // Half-closed: the answer still comes in.
+    answer_at_eof(peer, b"request body", b"answer").await;
+    assert_eq!(reader.read_to_eof().await.unwrap(), "answer");
+    // Writing after shutdown is write()'s error.
+    let err = writer.write_all(b"more").await.unwrap_err();
+    assert!(
+        matches!(inner(&err), Some(Error::InvalidState(_))),
+        "{err:?}"
+    );
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn poll_write_waits_while_the_queue_is_above_the_high_mark() {
-    bounded(async {
-        let (_reader, mut writer, mut peer) = stalled_pair().await;
-        let total = 4 << 20;
-        let source = pattern(0, total);
-        let size = |w: &StreamWriter| w.transport().get_write_buffer_size();
-        let (copying, reading) = {
-            let mut src = &source[..];
-            let mut copy = pin!(tokio::io::copy(&mut src, &mut writer));
-            // copy() moves 8 KiB per poll_write; it stops once the queue is above 64 KiB.
-            assert!(poll_once(copy.as_mut()).is_pending());
-            let mut all = vec![0; total];
-            let reading = async { peer.read_exact(&mut all).await.map(|_| all) };
-            tokio::join!(copy, reading)
-        };
-        assert_eq!(copying.unwrap(), total as u64);
-        assert!(reading.unwrap() == source);
-        assert_eq!(size(&writer), 0);
-    })
-    .await;
+    let (_reader, mut writer, mut peer) = stalled_pair().await;
+    let total = 4 << 20;
+    let source = pattern(0, total);
+    let size = |w: &StreamWriter| w.transport().get_write_buffer_size();
+    let (copying, reading) = {
+        let mut src = &source[..];
+        let mut copy = pin!(tokio::io::copy(&mut src, &mut writer));
+        // copy() moves 8 KiB per poll_write; it stops once the queue is above 64 KiB.
+        assert!(poll_once(copy.as_mut()).is_pending());
+        let mut all = vec![0; total];
+        let reading = async { peer.read_exact(&mut all).await.map(|_| all) };
+        tokio::join!(copy, reading)
+    };
+    assert_eq!(copying.unwrap(), total as u64);
+    assert!(reading.unwrap() == source);
+    assert_eq!(size(&writer), 0);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn poll_write_queues_at_most_one_buffer_above_the_high_mark() {
-    bounded(async {
-        let (_reader, mut writer, _peer) = stalled_pair().await;
-        let piece = vec![7; 8 * 1024];
-        let mut writes = 0;
-        // The peer never reads: the writes stop being accepted soon after the mark.
-        while let Poll::Ready(n) = poll_once(pin!(AsyncWriteExt::write(&mut writer, &piece))) {
-            assert_eq!(n.unwrap(), piece.len());
-            writes += 1;
-            assert!(writes < 1000, "poll_write never applied back-pressure");
-        }
-        let queued = writer.transport().get_write_buffer_size();
-        assert!(queued > DEFAULT_HIGH_WATER, "{queued}");
-        assert!(queued <= DEFAULT_HIGH_WATER + piece.len(), "{queued}");
-    })
-    .await;
+    let (_reader, mut writer, _peer) = stalled_pair().await;
+    let piece = vec![7; 8 * 1024];
+    let mut writes = 0;
+    // The peer never reads: the writes stop being accepted soon after the mark.
+    while let Poll::Ready(n) = poll_once(pin!(AsyncWriteExt::write(&mut writer, &piece))) {
+        assert_eq!(n.unwrap(), piece.len());
+        writes += 1;
+        assert!(writes < 1000, "poll_write never applied back-pressure");
+    }
+    let queued = writer.transport().get_write_buffer_size();
+    assert!(queued > DEFAULT_HIGH_WATER, "{queued}");
+    assert!(queued <= DEFAULT_HIGH_WATER + piece.len(), "{queued}");
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn poll_write_after_close_fails() {
-    bounded(async {
-        let (_reader, mut writer, _peer) = tcp_pair().await;
-        writer.close();
-        // Closed with nothing queued: the connection is already gone.
-        let err = writer.write_all(b"x").await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
-        assert!(
-            matches!(inner(&err), Some(Error::ConnectionLost)),
-            "{err:?}"
-        );
-        assert!(writer.flush().await.is_err());
+    let (_reader, mut writer, _peer) = tcp_pair().await;
+    writer.close();
+    // Closed with nothing queued: the connection is already gone.
+    let err = writer.write_all(b"x").await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    assert!(
+        matches!(inner(&err), Some(Error::ConnectionLost)),
+        "{err:?}"
+    );
+    assert!(writer.flush().await.is_err());
 
-        // Closing with a queue: the connection lives on, but no new bytes are accepted.
-        let (_reader, mut writer, _peer) = stalled_pair().await;
-        writer.write_all(&[1; 100_000]).await.unwrap();
-        writer.close();
-        let err = writer.write_all(b"x").await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
-    })
-    .await;
+    // Closing with a queue: the connection lives on, but no new bytes are accepted.
+    let (_reader, mut writer, _peer) = stalled_pair().await;
+    writer.write_all(&[1; 100_000]).await.unwrap();
+    writer.close();
+    let err = writer.write_all(b"x").await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn flush_after_a_peer_reset_reports_the_reset() {
-    bounded(async {
-        let (mut reader, mut writer, peer) = tcp_pair().await;
-        SockRef::from(&peer)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(peer);
-        // Our reader sees the reset first; then every write-side wait raises it.
-        let read_err = reader.read(1).await.unwrap_err();
-        assert_eq!(read_err.io_kind(), io::ErrorKind::ConnectionReset);
-        let err = writer.write_all(b"x").await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
-        assert!(matches!(inner(&err), Some(Error::Io(_))), "{err:?}");
-        let err = writer.flush().await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
-    })
-    .await;
+    let (mut reader, mut writer, peer) = tcp_pair().await;
+    SockRef::from(&peer)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(peer);
+    // Our reader sees the reset first; then every write-side wait raises it.
+    let read_err = reader.read(1).await.unwrap_err();
+    assert_eq!(read_err.io_kind(), io::ErrorKind::ConnectionReset);
+    let err = writer.write_all(b"x").await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    assert!(matches!(inner(&err), Some(Error::Io(_))), "{err:?}");
+    let err = writer.flush().await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
 }
 
 #[tokio::test]

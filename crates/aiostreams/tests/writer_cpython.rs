@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+use crate::support::bounded_test;
 use crate::support::net::{assert_close_feeds_eof, listener};
 use crate::support::{both_runtimes, bounded, error_type};
 
@@ -126,30 +127,27 @@ impl Protocol for Reachable {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_open_connection_error_protocol_layer() {
-    bounded(async {
-        let port = http_server().await;
-        let mut reader = StreamReader::new();
-        let protocol = Reachable(Arc::new(Mutex::new(StreamReaderProtocol::new(&reader))));
-        let factory = {
-            let protocol = protocol.clone();
-            move || protocol
-        };
-        let (transport, task) = create_connection(factory, "127.0.0.1", port).await.unwrap();
-        let writer = StreamWriter::new(transport, Some(reader.feeder()));
-        protocol
-            .lock()
-            .connection_lost(Some(Error::custom(ZeroDivisionError)));
-        assert!(is_zero_division(&reader.read_to_eof().await.unwrap_err()));
-        assert!(is_zero_division(&writer.drain().await.unwrap_err()));
-        writer.close();
-        // asyncio's wait_closed() raises the injected error too; ours reports how the
-        // transport ended (cleanly), see the report of this test file's author.
-        writer.wait_closed().await.unwrap();
-        task.await.unwrap();
-    })
-    .await;
+    let port = http_server().await;
+    let mut reader = StreamReader::new();
+    let protocol = Reachable(Arc::new(Mutex::new(StreamReaderProtocol::new(&reader))));
+    let factory = {
+        let protocol = protocol.clone();
+        move || protocol
+    };
+    let (transport, task) = create_connection(factory, "127.0.0.1", port).await.unwrap();
+    let writer = StreamWriter::new(transport, Some(reader.feeder()));
+    protocol
+        .lock()
+        .connection_lost(Some(Error::custom(ZeroDivisionError)));
+    assert!(is_zero_division(&reader.read_to_eof().await.unwrap_err()));
+    assert!(is_zero_division(&writer.drain().await.unwrap_err()));
+    writer.close();
+    // asyncio's wait_closed() raises the injected error too; ours reports how the
+    // transport ended (cleanly), see the report of this test file's author.
+    writer.wait_closed().await.unwrap();
+    task.await.unwrap();
 }
 
 /// A connection whose writer pauses as soon as anything is queued (marks at 0).
@@ -223,64 +221,52 @@ async fn test_drain_raises() {
     .await;
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_wait_closed_on_close() {
-    bounded(async {
-        let port = http_server().await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        get(&mut reader, &writer).await;
-        let rest = reader.read_to_eof().await.unwrap();
-        assert!(rest.ends_with(b"\r\n\r\nTest message"));
-        assert!(!writer.is_closing());
-        writer.close();
-        assert!(writer.is_closing());
-        writer.wait_closed().await.unwrap();
-    })
-    .await;
+    let port = http_server().await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    get(&mut reader, &writer).await;
+    let rest = reader.read_to_eof().await.unwrap();
+    assert!(rest.ends_with(b"\r\n\r\nTest message"));
+    assert!(!writer.is_closing());
+    writer.close();
+    assert!(writer.is_closing());
+    writer.wait_closed().await.unwrap();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_wait_closed_on_close_with_unread_data() {
-    bounded(async {
-        let port = http_server().await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        get(&mut reader, &writer).await; // the body is left unread
-        writer.close();
-        writer.wait_closed().await.unwrap();
-    })
-    .await;
+    let port = http_server().await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    get(&mut reader, &writer).await; // the body is left unread
+    writer.close();
+    writer.wait_closed().await.unwrap();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_async_writer_api() {
-    bounded(async {
-        let port = http_server().await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        get(&mut reader, &writer).await;
-        writer.drain().await.unwrap();
-        let rest = reader.read_to_eof().await.unwrap();
-        assert!(rest.ends_with(b"\r\n\r\nTest message"));
-        writer.close();
-        writer.wait_closed().await.unwrap();
-    })
-    .await;
+    let port = http_server().await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    get(&mut reader, &writer).await;
+    writer.drain().await.unwrap();
+    let rest = reader.read_to_eof().await.unwrap();
+    assert!(rest.ends_with(b"\r\n\r\nTest message"));
+    writer.close();
+    writer.wait_closed().await.unwrap();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_async_writer_api_exception_after_close() {
-    bounded(async {
-        let port = http_server().await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        get(&mut reader, &writer).await;
-        reader.read_to_eof().await.unwrap();
-        writer.close();
-        writer.write(b"data").unwrap(); // does not raise by itself
-        let err = writer.drain().await.unwrap_err();
-        assert!(matches!(err, Error::ConnectionLost), "{err:?}");
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset); // ConnectionResetError
-        assert_eq!(err.to_string(), "Connection lost");
-    })
-    .await;
+    let port = http_server().await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    get(&mut reader, &writer).await;
+    reader.read_to_eof().await.unwrap();
+    writer.close();
+    writer.write(b"data").unwrap(); // does not raise by itself
+    let err = writer.drain().await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost), "{err:?}");
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionReset); // ConnectionResetError
+    assert_eq!(err.to_string(), "Connection lost");
 }
 
 #[tokio::test]
@@ -353,23 +339,20 @@ fn test_loop_is_closed_resource_warnings() {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn test_open_connection_happy_eyeball_refcycles() {
-    bounded(async {
-        let options = ConnectOptions::new().happy_eyeballs_delay(Duration::from_millis(250));
-        let err = options
-            .connect("localhost", closed_port())
-            .await
-            .unwrap_err();
-        assert_eq!(err.io_kind(), io::ErrorKind::ConnectionRefused);
-        let Error::Connect { attempts } = err else {
-            panic!("expected Error::Connect, got {err:?}");
-        };
-        // Nothing else keeps the failure alive (CPython checks the gc referrers).
-        assert_eq!(Arc::strong_count(&attempts), 1);
-        assert!(!attempts.is_empty());
-    })
-    .await;
+    let options = ConnectOptions::new().happy_eyeballs_delay(Duration::from_millis(250));
+    let err = options
+        .connect("localhost", closed_port())
+        .await
+        .unwrap_err();
+    assert_eq!(err.io_kind(), io::ErrorKind::ConnectionRefused);
+    let Error::Connect { attempts } = err else {
+        panic!("expected Error::Connect, got {err:?}");
+    };
+    // Nothing else keeps the failure alive (CPython checks the gc referrers).
+    assert_eq!(Arc::strong_count(&attempts), 1);
+    assert!(!attempts.is_empty());
 }
 
 #[tokio::test]

@@ -16,7 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::support::{both_runtimes, bounded, net::stalled_pair, pattern, poll_once};
+use crate::support::bounded_test;
+use crate::support::{both_runtimes, net::stalled_pair, pattern, poll_once};
 
 /// Makes `write()` queue instead of sending at once: the reader keeps an unparsed request,
 /// as a server answering pipelined requests does (see docs/DESIGN.md on `write()`).
@@ -37,122 +38,107 @@ async fn expect_pattern(peer: &mut TcpStream, at: usize, len: usize) {
     );
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn write_buffer_limits_default_to_asyncio_marks_in_low_high_order() {
-    bounded(async {
-        let (_reader, writer, _peer) = stalled_pair().await;
-        let transport = writer.transport();
-        assert_eq!(DEFAULT_HIGH_WATER, 65536);
-        assert_eq!(transport.get_write_buffer_limits(), (16384, 65536));
-        assert_eq!(transport.get_write_buffer_size(), 0);
-    })
-    .await;
+    let (_reader, writer, _peer) = stalled_pair().await;
+    let transport = writer.transport();
+    assert_eq!(DEFAULT_HIGH_WATER, 65536);
+    assert_eq!(transport.get_write_buffer_limits(), (16384, 65536));
+    assert_eq!(transport.get_write_buffer_size(), 0);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn set_write_buffer_limits_defaulting_follows_asyncio() {
-    bounded(async {
-        let (_reader, writer, _peer) = stalled_pair().await;
-        let t = writer.transport();
-        // (high, low) given -> (low, high) read back; spec 7.7's table.
-        let cases = [
-            ((None, Some(100)), (100, 400)),
-            ((Some(1000), None), (250, 1000)),
-            ((Some(0), None), (0, 0)),
-            ((Some(7), Some(7)), (7, 7)),
-            ((None, None), (16384, 65536)),
-        ];
-        for ((high, low), expected) in cases {
-            t.set_write_buffer_limits(high, low).unwrap();
-            assert_eq!(t.get_write_buffer_limits(), expected, "{high:?} {low:?}");
-        }
-    })
-    .await;
+    let (_reader, writer, _peer) = stalled_pair().await;
+    let t = writer.transport();
+    // (high, low) given -> (low, high) read back; spec 7.7's table.
+    let cases = [
+        ((None, Some(100)), (100, 400)),
+        ((Some(1000), None), (250, 1000)),
+        ((Some(0), None), (0, 0)),
+        ((Some(7), Some(7)), (7, 7)),
+        ((None, None), (16384, 65536)),
+    ];
+    for ((high, low), expected) in cases {
+        t.set_write_buffer_limits(high, low).unwrap();
+        assert_eq!(t.get_write_buffer_limits(), expected, "{high:?} {low:?}");
+    }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn set_write_buffer_limits_rejects_high_below_low() {
-    bounded(async {
-        let (_reader, writer, _peer) = stalled_pair().await;
-        let t = writer.transport();
-        t.set_write_buffer_limits(Some(1000), Some(10)).unwrap();
-        let err = t.set_write_buffer_limits(Some(10), Some(20)).unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
-        assert!(err.to_string().contains("must be >="), "{err}");
-        // only low given: high = 4 * low, never below it.
-        assert!(t.set_write_buffer_limits(None, Some(usize::MAX)).is_ok());
-        t.set_write_buffer_limits(Some(1000), Some(10)).unwrap();
-        assert!(t.set_write_buffer_limits(Some(1), Some(2)).is_err());
-        assert_eq!(
-            t.get_write_buffer_limits(),
-            (10, 1000),
-            "unchanged by a bad call"
-        );
-    })
-    .await;
+    let (_reader, writer, _peer) = stalled_pair().await;
+    let t = writer.transport();
+    t.set_write_buffer_limits(Some(1000), Some(10)).unwrap();
+    let err = t.set_write_buffer_limits(Some(10), Some(20)).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(err.to_string().contains("must be >="), "{err}");
+    // only low given: high = 4 * low, never below it.
+    assert!(t.set_write_buffer_limits(None, Some(usize::MAX)).is_ok());
+    t.set_write_buffer_limits(Some(1000), Some(10)).unwrap();
+    assert!(t.set_write_buffer_limits(Some(1), Some(2)).is_err());
+    assert_eq!(
+        t.get_write_buffer_limits(),
+        (10, 1000),
+        "unchanged by a bad call"
+    );
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn drain_returns_at_once_at_exactly_the_high_mark() {
-    bounded(async {
-        let (mut reader, writer, mut peer) = stalled_pair().await;
-        hold_input(&mut reader, &mut peer).await;
-        let high = DEFAULT_HIGH_WATER;
-        writer.write(&pattern(0, high)).unwrap();
-        assert_eq!(writer.transport().get_write_buffer_size(), high);
-        // Not above the mark: no wait, and nothing is sent by drain() itself.
-        assert!(matches!(
-            poll_once(pin!(writer.drain())),
-            Poll::Ready(Ok(()))
-        ));
-        assert_eq!(writer.transport().get_write_buffer_size(), high);
-        // The flush task sends the queue although nobody drains.
-        expect_pattern(&mut peer, 0, high).await;
-    })
-    .await;
+    let (mut reader, writer, mut peer) = stalled_pair().await;
+    hold_input(&mut reader, &mut peer).await;
+    let high = DEFAULT_HIGH_WATER;
+    writer.write(&pattern(0, high)).unwrap();
+    assert_eq!(writer.transport().get_write_buffer_size(), high);
+    // Not above the mark: no wait, and nothing is sent by drain() itself.
+    assert!(matches!(
+        poll_once(pin!(writer.drain())),
+        Poll::Ready(Ok(()))
+    ));
+    assert_eq!(writer.transport().get_write_buffer_size(), high);
+    // The flush task sends the queue although nobody drains.
+    expect_pattern(&mut peer, 0, high).await;
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn drain_blocks_above_high_and_wakes_only_at_or_below_low() {
-    bounded(async {
-        let (mut reader, writer, mut peer) = stalled_pair().await;
-        hold_input(&mut reader, &mut peer).await;
-        let (high, low) = (64 * 1024, 16 * 1024);
-        writer
-            .transport()
-            .set_write_buffer_limits(Some(high), Some(low))
-            .unwrap();
-        writer.write(&pattern(0, high)).unwrap();
-        writer.write(&pattern(high, 1)).unwrap();
-        let size = || writer.transport().get_write_buffer_size();
-        assert_eq!(size(), high + 1);
+    let (mut reader, writer, mut peer) = stalled_pair().await;
+    hold_input(&mut reader, &mut peer).await;
+    let (high, low) = (64 * 1024, 16 * 1024);
+    writer
+        .transport()
+        .set_write_buffer_limits(Some(high), Some(low))
+        .unwrap();
+    writer.write(&pattern(0, high)).unwrap();
+    writer.write(&pattern(high, 1)).unwrap();
+    let size = || writer.transport().get_write_buffer_size();
+    assert_eq!(size(), high + 1);
 
-        // One byte over: drain sends what the kernel takes (about 12 KiB) and waits.
-        let mut drain = pin!(writer.drain());
-        assert!(poll_once(drain.as_mut()).is_pending());
-        assert!(size() > low, "{}", size());
+    // One byte over: drain sends what the kernel takes (about 12 KiB) and waits.
+    let mut drain = pin!(writer.drain());
+    assert!(poll_once(drain.as_mut()).is_pending());
+    assert!(size() > low, "{}", size());
 
-        // The peer reads a little at a time; the drain is pending exactly while > low.
-        let mut received = 0;
-        let mut buf = vec![0; 1024];
-        loop {
-            let n = peer.read(&mut buf).await.unwrap();
-            assert!(buf[..n] == pattern(received, n)[..]);
-            received += n;
-            match poll_once(drain.as_mut()) {
-                Poll::Pending => assert!(size() > low, "pending at {}", size()),
-                Poll::Ready(result) => {
-                    result.unwrap();
-                    assert!(size() <= low, "woke at {}", size());
-                    break;
-                }
+    // The peer reads a little at a time; the drain is pending exactly while > low.
+    let mut received = 0;
+    let mut buf = vec![0; 1024];
+    loop {
+        let n = peer.read(&mut buf).await.unwrap();
+        assert!(buf[..n] == pattern(received, n)[..]);
+        received += n;
+        match poll_once(drain.as_mut()) {
+            Poll::Pending => assert!(size() > low, "pending at {}", size()),
+            Poll::Ready(result) => {
+                result.unwrap();
+                assert!(size() <= low, "woke at {}", size());
+                break;
             }
         }
-        let rest = high + 1 - received;
-        expect_pattern(&mut peer, received, rest).await;
-        assert_eq!(size(), 0);
-    })
-    .await;
+    }
+    let rest = high + 1 - received;
+    expect_pattern(&mut peer, received, rest).await;
+    assert_eq!(size(), 0);
 }
 
 /// One write far above the mark, an awaited drain, and a peer reading on another task:
@@ -175,106 +161,94 @@ async fn awaited_drain_wakes_at_or_below_low() {
 
 both_runtimes!(awaited_drain_wakes_at_or_below_low);
 
-#[tokio::test]
+#[bounded_test]
 async fn lowering_the_marks_below_the_queue_pauses_at_once() {
-    bounded(async {
-        let (mut reader, writer, mut peer) = stalled_pair().await;
-        hold_input(&mut reader, &mut peer).await;
-        writer.write(&pattern(0, 60_000)).unwrap();
-        assert!(matches!(
-            poll_once(pin!(writer.drain())),
-            Poll::Ready(Ok(()))
-        ));
-        // asyncio re-evaluates the pause condition as soon as the limits change.
-        writer
-            .transport()
-            .set_write_buffer_limits(Some(50_000), Some(10_000))
-            .unwrap();
-        let mut drain = pin!(writer.drain());
-        assert!(poll_once(drain.as_mut()).is_pending());
-        let reading = async { expect_pattern(&mut peer, 0, 60_000).await };
-        let (drained, ()) = tokio::join!(drain, reading);
-        drained.unwrap();
-    })
-    .await;
+    let (mut reader, writer, mut peer) = stalled_pair().await;
+    hold_input(&mut reader, &mut peer).await;
+    writer.write(&pattern(0, 60_000)).unwrap();
+    assert!(matches!(
+        poll_once(pin!(writer.drain())),
+        Poll::Ready(Ok(()))
+    ));
+    // asyncio re-evaluates the pause condition as soon as the limits change.
+    writer
+        .transport()
+        .set_write_buffer_limits(Some(50_000), Some(10_000))
+        .unwrap();
+    let mut drain = pin!(writer.drain());
+    assert!(poll_once(drain.as_mut()).is_pending());
+    let reading = async { expect_pattern(&mut peer, 0, 60_000).await };
+    let (drained, ()) = tokio::join!(drain, reading);
+    drained.unwrap();
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn zero_high_mark_makes_drain_wait_until_the_queue_is_empty() {
-    bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
-        writer
-            .transport()
-            .set_write_buffer_limits(Some(0), None)
-            .unwrap();
-        writer.write(&pattern(0, 100_000)).unwrap();
-        let mut drain = pin!(writer.drain());
-        assert!(poll_once(drain.as_mut()).is_pending());
-        let reading = async { expect_pattern(&mut peer, 0, 100_000).await };
-        let drained = async {
-            drain.await.unwrap();
-            writer.transport().get_write_buffer_size()
-        };
-        let (left, ()) = tokio::join!(drained, reading);
-        assert_eq!(left, 0);
-    })
-    .await;
+    let (_reader, writer, mut peer) = stalled_pair().await;
+    writer
+        .transport()
+        .set_write_buffer_limits(Some(0), None)
+        .unwrap();
+    writer.write(&pattern(0, 100_000)).unwrap();
+    let mut drain = pin!(writer.drain());
+    assert!(poll_once(drain.as_mut()).is_pending());
+    let reading = async { expect_pattern(&mut peer, 0, 100_000).await };
+    let drained = async {
+        drain.await.unwrap();
+        writer.transport().get_write_buffer_size()
+    };
+    let (left, ()) = tokio::join!(drained, reading);
+    assert_eq!(left, 0);
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn write_never_blocks_on_a_stalled_peer() {
-    bounded(async {
-        let (mut reader, writer, mut peer) = stalled_pair().await;
-        hold_input(&mut reader, &mut peer).await;
-        let total = 4 << 20;
-        for i in 0..64 {
-            writer
-                .write(&pattern(i * (total / 64), total / 64))
-                .unwrap();
-        }
-        assert_eq!(writer.transport().get_write_buffer_size(), total);
-        let mut drain = pin!(writer.drain());
-        assert!(poll_once(drain.as_mut()).is_pending());
-        let (drained, ()) = tokio::join!(drain, expect_pattern(&mut peer, 0, total));
-        drained.unwrap();
-    })
-    .await;
+    let (mut reader, writer, mut peer) = stalled_pair().await;
+    hold_input(&mut reader, &mut peer).await;
+    let total = 4 << 20;
+    for i in 0..64 {
+        writer
+            .write(&pattern(i * (total / 64), total / 64))
+            .unwrap();
+    }
+    assert_eq!(writer.transport().get_write_buffer_size(), total);
+    let mut drain = pin!(writer.drain());
+    assert!(poll_once(drain.as_mut()).is_pending());
+    let (drained, ()) = tokio::join!(drain, expect_pattern(&mut peer, 0, total));
+    drained.unwrap();
 }
 
 /// A write that answers the last request (the reader holds nothing) goes straight from the
 /// caller's buffer to the socket; what the stalled peer's kernel does not take is queued
 /// and follows in order, with `write_bytes` and later writes behind it. At most the high
 /// mark is left, so `drain()` does not wait.
-#[tokio::test]
+#[bounded_test]
 async fn a_write_the_kernel_takes_in_part_queues_the_rest_in_order() {
-    bounded(async {
-        let (_reader, writer, mut peer) = stalled_pair().await;
-        // Until the runtime has seen the new socket writable, writes are queued: a first
-        // exchange gets past that.
-        writer.write(b"hello").unwrap();
-        let mut hello = [0; 5];
-        peer.read_exact(&mut hello).await.unwrap();
-        let first = 60_000;
-        writer.write(&pattern(0, first)).unwrap();
-        let queued = writer.transport().get_write_buffer_size();
-        assert!(queued > 0 && queued < first, "{queued} of {first} queued");
-        assert!(matches!(
-            poll_once(pin!(writer.drain())),
-            Poll::Ready(Ok(()))
-        ));
-        let second = 5_000;
-        writer.write_bytes(pattern(first, second).into()).unwrap();
-        writer.write(&pattern(first + second, 7)).unwrap();
-        let total = first + second + 7;
-        assert_eq!(
-            writer.transport().get_write_buffer_size(),
-            queued + second + 7
-        );
-        expect_pattern(&mut peer, 0, total).await;
-        writer.drain().await.unwrap();
-        assert_eq!(writer.transport().get_write_buffer_size(), 0);
-    })
-    .await;
+    let (_reader, writer, mut peer) = stalled_pair().await;
+    // Until the runtime has seen the new socket writable, writes are queued: a first
+    // exchange gets past that.
+    writer.write(b"hello").unwrap();
+    let mut hello = [0; 5];
+    peer.read_exact(&mut hello).await.unwrap();
+    let first = 60_000;
+    writer.write(&pattern(0, first)).unwrap();
+    let queued = writer.transport().get_write_buffer_size();
+    assert!(queued > 0 && queued < first, "{queued} of {first} queued");
+    assert!(matches!(
+        poll_once(pin!(writer.drain())),
+        Poll::Ready(Ok(()))
+    ));
+    let second = 5_000;
+    writer.write_bytes(pattern(first, second).into()).unwrap();
+    writer.write(&pattern(first + second, 7)).unwrap();
+    let total = first + second + 7;
+    assert_eq!(
+        writer.transport().get_write_buffer_size(),
+        queued + second + 7
+    );
+    expect_pattern(&mut peer, 0, total).await;
+    writer.drain().await.unwrap();
+    assert_eq!(writer.transport().get_write_buffer_size(), 0);
 }
 
 /// asyncio A53 (gh-74116) on a real connection: ten drains wait at once, from clones of
@@ -363,28 +337,25 @@ async fn many_small_writes_from_clones_keep_order() {
 
 both_runtimes!(many_small_writes_from_clones_keep_order);
 
-#[tokio::test]
+#[bounded_test]
 async fn write_write_bytes_and_writelines_interleave_in_call_order() {
-    bounded(async {
-        let (mut reader, writer, mut peer) = stalled_pair().await;
-        hold_input(&mut reader, &mut peer).await;
-        let mut at = 0;
-        for round in 0..20 {
-            let small = pattern(at, 7);
-            writer.write(&small).unwrap();
-            at += 7;
-            // Large buffers go in uncopied, between the coalesced small ones.
-            let big = 9000 + round * 1000;
-            writer.write_bytes(pattern(at, big).into()).unwrap();
-            at += big;
-            let (a, b) = (pattern(at, 3), pattern(at + 3, 20_000));
-            writer.writelines([&a[..], &[][..], &b[..]]).unwrap();
-            at += 20_003;
-            writer.write(&[]).unwrap(); // no-op
-        }
-        assert_eq!(writer.transport().get_write_buffer_size(), at);
-        let (drained, ()) = tokio::join!(writer.drain(), expect_pattern(&mut peer, 0, at));
-        drained.unwrap();
-    })
-    .await;
+    let (mut reader, writer, mut peer) = stalled_pair().await;
+    hold_input(&mut reader, &mut peer).await;
+    let mut at = 0;
+    for round in 0..20 {
+        let small = pattern(at, 7);
+        writer.write(&small).unwrap();
+        at += 7;
+        // Large buffers go in uncopied, between the coalesced small ones.
+        let big = 9000 + round * 1000;
+        writer.write_bytes(pattern(at, big).into()).unwrap();
+        at += big;
+        let (a, b) = (pattern(at, 3), pattern(at + 3, 20_000));
+        writer.writelines([&a[..], &[][..], &b[..]]).unwrap();
+        at += 20_003;
+        writer.write(&[]).unwrap(); // no-op
+    }
+    assert_eq!(writer.transport().get_write_buffer_size(), at);
+    let (drained, ()) = tokio::join!(writer.drain(), expect_pattern(&mut peer, 0, at));
+    drained.unwrap();
 }

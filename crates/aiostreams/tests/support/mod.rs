@@ -2,7 +2,8 @@
 //! of the `all` binary (`tests/all.rs`). One copy of each helper: a test file that needs
 //! something another file has should move it here rather than copy it.
 //!
-//! - [`bounded`], [`bounded_for`]: every async test body runs under a timeout.
+//! - [`bounded`], [`bounded_for`]: every async test body runs under a timeout;
+//!   [`bounded_test`] (`#[bounded_test]` instead of `#[tokio::test]`) wraps a test's body.
 //! - [`certs`]: the one certificate generator (a private CA and server certificates).
 //! - [`echo`]: echo server callbacks (by lines, by chunks).
 //! - [`examples`]: our examples built and found as programs.
@@ -37,6 +38,10 @@ pub(crate) mod source;
 pub(crate) mod temp;
 #[cfg(feature = "tls")]
 pub(crate) mod tls_interop_support;
+
+/// `#[tokio::test]` with the body under [`bounded`] (`#[bounded_test(limit = L, ..)]`:
+/// [`bounded_for`]`(L, ..)`); tokio::test's own arguments pass through.
+pub(crate) use aiostreams_test_macros::bounded_test;
 
 /// How long a test body may take unless it says otherwise ([`bounded_for`]).
 pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(10);
