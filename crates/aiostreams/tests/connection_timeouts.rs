@@ -171,7 +171,7 @@ async fn a_never_reading_peer_fails_drain_at_the_write_timeout() {
         .unwrap();
     let (drained, closed, waited) = outcome.recv().await.unwrap();
     for err in [&drained, &closed] {
-        assert_timed_out(&err, "write");
+        assert_timed_out(err, "write");
         assert_eq!(err.io_kind(), std::io::ErrorKind::TimedOut);
     }
     assert!(
