@@ -13,7 +13,7 @@ use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec, LinesCodec};
 
 use crate::support::bounded_test;
 use crate::support::net::serve_loopback;
-use crate::support::{bounded, poll_once};
+use crate::support::poll_once;
 
 /// A custom codec: netstrings (`5:hello,`), at most 999 bytes.
 #[derive(Debug, Default)]
@@ -206,53 +206,50 @@ async fn encoders_and_frames_interoperate_over_loopback() {
 // behind it; start_tls takes those bytes; then both sides speak length-delimited frames
 // over TLS through the same reader.
 #[cfg(feature = "tls")]
-#[tokio::test]
+#[bounded_test]
 async fn codec_switch_after_a_starttls_upgrade() {
     use crate::support::certs::{Kind, Pki};
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::Good);
-        let (_server, port) = serve_loopback(
-            ServerOptions::new(),
-            move |mut reader: StreamReader, writer: StreamWriter| {
-                let config = config.clone();
-                async move {
-                    let mut lines = LinesCodec::new_with_max_length(64);
-                    let line = reader.decode(&mut lines).await.map_err(Error::custom)?;
-                    assert_eq!(line.as_deref(), Some("STARTTLS"));
-                    writer.start_tls(&mut reader, config, None).await?;
-                    let mut frames = LengthDelimitedCodec::new();
-                    while let Some(frame) = reader.decode(&mut frames).await? {
-                        writer.encode(&mut frames, frame.freeze())?;
-                    }
-                    writer.drain().await
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::Good);
+    let (_server, port) = serve_loopback(
+        ServerOptions::new(),
+        move |mut reader: StreamReader, writer: StreamWriter| {
+            let config = config.clone();
+            async move {
+                let mut lines = LinesCodec::new_with_max_length(64);
+                let line = reader.decode(&mut lines).await.map_err(Error::custom)?;
+                assert_eq!(line.as_deref(), Some("STARTTLS"));
+                writer.start_tls(&mut reader, config, None).await?;
+                let mut frames = LengthDelimitedCodec::new();
+                while let Some(frame) = reader.decode(&mut frames).await? {
+                    writer.encode(&mut frames, frame.freeze())?;
                 }
-            },
-        )
-        .await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.encode(&mut LinesCodec::new(), "STARTTLS").unwrap();
-        writer
-            .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-            .await
-            .unwrap();
-        let mut frames = LengthDelimitedCodec::new();
-        for payload in ["over", "tls"] {
-            writer
-                .encode(&mut frames, bytes::Bytes::from_static(payload.as_bytes()))
-                .unwrap();
-        }
-        writer.write_eof();
-        assert_eq!(reader.decode(&mut frames).await.unwrap().unwrap(), "over");
-        assert_eq!(
-            reader
-                .read_frame(&FrameSpec::u32_be())
-                .await
-                .unwrap()
-                .unwrap(),
-            "tls"
-        );
-        assert!(reader.decode(&mut frames).await.unwrap().is_none());
-    })
+                writer.drain().await
+            }
+        },
+    )
     .await;
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.encode(&mut LinesCodec::new(), "STARTTLS").unwrap();
+    writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await
+        .unwrap();
+    let mut frames = LengthDelimitedCodec::new();
+    for payload in ["over", "tls"] {
+        writer
+            .encode(&mut frames, bytes::Bytes::from_static(payload.as_bytes()))
+            .unwrap();
+    }
+    writer.write_eof();
+    assert_eq!(reader.decode(&mut frames).await.unwrap().unwrap(), "over");
+    assert_eq!(
+        reader
+            .read_frame(&FrameSpec::u32_be())
+            .await
+            .unwrap()
+            .unwrap(),
+        "tls"
+    );
+    assert!(reader.decode(&mut frames).await.unwrap().is_none());
 }

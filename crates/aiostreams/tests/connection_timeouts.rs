@@ -14,7 +14,6 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::support::bounded_for;
 use crate::support::bounded_test;
 use crate::support::net::{echo_lines, listener, port_of};
 
@@ -321,39 +320,36 @@ async fn with_timeout_times_one_call_and_fed_readers_refuse_reader_timeouts() {
 // N silent TLS clients (a TCP connect, no ClientHello) fill max_connections(N): a real
 // TLS client is served once the handshake timeout drops them, not after asyncio's 60 s.
 #[cfg(feature = "tls")]
-#[tokio::test(start_paused = true)]
+#[bounded_test(limit = BOUND, start_paused = true)]
 async fn silent_tls_handshakes_hold_slots_only_until_the_handshake_timeout() {
     use crate::support::certs::{Kind, Pki};
-    bounded_for(BOUND, async {
-        let pki = Pki::new();
-        let server = ServerOptions::new()
-            .max_connections(2)
-            .ssl(pki.server_config(Kind::Good))
-            .ssl_handshake_timeout(Duration::from_secs(5))
-            .start_server(echo_lines, "127.0.0.1", 0)
-            .await
-            .unwrap();
-        let port = port_of(&server);
-        let silent = raw_clients(port, 2).await;
-        tokio::task::yield_now().await;
-        let start = Instant::now();
-        let (mut reader, writer) = ConnectOptions::new()
-            .ssl_config(pki.client_config())
-            .server_hostname("localhost")
-            .ssl_handshake_timeout(Duration::from_secs(60))
-            .connect("127.0.0.1", port)
-            .await
-            .unwrap();
-        writer.write(b"over tls\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "over tls\n");
-        let waited = start.elapsed();
-        assert!(
-            (Duration::from_secs(5)..Duration::from_secs(6)).contains(&waited),
-            "served after {waited:?}"
-        );
-        for mut s in silent {
-            assert_eq!(read_until_closed(&mut s).await, b"");
-        }
-    })
-    .await;
+    let pki = Pki::new();
+    let server = ServerOptions::new()
+        .max_connections(2)
+        .ssl(pki.server_config(Kind::Good))
+        .ssl_handshake_timeout(Duration::from_secs(5))
+        .start_server(echo_lines, "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let port = port_of(&server);
+    let silent = raw_clients(port, 2).await;
+    tokio::task::yield_now().await;
+    let start = Instant::now();
+    let (mut reader, writer) = ConnectOptions::new()
+        .ssl_config(pki.client_config())
+        .server_hostname("localhost")
+        .ssl_handshake_timeout(Duration::from_secs(60))
+        .connect("127.0.0.1", port)
+        .await
+        .unwrap();
+    writer.write(b"over tls\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "over tls\n");
+    let waited = start.elapsed();
+    assert!(
+        (Duration::from_secs(5)..Duration::from_secs(6)).contains(&waited),
+        "served after {waited:?}"
+    );
+    for mut s in silent {
+        assert_eq!(read_until_closed(&mut s).await, b"");
+    }
 }

@@ -7,7 +7,7 @@ use aiostreams::{Error, StreamReader};
 use tokio::io::AsyncWriteExt;
 
 use crate::support::bounded_test;
-use crate::support::{bounded, poll_once};
+use crate::support::poll_once;
 
 #[bounded_test]
 async fn peek_waits_for_n_bytes_and_consumes_none() {
@@ -71,26 +71,23 @@ mod sniff_tls;
 // The sniff_tls example on one port: a plain client and a TLS client each get their
 // line back, labelled with what the server saw.
 #[cfg(feature = "tls")]
-#[tokio::test]
+#[bounded_test]
 async fn the_sniffing_example_serves_tls_and_plain_on_one_port() {
     use crate::support::certs::{Kind, Pki};
     use crate::support::net::{connect_tls, serve_loopback};
     use aiostreams::{ServerOptions, open_connection};
-    bounded(async {
-        let pki = Pki::new();
-        let config = pki.server_config(Kind::Good);
-        let (_server, port) = serve_loopback(ServerOptions::new(), move |r, w| {
-            sniff_tls::handle(r, w, config.clone())
-        })
-        .await;
-
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-        writer.write(b"hi\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "plain: hi\n");
-
-        let (mut reader, writer) = connect_tls(&pki, port).await;
-        writer.write(b"secret\n").unwrap();
-        assert_eq!(reader.readline().await.unwrap(), "tls: secret\n");
+    let pki = Pki::new();
+    let config = pki.server_config(Kind::Good);
+    let (_server, port) = serve_loopback(ServerOptions::new(), move |r, w| {
+        sniff_tls::handle(r, w, config.clone())
     })
     .await;
+
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(b"hi\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "plain: hi\n");
+
+    let (mut reader, writer) = connect_tls(&pki, port).await;
+    writer.write(b"secret\n").unwrap();
+    assert_eq!(reader.readline().await.unwrap(), "tls: secret\n");
 }

@@ -21,7 +21,7 @@ use tokio::process::Command;
 
 use crate::support::bounded_test;
 use crate::support::net::port_of;
-use crate::support::{bounded_for, echo::echo_chunks, payload::seed_from_env, temp::TempDir};
+use crate::support::{echo::echo_chunks, payload::seed_from_env, temp::TempDir};
 
 /// Upper bound for any one test (debug builds on a shared CI machine).
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -249,24 +249,20 @@ async fn our_clients_over_tcp_get_every_byte_back() {
 }
 
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(limit = TEST_TIMEOUT, flavor = "multi_thread", worker_threads = 2)]
 async fn our_clients_over_unix_get_every_byte_back() {
     use aiostreams::{open_unix_connection, start_unix_server};
-
-    bounded_for(TEST_TIMEOUT, async {
-        let dir = TempDir::new("unix-echo");
-        let path = dir.path().join("echo.sock");
-        let stats = Arc::new(EchoStats::default());
-        let server = start_unix_server(echo_handler(&stats), &path)
-            .await
-            .expect("start_unix_server");
-        let payloads = payloads(32, seed_from_env(DEFAULT_SEED));
-        let total: usize = payloads.iter().map(Bytes::len).sum();
-        let target = path.clone();
-        our_clients(payloads, move || open_unix_connection(target.clone())).await;
-        assert_eq!(stats.bytes.load(Ordering::Relaxed), total as u64);
-        close_and_wait(&server, &stats).await;
-        assert!(!path.exists(), "the socket file outlived close()");
-    })
-    .await;
+    let dir = TempDir::new("unix-echo");
+    let path = dir.path().join("echo.sock");
+    let stats = Arc::new(EchoStats::default());
+    let server = start_unix_server(echo_handler(&stats), &path)
+        .await
+        .expect("start_unix_server");
+    let payloads = payloads(32, seed_from_env(DEFAULT_SEED));
+    let total: usize = payloads.iter().map(Bytes::len).sum();
+    let target = path.clone();
+    our_clients(payloads, move || open_unix_connection(target.clone())).await;
+    assert_eq!(stats.bytes.load(Ordering::Relaxed), total as u64);
+    close_and_wait(&server, &stats).await;
+    assert!(!path.exists(), "the socket file outlived close()");
 }

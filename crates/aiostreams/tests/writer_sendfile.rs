@@ -12,7 +12,7 @@ use aiostreams::{ConnectOptions, Error};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::support::both_runtimes;
-use crate::support::net::{port_of, stalled_pair, tcp_pair};
+use crate::support::net::{stalled_pair, tcp_pair};
 
 const FILE_LEN: usize = 3 << 20;
 
@@ -147,6 +147,7 @@ both_runtimes!(unix_socket_and_a_dropped_sendfile);
 #[cfg(feature = "tls")]
 async fn tls_falls_back_to_read_and_write() {
     use crate::support::certs::{Kind, Pki};
+    use crate::support::net::port_of;
     use aiostreams::{StreamReader, StreamWriter};
     let pki = Pki::new();
     let data = pattern(FILE_LEN);
