@@ -71,8 +71,10 @@ pub(crate) struct Args {
     /// (`http-hello`) accepted.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_LIMIT, value_parser = numbers::bytes())]
     limit: usize,
-    /// `lines`: after a line over --limit, answer an error line and close (error) or go
-    /// on with the next line (skip). `http-hello` always answers 431 and closes.
+    /// `lines`: a line over --limit is answered with an error line, then the connection
+    /// closes (error: answered as soon as the limit is passed) or the line is dropped as
+    /// it arrives and answered in its place once it ends, and the next line is served
+    /// (skip). `http-hello` always answers 431 and closes.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = OnOverlong::Error)]
     on_overlong: OnOverlong,
     /// Fail a read that has waited this long for the rest of a line or request (bytes

@@ -203,26 +203,31 @@ fn rust_log_sets_the_level() {
     assert!(success);
     assert!(log.iter().all(|l| !l.contains("shutdown: ")), "{log:#?}");
 }
-// `--on-overlong skip`: an over-long line sent in pieces gets one error line, then the
-// next line is served; no fragment of the long line comes back as a line.
+// `--on-overlong skip` (the library's DiscardToSeparator): a good line, an over-long
+// line sent in pieces (one piece alone short enough to pass for a line), then a good
+// line: the answers come in order, the over-long one as one error line where its echo
+// would be, and no fragment of it comes back.
 #[test]
 fn skip_goes_on_with_the_line_after_an_overlong_one() {
     let args = ["--port", "0", "--mode", "lines", "--limit", "16"];
     let mut served = Served::start(&[&args[..], &["--on-overlong", "skip"]].concat());
     let mut stream = client(&served);
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    // Two pieces: over the limit once both are in, with no newline yet.
+    let reader = BufReader::new(stream.try_clone().unwrap());
+    stream
+        .write_all(
+            b"first
+",
+        )
+        .unwrap();
     stream.write_all(&[b'x'; 10]).unwrap();
     stream.write_all(&[b'y'; 10]).unwrap();
-    reader.read_line(&mut line).unwrap();
-    assert_eq!(line, "error: line over the limit of 16 bytes; skipped\n");
-    // The rest of the same line (short enough to pass for a line of its own), then a
-    // good line.
     stream.write_all(&[b'z'; 5]).unwrap();
     stream.write_all(b"\nnext\n").unwrap();
     stream.shutdown(Shutdown::Write).unwrap();
-    assert_eq!(read_to_end(reader), "next\n");
+    assert_eq!(
+        read_to_end(reader),
+        "first\nerror: line over the limit of 16 bytes; skipped\nnext\n"
+    );
     served
         .log()
         .wait_for("line over the limit of 16 bytes: answered, skipped");
@@ -230,6 +235,30 @@ fn skip_goes_on_with_the_line_after_an_overlong_one() {
         &served.stop_with_summary(),
         &["1 over-long lines skipped", "0 closed by the line limit"],
     );
+}
+
+// An over-long line that never ends is dropped as it arrives under `skip`: 4 MiB with no
+// newline then a good line; the server's answer is the error line and the good line.
+#[test]
+fn skip_drops_an_endless_line_and_answers_when_it_ends() {
+    let args = ["--port", "0", "--mode", "lines", "--limit", "1024"];
+    let served = Served::start(&[&args[..], &["--on-overlong", "skip"]].concat());
+    let mut stream = client(&served);
+    let reader = BufReader::new(stream.try_clone().unwrap());
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..64 {
+            stream.write_all(&chunk).unwrap();
+        }
+        stream.write_all(b"\nok\n").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+    });
+    assert_eq!(
+        read_to_end(reader),
+        "error: line over the limit of 1024 bytes; skipped\nok\n"
+    );
+    writer.join().unwrap();
+    assert!(served.terminate_logged().0);
 }
 
 // `--stats SECS` logs the server's counters periodically: after one echo of 6 bytes, a

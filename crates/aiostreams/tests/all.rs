@@ -77,6 +77,7 @@ mod tls_failures;
 mod tls_interop;
 #[cfg(feature = "tls")]
 mod tls_start_tls;
+mod write_timeout_slow_reader;
 #[cfg(unix)]
 mod writer_any_io;
 mod writer_asyncwrite;

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use aiostreams::{DEFAULT_HIGH_WATER, Error, StreamReader, StreamWriter};
+use aiostreams::{DEFAULT_HIGH_WATER, Error, Overlong, RecordLimit, StreamReader, StreamWriter};
 use clap::ValueEnum;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -37,7 +37,8 @@ const HEAD_TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\n
 pub(crate) enum OnOverlong {
     /// Answer an error line, then close the connection.
     Error,
-    /// Answer an error line, then go on with the next line.
+    /// Drop the line (the library's `Overlong::DiscardToSeparator`), answer an error
+    /// line in its place once it ends, then go on with the next line.
     Skip,
 }
 
@@ -203,9 +204,12 @@ async fn echo(
 /// `readline`, `write`, until EOF. Lines answered between two reads leave together:
 /// `drain()` is awaited only when the write queue is above the high-water mark.
 ///
-/// A line over the limit is answered with an `error: ...` line; then, as
-/// `--on-overlong` says, the connection closes or the next line is served (the reader
-/// drops the rest of the over-long line).
+/// A line over the limit is answered with an `error: ...` line. `--on-overlong error`:
+/// `readline()` fails as soon as the buffer passes the limit; the answer goes out and
+/// the connection closes. `--on-overlong skip`: the library's policy,
+/// `readline_with(RecordLimit .. DiscardToSeparator)`, drops the line as it arrives
+/// (memory stays bounded however long it is) and reports it once its `\n` is in; the
+/// answer then takes the line's place among the answers, and the next line is served.
 async fn lines(
     config: &Config,
     reader: &mut StreamReader,
@@ -213,13 +217,24 @@ async fn lines(
 ) -> Result<(), Error> {
     let cancelled = pin!(config.shutdown.cancelled());
     let mut shutdown = Shutdown::new(cancelled);
+    let skip = match config.on_overlong {
+        OnOverlong::Error => None,
+        OnOverlong::Skip => {
+            Some(RecordLimit::new(config.limit)?.on_overlong(Overlong::DiscardToSeparator))
+        }
+    };
     loop {
-        let line = match unless_shutdown(&mut shutdown, reader.readline()).await {
+        // `readline()` when over-long lines close: the reader's own fast path.
+        let next = match skip {
+            Some(limit) => unless_shutdown(&mut shutdown, reader.readline_with(limit)).await,
+            None => unless_shutdown(&mut shutdown, reader.readline()).await,
+        };
+        let line = match next {
             Ok(Some(line)) if line.is_empty() => return Ok(()),
             Ok(Some(line)) => line,
             Ok(None) => return Ok(()),
-            Err(Error::LimitOverrun { .. }) => {
-                let closing = config.on_overlong == OnOverlong::Error;
+            Err(e @ (Error::LimitOverrun { .. } | Error::OverlongDiscarded { .. })) => {
+                let closing = matches!(e, Error::LimitOverrun { .. });
                 overlong(config, writer, "line", closing);
                 let action = if closing { "closing" } else { "skipped" };
                 let answer = format!(

@@ -494,7 +494,9 @@ impl ConnectOptions {
         self
     }
 
-    /// Beyond asyncio: the connection's write timeout (default none); see
+    /// Beyond asyncio: the connection's write timeout (default none): queued bytes that
+    /// make no progress this long, or a `drain()` that does not get the queue back to
+    /// the low-water mark this long, end the connection; see
     /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
     ///
     /// # Examples

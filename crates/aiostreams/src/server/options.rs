@@ -552,8 +552,10 @@ impl ServerOptions {
     }
 
     /// Beyond asyncio: each connection's write timeout (default none): queued bytes
-    /// that make no progress this long end the connection, failing `drain()` and
-    /// `wait_closed()` with [`Error::TimedOut`](crate::Error::TimedOut). Go:
+    /// that make no progress this long, or a `drain()` that does not get the queue from
+    /// above the high-water mark back to the low one this long (a slow reader), end the
+    /// connection, failing `drain()` and `wait_closed()` with
+    /// [`Error::TimedOut`](crate::Error::TimedOut). Go:
     /// `http.Server.WriteTimeout`, nginx: `send_timeout`. See
     /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
     ///

@@ -41,7 +41,7 @@
 //! | `close()` on a plain socket with nothing queued | lost now (`Ok`) | [`on_close`](ConnState::on_close) |
 //! | `close()` with bytes queued, or on TLS | the flush task sends them, then (TLS) close_notify, then closes | `on_close`, `after_flush` |
 //! | TLS close still blocked after `ssl_shutdown_timeout` | lost with "SSL shutdown timed out" | `after_flush` |
-//! | queued bytes make no progress for `write_timeout`, or are still queued at the write deadline | lost with `TimedOut { operation: "write" }` (drain() and wait_closed() fail with it) | `after_flush`, [`on_sent`](ConnState::on_sent) |
+//! | queued bytes make no progress for `write_timeout`, a queue above `high` is not back at `low` `write_timeout` after its first wait (a slow reader), or bytes are still queued at the write deadline | lost with `TimedOut { operation: "write" }` (drain() and wait_closed() fail with it) | `after_flush`, [`on_sent`](ConnState::on_sent) |
 //! | the flush task found the socket would block | it yields once (more writes may join), then waits for writability | `after_flush` |
 //! | `start_tls` handshaking | queued plaintext waits for the handshake | [`before_flush`](ConnState::before_flush) |
 //! | loss (close done, abort, error) | queue dropped; once only | [`on_lost`](ConnState::on_lost) |
@@ -139,6 +139,11 @@ pub(crate) struct ConnState {
     /// Since when the queue has been waiting for the socket with no byte taken (set
     /// when the flush task first waits; cleared by any progress).
     stalled_since: Option<Instant>,
+    /// Since when the queue has been above the high mark without getting back to the
+    /// low one (`drain()` waits meanwhile), as first seen by a flush task's wait;
+    /// cleared when it is back at the low mark. `write_timeout` bounds this too, so a
+    /// peer that takes a byte now and then (a slow reader) cannot hold a drain forever.
+    over_high_since: Option<Instant>,
 }
 
 /// Why a flush that waits for the socket gives up at its deadline.
@@ -347,6 +352,7 @@ impl ConnState {
         let resume_writing = resumed && self.pause == Pause::Paused;
         if resumed {
             self.pause = Pause::Running;
+            self.over_high_since = None;
         }
         let emptied = self.queue.is_empty();
         Notices {
@@ -599,19 +605,35 @@ impl ConnState {
     }
 
     /// When the queue, waiting for the socket, gives up: `write_timeout` after it last
-    /// made progress, or the write deadline, whichever is first.
+    /// made progress, `write_timeout` after it went above the high mark if it is still
+    /// not back at the low one (a slow reader), or the write deadline, whichever is
+    /// first.
     fn stall_deadline(&mut self, now: &mut impl FnMut() -> Instant) -> Option<(Instant, Expiry)> {
         if self.write_timeout.is_none() && self.write_deadline.is_none() {
             return None;
         }
-        let since = *self.stalled_since.get_or_insert_with(now);
-        let by_timeout = self.write_timeout.and_then(|t| since.checked_add(t));
-        let at = match (by_timeout, self.write_deadline) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
+        let stalled = *self.stalled_since.get_or_insert_with(&mut *now);
+        let over_high = if self.queue.is_paused() {
+            Some(*self.over_high_since.get_or_insert(stalled))
+        } else {
+            None
         };
-        let after = at.saturating_duration_since(since);
-        Some((at, Expiry::Write { after }))
+        let by_timeout = |since: Instant| {
+            let at = since.checked_add(self.write_timeout?)?;
+            Some((at, since))
+        };
+        [
+            by_timeout(stalled),
+            over_high.and_then(by_timeout),
+            self.write_deadline.map(|at| (at, stalled)),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|&(at, _)| at)
+        .map(|(at, since)| {
+            let after = at.saturating_duration_since(since);
+            (at, Expiry::Write { after })
+        })
     }
 }
 

@@ -16,16 +16,28 @@ pub(crate) struct Timeouts {
 }
 
 impl Transport {
-    /// Ends the connection when queued bytes make no progress for `timeout`; `None` (the
+    /// Ends the connection when queued bytes wait too long for the peer; `None` (the
     /// default) removes the limit.
     ///
-    /// asyncio: none; Go: `http.Server.WriteTimeout`, Netty: `WriteTimeoutHandler`,
-    /// nginx: `send_timeout`. Also set for every connection by
+    /// asyncio: none; Go: `http.Server.WriteTimeout` (a deadline for the write), Netty:
+    /// `WriteTimeoutHandler` (a write not done in time), nginx: `send_timeout`. Also set
+    /// for every connection by
     /// [`ServerOptions::write_timeout`](crate::ServerOptions::write_timeout) and
     /// [`ConnectOptions::write_timeout`](crate::ConnectOptions::write_timeout).
     ///
-    /// The clock runs only while bytes are queued and the socket takes none (a peer that
-    /// does not read); any byte the kernel takes restarts it. When it runs out the
+    /// Two clocks, either of which ends the connection:
+    /// - **no progress**: bytes are queued and the socket takes none for `timeout` (a
+    ///   peer that does not read); any byte the kernel takes restarts it;
+    /// - **a drain that does not finish**: the queue went above the high-water mark
+    ///   (`drain()` waits, the protocol got `pause_writing`) and is not back at the
+    ///   low-water mark `timeout` later. A peer that reads a byte now and then ("slow
+    ///   read") makes progress but cannot hold a drain forever; a healthy transfer, which
+    ///   writes and drains in rounds of the marks' size, gets back under the low mark
+    ///   within each round and is never cut. One `write()` much larger than the marks
+    ///   must all but leave within `timeout` (Go's rule for a whole write): write large
+    ///   bodies in pieces with `drain()` between them, or raise the timeout.
+    ///
+    /// When one runs out the
     /// connection is lost with [`Error::TimedOut`](crate::Error::TimedOut) (`operation:
     /// "write"`): the queue is dropped, the socket closed with a reset (the peer's
     /// unread bytes are not worth a FIN), waiting and later `drain()` and `wait_closed()`

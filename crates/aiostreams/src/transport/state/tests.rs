@@ -453,3 +453,41 @@ fn the_write_deadline_and_the_tls_close_take_the_earliest() {
         }
     ));
 }
+
+#[test]
+fn a_queue_above_the_high_mark_must_get_back_to_the_low_one_within_write_timeout() {
+    let mut st = plain();
+    st.set_write_timeout(Some(Duration::from_secs(5)));
+    st.set_limits(100, 20);
+    push(&mut st, 1000);
+    assert!(st.end_write(), "paused: drain() waits");
+    let t0 = Instant::now();
+    let deadline = |at: Instant, after: u64| AfterFlush::WaitWritable {
+        deadline: Some((
+            at,
+            Expiry::Write {
+                after: Duration::from_secs(after),
+            },
+        )),
+    };
+    assert_eq!(
+        st.after_flush(false, true, || t0),
+        deadline(t0 + Duration::from_secs(5), 5)
+    );
+    // A slow reader takes a byte a second: progress, but the drain's deadline stays.
+    for s in 1..5 {
+        st.on_sent(1);
+        let t = t0 + Duration::from_secs(s);
+        assert_eq!(
+            st.after_flush(false, true, || t),
+            deadline(t0 + Duration::from_secs(5), 5)
+        );
+    }
+    // Back at the low mark: only the progress rule is left, from the next wait.
+    st.on_sent(1000 - 4 - 20);
+    let t5 = t0 + Duration::from_millis(4_500);
+    assert_eq!(
+        st.after_flush(false, true, || t5),
+        deadline(t5 + Duration::from_secs(5), 5)
+    );
+}
