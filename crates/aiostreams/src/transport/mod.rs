@@ -199,7 +199,9 @@ impl Transport {
         self.inner().write_bytes(data)
     }
 
-    /// Queues several buffers in order, as one batch (empty ones are skipped).
+    /// Queues several buffers in order, as one batch (empty ones are skipped). A single
+    /// buffer is written as [`write`](Self::write) writes it: sent at once from the
+    /// caller's memory when nothing is queued.
     ///
     /// asyncio: `transport.writelines(list_of_data)`.
     ///

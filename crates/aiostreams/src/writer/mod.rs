@@ -169,7 +169,8 @@ impl StreamWriter {
         self.shared.transport.write_bytes(data)
     }
 
-    /// Queues several buffers in order. asyncio: `writelines(list)`.
+    /// Queues several buffers in order, to leave in one `writev`. asyncio:
+    /// `writelines(list)`. A single buffer is written as [`write`](Self::write) writes it.
     ///
     /// # Errors
     ///

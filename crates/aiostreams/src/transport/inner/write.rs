@@ -23,8 +23,12 @@ enum Direct {
 impl Inner {
     /// `write(data)`; see `Transport::write` for the rules.
     pub(in crate::transport) fn write(self: &Arc<Self>, data: &[u8]) -> Result<(), Error> {
+        self.write_as("Cannot call write() after write_eof()", data)
+    }
+
+    /// [`write`](Self::write), refused after `write_eof()` with `method`'s message.
+    fn write_as(self: &Arc<Self>, method: &'static str, data: &[u8]) -> Result<(), Error> {
         let mut g = self.lock();
-        let method = "Cannot call write() after write_eof()";
         if let Some((sent, plan)) = self
             .begin_write(&mut g, method, data)
             .map_err(Error::InvalidState)?
@@ -53,20 +57,26 @@ impl Inner {
         Ok(())
     }
 
-    /// `writelines(pieces)`: always queued, so that the pieces leave in one `writev`.
+    /// `writelines(pieces)`: queued, so that the pieces leave in one `writev`; a single
+    /// piece is a `write()` (sent from the caller's buffer when nothing is queued).
     pub(in crate::transport) fn writelines<I>(self: &Arc<Self>, pieces: I) -> Result<(), Error>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let mut g = self.lock();
         let method = "Cannot call writelines() after write_eof()";
+        let mut pieces = pieces.into_iter();
+        let (first, second) = (pieces.next(), pieces.next());
+        if let (Some(only), None) = (&first, &second) {
+            return self.write_as(method, only.as_ref());
+        }
+        let mut g = self.lock();
         if let Some((_, plan)) = self
             .begin_write(&mut g, method, b"")
             .map_err(Error::InvalidState)?
         {
             let mut crossed = false;
-            for piece in pieces {
+            for piece in first.into_iter().chain(second).chain(pieces) {
                 crossed |= g.conn.queue_mut().push(piece.as_ref());
             }
             self.finish_write(&mut g, crossed, plan);
