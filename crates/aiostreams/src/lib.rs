@@ -185,23 +185,27 @@ mod error;
 pub mod sansio;
 // Layer 2, the byte pipe: shared plumbing, the transport and its TLS sessions.
 mod net;
-#[cfg(feature = "tls")]
-pub mod tls;
 mod transport;
 // Layer 3, asyncio's API over a transport: reader, writer, protocol callbacks.
 pub mod protocol;
 mod reader;
 mod writer;
+// (Layer 2's TLS sessions, declared after the writer: rustdoc lists a type's methods in
+// the order it meets their impl blocks, and `StreamWriter::start_tls` is not the first.)
+#[cfg(feature = "tls")]
+pub mod tls;
 // Beyond asyncio: length-prefixed frames, tokio-util codecs.
 #[cfg(feature = "codec")]
 mod codec;
 mod frame;
-mod proxy;
 // Observability: per-connection and per-server counters.
 mod metrics;
 // Layer 4, making connections: open_connection and start_server.
 mod connect;
 mod server;
+// (Beyond asyncio: the PROXY protocol, after the server so that `ServerOptions` starts
+// with its constructor on the docs page.)
+mod proxy;
 // Layer 5, streams beyond sockets: pipes and child processes.
 #[cfg(unix)]
 mod pipe;

@@ -1,11 +1,16 @@
 //! [`StreamReader`]: asyncio's reader, owning its buffer, bounded by a limit, cancel safe.
 
+// rustdoc lists a type's methods by the modules holding them, in declaration order, and
+// this file's own impl after them: the constructors first, then asyncio's reads.
+mod new;
+
+mod read;
+mod readuntil;
+
 mod feeder;
 mod io;
 mod lines;
 mod peek;
-mod read;
-mod readuntil;
 mod record;
 pub(crate) mod shared;
 pub(crate) mod source;
@@ -20,8 +25,6 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use tokio::io::AsyncRead;
-
 pub use feeder::Feeder;
 pub use lines::Lines;
 
@@ -29,7 +32,7 @@ use crate::Error;
 pub(crate) use crate::sansio::check_limit;
 use crate::sansio::{MAX_PULL, Mode, ReadBuffer, ReadOp, Step, Want};
 use shared::Shared;
-use source::{IoSource, Source};
+use source::Source;
 use timer::{ReadTimer, Timed};
 
 /// The first pull of an idle reader reserves this much (then it adapts).
@@ -112,6 +115,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// [`readuntil`]: StreamReader::readuntil
 /// [`readexactly`]: StreamReader::readexactly
 /// [`read_to_eof`]: StreamReader::read_to_eof
+/// [`AsyncRead`]: tokio::io::AsyncRead
 pub struct StreamReader {
     buf: ReadBuffer,
     /// How much the next pull reserves: starts small (idle connections stay small),
@@ -129,96 +133,6 @@ pub struct StreamReader {
 }
 
 impl StreamReader {
-    /// A reader with no source, fed with [`feed_data`](Self::feed_data) or a [`Feeder`].
-    ///
-    /// asyncio: `StreamReader()`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// use aiostreams::StreamReader;
-    ///
-    /// let mut reader = StreamReader::new();
-    /// reader.feed_data(b"GET / HTTP/1.1\r\n")?;
-    /// assert_eq!(reader.readuntil(b"\r\n").await?, "GET / HTTP/1.1\r\n");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new() -> Self {
-        Self::build(DEFAULT_LIMIT, None)
-    }
-
-    /// A reader with no source and the given limit.
-    ///
-    /// asyncio: `StreamReader(limit=limit)`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// use aiostreams::{Error, StreamReader};
-    ///
-    /// let mut reader = StreamReader::with_limit(4)?;
-    /// reader.feed_data(b"toolong\n")?;
-    /// assert!(matches!(reader.readline().await, Err(Error::LimitOverrun { .. })));
-    /// assert!(matches!(StreamReader::with_limit(0), Err(Error::InvalidArgument(_))));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn with_limit(limit: usize) -> Result<Self, Error> {
-        Ok(Self::build(check_limit(limit)?, None))
-    }
-
-    /// A reader that pulls from `io` when a read needs more bytes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
-    /// let mut reader = aiostreams::StreamReader::from_io(&b"abc"[..]);
-    /// assert_eq!(reader.readexactly(3).await?, "abc");
-    /// # Ok(()) }
-    /// ```
-    pub fn from_io(io: impl AsyncRead + Send + Unpin + 'static) -> Self {
-        Self::build(DEFAULT_LIMIT, Some(Box::new(IoSource::new(io))))
-    }
-
-    /// A reader that pulls from `io`, with the given limit.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] (`"Limit cannot be <= 0"`) when `limit` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// let (mut client, server) = tokio::io::duplex(64);
-    /// let mut reader = aiostreams::StreamReader::from_io_with_limit(server, 1024)?;
-    /// tokio::io::AsyncWriteExt::write_all(&mut client, b"ping\n").await?;
-    /// assert_eq!(reader.readline().await?, "ping\n");
-    /// assert_eq!(reader.limit(), 1024);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn from_io_with_limit(
-        io: impl AsyncRead + Send + Unpin + 'static,
-        limit: usize,
-    ) -> Result<Self, Error> {
-        Ok(Self::build(
-            check_limit(limit)?,
-            Some(Box::new(IoSource::new(io))),
-        ))
-    }
-
     pub(crate) fn build(limit: usize, source: Option<Box<dyn Source>>) -> Self {
         Self::build_with(limit, source, Arc::default())
     }

@@ -387,6 +387,64 @@ impl<'a> ReadOp<'a> {
         }
     }
 
+    /// asyncio `readuntil(separator)`: up to and including the first `separator`.
+    ///
+    /// The record (without the separator) may be `limit` bytes long; over that the read
+    /// fails with [`Error::LimitOverrun`] and leaves the buffer intact; the limit is
+    /// checked before EOF; at EOF without a separator, `IncompleteRead` with every
+    /// buffered byte (the buffer is then left empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (`"Separator should be at least one-byte string"`) for
+    /// an empty separator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::Error;
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(16, Mode::default())?;
+    /// buf.feed(b"key=value;rest")?;
+    /// assert!(matches!(ReadOp::readuntil(b";")?.step(&mut buf, false), Step::Done(Ok(b)) if b == "key=value;"));
+    /// buf.feed(b" and far too long for the limit")?;
+    /// let step = ReadOp::readuntil(b";")?.step(&mut buf, false);
+    /// assert!(matches!(step, Step::Done(Err(Error::LimitOverrun { separator_found: false, .. }))));
+    /// assert_eq!(buf.buffer(), b"rest and far too long for the limit"); // left intact
+    /// assert!(ReadOp::readuntil(b"").is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
+    pub fn readuntil(separator: &'a [u8]) -> Result<Self, Error> {
+        Self::until(Separators::one(Cow::Borrowed(separator))?)
+    }
+
+    /// asyncio 3.13 `readuntil((sep1, sep2, ...))`: whichever separator ends first; on a
+    /// tie the shorter; the "not found" limit check uses the longest.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`]: `"Separator should contain at least one element"` for
+    /// an empty list, `"Separator should be at least one-byte string"` when one is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
+    ///
+    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
+    /// buf.feed(b"x;y,")?;
+    /// // Whichever separator ends first.
+    /// assert!(matches!(ReadOp::readuntil_any(&[b",", b";"])?.step(&mut buf, false), Step::Done(Ok(b)) if b == "x;"));
+    /// assert!(ReadOp::readuntil_any(&[]).is_err());
+    /// # Ok::<(), aiostreams::Error>(())
+    /// ```
+    pub fn readuntil_any(separators: &[&'a [u8]]) -> Result<Self, Error> {
+        Self::until(Separators::many(
+            separators.iter().map(|s| Cow::Borrowed(*s)).collect(),
+        )?)
+    }
+
     /// This `readline`/`readuntil`/`readuntil_any` with its own limit and overrun policy
     /// instead of the buffer's limit and [`Overlong::Error`] (beyond asyncio). Other
     /// reads ignore it.
@@ -457,64 +515,6 @@ impl<'a> ReadOp<'a> {
 
     fn until(seps: Separators<'a>) -> Result<Self, Error> {
         Ok(Self::new(Kind::Until { seps, offset: 0 }))
-    }
-
-    /// asyncio `readuntil(separator)`: up to and including the first `separator`.
-    ///
-    /// The record (without the separator) may be `limit` bytes long; over that the read
-    /// fails with [`Error::LimitOverrun`] and leaves the buffer intact; the limit is
-    /// checked before EOF; at EOF without a separator, `IncompleteRead` with every
-    /// buffered byte (the buffer is then left empty).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] (`"Separator should be at least one-byte string"`) for
-    /// an empty separator.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use aiostreams::Error;
-    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
-    ///
-    /// let mut buf = ReadBuffer::new(16, Mode::default())?;
-    /// buf.feed(b"key=value;rest")?;
-    /// assert!(matches!(ReadOp::readuntil(b";")?.step(&mut buf, false), Step::Done(Ok(b)) if b == "key=value;"));
-    /// buf.feed(b" and far too long for the limit")?;
-    /// let step = ReadOp::readuntil(b";")?.step(&mut buf, false);
-    /// assert!(matches!(step, Step::Done(Err(Error::LimitOverrun { separator_found: false, .. }))));
-    /// assert_eq!(buf.buffer(), b"rest and far too long for the limit"); // left intact
-    /// assert!(ReadOp::readuntil(b"").is_err());
-    /// # Ok::<(), aiostreams::Error>(())
-    /// ```
-    pub fn readuntil(separator: &'a [u8]) -> Result<Self, Error> {
-        Self::until(Separators::one(Cow::Borrowed(separator))?)
-    }
-
-    /// asyncio 3.13 `readuntil((sep1, sep2, ...))`: whichever separator ends first; on a
-    /// tie the shorter; the "not found" limit check uses the longest.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`]: `"Separator should contain at least one element"` for
-    /// an empty list, `"Separator should be at least one-byte string"` when one is empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
-    ///
-    /// let mut buf = ReadBuffer::new(64, Mode::default())?;
-    /// buf.feed(b"x;y,")?;
-    /// // Whichever separator ends first.
-    /// assert!(matches!(ReadOp::readuntil_any(&[b",", b";"])?.step(&mut buf, false), Step::Done(Ok(b)) if b == "x;"));
-    /// assert!(ReadOp::readuntil_any(&[]).is_err());
-    /// # Ok::<(), aiostreams::Error>(())
-    /// ```
-    pub fn readuntil_any(separators: &[&'a [u8]]) -> Result<Self, Error> {
-        Self::until(Separators::many(
-            separators.iter().map(|s| Cow::Borrowed(*s)).collect(),
-        )?)
     }
 
     /// True once [`step`](Self::step) was called.

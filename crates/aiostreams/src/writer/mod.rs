@@ -1,9 +1,13 @@
 //! [`StreamWriter`]: asyncio's writer, a cheap cloneable handle over a [`Transport`].
 
+// rustdoc lists a type's methods by the modules holding them, in declaration order, and
+// this file's own impls after them: the constructors first, then asyncio's drain().
+mod new;
+
+mod drain;
+
 mod async_write;
 mod detach;
-mod drain;
-mod from_io;
 #[cfg(unix)]
 mod sendfile;
 
@@ -56,38 +60,6 @@ impl Drop for Shared {
 }
 
 impl StreamWriter {
-    /// A writer over `transport`; `reader` (a [`Feeder`] of the connection's reader) lets
-    /// [`drain`](Self::drain) raise the reader's stored error first, as asyncio does.
-    ///
-    /// asyncio: `StreamWriter(transport, protocol, reader, loop)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # let port = listener.local_addr()?.port();
-    /// use aiostreams::{StreamReader, StreamReaderProtocol, StreamWriter};
-    ///
-    /// // What open_connection does, by hand: a fed reader, its protocol, a writer over the
-    /// // transport (the feeder lets drain() raise the reader's error first).
-    /// let reader = StreamReader::new();
-    /// let protocol = StreamReaderProtocol::new(&reader);
-    /// let (transport, _task) =
-    ///     aiostreams::create_connection(move || protocol, "127.0.0.1", port).await?;
-    /// let writer = StreamWriter::new(transport, Some(reader.feeder()));
-    /// assert!(!writer.is_closing());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(transport: Transport, reader: Option<Feeder>) -> Self {
-        StreamWriter {
-            shared: Arc::new(Shared { transport, reader }),
-            waited: false,
-        }
-    }
-
     /// The transport under this writer. asyncio: the `transport` property.
     ///
     /// # Examples
@@ -286,6 +258,69 @@ impl StreamWriter {
         self.shared.transport.close();
     }
 
+    /// True once closing started or the connection was lost. asyncio: `is_closing()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// assert!(!writer.is_closing());
+    /// writer.close();
+    /// assert!(writer.is_closing());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn is_closing(&self) -> bool {
+        self.shared.transport.is_closing()
+    }
+
+    /// asyncio's `get_extra_info(name)`; see [`Transport::get_extra_info`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let server = aiostreams::start_server(
+    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
+    /// #         while let Ok(line) = r.readline().await {
+    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
+    /// #         }
+    /// #     },
+    /// #     "127.0.0.1", 0).await?;
+    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
+    /// use aiostreams::ExtraInfo;
+    ///
+    /// let Some(ExtraInfo::Address(peer)) = writer.get_extra_info("peername") else {
+    ///     panic!("a connected socket has a peer");
+    /// };
+    /// assert_eq!(peer.as_inet().unwrap().port(), port);
+    /// assert!(writer.get_extra_info("no such key").is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
+        self.shared.transport.get_extra_info(name)
+    }
+
+    fn reader_exception(&self) -> Option<Error> {
+        self.shared.reader.as_ref().and_then(Feeder::exception)
+    }
+}
+
+/// Beyond asyncio.
+impl StreamWriter {
     /// Ends the connection when queued bytes make no progress for `timeout` (`None`:
     /// no limit); see [`Transport::set_write_timeout`] for the rules.
     ///
@@ -323,32 +358,6 @@ impl StreamWriter {
     /// ```
     pub fn set_write_deadline(&self, deadline: Option<tokio::time::Instant>) {
         self.shared.transport.set_write_deadline(deadline);
-    }
-
-    /// True once closing started or the connection was lost. asyncio: `is_closing()`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
-    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
-    /// assert!(!writer.is_closing());
-    /// writer.close();
-    /// assert!(writer.is_closing());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn is_closing(&self) -> bool {
-        self.shared.transport.is_closing()
     }
 
     /// The remote address. asyncio: `get_extra_info('peername')`.
@@ -401,36 +410,6 @@ impl StreamWriter {
         self.shared.transport.sockname()
     }
 
-    /// asyncio's `get_extra_info(name)`; see [`Transport::get_extra_info`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
-    /// # let (_reader, writer) = aiostreams::open_connection("127.0.0.1", port).await?;
-    /// use aiostreams::ExtraInfo;
-    ///
-    /// let Some(ExtraInfo::Address(peer)) = writer.get_extra_info("peername") else {
-    ///     panic!("a connected socket has a peer");
-    /// };
-    /// assert_eq!(peer.as_inet().unwrap().port(), port);
-    /// assert!(writer.get_extra_info("no such key").is_none());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
-        self.shared.transport.get_extra_info(name)
-    }
-
     /// The connection's counters: bytes in and out, queued writes, time connected
     /// ([`Transport::stats`]).
     ///
@@ -463,10 +442,6 @@ impl StreamWriter {
     /// ```
     pub fn stats(&self) -> crate::ConnectionStats {
         self.shared.transport.stats()
-    }
-
-    fn reader_exception(&self) -> Option<Error> {
-        self.shared.reader.as_ref().and_then(Feeder::exception)
     }
 }
 

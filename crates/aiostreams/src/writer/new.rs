@@ -1,11 +1,46 @@
-//! `StreamWriter::from_io`: a writer over any `AsyncWrite`, not only a socket.
+//! [`StreamWriter`]'s constructors: over a transport (asyncio's) and over any `AsyncWrite`,
+//! not only a socket. In their own file, declared first, so the docs page starts with them.
+
+use std::sync::Arc;
 
 use tokio::io::AsyncWrite;
 
-use super::StreamWriter;
-use crate::Transport;
+use super::{Shared, StreamWriter};
+use crate::{Feeder, Transport};
 
 impl StreamWriter {
+    /// A writer over `transport`; `reader` (a [`Feeder`] of the connection's reader) lets
+    /// [`drain`](Self::drain) raise the reader's stored error first, as asyncio does.
+    ///
+    /// asyncio: `StreamWriter(transport, protocol, reader, loop)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use aiostreams::{StreamReader, StreamReaderProtocol, StreamWriter};
+    ///
+    /// // What open_connection does, by hand: a fed reader, its protocol, a writer over the
+    /// // transport (the feeder lets drain() raise the reader's error first).
+    /// let reader = StreamReader::new();
+    /// let protocol = StreamReaderProtocol::new(&reader);
+    /// let (transport, _task) =
+    ///     aiostreams::create_connection(move || protocol, "127.0.0.1", port).await?;
+    /// let writer = StreamWriter::new(transport, Some(reader.feeder()));
+    /// assert!(!writer.is_closing());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(transport: Transport, reader: Option<Feeder>) -> Self {
+        StreamWriter {
+            shared: Arc::new(Shared { transport, reader }),
+            waited: false,
+        }
+    }
+
     /// A writer over any tokio [`AsyncWrite`]: a pipe, stdout, a child's stdin, one end of
     /// [`tokio::io::duplex`], the write half of [`tokio::io::split`].
     ///
