@@ -16,6 +16,7 @@ use crate::sansio::ReadOp;
 /// the last line possibly without one); the stream ends at the first empty result (EOF).
 /// Errors are yielded as items and the stream goes on, as a new `async for` would.
 #[derive(Debug)]
+#[must_use = "streams do nothing unless polled"]
 pub struct Lines<'a> {
     reader: &'a mut StreamReader,
     /// The `readline` in progress, kept across polls so its search resumes.

@@ -52,6 +52,7 @@ pub enum ByteOrder {
 /// # Ok::<(), aiostreams::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[must_use]
 pub struct FrameSpec {
     width: u8,
     order: ByteOrder,

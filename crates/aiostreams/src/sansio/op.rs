@@ -70,6 +70,7 @@ pub enum Step {
 /// # Ok::<(), aiostreams::Error>(())
 /// ```
 #[derive(Debug)]
+#[must_use = "a read operation does nothing until stepped"]
 pub struct ReadOp<'a> {
     kind: Kind<'a>,
     /// `step` was called at least once.

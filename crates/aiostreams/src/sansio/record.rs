@@ -47,6 +47,7 @@ pub enum Overlong {
 /// # Ok::<(), aiostreams::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
 pub struct RecordLimit {
     limit: usize,
     overlong: Overlong,

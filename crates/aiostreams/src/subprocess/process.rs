@@ -16,6 +16,7 @@ use crate::{Error, StreamReader, StreamWriter};
 /// attributes (and tokio's `Child`): take them to move them into other tasks. Dropping a
 /// `Process` whose child still runs kills the child (asyncio kills it when its transport
 /// is garbage-collected); the child is reaped in the background.
+#[must_use = "dropping a Process kills its child: keep it, or await `wait()`"]
 pub struct Process {
     /// The child's stdin when started with [`PIPE`](super::PIPE), else `None`.
     /// [`close`](StreamWriter::close) (or `write_eof`) closes the pipe: the child sees EOF.
