@@ -4,6 +4,7 @@ wait_closed(), close() with pending reads, transports lost mid-read, flow contro
 1,000 concurrent connections with every byte checked."""
 
 import asyncio
+import asyncio.streams
 import contextlib
 import hashlib
 import io
@@ -15,8 +16,13 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import warnings
 
 import aiostreams
+
+# asyncio's own helper, taken before any test calls aiostreams.install().
+ASYNCIO_OPEN_CONNECTION = asyncio.streams.open_connection
+assert ASYNCIO_OPEN_CONNECTION is not aiostreams.open_connection
 
 sys.path.insert(0, os.path.dirname(__file__))
 import examples  # noqa: E402
@@ -182,6 +188,31 @@ class Behaviour:
             return got
 
         self.assertEqual(self.run_async(main()), "Hello World!")
+
+    def test_loop_argument_as_this_pythons_asyncio_takes_it(self):
+        # 3.9: loop= accepted with a DeprecationWarning; 3.10+: rejected (TypeError).
+        # asyncio's own open_connection (kept before install) is the oracle.
+        async def outcome(open_connection, port):
+            loop = asyncio.get_running_loop()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    _, writer = await open_connection("127.0.0.1", port, loop=loop)
+                except TypeError:
+                    return "TypeError", []
+            writer.close()
+            return "connected", [(w.category, str(w.message)) for w in caught]
+
+        async def main():
+            async with self.server(lambda r, w: w.close()) as port:
+                return (
+                    await outcome(ASYNCIO_OPEN_CONNECTION, port),
+                    await outcome(aiostreams.open_connection, port),
+                )
+
+        theirs, ours = self.run_async(main())
+        self.assertEqual(ours, theirs)
+        self.assertEqual(theirs[0], "connected" if sys.version_info < (3, 10) else "TypeError")
 
     def test_docs_wait_for_data_on_a_socket_pair(self):
         with contextlib.redirect_stdout(io.StringIO()):

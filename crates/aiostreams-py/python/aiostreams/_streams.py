@@ -8,6 +8,7 @@ to the transport, as asyncio's ``StreamWriter.write`` is).
 import socket
 import sys
 import warnings
+import asyncio.streams as _asyncio_streams
 from asyncio import coroutines, events, protocols, tasks
 
 from . import _native
@@ -24,14 +25,41 @@ __all__ = (
 
 _DEFAULT_LIMIT = _native.DEFAULT_LIMIT
 
-# The loop lookup asyncio's own StreamReader/StreamReaderProtocol use on this version.
-_legacy_get_event_loop = getattr(events, "_get_event_loop", None)
+# asyncio 3.10 and 3.11 look the loop up with a private helper that warns for the caller.
+_PRIVATE_LOOKUP = (3, 10) <= sys.version_info < (3, 12)
 
 
 def _get_event_loop():
-    if _legacy_get_event_loop is not None:
-        return _legacy_get_event_loop(stacklevel=4)
-    return events.get_event_loop()
+    """The loop lookup asyncio's own StreamReader/StreamReaderProtocol make on this
+    version, through ``asyncio.streams.events`` as theirs (so a test that patches that
+    module sees ours use it too)."""
+    if _PRIVATE_LOOKUP:
+        return _asyncio_streams.events._get_event_loop(stacklevel=4)
+    return _asyncio_streams.events.get_event_loop()
+
+
+if sys.version_info < (3, 10):
+
+    def _loop_argument(kwds):
+        """Python 3.9's connection helpers take ``loop=``, deprecated (asyncio 3.9: the
+        same DeprecationWarning, pointing at the caller's line)."""
+        loop = kwds.pop("loop", None)
+        if loop is None:
+            return events.get_event_loop()
+        warnings.warn(
+            "The loop argument is deprecated since Python 3.8, "
+            "and scheduled for removal in Python 3.10.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return loop
+
+else:
+
+    def _loop_argument(kwds):
+        """From Python 3.10 on, ``loop=`` is not accepted: it stays in ``kwds`` and the
+        loop's ``create_connection()`` rejects it, as with asyncio's helpers."""
+        return events.get_running_loop()
 
 
 # asyncio >= 3.13 stopped keeping the server-side writer alive from its protocol
@@ -271,7 +299,7 @@ async def open_connection(host=None, port=None, *, limit=_DEFAULT_LIMIT, **kwds)
 
     asyncio: ``asyncio.open_connection``, same arguments.
     """
-    loop = events.get_running_loop()
+    loop = _loop_argument(kwds)
     reader = StreamReader(limit=limit, loop=loop)
     protocol = StreamReaderProtocol(reader, loop=loop)
     transport, _ = await loop.create_connection(lambda: protocol, host, port, **kwds)
@@ -284,7 +312,7 @@ async def start_server(client_connected_cb, host=None, port=None, *, limit=_DEFA
 
     asyncio: ``asyncio.start_server``, same arguments; returns the loop's ``Server``.
     """
-    loop = events.get_running_loop()
+    loop = _loop_argument(kwds)
 
     def factory():
         reader = StreamReader(limit=limit, loop=loop)
@@ -300,7 +328,7 @@ if hasattr(socket, "AF_UNIX"):
 
         asyncio: ``asyncio.open_unix_connection``.
         """
-        loop = events.get_running_loop()
+        loop = _loop_argument(kwds)
         reader = StreamReader(limit=limit, loop=loop)
         protocol = StreamReaderProtocol(reader, loop=loop)
         transport, _ = await loop.create_unix_connection(lambda: protocol, path, **kwds)
@@ -312,7 +340,7 @@ if hasattr(socket, "AF_UNIX"):
 
         asyncio: ``asyncio.start_unix_server``.
         """
-        loop = events.get_running_loop()
+        loop = _loop_argument(kwds)
 
         def factory():
             reader = StreamReader(limit=limit, loop=loop)
