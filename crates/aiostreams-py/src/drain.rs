@@ -6,8 +6,46 @@ use pyo3::exceptions::{PyConnectionResetError, PyRuntimeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 
-use crate::awaitable::{FutureWait, Resumed, thrown};
+use crate::awaitable::{FutureWait, Resumed, ready, thrown};
 use crate::protocol::ProtocolCore;
+use crate::reader::StreamReader;
+
+/// `StreamWriter.drain()` in one call: the reader's stored exception, then one yield if the
+/// transport is closing, then the flow-control wait. Below the high-water mark of an open
+/// transport it returns the completed awaitable at once.
+pub(crate) fn drain(
+    slf: &Bound<'_, ProtocolCore>,
+    reader: &Bound<'_, PyAny>,
+    transport: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let py = slf.py();
+    let exc = if reader.is_none() {
+        None
+    } else if let Ok(native) = reader.cast::<StreamReader>() {
+        native.borrow().exception.as_ref().map(|e| e.clone_ref(py))
+    } else {
+        let e = reader.call_method0(intern!(py, "exception"))?;
+        (!e.is_none()).then(|| e.unbind())
+    };
+    if let Some(e) = exc {
+        return drain_op(
+            py,
+            slf.clone().unbind(),
+            Some(PyErr::from_value(e.into_bound(py))),
+            false,
+        );
+    }
+    let closing = transport
+        .call_method0(intern!(py, "is_closing"))?
+        .is_truthy()?;
+    {
+        let p = slf.borrow();
+        if !closing && !p.paused && !p.lost {
+            return Ok(ready(py)?.into_any());
+        }
+    }
+    drain_op(py, slf.clone().unbind(), None, closing)
+}
 
 /// A `drain()` that may have to wait: `error` is raised first if set; `yield_first` yields
 /// once (asyncio's `sleep(0)` while the transport is closing).

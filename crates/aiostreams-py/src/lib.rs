@@ -3,8 +3,8 @@
 //! library's sans-I/O reader core and driven by the asyncio loop's own transports (no
 //! tokio runtime, no thread: everything runs on the loop's thread).
 //!
-//! The Python side (`python/aiostreams/`) adds the constructors, `StreamWriter`, the
-//! connection helpers and `install()`.
+//! The Python side (`python/aiostreams/`) adds the constructors, the rest of
+//! `StreamWriter`, the connection helpers and `install()`.
 
 mod awaitable;
 mod drain;
@@ -12,6 +12,7 @@ mod errors;
 mod protocol;
 mod read_op;
 mod reader;
+mod writer;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<read_op::ReadOp>()?;
     m.add_class::<awaitable::Ready>()?;
     m.add_class::<drain::DrainOp>()?;
+    m.add_class::<writer::WriterCore>()?;
     m.add("DEFAULT_LIMIT", reader::DEFAULT_LIMIT)?;
     Ok(())
 }

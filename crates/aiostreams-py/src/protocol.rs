@@ -10,7 +10,6 @@ use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyWeakrefReference};
 
 use aiostreams::sansio::MAX_SPARE;
 
-use crate::awaitable::ready;
 use crate::drain::drain_op;
 use crate::errors::{Flavor, to_pyerr};
 use crate::reader::{StreamReader, fed};
@@ -268,42 +267,5 @@ impl ProtocolCore {
     /// asyncio `FlowControlMixin._drain_helper()`.
     fn _drain_helper(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
         drain_op(py, slf, None, false)
-    }
-
-    /// `StreamWriter.drain()` in one call: the reader's stored exception, then one yield
-    /// if the transport is closing, then the flow-control wait. Below the high-water mark
-    /// of an open transport it returns the completed awaitable at once.
-    fn _drain(
-        slf: &Bound<'_, Self>,
-        reader: &Bound<'_, PyAny>,
-        transport: &Bound<'_, PyAny>,
-    ) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let exc = if reader.is_none() {
-            None
-        } else if let Ok(native) = reader.cast::<StreamReader>() {
-            native.borrow().exception.as_ref().map(|e| e.clone_ref(py))
-        } else {
-            let e = reader.call_method0(intern!(py, "exception"))?;
-            (!e.is_none()).then(|| e.unbind())
-        };
-        if let Some(e) = exc {
-            return drain_op(
-                py,
-                slf.clone().unbind(),
-                Some(PyErr::from_value(e.into_bound(py))),
-                false,
-            );
-        }
-        let closing = transport
-            .call_method0(intern!(py, "is_closing"))?
-            .is_truthy()?;
-        {
-            let p = slf.borrow();
-            if !closing && !p.paused && !p.lost {
-                return Ok(ready(py)?.into_any());
-            }
-        }
-        drain_op(py, slf.clone().unbind(), None, closing)
     }
 }

@@ -88,7 +88,10 @@ class Behaviour:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         self.assertEqual(out.stdout.strip(), "ok", out.stderr)
 
-    def test_protocol_is_buffered_and_the_transport_reads_into_the_reader(self):
+    def test_the_stock_loop_reads_into_the_reader_and_uvloop_feeds_data_received(self):
+        # Both an asyncio.Protocol and a BufferedProtocol: the selector transports take the
+        # buffered path for any BufferedProtocol; uvloop only for one that is not a
+        # Protocol (its buffered path costs more per receive than data_received).
         calls = {"get_buffer": 0, "data_received": 0}
 
         class Counting(aiostreams.StreamReaderProtocol):
@@ -116,13 +119,16 @@ class Behaviour:
                 return data
 
         self.assertEqual(self.run_async(main()), b"hello\n" * 1000)
-        self.assertGreater(calls["get_buffer"], 0)
-        self.assertEqual(calls["data_received"], 0)
+        used, unused = ("data_received", "get_buffer")
+        if self.loop_kind == "stock":
+            used, unused = unused, used
+        self.assertGreater(calls[used], 0)
+        self.assertEqual(calls[unused], 0)
         loop = self.new_loop()
         self.addCleanup(loop.close)
         protocol = aiostreams.StreamReaderProtocol(aiostreams.StreamReader(loop=loop), loop=loop)
         self.assertIsInstance(protocol, asyncio.BufferedProtocol)
-        self.assertNotIsInstance(protocol, asyncio.Protocol)
+        self.assertIsInstance(protocol, asyncio.Protocol)
 
     def test_a_waiting_read_wakes_after_the_callbacks_already_queued(self):
         # asyncio's order: bytes arriving in a transport's read handler complete the read's

@@ -86,12 +86,17 @@ class StreamReader(_native.StreamReader):
         self._setup(limit, loop)
 
 
-class StreamReaderProtocol(_native.ProtocolCore, protocols.BufferedProtocol):
-    """asyncio ``StreamReaderProtocol`` as an ``asyncio.BufferedProtocol``.
+class StreamReaderProtocol(_native.ProtocolCore, protocols.Protocol, protocols.BufferedProtocol):
+    """asyncio ``StreamReaderProtocol``: an ``asyncio.Protocol`` (as asyncio's is) that is
+    also an ``asyncio.BufferedProtocol``.
 
-    ``get_buffer()`` lends the transport the reader's own spare capacity, so bytes go
-    from the socket into the reader's buffer without an intermediate bytes object.
-    Write flow control (``pause_writing``/``resume_writing``, ``drain()``) is asyncio's.
+    The stock loop's transports take the buffered path for it: ``get_buffer()`` lends
+    the transport the reader's own spare capacity, so bytes go from the socket into the
+    reader's buffer without a 256 KiB allocation per receive. uvloop takes its buffered
+    path only for protocols that are not ``asyncio.Protocol``, and that path costs more
+    per receive there (a Python-level ``get_buffer`` call in the context each time):
+    on uvloop ``data_received`` feeds the reader. Write flow control
+    (``pause_writing``/``resume_writing``, ``drain()``) is asyncio's.
     """
 
     _source_traceback = None
@@ -189,8 +194,9 @@ class StreamReaderProtocol(_native.ProtocolCore, protocols.BufferedProtocol):
             closed.exception()
 
 
-class StreamWriter:
-    """asyncio ``StreamWriter``; ``drain()`` below the high-water mark completes at once.
+class StreamWriter(_native.WriterCore):
+    """asyncio ``StreamWriter``; ``drain()`` (native) below the high-water mark completes
+    at once.
 
     Normally created by ``open_connection``/``start_server``, as in asyncio.
     """
@@ -200,7 +206,6 @@ class StreamWriter:
         self._protocol = protocol
         self._reader = reader
         self._loop = loop
-        self._native = isinstance(protocol, _native.ProtocolCore)
         self._complete_fut = self._loop.create_future()
         self._complete_fut.set_result(None)
 
@@ -238,17 +243,8 @@ class StreamWriter:
     def get_extra_info(self, name, default=None):
         return self._transport.get_extra_info(name, default)
 
-    def drain(self):
-        """Flush the write buffer (asyncio ``StreamWriter.drain()``).
-
-        Returns an awaitable: already complete when the transport is open and below its
-        high-water mark.
-        """
-        if self._native:
-            return self._protocol._drain(self._reader, self._transport)
-        return self._drain_generic()
-
     async def _drain_generic(self):
+        # drain() with a protocol that is not aiostreams' (the native drain() calls this).
         if self._reader is not None:
             exc = self._reader.exception()
             if exc is not None:
