@@ -15,11 +15,16 @@ use pyo3::prelude::*;
 /// `StopIteration(value)`: how an awaitable's step returns its result (`value` is not a
 /// tuple or an exception: bytes).
 ///
-/// A lazy error: when pyo3 raises it, it calls `PyErr_SetObject(StopIteration, value)`,
-/// and CPython's `await` takes the value from the unnormalised error without building the
-/// exception instance (before 3.12). This is the cost of every completed read.
+/// The instance is made here and raised as it is: pyo3 (for Python < 3.12, which the
+/// abi3-py39 build always assumes) restores a lazy error by raising it, fetching it and
+/// normalising it into an instance, which costs more than making the instance once. This
+/// is the cost of every completed read.
 pub(crate) fn finished(value: Bound<'_, PyAny>) -> PyErr {
-    PyStopIteration::new_err(value.unbind())
+    let py = value.py();
+    match py.get_type::<PyStopIteration>().call1((value,)) {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
 }
 
 /// `throw(typ, val=None, tb=None)` of the generator protocol as an error to raise.
