@@ -6,6 +6,7 @@ use pyo3::exceptions::PyAttributeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::drain::drain;
 use crate::protocol::ProtocolCore;
@@ -36,6 +37,24 @@ impl WriterCore {
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
         WriterCore::default()
+    }
+
+    /// The garbage collector sees the four references (a Python `StreamWriter`'s would be
+    /// in its `__dict__`), so a cycle through a writer is collected and its `__del__` runs.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for field in [
+            &self.transport,
+            &self.protocol,
+            &self.reader,
+            &self.event_loop,
+        ] {
+            visit.call(field)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        *self = WriterCore::default();
     }
 
     #[getter(_transport)]

@@ -6,6 +6,7 @@ wait_closed(), close() with pending reads, transports lost mid-read, flow contro
 import asyncio
 import asyncio.streams
 import contextlib
+import gc
 import hashlib
 import io
 import os
@@ -219,6 +220,34 @@ class Behaviour:
         theirs, ours = self.run_async(main())
         self.assertEqual(ours, theirs)
         self.assertEqual(theirs[0], "connected" if sys.version_info < (3, 10) else "TypeError")
+
+    def test_an_unreferenced_writer_in_a_cycle_is_collected_and_closes(self):
+        # StreamWriter keeps its references natively: the garbage collector must still see
+        # them, so a cycle through a writer is collected and its __del__ closes the
+        # transport with asyncio's ResourceWarning.
+        closed = []
+
+        class Transport(asyncio.Transport):
+            def is_closing(self):
+                return bool(closed)
+
+            def close(self):
+                closed.append(True)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            reader = aiostreams.StreamReader(loop=loop)
+            protocol = aiostreams.StreamReaderProtocol(reader, loop=loop)
+            writer = aiostreams.StreamWriter(Transport(), protocol, reader, loop)
+            protocol.cycle = writer
+            del writer, protocol, reader
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                gc.collect()
+            return [w.category for w in caught]
+
+        self.assertIn(ResourceWarning, self.run_async(main()))
+        self.assertEqual(closed, [True])
 
     def test_docs_wait_for_data_on_a_socket_pair(self):
         with contextlib.redirect_stdout(io.StringIO()):
