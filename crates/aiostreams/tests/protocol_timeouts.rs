@@ -1,13 +1,15 @@
 //! Time limits in the protocol layer (issue 11): `create_connection_with` honours
 //! `read_timeout` (each wait for bytes, restarted by every `data_received`: Netty's
-//! `ReadTimeoutHandler`) and `idle_timeout` (no byte either way); when one runs out the
+//! `ReadTimeoutHandler`) and `idle_timeout` (no byte either way), and so does a protocol
+//! server (`create_server`); when one runs out the
 //! connection is lost and `connection_lost` gets `TimedOut`, a fed `StreamReader`
 //! raises it, and the peer sees EOF. On tokio's paused clock.
 
 use std::time::Duration;
 
 use aiostreams::{
-    ConnectOptions, Error, Protocol, StreamReader, StreamReaderProtocol, create_connection_with,
+    ConnectOptions, Error, Protocol, StreamReader, StreamReaderProtocol, Transport,
+    create_connection_with,
 };
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,9 +28,14 @@ enum Heard {
     Lost(Option<Error>, Instant),
 }
 
-struct Listen(UnboundedSender<Heard>);
+/// Reports what it hears; keeps its transport (dropping the last handle closes it).
+struct Listen(UnboundedSender<Heard>, Option<Transport>);
 
 impl Protocol for Listen {
+    fn connection_made(&mut self, transport: Transport) {
+        self.1 = Some(transport);
+    }
+
     fn data_received(&mut self, data: Bytes) {
         let _ = self.0.send(Heard::Data(data));
     }
@@ -54,7 +61,7 @@ async fn read_timeout_cuts_a_silent_peer_three_seconds_after_its_last_byte() {
         let (heard, mut rx) = unbounded_channel();
         let options = ConnectOptions::new().read_timeout(Duration::from_secs(3));
         let (_transport, task) =
-            create_connection_with(move || Listen(heard), "127.0.0.1", port, &options)
+            create_connection_with(move || Listen(heard, None), "127.0.0.1", port, &options)
                 .await
                 .unwrap();
         let (mut sock, _) = listener.accept().await.unwrap();
@@ -131,7 +138,7 @@ async fn without_limits_a_silent_protocol_connection_stays_up() {
         let (listener, port) = peer().await;
         let (heard, mut rx) = unbounded_channel();
         let (transport, _task) = create_connection_with(
-            move || Listen(heard),
+            move || Listen(heard, None),
             "127.0.0.1",
             port,
             &ConnectOptions::new(),
@@ -142,6 +149,48 @@ async fn without_limits_a_silent_protocol_connection_stays_up() {
         let waited = tokio::time::timeout(Duration::from_secs(300), rx.recv()).await;
         assert!(waited.is_err(), "{waited:?}");
         assert!(!transport.is_closing());
+    })
+    .await;
+}
+
+// A protocol server (`ServerOptions::create_server`) takes the same limits: a client
+// that sends one line then goes silent is cut 3 s later (read_timeout), the server's
+// protocol hears TimedOut("read"), the client sees EOF after what it was sent.
+#[tokio::test(start_paused = true)]
+async fn a_protocol_server_cuts_a_silent_client_at_the_read_timeout() {
+    bounded_for(BOUND, async {
+        let (heard, mut rx) = unbounded_channel();
+        let server = aiostreams::ServerOptions::new()
+            .read_timeout(Duration::from_secs(3))
+            .create_server(move || Listen(heard.clone(), None), "127.0.0.1", 0)
+            .await
+            .unwrap();
+        let port = server.sockets()[0].as_inet().unwrap().port();
+        let mut sock = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        sock.write_all(b"hello\n").await.unwrap();
+        let sent = Instant::now();
+        let first = rx.recv().await.unwrap();
+        let Heard::Data(data) = first else {
+            panic!("data first: {first:?}");
+        };
+        assert_eq!(data, "hello\n");
+        let Heard::Lost(Some(exc), at) = rx.recv().await.unwrap() else {
+            panic!("then connection_lost with an error");
+        };
+        assert!(
+            matches!(
+                exc,
+                Error::TimedOut {
+                    operation: "read",
+                    ..
+                }
+            ),
+            "{exc:?}"
+        );
+        assert_eq!(at - sent, Duration::from_secs(3));
+        let mut rest = Vec::new();
+        sock.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"");
     })
     .await;
 }

@@ -49,7 +49,7 @@ pub(super) fn set(inner: &Arc<Inner>, g: &mut Locked, timeout: Option<Duration>)
         g.idle.task = true;
         inner.runtime().spawn(Watchdog {
             inner: inner.clone(),
-            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            sleep: tokio::time::sleep(Duration::ZERO),
             seen: 0,
             last_active: Instant::now(),
             idle: Duration::ZERO,
@@ -57,23 +57,27 @@ pub(super) fn set(inner: &Arc<Inner>, g: &mut Locked, timeout: Option<Duration>)
     }
 }
 
-/// The task: sleeps until its next look, looks, closes the connection when idle.
-struct Watchdog {
-    inner: Arc<Inner>,
-    sleep: Pin<Box<Sleep>>,
-    /// The counters' sum at the last look.
-    seen: u64,
-    /// The last look that saw bytes move (or when the clock started).
-    last_active: Instant,
-    /// The limit the clock runs with.
-    idle: Duration,
+pin_project_lite::pin_project! {
+    /// The task: sleeps until its next look, looks, closes the connection when idle.
+    /// (The timer is inline: the task is the watchdog's one allocation.)
+    struct Watchdog {
+        inner: Arc<Inner>,
+        #[pin]
+        sleep: Sleep,
+        // The counters' sum at the last look.
+        seen: u64,
+        // The last look that saw bytes move (or when the clock started).
+        last_active: Instant,
+        // The limit the clock runs with.
+        idle: Duration,
+    }
 }
 
 impl Future for Watchdog {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        let mut this = self.project();
         loop {
             let mut g = this.inner.lock();
             if g.conn.is_lost() {
@@ -85,10 +89,10 @@ impl Future for Watchdog {
             };
             if std::mem::take(&mut g.idle.changed) {
                 // A new limit: idle from now.
-                this.idle = idle;
-                this.seen = this.inner.counters().activity();
-                this.last_active = Instant::now();
-                this.sleep.as_mut().reset(later(this.last_active, idle));
+                *this.idle = idle;
+                *this.seen = this.inner.counters().activity();
+                *this.last_active = Instant::now();
+                this.sleep.as_mut().reset(later(*this.last_active, idle));
             }
             if !g
                 .idle
@@ -104,15 +108,15 @@ impl Future for Watchdog {
             }
             let now = Instant::now();
             let activity = this.inner.counters().activity();
-            let next = if activity != this.seen {
-                this.seen = activity;
-                this.last_active = now;
-                later(now, this.idle / CHECKS_PER_IDLE)
-            } else if now >= later(this.last_active, this.idle) {
-                this.inner.idle_expired(this.idle);
+            let next = if activity != *this.seen {
+                *this.seen = activity;
+                *this.last_active = now;
+                later(now, *this.idle / CHECKS_PER_IDLE)
+            } else if now >= later(*this.last_active, *this.idle) {
+                this.inner.idle_expired(*this.idle);
                 return Poll::Ready(());
             } else {
-                later(this.last_active, this.idle)
+                later(*this.last_active, *this.idle)
             };
             this.sleep.as_mut().reset(next);
         }
