@@ -91,10 +91,10 @@
 //! | `writer.transport`: `set_write_buffer_limits()`, `get_write_buffer_size()`, `pause_reading()`, `abort()`... | [`StreamWriter::transport`]: the same names on [`Transport`] |
 //! | `loop.create_connection(factory, host, port)`, `asyncio.Protocol`, `StreamReaderProtocol(reader)` | [`create_connection`] -> `(Transport, JoinHandle<P>)`, [`Protocol`], [`StreamReaderProtocol`] |
 //! | `StreamWriter` over a pipe, stdout, a child's stdin | [`StreamWriter::from_io`] (any `AsyncWrite`) |
-//! | `loop.connect_read_pipe(..)`, `loop.connect_write_pipe(..)` | `connect_read_pipe(fd)`, `connect_write_pipe(fd)` (Unix) |
-//! | `asyncio.create_subprocess_exec(..)`, `create_subprocess_shell(..)`, `Process` | `subprocess` (Unix): `create_subprocess_exec`, `create_subprocess_shell`, `Process` with `communicate`, `wait`, `returncode`, signals |
-//! | `loop.create_server(protocol_factory, ..)`, `create_unix_server`, `create_unix_connection` | [`create_server`], [`ServerOptions::create_server`] (TLS), `create_unix_server`, `create_unix_connection(_with)` (Unix) |
-//! | `loop.sendfile(transport, file, offset, count)` | `StreamWriter::sendfile` (Unix; kernel copy on plain sockets, read + write on TLS) |
+//! | `loop.connect_read_pipe(..)`, `loop.connect_write_pipe(..)` | [`connect_read_pipe`]`(fd)`, [`connect_write_pipe`]`(fd)` (Unix) |
+//! | `asyncio.create_subprocess_exec(..)`, `create_subprocess_shell(..)`, `Process` | [`subprocess`] (Unix): [`subprocess::create_subprocess_exec`], [`subprocess::create_subprocess_shell`], [`subprocess::Process`] with `communicate`, `wait`, `returncode`, signals |
+//! | `loop.create_server(protocol_factory, ..)`, `create_unix_server`, `create_unix_connection` | [`create_server`], [`ServerOptions::create_server`] (TLS), [`create_unix_server`], [`create_unix_connection`]`(_with)` (Unix) |
+//! | `loop.sendfile(transport, file, offset, count)` | [`StreamWriter::sendfile`] (Unix; kernel copy on plain sockets, read + write on TLS) |
 //! | (beyond asyncio) take the socket back after an upgrade | [`StreamWriter::detach`] -> [`Detached`] |
 //! | `IncompleteReadError(partial, expected)`, `LimitOverrunError(msg, consumed)` | [`Error::IncompleteRead`], [`Error::LimitOverrun`] |
 //! | `ValueError` from `readline()` (line too long) | [`Error::LimitOverrun`] (same message, same buffer clean-up) |
@@ -132,8 +132,10 @@
 //!   (`StreamReader::decode`, `StreamReader::decoded`, `StreamWriter::encode`); adds no
 //!   dependency (tokio-util is one already), only its `codec` module.
 //!
-//! Unix sockets ([`open_unix_connection`], [`start_unix_server`], peer credentials) are
-//! available on Unix.
+//! Unix sockets ([`open_unix_connection`], [`start_unix_server`], peer credentials),
+//! pipes ([`connect_read_pipe`], [`connect_write_pipe`]), child processes
+//! ([`subprocess`]) and [`StreamWriter::sendfile`] are available on Unix; docs.rs marks
+//! each of them, and each feature-gated item, with its "Available on" badge.
 //!
 //! # Layers
 //!
