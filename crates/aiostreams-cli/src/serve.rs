@@ -71,6 +71,10 @@ pub(crate) struct Args {
     /// (`http-hello`) accepted.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_LIMIT, value_parser = numbers::bytes())]
     limit: usize,
+    /// `echo`/`discard`: what each `read(n)` asks for (asyncio's `read(65536)`; 1 MiB
+    /// for bulk transfers: one system call per MiB each way).
+    #[arg(long, value_name = "BYTES", default_value_t = handlers::DEFAULT_READ_SIZE, value_parser = numbers::bytes())]
+    read_size: usize,
     /// `lines`: a line over --limit is answered with an error line, then the connection
     /// closes (error: answered as soon as the limit is passed) or the line is dropped as
     /// it arrives and answered in its place once it ends, and the next line is served
@@ -179,6 +183,7 @@ async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
     let config = Arc::new(Config {
         mode: args.mode,
         limit: args.limit,
+        read_size: args.read_size,
         on_overlong: args.on_overlong,
         shutdown: options.shutdown_signal(),
         stats: stats.clone(),

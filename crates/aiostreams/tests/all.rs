@@ -43,6 +43,7 @@ mod protocol_layer;
 #[cfg(unix)]
 mod protocol_server;
 mod protocol_timeouts;
+mod reader_bulk;
 mod reader_cancel;
 mod reader_chunking;
 mod reader_cpython_read;

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::load::{Sample, Target, connect};
-use super::system::{cpu_ticks, rss_bytes};
+use super::system::{cpu_ticks, rss_bytes, threads_cpu_nanos};
 use super::tls::server_name;
 
 /// Bytes per client write (and read).
@@ -27,6 +27,7 @@ pub(crate) async fn run(target: &Target, bytes: u64, echo: bool) -> Result<Sampl
     let pattern = pattern();
     let stream = connect(target.port).await?;
     let cpu_before = cpu_ticks(target.pid)?;
+    let nanos_before = threads_cpu_nanos(target.pid)?;
     let started = Instant::now();
     let verified = match &target.tls {
         None => transfer(stream, &pattern, bytes, echo).await?,
@@ -38,6 +39,8 @@ pub(crate) async fn run(target: &Target, bytes: u64, echo: bool) -> Result<Sampl
     let elapsed = started.elapsed();
     let mut sample = Sample::new(elapsed.as_secs_f64());
     sample.cpu_ticks = cpu_ticks(target.pid)?.saturating_sub(cpu_before);
+    // One transfer is a few dozen 10 ms ticks of server CPU: nanoseconds too.
+    sample.cpu_nanos = Some(threads_cpu_nanos(target.pid)?.saturating_sub(nanos_before));
     sample.rss_bytes = rss_bytes(target.pid)?;
     sample.requests = 1;
     sample.record(elapsed);

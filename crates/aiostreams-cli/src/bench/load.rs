@@ -96,6 +96,10 @@ pub(crate) struct Sample {
     pub(crate) latency: Histogram<u64>,
     /// Server CPU time (user + system) during the window, in clock ticks.
     pub(crate) cpu_ticks: u64,
+    /// The CPU time of the server's threads that were alive at the end of the window,
+    /// in nanoseconds (`/proc/<pid>/task/*/schedstat`): bulk cells only. Used instead of
+    /// the ticks when both agree (see [`Measurement::of`](super::report::Measurement::of)).
+    pub(crate) cpu_nanos: Option<u64>,
     /// The client's (this process's) CPU time during the window, client cells only.
     pub(crate) client_cpu_ticks: Option<u64>,
     /// Bytes moved one way, bulk cells only.
@@ -119,6 +123,7 @@ impl Sample {
             seconds,
             latency: new_histogram(),
             cpu_ticks: 0,
+            cpu_nanos: None,
             client_cpu_ticks: None,
             bulk_bytes: None,
             rss_bytes: 0,

@@ -32,7 +32,16 @@ impl Measurement {
     /// The figures of `sample`; CPU ticks are converted with `ticks_per_sec`.
     pub(crate) fn of(sample: &Sample, ticks_per_sec: u64) -> Measurement {
         let requests = sample.requests.max(1) as f64;
-        let cpu_us = sample.cpu_ticks as f64 * 1e6 / ticks_per_sec as f64;
+        let tick_us = 1e6 / ticks_per_sec as f64;
+        let ticks_us = sample.cpu_ticks as f64 * tick_us;
+        // The threads' nanoseconds, when they agree with the ticks within the two ticks
+        // that rounding at both ends can lose; they do not when a thread that worked
+        // exited in the window (`floor`'s thread per connection), whose time only the
+        // ticks keep.
+        let cpu_us = match sample.cpu_nanos.map(|n| n as f64 / 1e3) {
+            Some(us) if (us - ticks_us).abs() <= 2.0 * tick_us => us,
+            _ => ticks_us,
+        };
         let client_us = |ticks: u64| ticks as f64 * 1e6 / ticks_per_sec as f64 / requests;
         let gb = sample.bulk_bytes.map(|b| b as f64 / 1e9);
         Measurement {

@@ -17,7 +17,8 @@ const ASYNCIO_SERVER: &str = include_str!("../../bench/asyncio_server.py");
 /// How long a stopped server may take to exit (and, under callgrind, write its counts).
 const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The bulk cells' read size for the tokio server ("large buffers").
+/// The bulk cells' read size for the tokio server ("large buffers") and aiostreams'
+/// `read(n)`.
 const BULK_BUF: usize = 1024 * 1024;
 
 /// What is needed to start the servers.
@@ -171,6 +172,9 @@ impl Launcher {
                 args.extend(["serve", "--runtime", "current"].map(OsString::from));
                 if self.timeouts {
                     args.extend(SERVE_TIMEOUTS.map(OsString::from));
+                }
+                if cell.bulk() {
+                    args.extend(["--read-size".into(), BULK_BUF.to_string().into()]);
                 }
             }
             Impl::Tokio | Impl::TokioBuffered => {

@@ -139,6 +139,26 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// The CPU time of `pid`'s live threads in nanoseconds (the first field of each
+/// `/proc/<pid>/task/<tid>/schedstat`): precise where `/proc/<pid>/stat` counts 10 ms
+/// ticks, but a thread that exited is no longer counted.
+pub(crate) fn threads_cpu_nanos(pid: u32) -> Result<u64> {
+    let mut nanos = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        // A thread may exit between the listing and the read: it is then left out.
+        let Ok(schedstat) = std::fs::read_to_string(entry?.path().join("schedstat")) else {
+            continue;
+        };
+        let thread: u64 = schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("unexpected schedstat of a thread of {pid}"))?;
+        nanos += thread;
+    }
+    Ok(nanos)
+}
+
 /// The resident set size of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
 pub(crate) fn rss_bytes(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -171,6 +191,11 @@ mod tests {
     fn this_process_has_figures() {
         let pid = std::process::id();
         assert!(super::cpu_ticks(pid).is_ok());
+        let before = super::threads_cpu_nanos(pid).unwrap();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(20) {}
+        let after = super::threads_cpu_nanos(pid).unwrap();
+        assert!(after >= before + 10_000_000, "{before} {after}");
         assert!(super::rss_bytes(pid).unwrap() > 0);
     }
 }

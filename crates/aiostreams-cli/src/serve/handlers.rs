@@ -18,7 +18,9 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use super::stats::{Event, Stats};
 use crate::mode::Mode;
 
-/// What `read()` asks for at most (asyncio's `reader.read(65536)`).
+/// What `read()` asks for at most by default (asyncio's `reader.read(65536)`).
+pub(super) const DEFAULT_READ_SIZE: usize = 64 * 1024;
+/// `http-hello`: the body is skipped this much at a time.
 const CHUNK: usize = 64 * 1024;
 
 /// The `http-hello` answer to a keep-alive request.
@@ -48,6 +50,8 @@ pub(super) struct Config {
     pub(super) mode: Mode,
     /// The reader limit the server was given (for the messages).
     pub(super) limit: usize,
+    /// `echo`/`discard`: each `read(n)`'s `n` (`--read-size`).
+    pub(super) read_size: usize,
     pub(super) on_overlong: OnOverlong,
     /// Cancelled when the server starts shutting down.
     pub(super) shutdown: CancellationToken,
@@ -67,9 +71,9 @@ pub(super) async fn handle(
     let served = {
         let (reader, writer, shutdown) = (&mut reader, &writer, &config.shutdown);
         let served = match config.mode {
-            Mode::Echo => Box::pin(echo(reader, writer, shutdown)).await,
+            Mode::Echo => Box::pin(echo(reader, writer, shutdown, config.read_size)).await,
             Mode::Lines => Box::pin(lines(&config, reader, writer)).await,
-            Mode::Discard => Box::pin(discard(reader, shutdown)).await,
+            Mode::Discard => Box::pin(discard(reader, shutdown, config.read_size)).await,
             Mode::HttpHello => Box::pin(http_hello(&config, reader, writer)).await,
         };
         writer.close();
@@ -183,15 +187,16 @@ impl Future for Shutdown<'_, '_> {
     }
 }
 
-/// `read(65536)`, `write`, `drain`, until EOF.
+/// `read(65536)` (`--read-size`), `write`, `drain`, until EOF.
 async fn echo(
     reader: &mut StreamReader,
     writer: &StreamWriter,
     shutdown: &CancellationToken,
+    read_size: usize,
 ) -> Result<(), Error> {
     let cancelled = pin!(shutdown.cancelled());
     let mut shutdown = Shutdown::new(cancelled);
-    while let Some(data) = unless_shutdown(&mut shutdown, reader.read(CHUNK)).await? {
+    while let Some(data) = unless_shutdown(&mut shutdown, reader.read(read_size)).await? {
         if data.is_empty() {
             break;
         }
@@ -256,11 +261,15 @@ async fn lines(
     }
 }
 
-/// `read(65536)` and drop, until EOF.
-async fn discard(reader: &mut StreamReader, shutdown: &CancellationToken) -> Result<(), Error> {
+/// `read(65536)` (`--read-size`) and drop, until EOF.
+async fn discard(
+    reader: &mut StreamReader,
+    shutdown: &CancellationToken,
+    read_size: usize,
+) -> Result<(), Error> {
     let cancelled = pin!(shutdown.cancelled());
     let mut shutdown = Shutdown::new(cancelled);
-    while let Some(data) = unless_shutdown(&mut shutdown, reader.read(CHUNK)).await? {
+    while let Some(data) = unless_shutdown(&mut shutdown, reader.read(read_size)).await? {
         if data.is_empty() {
             break;
         }

@@ -40,8 +40,13 @@ use timer::{ReadTimer, Timed};
 /// The first pull of an idle reader reserves this much (then it adapts).
 const MIN_PULL: u32 = 4 * 1024;
 
-/// The largest pull hint (`MAX_PULL`, which fits).
-const MAX_PULL_HINT: u32 = MAX_PULL as u32;
+/// The largest pull for a `read(n)` with a large `n` on a connection that keeps filling
+/// its pulls (bulk transfers: one system call per MiB, as a hand-written 1 MiB loop).
+pub(crate) const MAX_BULK_PULL: usize = 16 * MAX_PULL;
+
+/// The largest pull hint (`MAX_BULK_PULL`, which fits): only a `read(n)` with a large
+/// `n` pulls more than `MAX_PULL` at once.
+const MAX_PULL_HINT: u32 = MAX_BULK_PULL as u32;
 
 /// Pulls a read may spend dropping the rest of an over-long line before it yields.
 const DISCARDING_PULLS_PER_POLL: u32 = 16;
@@ -128,6 +133,13 @@ pub struct StreamReader {
     pull_hint: u32,
     /// Pulls in a row that came back much smaller than `pull_hint`.
     small_pulls: u8,
+    /// Pulls may bring this many `MAX_PULL`s at once: `read(n)` sets `n` in 64 KiB units
+    /// (rounded down, at most 16) while it waits and clears it when it completes; 0
+    /// otherwise. (A field rather than an argument of every pull: the other reads pay
+    /// one compare, not a wider call; one byte, in the padding.) A `read(n)` dropped
+    /// while waiting leaves it set until the next `read(n)` completes: later pulls may
+    /// then be as large, which changes no result, only how much one pull reserves.
+    bulk_units: u8,
     /// When the wait path asks the source's timer (see `timer.rs`).
     timed: Timed,
     source: Option<Box<dyn Source>>,
@@ -153,6 +165,7 @@ impl StreamReader {
         StreamReader {
             buf: ReadBuffer::with_checked_limit(limit, Mode::Aiostreams),
             pull_hint: MIN_PULL,
+            bulk_units: 0,
             small_pulls: 0,
             timed,
             source,
@@ -457,7 +470,8 @@ impl StreamReader {
         }
     }
 
-    /// One pull from the source; `Ready(true)` when bytes arrived.
+    /// One pull from the source, for a read that needs `need` bytes (and may take
+    /// `bulk_units` 64 KiB windows); `Ready(true)` when bytes arrived.
     fn pull(&mut self, cx: &mut Context<'_>, need: usize) -> Poll<bool> {
         let Some(source) = self.source.as_mut() else {
             return Poll::Ready(false);
@@ -465,6 +479,7 @@ impl StreamReader {
         let window = self
             .buf
             .pull_window(need)
+            .max(self.bulk_units as usize * MAX_PULL)
             .min((self.pull_hint as usize).max(need));
         match source.poll_pull(cx, self.buf.pull_target(), window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
@@ -487,7 +502,10 @@ impl StreamReader {
 
     fn adapt_pull_hint(&mut self, got: usize, window: usize) {
         if got >= window {
-            self.pull_hint = (self.pull_hint * 2).min(MAX_PULL_HINT);
+            // Twice the window that filled: a hint above `MAX_PULL` comes only from
+            // `read(n)` pulls larger than that (other reads' windows stop at `MAX_PULL`).
+            let grown = window.saturating_mul(2).min(MAX_PULL_HINT as usize) as u32;
+            self.pull_hint = self.pull_hint.max(grown);
             self.small_pulls = 0;
         } else if got * 4 < self.pull_hint as usize {
             self.small_pulls += 1;
@@ -634,7 +652,7 @@ mod tests {
             .map(|_| {
                 let (mut left, mut pulls) = (len, 0);
                 while left > 0 {
-                    let window = reader.pull_hint as usize;
+                    let window = (reader.pull_hint as usize).min(MAX_PULL);
                     let got = left.min(window);
                     reader.adapt_pull_hint(got, window);
                     left -= got;
@@ -666,11 +684,12 @@ mod tests {
     #[test]
     fn pull_hint_shrinks_back_after_small_pulls() {
         let mut reader = StreamReader::new();
-        for _ in 0..4 {
-            reader.adapt_pull_hint(MAX_PULL, reader.pull_hint as usize);
-        }
-        assert_eq!(reader.pull_hint, MAX_PULL_HINT);
         for _ in 0..8 {
+            let window = (reader.pull_hint as usize).min(MAX_PULL);
+            reader.adapt_pull_hint(window, window);
+        }
+        assert_eq!(reader.pull_hint as usize, 2 * MAX_PULL);
+        for _ in 0..10 {
             reader.adapt_pull_hint(100, reader.pull_hint as usize);
         }
         assert_eq!(reader.pull_hint, MIN_PULL);
