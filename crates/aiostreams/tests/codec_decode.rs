@@ -12,6 +12,7 @@ use tokio_stream::StreamExt;
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec, LinesCodec};
 
 use crate::support::bounded_test;
+use crate::support::fed_reader;
 use crate::support::net::serve_loopback;
 use crate::support::poll_once;
 
@@ -138,8 +139,7 @@ async fn a_cancelled_decode_resumes_with_the_same_codec() {
 // carries our Error; a codec's own error is returned as it is.
 #[tokio::test]
 async fn errors_reach_the_codec_error_type() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"xy\n").unwrap();
+    let mut reader = fed_reader(&[b"xy\n"]);
     reader.set_exception(Error::ConnectionLost);
     let err = reader.decode(&mut Netstring).await.unwrap_err();
     let ours = err.get_ref().and_then(|e| e.downcast_ref::<Error>());
@@ -148,8 +148,7 @@ async fn errors_reach_the_codec_error_type() {
     let mut lines = LinesCodec::new_with_max_length(1);
     assert!(reader.decode(&mut lines).await.is_err(), "line too long");
 
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"12345:").unwrap();
+    let mut reader = fed_reader(&[b"12345:"]);
     assert_eq!(
         reader.decode(&mut Netstring).await.unwrap_err().to_string(),
         "netstring length"

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::support::bounded_test;
+use crate::support::fed_reader;
 use crate::support::net::{echo_lines, listener, port_of};
 
 /// Bound for bodies whose own timeouts run up to a minute of virtual time.
@@ -297,8 +298,7 @@ async fn deadlines_in_the_past_fail_at_once_and_none_clears_them() {
 // read consumed nothing; set_read_timeout refuses such a reader with a clear error.
 #[tokio::test(start_paused = true)]
 async fn with_timeout_times_one_call_and_fed_readers_refuse_reader_timeouts() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"par").unwrap();
+    let mut reader = fed_reader(&[b"par"]);
     let start = Instant::now();
     let err = reader
         .with_timeout(Duration::from_secs(3), async |r| r.readexactly(5).await)

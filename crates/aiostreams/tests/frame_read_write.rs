@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::io::AsyncWriteExt;
 
 use crate::support::bounded_test;
+use crate::support::fed_reader;
 use crate::support::net::serve_loopback;
 use crate::support::poll_once;
 
@@ -104,8 +105,7 @@ async fn a_hostile_header_is_refused_before_anything_is_buffered() {
     );
     assert_eq!(reader.buffer(), [0xff; 4]);
     let spec = FrameSpec::u64_le().max_frame(1 << 20);
-    let mut reader = StreamReader::new();
-    reader.feed_data(&(1u64 << 62).to_le_bytes()).unwrap();
+    let mut reader = fed_reader(&[&(1u64 << 62).to_le_bytes()]);
     assert!(matches!(
         reader.read_frame(&spec).await,
         Err(Error::FrameTooLarge { len, .. }) if len == 1 << 62
@@ -143,8 +143,7 @@ async fn an_allowed_huge_frame_costs_memory_only_as_it_arrives() {
 async fn eof_inside_a_header_or_a_payload_is_incomplete_read_with_every_byte() {
     let spec = FrameSpec::u32_be();
     for (wire, expected) in [(&b"\0\0"[..], 4), (&b"\0\0\0\x05abc"[..], 9)] {
-        let mut reader = StreamReader::new();
-        reader.feed_data(wire).unwrap();
+        let mut reader = fed_reader(&[wire]);
         reader.feed_eof();
         let Err(Error::IncompleteRead {
             partial,
@@ -177,8 +176,7 @@ async fn a_cancelled_frame_read_consumes_nothing() {
 
 #[tokio::test]
 async fn the_stored_exception_comes_before_a_buffered_frame() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"\x01x").unwrap();
+    let mut reader = fed_reader(&[b"\x01x"]);
     reader.set_exception(Error::ConnectionLost);
     assert!(matches!(
         reader.read_frame(&FrameSpec::u8()).await,

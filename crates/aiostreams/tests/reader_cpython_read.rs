@@ -10,6 +10,7 @@ use aiostreams::{Error, Feeder, StreamReader};
 
 use crate::support::bounded_test;
 use crate::support::error_type;
+use crate::support::{fed_reader, fed_reader_with_limit};
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
@@ -36,22 +37,19 @@ fn feed_later(feeder: Feeder, chunks: &'static [&'static [u8]], eof: bool) {
 
 #[test]
 fn test_feed_empty_data() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"").unwrap();
+    let mut reader = fed_reader(&[b""]);
     assert_eq!(reader.buffer(), b"");
 }
 
 #[test]
 fn test_feed_nonempty_data() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(DATA).unwrap();
+    let mut reader = fed_reader(&[DATA]);
     assert_eq!(reader.buffer(), DATA);
 }
 
 #[bounded_test]
 async fn test_read_zero() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(DATA).unwrap();
+    let mut reader = fed_reader(&[DATA]);
     assert_eq!(reader.read(0).await.unwrap(), "");
     assert_eq!(reader.buffer(), DATA);
 }
@@ -68,9 +66,7 @@ async fn test_read() {
 
 #[bounded_test]
 async fn test_read_line_breaks() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"line1").unwrap();
-    reader.feed_data(b"line2").unwrap();
+    let mut reader = fed_reader(&[b"line1", b"line2"]);
     assert_eq!(reader.read(5).await.unwrap(), "line1");
     assert_eq!(reader.buffer(), b"line2");
 }
@@ -95,8 +91,7 @@ async fn test_read_until_eof() {
 
 #[bounded_test]
 async fn test_read_exception() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"line\n").unwrap();
+    let mut reader = fed_reader(&[b"line\n"]);
     assert_eq!(reader.read(2).await.unwrap(), "li");
     reader.set_exception(Error::custom(ValueError));
     // The stored exception wins over buffered bytes, and over the `read(0)` shortcut.
@@ -120,8 +115,7 @@ fn test_invalid_limit() {
 
 #[bounded_test]
 async fn test_read_limit() {
-    let mut reader = StreamReader::with_limit(3).unwrap();
-    reader.feed_data(b"chunk").unwrap();
+    let mut reader = fed_reader_with_limit(3, &[b"chunk"]);
     // read() is not bounded by the limit.
     assert_eq!(reader.read(5).await.unwrap(), "chunk");
     assert_eq!(reader.buffer(), b"");
@@ -130,8 +124,7 @@ async fn test_read_limit() {
 #[bounded_test]
 async fn test_readexactly_zero_or_less() {
     // asyncio's readexactly(-1) ValueError has no Rust counterpart: n is a `usize`.
-    let mut reader = StreamReader::new();
-    reader.feed_data(DATA).unwrap();
+    let mut reader = fed_reader(&[DATA]);
     assert_eq!(reader.readexactly(0).await.unwrap(), "");
     assert_eq!(reader.buffer(), DATA);
     // A stored exception beats the n == 0 shortcut (spec 3.6).
@@ -156,8 +149,7 @@ async fn test_readexactly() {
 
 #[bounded_test]
 async fn test_readexactly_limit() {
-    let mut reader = StreamReader::with_limit(3).unwrap();
-    reader.feed_data(b"chunk").unwrap();
+    let mut reader = fed_reader_with_limit(3, &[b"chunk"]);
     assert_eq!(reader.readexactly(5).await.unwrap(), "chunk");
     assert_eq!(reader.buffer(), b"");
 }
@@ -182,8 +174,7 @@ async fn test_readexactly_eof() {
 
 #[bounded_test]
 async fn test_readexactly_exception() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"line\n").unwrap();
+    let mut reader = fed_reader(&[b"line\n"]);
     assert_eq!(reader.readexactly(2).await.unwrap(), "li");
     reader.set_exception(Error::custom(ValueError));
     assert!(is_value_error(&reader.readexactly(2).await.unwrap_err()));
@@ -243,8 +234,7 @@ async fn test_read_all_from_duplex_reader() {
 
 #[bounded_test]
 async fn readexactly_exception_while_waiting_keeps_the_partial_data() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"abc").unwrap();
+    let mut reader = fed_reader(&[b"abc"]);
     let feeder = reader.feeder();
     tokio::spawn(async move {
         feeder.feed_data(b"de").unwrap();

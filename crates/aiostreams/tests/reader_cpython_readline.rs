@@ -13,6 +13,7 @@ use aiostreams::{Error, StreamReader};
 
 use crate::support::bounded_test;
 use crate::support::{assert_overrun, error_type};
+use crate::support::{fed_reader, fed_reader_with_limit};
 
 /// The inventory's `DATA`.
 const DATA: &[u8] = b"line1\nline2\nline3\n";
@@ -31,8 +32,7 @@ error_type!(ValueError, "ValueError");
 
 #[bounded_test]
 async fn test_readline() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"chunk1 ").unwrap();
+    let mut reader = fed_reader(&[b"chunk1 "]);
     let feeder = reader.feeder();
     // One callback feeds three chunks once the readline waits.
     tokio::spawn(async move {
@@ -46,9 +46,7 @@ async fn test_readline() {
 
 #[bounded_test]
 async fn test_readline_limit_with_existing_data() {
-    let mut reader = StreamReader::with_limit(3).unwrap();
-    reader.feed_data(b"li").unwrap();
-    reader.feed_data(b"ne1\nline2\n").unwrap();
+    let mut reader = fed_reader_with_limit(3, &[b"li", b"ne1\nline2\n"]);
     assert_overrun(&reader.readline().await.unwrap_err(), 5, true);
     // The over-long line is dropped through its newline; the next one stays.
     assert_eq!(reader.buffer(), b"line2\n");
@@ -98,8 +96,7 @@ async fn test_readline_limit() {
     assert_eq!(reader.buffer(), b"chunk3\n");
 
     // The limit counts the line without its newline.
-    let mut reader = StreamReader::with_limit(7).unwrap();
-    reader.feed_data(b"1234567\n").unwrap();
+    let mut reader = fed_reader_with_limit(7, &[b"1234567\n"]);
     assert_eq!(reader.readline().await.unwrap(), "1234567\n");
     assert_eq!(reader.buffer(), b"");
     reader.feed_data(b"12345678\n").unwrap();
@@ -112,17 +109,14 @@ async fn test_readline_limit() {
 
 #[bounded_test]
 async fn test_readline_nolimit_nowait() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(&DATA[..6]).unwrap();
-    reader.feed_data(&DATA[6..]).unwrap();
+    let mut reader = fed_reader(&[&DATA[..6], &DATA[6..]]);
     assert_eq!(without_waiting(reader.readline()).await.unwrap(), "line1\n");
     assert_eq!(reader.buffer(), b"line2\nline3\n");
 }
 
 #[bounded_test]
 async fn test_readline_eof() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"some data").unwrap();
+    let mut reader = fed_reader(&[b"some data"]);
     reader.feed_eof();
     assert_eq!(reader.readline().await.unwrap(), "some data");
     assert!(reader.at_eof());
@@ -138,8 +132,7 @@ async fn test_readline_empty_eof() {
 
 #[bounded_test]
 async fn test_readline_read_byte_count() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(DATA).unwrap();
+    let mut reader = fed_reader(&[DATA]);
     assert_eq!(reader.readline().await.unwrap(), "line1\n");
     assert_eq!(reader.read(7).await.unwrap(), "line2\nl");
     assert_eq!(reader.buffer(), b"ine3\n");
@@ -147,8 +140,7 @@ async fn test_readline_read_byte_count() {
 
 #[bounded_test]
 async fn test_readline_exception() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"line\n").unwrap();
+    let mut reader = fed_reader(&[b"line\n"]);
     assert_eq!(reader.readline().await.unwrap(), "line\n");
     reader.set_exception(Error::custom(ValueError));
     let err = reader.readline().await.unwrap_err();
@@ -164,8 +156,7 @@ async fn test_readline_exception() {
 
 #[bounded_test]
 async fn readline_overlong_tail_at_eof_is_a_limit_error() {
-    let mut reader = StreamReader::with_limit(3).unwrap();
-    reader.feed_data(b"abcdef").unwrap();
+    let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
     reader.feed_eof();
     assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
     assert_eq!(reader.buffer(), b"");
@@ -176,8 +167,7 @@ async fn readline_overlong_tail_at_eof_is_a_limit_error() {
 // asyncio returns `gh\n` here (the tail of the same line); we drop it (issue 10, bug 1).
 #[bounded_test]
 async fn readline_drops_the_rest_of_an_overlong_line_fed_later() {
-    let mut reader = StreamReader::with_limit(3).unwrap();
-    reader.feed_data(b"abcdef").unwrap();
+    let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
     assert_overrun(&reader.readline().await.unwrap_err(), 6, false);
     reader.feed_data(b"gh\n").unwrap();
     assert_eq!(reader.buffer(), b"");
@@ -197,15 +187,13 @@ async fn at_eof_ignores_the_stored_exception() {
 #[bounded_test]
 async fn async_iteration() {
     use tokio_stream::StreamExt;
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"a\nb\nc").unwrap();
+    let mut reader = fed_reader(&[b"a\nb\nc"]);
     reader.feed_eof();
     let lines: Vec<_> = reader.lines().map(Result::unwrap).collect().await;
     assert_eq!(lines, ["a\n", "b\n", "c"]);
 
     // An over-long line is an item of its own; iteration goes on after it.
-    let mut reader = StreamReader::with_limit(3).unwrap();
-    reader.feed_data(b"toolong\nok\n").unwrap();
+    let mut reader = fed_reader_with_limit(3, &[b"toolong\nok\n"]);
     reader.feed_eof();
     let items: Vec<_> = reader.lines().collect().await;
     assert_eq!(items.len(), 2);

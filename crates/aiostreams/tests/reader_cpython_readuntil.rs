@@ -6,6 +6,7 @@ use std::pin::pin;
 use aiostreams::{Error, StreamReader};
 
 use crate::support::bounded_test;
+use crate::support::fed_reader;
 use crate::support::{assert_overrun, error_type, poll_once};
 
 // asyncio's `ValueError()` given to `set_exception`.
@@ -103,8 +104,7 @@ async fn test_readuntil_multi_chunks_1_while_waiting() {
 
 #[bounded_test]
 async fn test_readuntil_eof() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"some dataAA").unwrap();
+    let mut reader = fed_reader(&[b"some dataAA"]);
     reader.feed_eof();
     let err = reader.readuntil(b"AAA").await.unwrap_err();
     assert_eq!(

@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 use crate::support::assert_overrun;
 use crate::support::bounded_test;
+use crate::support::{fed_reader, fed_reader_with_limit};
 
 /// A Python-like exception type: `Name()` or `Name('message')`.
 #[derive(Debug)]
@@ -80,8 +81,7 @@ async fn test_exception_waiter() {
 
 #[bounded_test]
 async fn test_exception_cancel() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"partial").unwrap();
+    let mut reader = fed_reader(&[b"partial"]);
     {
         let mut read = pin!(reader.readline());
         let first = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
@@ -121,8 +121,7 @@ async fn test_exception_cancel() {
 
 #[test]
 fn test_streamreader_constructor_without_loop() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"abc").unwrap();
+    let mut reader = fed_reader(&[b"abc"]);
     assert_eq!(current_thread().block_on(reader.read(10)).unwrap(), "abc");
 }
 
@@ -137,8 +136,7 @@ async fn test_streamreader_constructor_use_running_loop() {
 #[test]
 fn test_streamreader_constructor_use_global_loop() {
     // Made outside any runtime, then used on two different runtimes in turn.
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"line1\nline2\n").unwrap();
+    let mut reader = fed_reader(&[b"line1\nline2\n"]);
     assert_eq!(
         current_thread().block_on(reader.readline()).unwrap(),
         "line1\n"
@@ -198,8 +196,7 @@ fn test___repr__eof() {
 
 #[test]
 fn test___repr__data() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"data").unwrap();
+    let reader = fed_reader(&[b"data"]);
     assert_eq!(format!("{reader:?}"), "<StreamReader 4 bytes>");
     // Bytes and EOF fed through a feeder count before the reader has taken them.
     let reader = StreamReader::new();
@@ -231,8 +228,7 @@ fn test___repr__exception() {
         r#"<StreamReader exception=Custom(RuntimeError(""))>"#
     );
     // Every part, in asyncio's order.
-    let mut reader = StreamReader::with_limit(10).unwrap();
-    reader.feed_data(b"data").unwrap();
+    let mut reader = fed_reader_with_limit(10, &[b"data"]);
     reader.feed_eof();
     reader.set_exception(Error::FeedAfterEof);
     assert_eq!(
@@ -326,8 +322,7 @@ fn test_errors_are_send_sync_static() {
 
 #[bounded_test]
 async fn test_feed_data_after_feed_eof() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"abc").unwrap();
+    let mut reader = fed_reader(&[b"abc"]);
     reader.feed_eof();
     assert!(matches!(reader.feed_data(b"x"), Err(Error::FeedAfterEof)));
     // Refused even for empty data, as asyncio's assertion comes first.

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use aiostreams::{Bytes, Error, StreamReader};
 use tokio::io::ReadBuf;
 
+use crate::support::fed_reader_with_limit;
 use crate::support::source::ReadFn;
 
 /// A waker that counts how often it is cloned (a registration keeps a clone).
@@ -110,8 +111,7 @@ fn try_reads_return_none_where_the_read_would_wait_and_consume_nothing() {
 
 #[test]
 fn try_readline_reports_an_overlong_line_once_and_drops_its_rest() {
-    let mut reader = StreamReader::with_limit(4).unwrap();
-    reader.feed_data(b"abcdefgh").unwrap();
+    let mut reader = fed_reader_with_limit(4, &[b"abcdefgh"]);
     assert!(matches!(
         reader.try_readline(),
         Err(Error::LimitOverrun {

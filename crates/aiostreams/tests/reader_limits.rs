@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
 use crate::support::both_runtimes;
 use crate::support::bounded_test;
+use crate::support::fed_reader;
 use crate::support::source::ReadFn;
 
 const MIB: usize = 1 << 20;
@@ -148,8 +149,7 @@ async fn readexactly_beyond_twice_the_limit_works_over_a_source() {
 async fn buffer_is_empty_after_reading_a_large_chunk() {
     let chunk: Vec<u8> = (0..MIB).map(|i| (i % 199) as u8).collect();
 
-    let mut reader = StreamReader::new();
-    reader.feed_data(&chunk).unwrap();
+    let mut reader = fed_reader(&[&chunk]);
     assert!(reader.read(MIB).await.unwrap() == chunk);
     assert_eq!(reader.buffer(), b"");
     // The reader goes on working after its large buffer was released.

@@ -7,6 +7,7 @@ use aiostreams::{Error, StreamReader};
 use tokio::io::AsyncWriteExt;
 
 use crate::support::bounded_test;
+use crate::support::fed_reader;
 use crate::support::poll_once;
 
 #[bounded_test]
@@ -52,8 +53,7 @@ async fn peek_over_the_limit_is_an_argument_error() {
 // A peek waiting when an exception is stored from elsewhere raises it; the bytes stay.
 #[bounded_test]
 async fn a_waiting_peek_raises_an_exception_stored_meanwhile() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"x").unwrap();
+    let mut reader = fed_reader(&[b"x"]);
     let feeder = reader.feeder();
     tokio::spawn(async move {
         tokio::task::yield_now().await;

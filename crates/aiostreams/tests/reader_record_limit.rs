@@ -7,7 +7,7 @@
 use std::pin::pin;
 
 use aiostreams::sansio::{Mode, ReadBuffer, ReadOp, Step};
-use aiostreams::{Error, Overlong, RecordLimit, StreamReader};
+use aiostreams::{Error, Overlong, RecordLimit};
 use bytes::Bytes;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::io::AsyncWriteExt;
@@ -15,6 +15,7 @@ use tokio::io::AsyncWriteExt;
 use crate::reader_overlong_line::pair;
 use crate::support::bounded_test;
 use crate::support::poll_once;
+use crate::support::{fed_reader, fed_reader_with_limit};
 
 fn discarding(limit: usize) -> RecordLimit {
     RecordLimit::new(limit)
@@ -24,8 +25,7 @@ fn discarding(limit: usize) -> RecordLimit {
 
 #[tokio::test]
 async fn set_limit_changes_a_live_readers_limit_and_refuses_zero() {
-    let mut reader = StreamReader::with_limit(64).unwrap();
-    reader.feed_data(b"0123456789\n0123456789\n").unwrap();
+    let mut reader = fed_reader_with_limit(64, &[b"0123456789\n0123456789\n"]);
     assert_eq!(reader.readline().await.unwrap(), "0123456789\n");
     reader.set_limit(4).unwrap();
     assert!(matches!(
@@ -60,8 +60,7 @@ async fn a_per_call_limit_above_the_readers_reads_a_long_line_over_a_socket() {
 
 #[tokio::test]
 async fn a_per_call_limit_below_the_readers_fails_as_readline_would() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"0123456789\nok\n").unwrap();
+    let mut reader = fed_reader(&[b"0123456789\nok\n"]);
     let result = reader.readline_with(RecordLimit::new(4).unwrap()).await;
     assert!(
         matches!(result, Err(Error::LimitOverrun { .. })),
@@ -93,8 +92,7 @@ async fn discard_to_separator_drops_an_8_mib_line_over_a_socket_then_reads_on() 
 // A read cancelled while it drops an over-long line: no byte of that line comes back.
 #[tokio::test]
 async fn a_cancelled_discarding_readline_leaves_the_rest_of_the_line_dropped() {
-    let mut reader = StreamReader::with_limit(4).unwrap();
-    reader.feed_data(b"0123456789").unwrap();
+    let mut reader = fed_reader_with_limit(4, &[b"0123456789"]);
     {
         let read = pin!(reader.readline_with(discarding(4)));
         assert!(poll_once(read).is_pending(), "waits for the newline");
@@ -105,8 +103,7 @@ async fn a_cancelled_discarding_readline_leaves_the_rest_of_the_line_dropped() {
 
 #[tokio::test]
 async fn eof_while_discarding_counts_the_unterminated_record() {
-    let mut reader = StreamReader::new();
-    reader.feed_data(b"0123456789").unwrap();
+    let mut reader = fed_reader(&[b"0123456789"]);
     reader.feed_eof();
     let result = reader.readuntil_with(b"\r\n", discarding(4)).await;
     assert!(
@@ -199,8 +196,7 @@ fn discard_to_separator_matches_the_model_under_random_chunking() {
 // The fast path of readline_with takes the per-call limit too.
 #[tokio::test]
 async fn readline_with_a_buffered_line_uses_the_call_limit() {
-    let mut reader = StreamReader::with_limit(4).unwrap();
-    reader.feed_data(b"0123456789\n").unwrap();
+    let mut reader = fed_reader_with_limit(4, &[b"0123456789\n"]);
     let line: Bytes = reader
         .readline_with(RecordLimit::new(16).unwrap())
         .await

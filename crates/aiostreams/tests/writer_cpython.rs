@@ -53,6 +53,20 @@ async fn answer(mut conn: TcpStream) {
     let _ = conn.shutdown().await;
 }
 
+/// A connection to a fresh [`http_server`].
+async fn http_connection() -> (StreamReader, StreamWriter) {
+    let port = http_server().await;
+    open_connection("127.0.0.1", port).await.unwrap()
+}
+
+/// A connection to a fresh [`http_server`] that has sent its request and read the status
+/// line ([`get`]).
+async fn after_a_get() -> (StreamReader, StreamWriter) {
+    let (mut reader, writer) = http_connection().await;
+    get(&mut reader, &writer).await;
+    (reader, writer)
+}
+
 /// Sends `GET / HTTP/1.0` and checks the status line.
 async fn get(reader: &mut StreamReader, writer: &StreamWriter) {
     writer.write(b"GET / HTTP/1.0\r\n\r\n").unwrap();
@@ -73,9 +87,7 @@ fn closed_port() -> u16 {
 }
 
 async fn test_open_connection() {
-    let port = http_server().await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    get(&mut reader, &writer).await;
+    let (mut reader, writer) = after_a_get().await;
     let rest = reader.read_to_eof().await.unwrap();
     assert!(rest.ends_with(b"\r\n\r\nTest message"), "{rest:?}");
     writer.close();
@@ -88,8 +100,7 @@ async fn test_open_connection_error() {
     // asyncio calls protocol.connection_lost(ZeroDivisionError()); on the fused fast path
     // the same thing reaches the reader as its stored exception.
     bounded(async {
-        let port = http_server().await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        let (mut reader, writer) = http_connection().await;
         reader
             .feeder()
             .set_exception(Error::custom(ZeroDivisionError));
@@ -223,9 +234,7 @@ async fn test_drain_raises() {
 
 #[bounded_test]
 async fn test_wait_closed_on_close() {
-    let port = http_server().await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    get(&mut reader, &writer).await;
+    let (mut reader, writer) = after_a_get().await;
     let rest = reader.read_to_eof().await.unwrap();
     assert!(rest.ends_with(b"\r\n\r\nTest message"));
     assert!(!writer.is_closing());
@@ -236,18 +245,15 @@ async fn test_wait_closed_on_close() {
 
 #[bounded_test]
 async fn test_wait_closed_on_close_with_unread_data() {
-    let port = http_server().await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    get(&mut reader, &writer).await; // the body is left unread
+    // the body is left unread
+    let (_reader, writer) = after_a_get().await;
     writer.close();
     writer.wait_closed().await.unwrap();
 }
 
 #[bounded_test]
 async fn test_async_writer_api() {
-    let port = http_server().await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    get(&mut reader, &writer).await;
+    let (mut reader, writer) = after_a_get().await;
     writer.drain().await.unwrap();
     let rest = reader.read_to_eof().await.unwrap();
     assert!(rest.ends_with(b"\r\n\r\nTest message"));
@@ -257,9 +263,7 @@ async fn test_async_writer_api() {
 
 #[bounded_test]
 async fn test_async_writer_api_exception_after_close() {
-    let port = http_server().await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    get(&mut reader, &writer).await;
+    let (mut reader, writer) = after_a_get().await;
     reader.read_to_eof().await.unwrap();
     writer.close();
     writer.write(b"data").unwrap(); // does not raise by itself
@@ -273,8 +277,7 @@ async fn test_async_writer_api_exception_after_close() {
 async fn test_eof_feed_when_closing_writer() {
     // bpo-35065: closing our side feeds EOF to our reader.
     bounded(async {
-        let port = http_server().await;
-        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        let (mut reader, writer) = http_connection().await;
         assert_close_feeds_eof(&mut reader, &writer).await;
     })
     .await;

@@ -59,6 +59,21 @@ pub(crate) async fn bounded_for<F: Future>(limit: Duration, body: F) -> F::Outpu
         .expect("test timed out")
 }
 
+/// A reader (asyncio's default limit) fed `chunks` one `feed_data` each, as the CPython
+/// tests set one up.
+pub(crate) fn fed_reader(chunks: &[&[u8]]) -> aiostreams::StreamReader {
+    fed_reader_with_limit(aiostreams::DEFAULT_LIMIT, chunks)
+}
+
+/// [`fed_reader`] with `limit`.
+pub(crate) fn fed_reader_with_limit(limit: usize, chunks: &[&[u8]]) -> aiostreams::StreamReader {
+    let mut reader = aiostreams::StreamReader::with_limit(limit).expect("a non-zero limit");
+    for chunk in chunks {
+        reader.feed_data(chunk).expect("feed_data before feed_eof");
+    }
+    reader
+}
+
 /// Polls `fut` once with a waker that does nothing: "is it ready right now?".
 pub(crate) fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
