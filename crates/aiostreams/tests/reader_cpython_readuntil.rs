@@ -1,25 +1,14 @@
 //! CPython `test_streams.py` reader cases, part 3: `readuntil()` with one separator and,
 //! as `readuntil_any`, with asyncio 3.13's tuple of separators (inventory A26-A34).
 
-use std::pin::pin;
-
 use aiostreams::{Error, StreamReader};
 
-use crate::support::bounded_test;
-use crate::support::fed_reader;
-use crate::support::{assert_overrun, error_type, poll_once};
+use crate::support::{
+    assert_overrun, bounded_test, error_type, fed_reader, fed_reader_with_limit, fed_while_waiting,
+};
 
 // asyncio's `ValueError()` given to `set_exception`.
 error_type!(ValueError, "ValueError");
-
-/// A reader holding `data`, all fed before the read starts.
-fn reader_with(limit: usize, chunks: &[&[u8]]) -> StreamReader {
-    let mut reader = StreamReader::with_limit(limit).unwrap();
-    for chunk in chunks {
-        reader.feed_data(chunk).unwrap();
-    }
-    reader
-}
 
 #[bounded_test]
 async fn test_readuntil_separator() {
@@ -88,16 +77,9 @@ async fn test_readuntil_multi_chunks_1() {
 async fn test_readuntil_multi_chunks_1_while_waiting() {
     let mut reader = StreamReader::new();
     let feeder = reader.feeder();
-    let line = {
-        let mut read = pin!(reader.readuntil(b"aaa"));
-        for chunk in [&b"QWEaa"[..], b"XYaa"] {
-            assert!(poll_once(read.as_mut()).is_pending());
-            feeder.feed_data(chunk).unwrap();
-        }
-        assert!(poll_once(read.as_mut()).is_pending());
-        feeder.feed_data(b"a").unwrap();
-        read.await.unwrap()
-    };
+    let chunks: [&[u8]; 3] = [b"QWEaa", b"XYaa", b"a"];
+    let line = fed_while_waiting(reader.readuntil(b"aaa"), &feeder, &chunks).await;
+    let line = line.unwrap();
     assert_eq!(line, "QWEaaXYaaa");
     assert_eq!(reader.buffer(), b"");
 }
@@ -121,7 +103,7 @@ async fn test_readuntil_eof() {
 
 #[bounded_test]
 async fn test_readuntil_limit_found_sep() {
-    let mut reader = reader_with(3, &[b"some dataAA"]);
+    let mut reader = fed_reader_with_limit(3, &[b"some dataAA"]);
     let err = reader.readuntil(b"AAA").await.unwrap_err();
     assert_overrun(&err, 9, false);
     assert_eq!(reader.buffer(), b"some dataAA");
@@ -134,7 +116,7 @@ async fn test_readuntil_limit_found_sep() {
 
 #[bounded_test]
 async fn test_readuntil_multi_separator() {
-    let mut reader = reader_with(65536, &[b"line 1\nline 2\r"]);
+    let mut reader = fed_reader_with_limit(65536, &[b"line 1\nline 2\r"]);
     assert_eq!(
         reader.readuntil_any(&[b"\r", b"\n"]).await.unwrap(),
         "line 1\n"
@@ -156,7 +138,7 @@ async fn test_readuntil_multi_separator() {
 
 #[bounded_test]
 async fn test_readuntil_multi_separator_limit() {
-    let mut reader = reader_with(3, &[b"some dataA"]);
+    let mut reader = fed_reader_with_limit(3, &[b"some dataA"]);
     // Both end at 10; the shorter `A`, starting at 9 > limit, is the match.
     let err = reader
         .readuntil_any(&[b"A", b"ome dataA"])
@@ -168,17 +150,13 @@ async fn test_readuntil_multi_separator_limit() {
 
 #[bounded_test]
 async fn test_readuntil_multi_separator_negative_offset() {
-    let mut reader = reader_with(65536, &[b"data"]);
+    let mut reader = fed_reader_with_limit(65536, &[b"data"]);
     let feeder = reader.feeder();
-    let line = {
-        let mut read = pin!(reader.readuntil_any(&[b"A", b"long sep"]));
-        assert!(poll_once(read.as_mut()).is_pending());
-        feeder.feed_data(b"Z").unwrap();
-        // The resumed search offset (5 + 1 - 8) must be clamped at 0.
-        assert!(poll_once(read.as_mut()).is_pending());
-        feeder.feed_data(b"Aaaa").unwrap();
-        read.await.unwrap()
-    };
+    // After the Z, the resumed search offset (5 + 1 - 8) must be clamped at 0.
+    let read = reader.readuntil_any(&[b"A", b"long sep"]);
+    let line = fed_while_waiting(read, &feeder, &[b"Z", b"Aaaa"])
+        .await
+        .unwrap();
     assert_eq!(line, "dataZA");
     assert_eq!(reader.buffer(), b"aaa");
 }
@@ -188,7 +166,7 @@ async fn test_readuntil_bytearray() {
     // asyncio: a bytearray is one separator, not a collection. Rust: any byte slice
     // (here borrowed from a Vec) is one separator; a one-element list is the same.
     let separator: Vec<u8> = b"\r\n".to_vec();
-    let mut reader = reader_with(65536, &[b"some data\r\n"]);
+    let mut reader = fed_reader_with_limit(65536, &[b"some data\r\n"]);
     assert_eq!(reader.readuntil(&separator).await.unwrap(), "some data\r\n");
     assert_eq!(reader.buffer(), b"");
     reader.feed_data(b"more\r\n").unwrap();
@@ -203,7 +181,7 @@ async fn test_readuntil_bytearray() {
 
 #[bounded_test]
 async fn readuntil_finds_a_buffered_separator_after_eof() {
-    let mut reader = reader_with(65536, &[b"abc\ndef"]);
+    let mut reader = fed_reader_with_limit(65536, &[b"abc\ndef"]);
     reader.feed_eof();
     assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abc\n");
     let err = reader.readuntil(b"\n").await.unwrap_err();
@@ -213,7 +191,7 @@ async fn readuntil_finds_a_buffered_separator_after_eof() {
 
 #[bounded_test]
 async fn readuntil_checks_the_limit_before_eof() {
-    let mut reader = reader_with(3, &[b"abcdef"]);
+    let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
     reader.feed_eof();
     let err = reader.readuntil(b"\n").await.unwrap_err();
     assert_overrun(&err, 6, false);
@@ -223,23 +201,19 @@ async fn readuntil_checks_the_limit_before_eof() {
 #[bounded_test]
 async fn readuntil_limit_boundaries() {
     // Up to `limit` bytes before the separator are accepted.
-    let mut reader = reader_with(5, &[b"abcde\nabcdef\n"]);
+    let mut reader = fed_reader_with_limit(5, &[b"abcde\nabcdef\n"]);
     assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abcde\n");
     let err = reader.readuntil(b"\n").await.unwrap_err();
     assert_overrun(&err, 6, true);
 
     // `abc\r` gives offset 3, not past limit 3: the read waits for the `\n`.
-    let mut reader = reader_with(3, &[b"abc\r"]);
+    let mut reader = fed_reader_with_limit(3, &[b"abc\r"]);
     let feeder = reader.feeder();
-    let line = {
-        let mut read = pin!(reader.readuntil(b"\r\n"));
-        assert!(poll_once(read.as_mut()).is_pending());
-        feeder.feed_data(b"\n").unwrap();
-        read.await.unwrap()
-    };
+    let line = fed_while_waiting(reader.readuntil(b"\r\n"), &feeder, &[b"\n"]).await;
+    let line = line.unwrap();
     assert_eq!(line, "abc\r\n");
 
-    let mut reader = reader_with(3, &[b"abcd\r"]);
+    let mut reader = fed_reader_with_limit(3, &[b"abcd\r"]);
     let err = reader.readuntil(b"\r\n").await.unwrap_err();
     assert_overrun(&err, 4, false);
 }
@@ -247,25 +221,23 @@ async fn readuntil_limit_boundaries() {
 #[bounded_test]
 async fn readuntil_any_limit_rules() {
     // "Not found" uses the longest separator: abcdef still waits with limit 3.
-    let mut reader = reader_with(3, &[b"abcdef"]);
+    let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
     let feeder = reader.feeder();
-    let err = {
-        let mut read = pin!(reader.readuntil_any(&[b"\n", b"XXXXX"]));
-        assert!(poll_once(read.as_mut()).is_pending());
-        feeder.feed_data(b"gh").unwrap();
-        read.await.unwrap_err()
-    };
+    let read = reader.readuntil_any(&[b"\n", b"XXXXX"]);
+    let err = fed_while_waiting(read, &feeder, &[b"gh"])
+        .await
+        .unwrap_err();
     assert_overrun(&err, 4, false);
-    let mut reader = reader_with(3, &[b"abcdef"]);
+    let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
     let err = reader.readuntil_any(&[b"\n"]).await.unwrap_err();
     assert_overrun(&err, 6, false);
 
     // At a shared end, the shorter separator's start is the one checked.
-    let mut reader = reader_with(1, &[b"abc\r\n"]);
+    let mut reader = fed_reader_with_limit(1, &[b"abc\r\n"]);
     let err = reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap_err();
     assert_overrun(&err, 4, true);
 
-    let mut reader = reader_with(65536, &[b"xxABCyy"]);
+    let mut reader = fed_reader_with_limit(65536, &[b"xxABCyy"]);
     let record = reader.readuntil_any(&[b"BC", b"ABC", b"C"]).await.unwrap();
     assert_eq!(record, "xxABC");
     assert_eq!(reader.buffer(), b"yy");

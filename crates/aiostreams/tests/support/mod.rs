@@ -93,6 +93,24 @@ pub(crate) async fn within_turns<F: Future>(fut: F, turns: u32) -> Option<F::Out
     None
 }
 
+/// Runs `read` with `chunks` fed through `feeder` one by one while it waits (it must be
+/// waiting before each one), and returns its output once the last one is in.
+pub(crate) async fn fed_while_waiting<F: Future>(
+    read: F,
+    feeder: &aiostreams::Feeder,
+    chunks: &[&[u8]],
+) -> F::Output {
+    let mut read = std::pin::pin!(read);
+    for chunk in chunks {
+        assert!(
+            poll_once(read.as_mut()).is_pending(),
+            "the read did not wait"
+        );
+        feeder.feed_data(chunk).expect("feed_data before feed_eof");
+    }
+    read.await
+}
+
 /// `len` bytes of a pattern that starts at stream offset `at`, so order is checkable.
 pub(crate) fn pattern(at: usize, len: usize) -> Vec<u8> {
     (at..at + len).map(|i| (i % 251) as u8).collect()
