@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-use crate::support::{LIMIT, Served, aiostreams, assert_mentions};
+use crate::support::{LIMIT, Served, aiostreams};
 
 /// A client of `served`; every read gives up after [`LIMIT`].
 fn client(served: &Served) -> TcpStream {
@@ -64,14 +64,11 @@ fn an_overlong_line_is_answered_logged_and_closed() {
         .wait_for("line over the limit of 16 bytes: answered, closed");
     assert!(logged.contains("WARN"), "{logged}");
     assert!(logged.contains("peer="), "{logged}");
-    assert_mentions(
-        &served.stop_with_summary(),
-        &[
-            "1 connections served",
-            "1 closed by the line limit",
-            "0 closed by an error",
-        ],
-    );
+    served.assert_summary_mentions(&[
+        "1 connections served",
+        "1 closed by the line limit",
+        "0 closed by an error",
+    ]);
 }
 
 /// `http-hello`: a request head over the limit gets `431` and `Connection: close`.
@@ -151,10 +148,7 @@ fn a_handler_error_is_logged_and_counted() {
         .log()
         .wait_for("Unhandled exception in client_connected_cb");
     assert!(logged.contains("ERROR"), "{logged}");
-    assert_mentions(
-        &served.stop_with_summary(),
-        &["1 closed by an error", "0 aborted"],
-    );
+    served.assert_summary_mentions(&["1 closed by an error", "0 aborted"]);
 }
 
 // fd exhaustion left stderr empty: with RLIMIT_NOFILE at 32 the accept loop runs out
@@ -231,10 +225,7 @@ fn skip_goes_on_with_the_line_after_an_overlong_one() {
     served
         .log()
         .wait_for("line over the limit of 16 bytes: answered, skipped");
-    assert_mentions(
-        &served.stop_with_summary(),
-        &["1 over-long lines skipped", "0 closed by the line limit"],
-    );
+    served.assert_summary_mentions(&["1 over-long lines skipped", "0 closed by the line limit"]);
 }
 
 // An over-long line that never ends is dropped as it arrives under `skip`: 4 MiB with no

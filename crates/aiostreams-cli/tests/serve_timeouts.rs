@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use crate::support::certs::Certs;
-use crate::support::{LIMIT, Served, assert_mentions};
+use crate::support::{LIMIT, Served};
 
 /// A client of `served`; every read gives up after [`LIMIT`].
 fn client(served: &Served) -> TcpStream {
@@ -49,10 +49,7 @@ fn idle_and_read_timeouts_close_and_log_one_line_each() {
     slow.write_all(b"whole\nhal").unwrap();
     assert_eq!(read_until_closed(&mut slow), b"whole\n");
     served.log().wait_for("read timed out after 300ms: closed");
-    assert_mentions(
-        &served.stop_with_summary(),
-        &["2 by a timeout", "0 closed by an error"],
-    );
+    served.assert_summary_mentions(&["2 by a timeout", "0 closed by an error"]);
 }
 
 // A client that never reads the echo of what it sends: the server's queue stops moving
@@ -67,7 +64,7 @@ fn write_timeout_closes_a_client_that_does_not_read() {
     hog.set_write_timeout(Some(LIMIT)).unwrap();
     while hog.write_all(&chunk).is_ok() {}
     served.log().wait_for("write timed out after 500ms: closed");
-    assert_mentions(&served.stop_with_summary(), &["1 by a timeout"]);
+    served.assert_summary_mentions(&["1 by a timeout"]);
 }
 
 // A TLS client that never sends its ClientHello is dropped at --handshake-timeout, with

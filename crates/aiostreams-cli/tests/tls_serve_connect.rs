@@ -32,6 +32,13 @@ fn assert_failure(output: &Output, mentions: &str) {
     assert!(stderr.contains(mentions), "{mentions:?} not in {stderr}");
 }
 
+/// [`serve`] with a fresh set of certificates, returned with the server.
+fn serve_with_new_certs(args: &[&str]) -> (Certs, Served) {
+    let certs = Certs::new();
+    let served = serve(&certs, args);
+    (certs, served)
+}
+
 fn serve(certs: &Certs, args: &[&str]) -> Served {
     let mut all: Vec<&str> = certs.serve_args().to_vec();
     all.extend_from_slice(args);
@@ -40,8 +47,7 @@ fn serve(certs: &Certs, args: &[&str]) -> Served {
 
 #[test]
 fn tls_echo_round_trip_with_ca_then_sigterm() {
-    let certs = Certs::new();
-    let served = serve(&certs, &["--port", "0", "--mode", "echo"]);
+    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "echo"]);
     let port = served.port();
     let cmd = connect(&["127.0.0.1", &port, "--tls", "--ca", certs.ca_arg()]);
     assert!(run_ok(cmd, &payload()) == payload(), "echoed bytes differ");
@@ -51,8 +57,7 @@ fn tls_echo_round_trip_with_ca_then_sigterm() {
 /// The certificate is for `localhost` too: the host name is what gets verified.
 #[test]
 fn tls_lines_by_host_name() {
-    let certs = Certs::new();
-    let served = serve(&certs, &["--port", "0", "--mode", "lines"]);
+    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "lines"]);
     let port = served.port();
     let cmd = connect(&["localhost", &port, "--tls", "--ca", certs.ca_arg()]);
     assert_eq!(
@@ -84,8 +89,7 @@ fn tls_over_unix_with_server_name() {
 /// Without `--ca`, the system trust store: `SSL_CERT_FILE` replaces it by our CA.
 #[test]
 fn tls_without_ca_uses_the_system_store() {
-    let certs = Certs::new();
-    let served = serve(&certs, &["--port", "0"]);
+    let (certs, served) = serve_with_new_certs(&["--port", "0"]);
     let port = served.port();
     let mut cmd = connect(&["127.0.0.1", &port, "--tls"]);
     cmd.env("SSL_CERT_FILE", certs.ca_arg());
@@ -147,8 +151,7 @@ fn serve_with_a_bad_key_file_is_exit_1() {
 /// `http-hello` over TLS, asked by `headers https://` (the system store being our CA).
 #[test]
 fn tls_http_hello_answers_headers_https() {
-    let certs = Certs::new();
-    let served = serve(&certs, &["--port", "0", "--mode", "http-hello"]);
+    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "http-hello"]);
     let mut cmd = aiostreams();
     cmd.args(["headers", &format!("https://localhost:{}/", served.port())])
         .env("SSL_CERT_FILE", certs.ca_arg())
@@ -164,8 +167,7 @@ fn tls_http_hello_answers_headers_https() {
 /// `discard` over TLS: everything is taken, nothing comes back, the close is clean.
 #[test]
 fn tls_discard_takes_everything() {
-    let certs = Certs::new();
-    let served = serve(&certs, &["--port", "0", "--mode", "discard"]);
+    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "discard"]);
     let port = served.port();
     let cmd = connect(&["127.0.0.1", &port, "--tls", "--ca", certs.ca_arg()]);
     assert!(run_ok(cmd, &payload()).is_empty());

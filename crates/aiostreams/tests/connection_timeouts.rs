@@ -14,9 +14,8 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::support::bounded_test;
-use crate::support::fed_reader;
-use crate::support::net::{echo_lines, listener, port_of};
+use crate::support::net::{echo_lines, listener, serve_loopback};
+use crate::support::{bounded_test, fed_reader};
 
 /// Bound for bodies whose own timeouts run up to a minute of virtual time.
 const BOUND: Duration = Duration::from_secs(600);
@@ -40,13 +39,13 @@ async fn read_until_closed(sock: &mut TcpStream) -> Vec<u8> {
 // client that waits 8 s between requests is governed by the 20 s idle timeout instead.
 #[bounded_test(limit = BOUND, start_paused = true)]
 async fn slowloris_is_cut_at_the_read_timeout_while_others_are_served() {
-    let server = ServerOptions::new()
-        .read_timeout(Duration::from_secs(5))
-        .idle_timeout(Duration::from_secs(20))
-        .start_server(echo_lines, "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let port = port_of(&server);
+    let (_server, port) = serve_loopback(
+        ServerOptions::new()
+            .read_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(20)),
+        echo_lines,
+    )
+    .await;
     let (mut keep_alive, keep_alive_w) = open_connection("127.0.0.1", port).await.unwrap();
     let mut slow = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let start = Instant::now();
@@ -73,13 +72,13 @@ async fn slowloris_is_cut_at_the_read_timeout_while_others_are_served() {
 // waits in the backlog until the idle timeout closes the squatters, then is served.
 #[bounded_test(limit = BOUND, start_paused = true)]
 async fn idle_sockets_free_their_max_connections_slots() {
-    let server = ServerOptions::new()
-        .max_connections(2)
-        .idle_timeout(Duration::from_secs(10))
-        .start_server(echo_lines, "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let port = port_of(&server);
+    let (server, port) = serve_loopback(
+        ServerOptions::new()
+            .max_connections(2)
+            .idle_timeout(Duration::from_secs(10)),
+        echo_lines,
+    )
+    .await;
     let squatters = raw_clients(port, 2).await;
     while server.active_connections() < 2 {
         tokio::task::yield_now().await;
@@ -118,14 +117,12 @@ async fn sending_keeps_a_connection_from_idling_and_the_read_sees_an_idle_error(
             drop(pusher.await);
         }
     };
-    let server = ServerOptions::new()
-        .idle_timeout(Duration::from_secs(5))
-        .start_server(handler, "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let (mut reader, _writer) = open_connection("127.0.0.1", port_of(&server))
-        .await
-        .unwrap();
+    let (_server, port) = serve_loopback(
+        ServerOptions::new().idle_timeout(Duration::from_secs(5)),
+        handler,
+    )
+    .await;
+    let (mut reader, _writer) = open_connection("127.0.0.1", port).await.unwrap();
     for _ in 0..4 {
         assert_eq!(reader.readline().await.unwrap(), "tick\n");
     }
@@ -161,14 +158,12 @@ async fn a_never_reading_peer_fails_drain_at_the_write_timeout() {
             report.send((drained, closed, waited)).unwrap();
         }
     };
-    let server = ServerOptions::new()
-        .write_timeout(Duration::from_secs(5))
-        .start_server(handler, "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let _silent = TcpStream::connect(("127.0.0.1", port_of(&server)))
-        .await
-        .unwrap();
+    let (server, port) = serve_loopback(
+        ServerOptions::new().write_timeout(Duration::from_secs(5)),
+        handler,
+    )
+    .await;
+    let _silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let (drained, closed, waited) = outcome.recv().await.unwrap();
     for err in [&drained, &closed] {
         assert_timed_out(err, "write");
@@ -324,14 +319,14 @@ async fn with_timeout_times_one_call_and_fed_readers_refuse_reader_timeouts() {
 async fn silent_tls_handshakes_hold_slots_only_until_the_handshake_timeout() {
     use crate::support::certs::{Kind, Pki};
     let pki = Pki::new();
-    let server = ServerOptions::new()
-        .max_connections(2)
-        .ssl(pki.server_config(Kind::Good))
-        .ssl_handshake_timeout(Duration::from_secs(5))
-        .start_server(echo_lines, "127.0.0.1", 0)
-        .await
-        .unwrap();
-    let port = port_of(&server);
+    let (_server, port) = serve_loopback(
+        ServerOptions::new()
+            .max_connections(2)
+            .ssl(pki.server_config(Kind::Good))
+            .ssl_handshake_timeout(Duration::from_secs(5)),
+        echo_lines,
+    )
+    .await;
     let silent = raw_clients(port, 2).await;
     tokio::task::yield_now().await;
     let start = Instant::now();

@@ -104,13 +104,11 @@ async fn test_readuntil_eof() {
 #[bounded_test]
 async fn test_readuntil_limit_found_sep() {
     let mut reader = fed_reader_with_limit(3, &[b"some dataAA"]);
-    let err = reader.readuntil(b"AAA").await.unwrap_err();
-    assert_overrun(&err, 9, false);
+    assert_overrun(&reader.readuntil(b"AAA").await.unwrap_err(), 9, false);
     assert_eq!(reader.buffer(), b"some dataAA");
 
     reader.feed_data(b"A").unwrap();
-    let err = reader.readuntil(b"AAA").await.unwrap_err();
-    assert_overrun(&err, 9, true);
+    assert_overrun(&reader.readuntil(b"AAA").await.unwrap_err(), 9, true);
     assert_eq!(reader.buffer(), b"some dataAAA");
 }
 
@@ -193,8 +191,7 @@ async fn readuntil_finds_a_buffered_separator_after_eof() {
 async fn readuntil_checks_the_limit_before_eof() {
     let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
     reader.feed_eof();
-    let err = reader.readuntil(b"\n").await.unwrap_err();
-    assert_overrun(&err, 6, false);
+    assert_overrun(&reader.readuntil(b"\n").await.unwrap_err(), 6, false);
     assert_eq!(reader.buffer(), b"abcdef");
 }
 
@@ -203,8 +200,7 @@ async fn readuntil_limit_boundaries() {
     // Up to `limit` bytes before the separator are accepted.
     let mut reader = fed_reader_with_limit(5, &[b"abcde\nabcdef\n"]);
     assert_eq!(reader.readuntil(b"\n").await.unwrap(), "abcde\n");
-    let err = reader.readuntil(b"\n").await.unwrap_err();
-    assert_overrun(&err, 6, true);
+    assert_overrun(&reader.readuntil(b"\n").await.unwrap_err(), 6, true);
 
     // `abc\r` gives offset 3, not past limit 3: the read waits for the `\n`.
     let mut reader = fed_reader_with_limit(3, &[b"abc\r"]);
@@ -214,8 +210,7 @@ async fn readuntil_limit_boundaries() {
     assert_eq!(line, "abc\r\n");
 
     let mut reader = fed_reader_with_limit(3, &[b"abcd\r"]);
-    let err = reader.readuntil(b"\r\n").await.unwrap_err();
-    assert_overrun(&err, 4, false);
+    assert_overrun(&reader.readuntil(b"\r\n").await.unwrap_err(), 4, false);
 }
 
 #[bounded_test]
@@ -229,13 +224,15 @@ async fn readuntil_any_limit_rules() {
         .unwrap_err();
     assert_overrun(&err, 4, false);
     let mut reader = fed_reader_with_limit(3, &[b"abcdef"]);
-    let err = reader.readuntil_any(&[b"\n"]).await.unwrap_err();
-    assert_overrun(&err, 6, false);
+    assert_overrun(&reader.readuntil_any(&[b"\n"]).await.unwrap_err(), 6, false);
 
     // At a shared end, the shorter separator's start is the one checked.
     let mut reader = fed_reader_with_limit(1, &[b"abc\r\n"]);
-    let err = reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap_err();
-    assert_overrun(&err, 4, true);
+    assert_overrun(
+        &reader.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap_err(),
+        4,
+        true,
+    );
 
     let mut reader = fed_reader_with_limit(65536, &[b"xxABCyy"]);
     let record = reader.readuntil_any(&[b"BC", b"ABC", b"C"]).await.unwrap();

@@ -233,6 +233,12 @@ impl Served {
             .clone()
     }
 
+    /// [`stop_with_summary`](Self::stop_with_summary), and checks that the summary
+    /// mentions each of `needles`.
+    pub(crate) fn assert_summary_mentions(self, needles: &[&str]) {
+        assert_mentions(&self.stop_with_summary(), needles);
+    }
+
     /// As [`terminate`](Self::terminate), plus every line of its stderr.
     pub(crate) fn terminate_logged(mut self) -> (bool, String, Vec<String>) {
         let mut child = self.child.take().unwrap();
