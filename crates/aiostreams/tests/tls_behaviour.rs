@@ -20,7 +20,10 @@ use crate::support::bounded_test;
 use crate::support::{
     bounded, certs,
     certs::{Kind, Pki},
-    net::{connect_tls, echo_lines, port_of, reporting_server},
+    net::{
+        assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok, connect_tls,
+        echo_lines, port_of, reporting_server,
+    },
 };
 
 // Many small echoes, then a megabyte of lines written while another task reads, then
@@ -53,7 +56,7 @@ async fn echo_lines_and_a_megabyte() {
     writer.write_eof();
     assert_eq!(reader.read_to_eof().await.unwrap(), "");
     writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 /// Reads everything up to the client's close_notify, answers the byte count, closes.
@@ -85,7 +88,7 @@ async fn write_eof_sends_close_notify_and_reading_goes_on() {
     assert!(reader.at_eof());
     writer.wait_closed().await.unwrap();
     assert!(writer.is_closing());
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 // The other direction: the server half-closes first and goes on reading what the client
@@ -115,9 +118,7 @@ async fn peer_close_notify_leaves_our_side_open_for_writing() {
         writer.write(b"after your close_notify\n").unwrap();
     }
     writer.drain().await.unwrap();
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
 }
 
 // close() sends close_notify: the peer's reader sees a clean EOF, no error; drain()
@@ -145,7 +146,7 @@ async fn close_sends_close_notify_for_a_clean_eof() {
     writer.close();
     writer.wait_closed().await.unwrap();
     assert!(matches!(writer.drain().await, Err(Error::ConnectionLost)));
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 // abort() sends no close_notify: the peer's reader gets an error, never a clean EOF.
@@ -188,7 +189,7 @@ async fn abort_is_not_a_clean_eof() {
         "{err:?}"
     );
     assert!(writer.wait_closed().await.is_err());
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 // D3 (gh-118950) over TLS: writing to a peer that is gone ends in an error from
@@ -206,7 +207,7 @@ async fn writes_to_an_aborted_peer_fail_in_drain() {
     )
     .await;
     let (_reader, writer) = connect_tls(&pki, port).await;
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
     let chunk = Bytes::from(vec![1u8; 64 * 1024]);
     let err = loop {
         writer.write_bytes(chunk.clone()).unwrap();
@@ -245,7 +246,7 @@ async fn dropping_the_writer_sends_close_notify() {
     let (reader, writer) = connect_tls(&pki, port).await;
     writer.write(b"last words\n").unwrap();
     drop((reader, writer));
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 // ssl_shutdown_timeout bounds close() when the peer reads nothing: the connection is
@@ -361,9 +362,7 @@ async fn tls_extra_info_on_both_sides() {
     assert!(writer.sockname().is_some());
     assert!(writer.transport().with_socket(|_| ()).is_some());
     assert_eq!(reader.readline().await.unwrap(), "localhost\n");
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
 
     // By IP address, without server_hostname: verified against the IP SAN, and no
     // SNI is sent for an address.
@@ -373,9 +372,7 @@ async fn tls_extra_info_on_both_sides() {
         .await
         .expect("the certificate names 127.0.0.1");
     assert_eq!(reader.readline().await.unwrap(), "(none)\n");
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
 
     // A plain connection has no TLS info.
     let plain = aiostreams::start_server(
@@ -522,9 +519,7 @@ async fn tls12_session() {
     writer.write(b"twelve").unwrap();
     writer.write_eof();
     assert_eq!(reader.readline().await.unwrap(), "6\n");
-    assert_eq!(reader.read(10).await.unwrap(), "");
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_closed_by_the_server(&mut reader, &writer, &mut outcomes).await;
 }
 
 // ALPN is negotiated and reported; a server that finds no common protocol refuses with
@@ -553,9 +548,7 @@ async fn alpn_is_negotiated_or_refused() {
         b"aio/1"
     );
     assert_eq!(reader.readline().await.unwrap(), "TLSv1_3 aio/1 0\n");
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
 
     let err = client(&[b"other"])
         .connect("127.0.0.1", port)
@@ -604,9 +597,7 @@ async fn client_certificates() {
         .await
         .unwrap();
     assert_eq!(reader.readline().await.unwrap(), "TLSv1_3 - 1\n");
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
 
     let refused = async {
         let (mut reader, _writer) = ConnectOptions::new()

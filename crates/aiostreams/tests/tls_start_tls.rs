@@ -19,7 +19,9 @@ use crate::support::bounded_test;
 use crate::support::net::listener;
 use crate::support::{
     certs::{Kind, Pki},
-    net::reporting_server,
+    net::{
+        assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok, reporting_server,
+    },
 };
 
 /// A plain server running `handler`; each connection's outcome (an error, or a failed
@@ -105,9 +107,7 @@ async fn start_tls_upgrades_both_sides() {
     assert_eq!(reader.readline().await.unwrap(), "hello world 2!\n");
     // The server closed with close_notify: a clean EOF.
     assert_eq!(reader.read(100).await.unwrap(), "");
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
 }
 
 /// The server half of A46: `STARTTLS`, then the ClientHello must already be (or come)
@@ -154,9 +154,7 @@ async fn start_tls_takes_the_buffered_client_hello() {
     writer.write(b"ping\n").unwrap();
     writer.drain().await.unwrap();
     assert_eq!(reader.readline().await.unwrap(), "pong\n");
-    writer.close();
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    close_then_handler_ok(&writer, &mut outcomes).await;
     server.close();
     server.wait_closed().await;
 }
@@ -203,7 +201,7 @@ async fn start_tls_takes_a_client_hello_read_with_the_line() {
     })
     .await;
     let client = pipelining_client(port, pki.client_config(), b"STARTTLS\n");
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
     let answer = tokio::task::spawn_blocking(move || client.join().unwrap())
         .await
         .unwrap()
@@ -228,7 +226,7 @@ async fn plaintext_injected_before_the_client_hello_fails_the_upgrade() {
         .await
         .expect_err("the server refused the handshake");
     eprintln!("client: {err}");
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 // STARTTLS injection, client side: the server's plaintext after its `OK` is still in the
@@ -320,7 +318,7 @@ async fn start_tls_on_a_tls_connection_is_refused() {
     writer.write_eof();
     assert_eq!(reader.read_to_eof().await.unwrap(), "");
     writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 // The client side needs a valid server name; a refusal leaves the connection plain and
@@ -382,7 +380,7 @@ async fn failed_upgrade_aborts_the_connection() {
     assert!(writer.is_closing());
     assert!(writer.transport().tls_info().is_none());
     writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 /// A plain server that upgrades after `STARTTLS` / `OK`, then counts the bytes until the
@@ -433,7 +431,7 @@ async fn write_eof_close_and_wait_closed_after_start_tls() {
     // Both sides sent close_notify: the connection closes without close().
     writer.wait_closed().await.unwrap();
     assert!(writer.is_closing());
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 
     let (mut reader, writer) = upgraded_client(&pki, port).await;
     writer.write(b"abc").unwrap();
@@ -492,9 +490,7 @@ async fn reader_follows_the_transport_after_start_tls() {
     assert!(writer.transport().is_reading());
     assert_eq!(reader.readline().await.unwrap(), "data\n");
     writer.write_eof();
-    assert_eq!(reader.read(10).await.unwrap(), "");
-    writer.wait_closed().await.unwrap();
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_closed_by_the_server(&mut reader, &writer, &mut outcomes).await;
 }
 
 // Dropping start_tls mid-handshake (here: in a timeout, the peer never answers) aborts
@@ -519,7 +515,7 @@ async fn cancelled_start_tls_aborts_the_connection() {
     assert!(writer.is_closing());
     writer.wait_closed().await.unwrap();
     assert_eq!(reader.read(10).await.unwrap(), "");
-    assert_eq!(outcomes.recv().await.unwrap(), "ok");
+    assert_handler_ok(&mut outcomes).await;
 }
 
 /// asyncio's `start_tls(..., ssl_handshake_timeout=)`: a peer that never answers the

@@ -149,6 +149,38 @@ where
     (server, port, rx)
 }
 
+/// Checks that the next connection of a [`reporting_server`] ended well: its handler
+/// returned `Ok`.
+#[cfg(feature = "tls")]
+pub(crate) async fn assert_handler_ok(outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<String>) {
+    assert_eq!(outcomes.recv().await.unwrap(), "ok", "the server's handler");
+}
+
+/// The [`reporting_server`]'s side ended the connection cleanly: our reader is at EOF,
+/// `wait_closed()` completes without our close, and the handler returned `Ok`.
+#[cfg(feature = "tls")]
+pub(crate) async fn assert_closed_by_the_server(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    assert_eq!(reader.read(10).await.unwrap(), "");
+    writer.wait_closed().await.unwrap();
+    assert_handler_ok(outcomes).await;
+}
+
+/// Closes our side, waits for the close, and checks that the [`reporting_server`]'s
+/// handler of this connection returned `Ok`.
+#[cfg(feature = "tls")]
+pub(crate) async fn close_then_handler_ok(
+    writer: &StreamWriter,
+    outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    writer.close();
+    writer.wait_closed().await.unwrap();
+    assert_handler_ok(outcomes).await;
+}
+
 /// A server started from `options` on 127.0.0.1 port 0 with `handler`, and its port.
 pub(crate) async fn serve_loopback<H: aiostreams::ClientConnected>(
     options: aiostreams::ServerOptions,
