@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::support::net::{echo_lines, listener, serve_loopback};
-use crate::support::{bounded_test, fed_reader};
+use crate::support::{assert_timed_out, bounded_test, fed_reader};
 
 /// Bound for bodies whose own timeouts run up to a minute of virtual time.
 const BOUND: Duration = Duration::from_secs(600);
@@ -186,14 +186,6 @@ async fn raw_clients(port: u16, n: usize) -> Vec<TcpStream> {
         clients.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
     }
     clients
-}
-
-/// `err` is [`Error::TimedOut`] for `operation`.
-fn assert_timed_out(err: &Error, operation: &str) {
-    assert!(
-        matches!(err, Error::TimedOut { operation: op, .. } if *op == operation),
-        "{err:?}"
-    );
 }
 
 // A read that times out consumes nothing: over a stream of numbered lines sent in

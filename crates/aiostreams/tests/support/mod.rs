@@ -111,6 +111,15 @@ pub(crate) async fn fed_while_waiting<F: Future>(
     read.await
 }
 
+/// `err` is [`aiostreams::Error::TimedOut`] for `operation` (`"read"`, `"write"`,
+/// `"idle"`...).
+pub(crate) fn assert_timed_out(err: &aiostreams::Error, operation: &str) {
+    assert!(
+        matches!(err, aiostreams::Error::TimedOut { operation: op, .. } if *op == operation),
+        "expected TimedOut {{ operation: {operation:?} }}, got {err:?}"
+    );
+}
+
 /// `len` bytes of a pattern that starts at stream offset `at`, so order is checkable.
 pub(crate) fn pattern(at: usize, len: usize) -> Vec<u8> {
     (at..at + len).map(|i| (i % 251) as u8).collect()
