@@ -523,6 +523,11 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Mostly small limits so that limit errors are frequent; 1000 never binds.
+/// The reads every property runs: one to fifteen of them.
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(op(), 1..16)
+}
+
 fn limit() -> impl Strategy<Value = usize> {
     prop_oneof![3 => 1usize..=12, 1 => Just(1000usize)]
 }
@@ -562,7 +567,7 @@ proptest! {
     fn fed_whole_matches_the_model_for_any_split(
         (data, split_a, split_b) in split_data(),
         limit in limit(),
-        ops in prop::collection::vec(op(), 1..16),
+        ops in ops(),
     ) {
         let whole = model_whole(&data, limit, &ops);
         prop_assert_eq!(&ours_fed_whole(&split_a, limit, &ops), &whole);
@@ -574,7 +579,7 @@ proptest! {
     fn fed_on_demand_matches_the_model(
         (data, split_a, split_b) in split_data(),
         limit in limit(),
-        ops in prop::collection::vec(op(), 1..16),
+        ops in ops(),
     ) {
         let whole = model_whole(&data, limit, &ops);
         for chunks in [&split_a, &split_b] {
@@ -591,7 +596,7 @@ proptest! {
     fn pulled_from_chunks_matches_the_model(
         (data, split_a, _) in split_data(),
         limit in limit(),
-        ops in prop::collection::vec(op(), 1..16),
+        ops in ops(),
         pending in any::<bool>(),
     ) {
         let whole = model_whole(&data, limit, &ops);
@@ -604,7 +609,7 @@ proptest! {
     fn pulled_from_duplex_matches_the_model(
         (data, split_a, _) in split_data(),
         limit in limit(),
-        ops in prop::collection::vec(op(), 1..16),
+        ops in ops(),
         pipe_size in 1usize..=32,
     ) {
         let whole = model_whole(&data, limit, &ops);

@@ -19,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
+use crate::support::bounded_test;
 use crate::support::net::port_of;
 use crate::support::{
     examples::example,
@@ -101,137 +102,128 @@ async fn our_echo_server(certs: &Certs) -> (Server, u16, mpsc::UnboundedReceiver
 
 // (a) Our client against CPython's asyncio TLS server, TLS 1.3 then TLS 1.2: 1 MiB each
 // way, every byte checked by us (the echo) and by Python (the report).
-#[tokio::test]
+#[bounded_test]
 async fn our_client_echoes_1_mib_through_a_cpython_asyncio_tls_server() {
     let certs = Certs::new();
-    bounded(async {
-        let seed = 17;
-        let (chain, key) = (certs.chain_arg(), certs.key_arg());
-        let mut server = Peer::spawn(
-            "the CPython TLS echo server",
-            python()
-                .arg(tls_peers())
-                .args(["echo-server", &chain, &key, &seed.to_string()]),
+    let seed = 17;
+    let (chain, key) = (certs.chain_arg(), certs.key_arg());
+    let mut server = Peer::spawn(
+        "the CPython TLS echo server",
+        python()
+            .arg(tls_peers())
+            .args(["echo-server", &chain, &key, &seed.to_string()]),
+    );
+    let port: u16 = server.stdout_line().await.parse().expect("a port");
+    let data = generate(BIG, seed);
+    for (version, python_version) in [
+        (&rustls::version::TLS13, "TLSv1.3"),
+        (&rustls::version::TLS12, "TLSv1.2"),
+    ] {
+        let (mut reader, writer) = connect(certs.client_config_for(version), port).await;
+        echo_round_trip(&mut reader, &writer, &data).await;
+        let info = writer.transport().tls_info().expect("TLS info");
+        writer.close();
+        writer.wait_closed().await.expect("wait_closed");
+        let report = server.stdout_line().await;
+        println!(
+            "CPython server: {report}; ours: {:?} {:?}",
+            info.protocol, info.cipher
         );
-        let port: u16 = server.stdout_line().await.parse().expect("a port");
-        let data = generate(BIG, seed);
-        for (version, python_version) in [
-            (&rustls::version::TLS13, "TLSv1.3"),
-            (&rustls::version::TLS12, "TLSv1.2"),
-        ] {
-            let (mut reader, writer) = connect(certs.client_config_for(version), port).await;
-            echo_round_trip(&mut reader, &writer, &data).await;
-            let info = writer.transport().tls_info().expect("TLS info");
-            writer.close();
-            writer.wait_closed().await.expect("wait_closed");
-            let report = server.stdout_line().await;
-            println!(
-                "CPython server: {report}; ours: {:?} {:?}",
-                info.protocol, info.cipher
-            );
-            let expected = format!("received {BIG} match=True version={python_version} cipher=");
-            assert!(
-                report.starts_with(&expected),
-                "CPython server reported {report:?}"
-            );
-            assert_eq!(
-                info.protocol.as_deref(),
-                Some(python_version.replace('.', "_").as_str())
-            );
-            assert_eq!(
-                info.peer_certificates,
-                std::slice::from_ref(&certs.leaf_der),
-                "'peercert'"
-            );
-        }
-    })
-    .await;
+        let expected = format!("received {BIG} match=True version={python_version} cipher=");
+        assert!(
+            report.starts_with(&expected),
+            "CPython server reported {report:?}"
+        );
+        assert_eq!(
+            info.protocol.as_deref(),
+            Some(python_version.replace('.', "_").as_str())
+        );
+        assert_eq!(
+            info.peer_certificates,
+            std::slice::from_ref(&certs.leaf_der),
+            "'peercert'"
+        );
+    }
 }
 
 // (a) A server that speaks first (as SMTPS or IMAPS do): CPython greets each client as
 // soon as its handshake is done, and our client reads before it writes anything. The
 // greeting comes with or after the session tickets; TLS 1.3 and 1.2, ten rounds each.
-#[tokio::test]
+#[bounded_test]
 async fn our_client_reads_the_greeting_of_a_cpython_server_that_speaks_first() {
     let certs = Certs::new();
-    bounded(async {
-        let (chain, key) = (certs.chain_arg(), certs.key_arg());
-        let mut server = Peer::spawn(
-            "the CPython TLS greeting server",
-            python()
-                .arg(tls_peers())
-                .args(["greet-server", &chain, &key]),
+    let (chain, key) = (certs.chain_arg(), certs.key_arg());
+    let mut server = Peer::spawn(
+        "the CPython TLS greeting server",
+        python()
+            .arg(tls_peers())
+            .args(["greet-server", &chain, &key]),
+    );
+    let port: u16 = server.stdout_line().await.parse().expect("a port");
+    for round in 1..=20 {
+        let version = match round % 2 {
+            0 => &rustls::version::TLS13,
+            _ => &rustls::version::TLS12,
+        };
+        let (mut reader, writer) = connect(certs.client_config_for(version), port).await;
+        let greeting = reader.readline().await.expect("the greeting");
+        assert_eq!(greeting, format!("Hello from CPython {round}\n").as_bytes());
+        writer.write(b"ping\n").expect("write");
+        assert_eq!(reader.readline().await.expect("the echo"), "ping\n");
+        writer.close();
+        writer.wait_closed().await.expect("wait_closed");
+        let report = server.stdout_line().await;
+        assert!(
+            report.starts_with("received 5 "),
+            "CPython server reported {report:?}"
         );
-        let port: u16 = server.stdout_line().await.parse().expect("a port");
-        for round in 1..=20 {
-            let version = match round % 2 {
-                0 => &rustls::version::TLS13,
-                _ => &rustls::version::TLS12,
-            };
-            let (mut reader, writer) = connect(certs.client_config_for(version), port).await;
-            let greeting = reader.readline().await.expect("the greeting");
-            assert_eq!(greeting, format!("Hello from CPython {round}\n").as_bytes());
-            writer.write(b"ping\n").expect("write");
-            assert_eq!(reader.readline().await.expect("the echo"), "ping\n");
-            writer.close();
-            writer.wait_closed().await.expect("wait_closed");
-            let report = server.stdout_line().await;
-            assert!(
-                report.starts_with("received 5 "),
-                "CPython server reported {report:?}"
-            );
-        }
-    })
-    .await;
+    }
 }
 
 // (b) CPython's asyncio TLS client (CA trusted, hostname checked) against our TLS server:
 // 1 MiB each way, checked by Python (the echo) and by us (the report).
-#[tokio::test]
+#[bounded_test]
 async fn cpython_asyncio_tls_client_echoes_1_mib_through_our_tls_server() {
     let certs = Certs::new();
-    bounded(async {
-        let seed = 99;
-        let (server, port, mut reports) = our_echo_server(&certs).await;
-        let out = run(python().arg(tls_peers()).args([
-            "echo-client",
-            &certs.ca_arg(),
-            &port.to_string(),
-            &BIG.to_string(),
-            &seed.to_string(),
-        ]))
-        .await;
-        let stdout = success_stdout("the CPython TLS echo client", &out);
-        println!("CPython client's view: {stdout}");
-        let (python_view, ok) = stdout.trim_end().split_once('\n').expect("two lines");
-        assert_eq!(ok, format!("ok {BIG}"));
-        let Report { received, info } = reports.recv().await.expect("our handler's report");
-        assert_eq!(received.len(), BIG);
-        assert!(
-            received == generate(BIG, seed),
-            "our server received other bytes"
-        );
-        assert_eq!(
-            info.server_name.as_deref(),
-            Some("localhost"),
-            "the SNI Python sent"
-        );
-        // The same session seen from both ends: TLSv1_3 / TLS13_AES_256_GCM_SHA384 here,
-        // version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 there.
-        let ours = format!(
-            "version={} cipher={}",
-            info.protocol.unwrap_or_default().replace('_', "."),
-            info.cipher
-                .unwrap_or_default()
-                .replacen("TLS13_", "TLS_", 1)
-        );
-        assert!(
-            python_view.starts_with(&ours),
-            "{python_view:?} vs ours {ours:?}"
-        );
-        server.close();
-    })
+    let seed = 99;
+    let (server, port, mut reports) = our_echo_server(&certs).await;
+    let out = run(python().arg(tls_peers()).args([
+        "echo-client",
+        &certs.ca_arg(),
+        &port.to_string(),
+        &BIG.to_string(),
+        &seed.to_string(),
+    ]))
     .await;
+    let stdout = success_stdout("the CPython TLS echo client", &out);
+    println!("CPython client's view: {stdout}");
+    let (python_view, ok) = stdout.trim_end().split_once('\n').expect("two lines");
+    assert_eq!(ok, format!("ok {BIG}"));
+    let Report { received, info } = reports.recv().await.expect("our handler's report");
+    assert_eq!(received.len(), BIG);
+    assert!(
+        received == generate(BIG, seed),
+        "our server received other bytes"
+    );
+    assert_eq!(
+        info.server_name.as_deref(),
+        Some("localhost"),
+        "the SNI Python sent"
+    );
+    // The same session seen from both ends: TLSv1_3 / TLS13_AES_256_GCM_SHA384 here,
+    // version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 there.
+    let ours = format!(
+        "version={} cipher={}",
+        info.protocol.unwrap_or_default().replace('_', "."),
+        info.cipher
+            .unwrap_or_default()
+            .replacen("TLS13_", "TLS_", 1)
+    );
+    assert!(
+        python_view.starts_with(&ours),
+        "{python_view:?} vs ours {ours:?}"
+    );
+    server.close();
 }
 
 /// A fresh directory holding `index.html`, for the HTTP servers to serve.
@@ -281,6 +273,15 @@ async fn cpython_https_server(certs: &Certs, root: &TempDir) -> (Peer, u16) {
     (server, port)
 }
 
+/// Runs `exe URL` with the CA file `ca` as its whole system trust store.
+async fn run_trusting(exe: &Path, url: &str, ca: &str) -> std::process::Output {
+    let mut cmd = Command::new(exe);
+    cmd.arg(url)
+        .env("SSL_CERT_FILE", ca)
+        .env_remove("SSL_CERT_DIR");
+    run(&mut cmd).await
+}
+
 // (c) The "Get HTTP headers" example against CPython's http.server over TLS. Its `ssl=True`
 // trusts the system store, which SSL_CERT_FILE replaces by our CA; the name is checked.
 #[tokio::test]
@@ -290,11 +291,7 @@ async fn get_http_headers_reads_a_cpython_https_server_trusted_through_ssl_cert_
     bounded(async {
         let (mut server, port) = cpython_https_server(&certs, &root).await;
         let url = format!("https://localhost:{port}/index.html?query=value");
-        let out = run(Command::new(&exe)
-            .arg(&url)
-            .env("SSL_CERT_FILE", certs.ca_arg())
-            .env_remove("SSL_CERT_DIR"))
-        .await;
+        let out = run_trusting(&exe, &url, &certs.ca_arg()).await;
         assert_http_server_headers(&success_stdout("get_http_headers", &out));
         // As in the asyncio docs, the query string is not sent.
         server
@@ -313,11 +310,7 @@ async fn get_http_headers_refuses_a_server_the_trust_store_does_not_vouch_for() 
     bounded(async {
         let (_server, port) = cpython_https_server(&certs, &root).await;
         let url = format!("https://localhost:{port}/");
-        let out = run(Command::new(&exe)
-            .arg(&url)
-            .env("SSL_CERT_FILE", certs.other_ca_arg())
-            .env_remove("SSL_CERT_DIR"))
-        .await;
+        let out = run_trusting(&exe, &url, &certs.other_ca_arg()).await;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "");
@@ -430,70 +423,67 @@ fn text_lines(n: usize, seed: u64) -> Vec<String> {
 
 // (d) Our client against `openssl s_server -rev`, which answers each line reversed: 1000
 // lines pipelined, each answer checked; s_server's view of the session matches ours.
-#[tokio::test]
+#[bounded_test]
 async fn our_client_talks_to_openssl_s_server() {
     let certs = Certs::new();
-    bounded(async {
-        let mut server = Peer::spawn(
-            "openssl s_server",
-            openssl()
-                .args([
-                    "s_server",
-                    "-accept",
-                    "127.0.0.1:0",
-                    "-rev",
-                    "-naccept",
-                    "1",
-                ])
-                .args(["-cert", &certs.chain_arg(), "-key", &certs.key_arg()]),
-        );
-        let accept = server.stdout_line_starting("ACCEPT").await;
-        let port = accept
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse().ok())
-            .unwrap_or_else(|| panic!("s_server printed {accept:?}, not ACCEPT HOST:PORT"));
-        let (mut reader, writer) = connect(certs.client_config(), port).await;
-        let lines = text_lines(1000, 5);
-        let payload: Vec<u8> = lines
-            .iter()
-            .flat_map(|l| format!("{l}\n").into_bytes())
-            .collect();
-        let check = async {
-            for (i, line) in lines.iter().enumerate() {
-                let got = reader.readline().await.expect("readline");
-                let reversed: String = line.chars().rev().collect();
-                assert_eq!(got, format!("{reversed}\n").as_bytes(), "line {i}");
-            }
-        };
-        tokio::join!(send_all(&writer, &payload, PIECE), check);
+    let mut server = Peer::spawn(
+        "openssl s_server",
+        openssl()
+            .args([
+                "s_server",
+                "-accept",
+                "127.0.0.1:0",
+                "-rev",
+                "-naccept",
+                "1",
+            ])
+            .args(["-cert", &certs.chain_arg(), "-key", &certs.key_arg()]),
+    );
+    let accept = server.stdout_line_starting("ACCEPT").await;
+    let port = accept
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or_else(|| panic!("s_server printed {accept:?}, not ACCEPT HOST:PORT"));
+    let (mut reader, writer) = connect(certs.client_config(), port).await;
+    let lines = text_lines(1000, 5);
+    let payload: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| format!("{l}\n").into_bytes())
+        .collect();
+    let check = async {
+        for (i, line) in lines.iter().enumerate() {
+            let got = reader.readline().await.expect("readline");
+            let reversed: String = line.chars().rev().collect();
+            assert_eq!(got, format!("{reversed}\n").as_bytes(), "line {i}");
+        }
+    };
+    tokio::join!(send_all(&writer, &payload, PIECE), check);
 
-        let info = writer.transport().tls_info().expect("TLS info");
-        let version = server.stderr_line_containing("Protocol version:").await;
-        let suite = server.stderr_line_containing("Ciphersuite:").await;
-        println!(
-            "s_server: {version}, {suite}; ours: {:?} {:?}",
-            info.protocol, info.cipher
-        );
-        assert_eq!(info.protocol.as_deref(), Some("TLSv1_3"));
-        assert_eq!(version, "Protocol version: TLSv1.3");
-        let cipher = info
-            .cipher
-            .expect("a cipher suite")
-            .replacen("TLS13_", "TLS_", 1);
-        assert_eq!(suite, format!("Ciphersuite: {cipher}"));
+    let info = writer.transport().tls_info().expect("TLS info");
+    let version = server.stderr_line_containing("Protocol version:").await;
+    let suite = server.stderr_line_containing("Ciphersuite:").await;
+    println!(
+        "s_server: {version}, {suite}; ours: {:?} {:?}",
+        info.protocol, info.cipher
+    );
+    assert_eq!(info.protocol.as_deref(), Some("TLSv1_3"));
+    assert_eq!(version, "Protocol version: TLSv1.3");
+    let cipher = info
+        .cipher
+        .expect("a cipher suite")
+        .replacen("TLS13_", "TLS_", 1);
+    assert_eq!(suite, format!("Ciphersuite: {cipher}"));
 
-        // "CLOSE" makes s_server send close_notify: EOF for us. Unlike asyncio we do not
-        // tear the connection down at the peer's close_notify (TLS half-close): we close,
-        // and with -naccept 1 s_server then exits.
-        writer.write(b"CLOSE\n").expect("write");
-        assert_eq!(reader.read(100).await.expect("EOF, not an error"), "");
-        server.stderr_line_containing("CONNECTION CLOSED").await;
-        writer.close();
-        writer.wait_closed().await.expect("wait_closed");
-        let status = server.wait().await;
-        assert!(status.success(), "s_server: {status}");
-    })
-    .await;
+    // "CLOSE" makes s_server send close_notify: EOF for us. Unlike asyncio we do not
+    // tear the connection down at the peer's close_notify (TLS half-close): we close,
+    // and with -naccept 1 s_server then exits.
+    writer.write(b"CLOSE\n").expect("write");
+    assert_eq!(reader.read(100).await.expect("EOF, not an error"), "");
+    server.stderr_line_containing("CONNECTION CLOSED").await;
+    writer.close();
+    writer.wait_closed().await.expect("wait_closed");
+    let status = server.wait().await;
+    assert!(status.success(), "s_server: {status}");
 }
 
 /// Our handler for `s_client`: reads exactly `n` bytes, echoes them, closes.
