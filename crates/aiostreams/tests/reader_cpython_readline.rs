@@ -78,19 +78,18 @@ async fn test_at_eof() {
 #[bounded_test]
 async fn test_readline_limit() {
     // Fed through a feeder, then EOF: the over-long line goes through its newline.
-    let cases: [(&[&[u8]], usize, &[u8]); 2] = [
-        (&[b"chunk1", b"chunk2", b"chunk3\n"], 18, b""),
-        (&[b"chunk1", b"chunk2\n", b"chunk3\n"], 12, b"chunk3\n"),
-    ];
-    for (chunks, consumed, rest) in cases {
+    for (chunks, consumed, rest) in [
+        (["chunk1", "chunk2", "chunk3\n"], 18, ""),
+        (["chunk1", "chunk2\n", "chunk3\n"], 12, "chunk3\n"),
+    ] {
         let mut reader = StreamReader::with_limit(7).unwrap();
         let feeder = reader.feeder();
         for chunk in chunks {
-            feeder.feed_data(chunk).unwrap();
+            feeder.feed_data(chunk.as_bytes()).unwrap();
         }
         feeder.feed_eof();
         assert_overrun(&reader.readline().await.unwrap_err(), consumed, true);
-        assert_eq!(reader.buffer(), rest);
+        assert_eq!(reader.buffer(), rest.as_bytes());
     }
 
     // The limit counts the line without its newline.
