@@ -11,6 +11,7 @@
 use pyo3::exceptions::PyStopIteration;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
 
 /// `StopIteration(value)`: how an awaitable's step returns its result (`value` is not a
 /// tuple or an exception: bytes).
@@ -110,6 +111,11 @@ impl FutureWait {
         fut.setattr(intern!(py, "_asyncio_future_blocking"), true)?;
         self.fut = Some(fut.clone().unbind());
         Ok(fut.clone().unbind())
+    }
+
+    /// Shows the Future waited on to the garbage collector (from the owner's `__traverse__`).
+    pub(crate) fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.fut)
     }
 
     /// Whether a Future is being waited on.

@@ -5,6 +5,7 @@
 use pyo3::exceptions::{PyConnectionResetError, PyRuntimeError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::awaitable::{FutureWait, Resumed, ready, thrown};
 use crate::protocol::ProtocolCore;
@@ -28,12 +29,7 @@ pub(crate) fn drain(
         (!e.is_none()).then(|| e.unbind())
     };
     if let Some(e) = exc {
-        return drain_op(
-            py,
-            slf.clone().unbind(),
-            Some(PyErr::from_value(e.into_bound(py))),
-            false,
-        );
+        return drain_op(py, slf.clone().unbind(), Some(e), false);
     }
     let closing = transport
         .call_method0(intern!(py, "is_closing"))?
@@ -47,12 +43,12 @@ pub(crate) fn drain(
     drain_op(py, slf.clone().unbind(), None, closing)
 }
 
-/// A `drain()` that may have to wait: `error` is raised first if set; `yield_first` yields
-/// once (asyncio's `sleep(0)` while the transport is closing).
+/// A `drain()` that may have to wait: the exception `error` is raised first if set;
+/// `yield_first` yields once (asyncio's `sleep(0)` while the transport is closing).
 pub(crate) fn drain_op(
     py: Python<'_>,
     protocol: Py<ProtocolCore>,
-    error: Option<PyErr>,
+    error: Option<Py<PyAny>>,
     yield_first: bool,
 ) -> PyResult<Py<PyAny>> {
     Ok(Py::new(
@@ -74,7 +70,8 @@ pub(crate) fn drain_op(
 #[derive(Debug)]
 pub struct DrainOp {
     protocol: Py<ProtocolCore>,
-    error: Option<PyErr>,
+    /// The reader's exception (kept as the object, which the garbage collector can see).
+    error: Option<Py<PyAny>>,
     yield_first: bool,
     waiter: Option<Py<PyAny>>,
     wait: FutureWait,
@@ -109,7 +106,7 @@ impl DrainOp {
         }
         if let Some(e) = self.error.take() {
             self.done = true;
-            return Err(e);
+            return Err(PyErr::from_value(e.into_bound(py)));
         }
         if self.yield_first {
             self.yield_first = false;
@@ -144,6 +141,22 @@ impl DrainOp {
 
 #[pymethods]
 impl DrainOp {
+    /// The garbage collector sees the protocol, the exception and the waiter, so a cycle
+    /// through an abandoned `drain()` is collected.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.protocol)?;
+        visit.call(&self.error)?;
+        visit.call(&self.waiter)?;
+        self.wait.traverse(&visit)
+    }
+
+    fn __clear__(&mut self) {
+        self.error = None;
+        self.waiter = None;
+        self.wait = FutureWait::default();
+        self.done = true;
+    }
+
     fn __await__(slf: Py<Self>) -> Py<Self> {
         slf
     }

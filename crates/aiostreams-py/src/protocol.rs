@@ -7,6 +7,7 @@ use pyo3::exceptions::PyAssertionError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyWeakrefReference};
+use pyo3::{PyTraverseError, PyVisit};
 
 use aiostreams::sansio::MAX_SPARE;
 
@@ -138,6 +139,25 @@ impl ProtocolCore {
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, pyo3::types::PyTuple>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
         ProtocolCore::default()
+    }
+
+    /// The garbage collector sees the loop, the drain waiters and the region (the reader
+    /// is held weakly), so a cycle through a protocol is collected.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.reader)?;
+        visit.call(&self.event_loop)?;
+        for waiter in &self.drain_waiters {
+            visit.call(waiter)?;
+        }
+        if let Some(region) = &self.region {
+            visit.call(&region.array)?;
+            visit.call(&region.view)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        *self = ProtocolCore::default();
     }
 
     /// Sets the loop and the reader (held weakly, as asyncio does), or forgets the reader.

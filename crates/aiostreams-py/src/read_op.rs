@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use aiostreams::sansio::{ReadOp as Op, Step};
 
@@ -204,6 +205,23 @@ fn start(py: Python<'_>, args: Args) -> PyResult<Op<'static>> {
 
 #[pymethods]
 impl ReadOp {
+    /// The garbage collector sees the reader, a `readuntil()` separator and the Future
+    /// waited on, so a cycle through an abandoned read is collected.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.reader)?;
+        if let State::Start(Args::Until(separator)) = &self.state {
+            visit.call(separator)?;
+        }
+        self.wait.traverse(&visit)
+    }
+
+    /// Drops what can be dropped (the reader is not optional: clearing the rest breaks
+    /// any cycle through it).
+    fn __clear__(&mut self) {
+        self.state = State::Finished;
+        self.wait = FutureWait::default();
+    }
+
     fn __await__(slf: Py<Self>) -> Py<Self> {
         slf
     }

@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyAssertionError, PyNotImplementedError, PyRuntimeError, 
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::{Flavor, to_pyerr};
 use crate::read_op::{Args, ReadOp};
@@ -180,6 +181,27 @@ impl StreamReader {
             transport: None,
             event_loop: None,
         }
+    }
+
+    /// The garbage collector sees the four references (a Python `StreamReader`'s would be
+    /// in its `__dict__`), so a cycle through a reader is collected.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for field in [
+            &self.exception,
+            &self.waiter,
+            &self.transport,
+            &self.event_loop,
+        ] {
+            visit.call(field)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.exception = None;
+        self.waiter = None;
+        self.transport = None;
+        self.event_loop = None;
     }
 
     /// Sets the limit and the loop (called by the Python constructor).

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import unittest
 import warnings
+import weakref
 
 import aiostreams
 
@@ -248,6 +249,78 @@ class Behaviour:
 
         self.assertIn(ResourceWarning, self.run_async(main()))
         self.assertEqual(closed, [True])
+
+    def test_cycles_through_native_references_are_collected(self):
+        # The reader, the protocol and the read and drain awaitables keep references
+        # natively too: each cycle below runs through one of them only (a Python object's
+        # would be in its __dict__), and the garbage collector must collect it.
+        def collected(make):
+            async def main():
+                gone = weakref.ref(make(asyncio.get_running_loop()))
+                gc.collect()
+                return gone() is None
+
+            return self.run_async(main())
+
+        class Held(Exception):
+            pass
+
+        def reader_exception(loop):
+            reader = aiostreams.StreamReader(loop=loop)
+            held = Held()
+            held.reader = reader
+            reader.set_exception(held)
+            return held
+
+        class Transport(asyncio.Transport):
+            pass
+
+        def reader_transport(loop):
+            reader = aiostreams.StreamReader(loop=loop)
+            transport = Transport()
+            transport.reader = reader
+            reader.set_transport(transport)
+            return transport
+
+        def protocol_drain_waiter(loop):
+            protocol = aiostreams.StreamReaderProtocol(aiostreams.StreamReader(loop=loop), loop=loop)
+            protocol.pause_writing()
+            waiter = protocol._drain_helper().send(None)
+            waiter.add_done_callback(lambda _: protocol)
+            return waiter
+
+        def drain_waiter(loop):
+            protocol = aiostreams.StreamReaderProtocol(aiostreams.StreamReader(loop=loop), loop=loop)
+            protocol.pause_writing()
+            drain = protocol._drain_helper()
+            waiter = drain.send(None)
+            waiter.add_done_callback(lambda _: drain)
+            return waiter
+
+        def read_waiter(loop):
+            read = aiostreams.StreamReader(loop=loop).read()
+            waiter = read.send(None)
+            waiter.add_done_callback(lambda _: read)
+            return waiter
+
+        def readuntil_separator(loop):
+            class Separator:
+                pass
+
+            separator = Separator()
+            separator.read = aiostreams.StreamReader(loop=loop).readuntil(separator)
+            return separator
+
+        for make in (
+            reader_exception,
+            reader_transport,
+            protocol_drain_waiter,
+            drain_waiter,
+            read_waiter,
+            readuntil_separator,
+        ):
+            with self.subTest(make.__name__):
+                self.assertTrue(collected(make))
 
     def test_docs_wait_for_data_on_a_socket_pair(self):
         with contextlib.redirect_stdout(io.StringIO()):
