@@ -4,6 +4,7 @@
 
 mod bind_error;
 mod resolve;
+#[cfg(feature = "tls")]
 mod retry;
 #[cfg(feature = "tls")]
 mod tls_keywords;
@@ -14,6 +15,7 @@ mod unix;
 pub(crate) use bind_error::bind_error;
 pub use resolve::Family;
 pub(crate) use resolve::{of_family, resolve, resolve_each};
+#[cfg(feature = "tls")]
 pub(crate) use retry::retry;
 #[cfg(feature = "tls")]
 pub(crate) use tls_keywords::{Checked as TlsChecked, TlsTimeouts};

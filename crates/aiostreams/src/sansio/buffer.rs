@@ -462,14 +462,16 @@ impl ReadBuffer {
         self.data.extend_from_slice(&ready);
     }
 
-    /// The buffer a source appends to (thawed first).
+    /// The buffer a source appends to (thawed first; the codec decoders').
+    #[cfg(feature = "codec")]
     #[inline]
     pub(crate) fn data_mut(&mut self) -> &mut BytesMut {
         self.thaw();
         &mut self.data
     }
 
-    /// The capacity left for appending without a reallocation.
+    /// The capacity left for appending without a reallocation (the codec decoders').
+    #[cfg(feature = "codec")]
     pub(crate) fn spare_capacity(&self) -> usize {
         self.data.capacity() - self.data.len()
     }
