@@ -196,6 +196,8 @@ impl Peer {
                 Ok(0) => break "eof",
                 Ok(n) => data.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "reset",
+                // A signal (another test's child exiting) interrupted the blocking read.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => panic!("the peer's read failed: {e}"),
             }
         };
