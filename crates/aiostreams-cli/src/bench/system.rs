@@ -192,9 +192,13 @@ mod tests {
         let pid = std::process::id();
         assert!(super::cpu_ticks(pid).is_ok());
         let before = super::threads_cpu_nanos(pid).unwrap();
+        // Spin until the counter shows 10 ms of CPU (bounded): on a loaded machine 20 ms
+        // of wall time gave this thread less than 10 ms of CPU.
         let spin = std::time::Instant::now();
-        while spin.elapsed() < std::time::Duration::from_millis(20) {}
-        let after = super::threads_cpu_nanos(pid).unwrap();
+        let mut after = before;
+        while after < before + 10_000_000 && spin.elapsed() < std::time::Duration::from_secs(10) {
+            after = super::threads_cpu_nanos(pid).unwrap();
+        }
         assert!(after >= before + 10_000_000, "{before} {after}");
         assert!(super::rss_bytes(pid).unwrap() > 0);
     }
