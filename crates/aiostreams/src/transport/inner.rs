@@ -147,7 +147,14 @@ impl Inner {
     }
 
     /// `get_write_buffer_size()`.
+    /// Without the lock when nothing is queued (`has_queued` is set whenever a write
+    /// leaves bytes in the queue, under the lock, and cleared when it empties), so that a
+    /// handler that checks it after every write (as asyncio code checks it before
+    /// `drain()`) takes no lock for it.
     pub(super) fn queued(&self) -> usize {
+        if !self.has_queued.load(Ordering::Acquire) {
+            return 0;
+        }
         self.lock().conn.queue().len()
     }
 
@@ -221,19 +228,28 @@ impl Inner {
     /// A socket error (a peer's reset) the reactor already saw ends the connection as a
     /// failed read would (asyncio reads eagerly and would have seen it): the reader keeps
     /// the error for its next read. No system call unless the error was reported.
+    /// (Inlined to the check, which is one readiness load under the socket slot's read
+    /// lock; the loss is out of line.)
+    #[inline]
     fn check_reported_error(&self) -> Result<(), Error> {
         let reported = self
             .socket
             .get()
             .as_ref()
             .and_then(Socket::take_reported_error);
-        let Some(err) = reported else {
-            return Ok(());
-        };
+        match reported {
+            None => Ok(()),
+            Some(err) => Err(self.lost_to_reported_error(err)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lost_to_reported_error(&self, err: io::Error) -> Error {
         let err = Error::from(err);
         let mut g = self.lock();
         self.connection_lost(&mut g, Err(err.clone()));
-        Err(err)
+        err
     }
 
     /// Waits until the connection is lost; the outcome, every time.

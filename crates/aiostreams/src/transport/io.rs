@@ -191,6 +191,7 @@ impl Socket {
     /// holds the error bit, so a healthy connection pays one atomic load and no system
     /// call. The closure answers `WouldBlock` when the error is already gone (a read took
     /// it), which clears that bit.
+    #[inline]
     pub(crate) fn take_reported_error(&self) -> Option<io::Error> {
         plain!(self,
             s => s

@@ -10,6 +10,7 @@ use bytes::{Buf, Bytes};
 
 use super::{Events, Inner, Locked, send_error, wake_all};
 use crate::Error;
+use crate::buffer::WriteQueue;
 use crate::transport::state::WritePlan;
 
 /// What a send from the caller's buffer did.
@@ -29,14 +30,13 @@ impl Inner {
     /// [`write`](Self::write), refused after `write_eof()` with `method`'s message.
     fn write_as(self: &Arc<Self>, method: &'static str, data: &[u8]) -> Result<(), Error> {
         let mut g = self.lock();
-        if let Some((sent, plan)) = self
-            .begin_write(&mut g, method, data)
-            .map_err(Error::InvalidState)?
-        {
-            let crossed = g.conn.queue_mut().push(&data[sent..]);
-            self.finish_write(&mut g, crossed, plan);
-        }
-        Ok(())
+        let plan = g.conn.on_write(data.len(), self.reader_is_drained());
+        let Some(sent) = self.send_first(&mut g, plan, data) else {
+            return Ok(());
+        };
+        self.queue_rest(&mut g, method, plan, sent, data.len(), |q| {
+            q.push(&data[sent..])
+        })
     }
 
     /// `write_bytes(data)`: as [`write`](Self::write), queued without a copy.
@@ -45,16 +45,16 @@ impl Inner {
         mut data: Bytes,
     ) -> Result<(), Error> {
         let mut g = self.lock();
+        let plan = g.conn.on_write(data.len(), self.reader_is_drained());
+        let Some(sent) = self.send_first(&mut g, plan, &data) else {
+            return Ok(());
+        };
         let method = "Cannot call write() after write_eof()";
-        if let Some((sent, plan)) = self
-            .begin_write(&mut g, method, &data)
-            .map_err(Error::InvalidState)?
-        {
+        let len = data.len();
+        self.queue_rest(&mut g, method, plan, sent, len, move |q| {
             data.advance(sent);
-            let crossed = g.conn.queue_mut().push_bytes(data);
-            self.finish_write(&mut g, crossed, plan);
-        }
-        Ok(())
+            q.push_bytes(data)
+        })
     }
 
     /// `writelines(pieces)`: queued, so that the pieces leave in one `writev`; a single
@@ -71,43 +71,61 @@ impl Inner {
             return self.write_as(method, only.as_ref());
         }
         let mut g = self.lock();
-        if let Some((_, plan)) = self
-            .begin_write(&mut g, method, b"")
-            .map_err(Error::InvalidState)?
-        {
+        let plan = g.conn.on_write(0, self.reader_is_drained());
+        self.queue_rest(&mut g, method, plan, 0, 0, |q| {
             let mut crossed = false;
             for piece in first.into_iter().chain(second).chain(pieces) {
-                crossed |= g.conn.queue_mut().push(piece.as_ref());
+                crossed |= q.push(piece.as_ref());
             }
-            self.finish_write(&mut g, crossed, plan);
-        }
-        Ok(())
+            crossed
+        })
     }
 
-    /// The first half of a write: refuse, drop, or send from `data` first. Returns how
-    /// many bytes of `data` already left and the plan for the rest; `None` when the
-    /// write is over.
-    fn begin_write(
-        &self,
+    /// The first half of a write, inlined into each: on a [`WritePlan::SendFirst`] plan,
+    /// sends from `data` (the common case of a write that answers the last request ends
+    /// here). `None` when the write is over (every byte left, or a failed send lost the
+    /// connection); else how many bytes of `data` already left.
+    #[inline]
+    fn send_first(&self, g: &mut Locked, plan: WritePlan, data: &[u8]) -> Option<usize> {
+        if plan != WritePlan::SendFirst {
+            return Some(0);
+        }
+        match self.send_directly(g, data) {
+            Direct::Took(n) => Some(n),
+            Direct::Done => None,
+        }
+    }
+
+    /// The rest of a write, out of line: refuse or drop as `plan` says, or queue the
+    /// bytes `push` adds (what a direct send left: `sent` of `len`) and send or hand
+    /// them to the flush task.
+    #[inline(never)]
+    fn queue_rest(
+        self: &Arc<Self>,
         g: &mut Locked,
         method: &'static str,
-        data: &[u8],
-    ) -> Result<Option<(usize, WritePlan)>, &'static str> {
-        let plan = g.conn.on_write(data.len(), self.reader_is_drained());
-        match plan {
-            WritePlan::Refuse => Err(method),
+        plan: WritePlan,
+        sent: usize,
+        len: usize,
+        push: impl FnOnce(&mut WriteQueue) -> bool,
+    ) -> Result<(), Error> {
+        let plan = match plan {
+            WritePlan::Refuse => return Err(Error::InvalidState(method)),
             WritePlan::Drop { warn } => {
                 if warn {
                     tracing::warn!("socket.send() raised exception.");
                 }
-                Ok(None)
+                return Ok(());
             }
-            WritePlan::SendFirst => match self.send_directly(g, data) {
-                Direct::Took(n) => Ok(g.conn.after_direct(n, data.len()).map(|plan| (n, plan))),
-                Direct::Done => Ok(None),
+            WritePlan::SendFirst => match g.conn.after_direct(sent, len) {
+                Some(plan) => plan,
+                None => return Ok(()),
             },
-            WritePlan::Queue { .. } => Ok(Some((0, plan))),
-        }
+            WritePlan::Queue { .. } => plan,
+        };
+        let crossed = push(g.conn.queue_mut());
+        self.finish_write(g, crossed, plan);
+        Ok(())
     }
 
     /// The second half: the bytes are queued (`crossed`: above the high mark); send or
