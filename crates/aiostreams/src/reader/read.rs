@@ -175,8 +175,13 @@ impl StreamReader {
         self.run(ReadOp::readexactly(n)).await
     }
 
-    /// Runs one read to completion.
-    pub(crate) async fn run(&mut self, mut op: ReadOp<'_>) -> Result<Bytes, Error> {
-        poll_fn(|cx| self.poll_op(cx, &mut op)).await
+    /// Runs one read to completion. (A plain function returning the poll loop, not an
+    /// `async fn`: the caller's future then holds the loop itself, one state machine
+    /// less to enter on every poll.)
+    pub(crate) fn run(
+        &mut self,
+        mut op: ReadOp<'_>,
+    ) -> impl Future<Output = Result<Bytes, Error>> {
+        poll_fn(move |cx| self.poll_op(cx, &mut op))
     }
 }
