@@ -178,10 +178,7 @@ impl StreamReader {
     /// Runs one read to completion. (A plain function returning the poll loop, not an
     /// `async fn`: the caller's future then holds the loop itself, one state machine
     /// less to enter on every poll.)
-    pub(crate) fn run(
-        &mut self,
-        mut op: ReadOp<'_>,
-    ) -> impl Future<Output = Result<Bytes, Error>> {
+    pub(crate) fn run(&mut self, mut op: ReadOp<'_>) -> impl Future<Output = Result<Bytes, Error>> {
         poll_fn(move |cx| self.poll_op(cx, &mut op))
     }
 }
