@@ -200,7 +200,10 @@ impl Socket {
                     Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
                     Err(e) => Ok(e),
                 })
-                .ok(),
+                // The `Err` is only ever a `WouldBlock` (tokio's, or the one above): a
+                // simple error with nothing to free, forgotten rather than dropped out
+                // of line on every `drain()`.
+                .map_or_else(|would_block| { std::mem::forget(would_block); None }, Some),
             tls => tls.raw().take_reported_error(),
             _io => None)
     }
@@ -280,7 +283,16 @@ fn try_read_tcp(s: &TcpStream, buf: &mut BytesMut, window: usize) -> io::Result<
             Ok(n)
         }
     });
-    got.map_or(result, Ok)
+    match got {
+        // `result` is `Ok(n)`, or the `WouldBlock` made above only to clear the readiness:
+        // a simple error with nothing to free, forgotten rather than passed to its
+        // out-of-line drop (about 20 instructions per request).
+        Some(n) => {
+            std::mem::forget(result);
+            Ok(n)
+        }
+        None => result,
+    }
 }
 
 /// Reads and drops what is already in the kernel's receive buffer (bounded).
