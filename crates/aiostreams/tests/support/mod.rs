@@ -47,16 +47,33 @@ pub(crate) use aiostreams_test_macros::bounded_test;
 pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs a test body under [`TEST_TIMEOUT`]: a hang fails the test instead of the run.
-/// Under tokio's paused clock the bound is virtual time, like every other timer.
 pub(crate) async fn bounded<F: Future>(body: F) -> F::Output {
     bounded_for(TEST_TIMEOUT, body).await
 }
 
-/// Runs a test body under `limit` (for bodies that start processes or many connections).
+/// Runs a test body under `limit` of wall-clock time (for bodies that start processes or
+/// many connections).
+///
+/// The bound is kept by a thread, not by a tokio timer: under tokio's paused clock a
+/// timer would be the next deadline the runtime jumps to whenever it finds nothing ready,
+/// so a FIN or a byte still in the kernel's loopback path (softirq deferred on a loaded
+/// machine) let the clock leap to the bound and failed a correct test. With no timer of
+/// its own the bound never moves the paused clock.
 pub(crate) async fn bounded_for<F: Future>(limit: Duration, body: F) -> F::Output {
-    tokio::time::timeout(limit, body)
-        .await
-        .expect("test timed out")
+    let (expired_tx, expired) = tokio::sync::oneshot::channel::<()>();
+    let (finished, finished_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if finished_rx.recv_timeout(limit) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            let _ = expired_tx.send(());
+        }
+    });
+    let out = tokio::select! {
+        biased;
+        out = body => out,
+        _ = expired => panic!("test timed out after {limit:?} of wall-clock time"),
+    };
+    drop(finished);
+    out
 }
 
 /// A reader (asyncio's default limit) fed `chunks` one `feed_data` each, as the CPython
