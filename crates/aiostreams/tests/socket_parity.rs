@@ -385,6 +385,11 @@ async fn apply(
             if let Some(SocketAddress::Inet(local)) = writer.transport().sockname() {
                 reset_delivered(local).await;
             }
+            // The kernel has the reset now (a Unix socket's at once); let the reactor see
+            // it too, as asyncio's loop runs its selector before the next op: without
+            // this a drain() right after a reset on a Unix socket answered ok once in a
+            // loaded gate (1 of 500), where asyncio reports ECONNRESET.
+            settle().await;
             ok
         }
         "write" => unit(writer.write(&unhex(&op["data"]))),
