@@ -386,9 +386,12 @@ async fn apply(
                 reset_delivered(local).await;
             }
             // The kernel has the reset now (a Unix socket's at once); let the reactor see
-            // it too, as asyncio's loop runs its selector before the next op: without
-            // this a drain() right after a reset on a Unix socket answered ok once in a
-            // loaded gate (1 of 500), where asyncio reports ECONNRESET.
+            // it too, as asyncio's loop runs its selector before the next op: a timer
+            // makes the runtime park in epoll_wait, which returns the reset's event at
+            // once (yields alone did not always poll the driver: a drain() right after
+            // a reset on a Unix socket answered ok in loaded gates, 1 of 500 cases,
+            // where asyncio reports ECONNRESET).
+            tokio::time::sleep(Duration::from_millis(1)).await;
             settle().await;
             ok
         }
