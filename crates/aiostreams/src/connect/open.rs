@@ -126,18 +126,13 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
-    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
-    ///     .connect("127.0.0.1", port)
-    ///     .await?;
-    /// assert!(!writer.is_closing());
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let options = aiostreams::ConnectOptions::new();
+    /// let (reader, writer) = options.connect("127.0.0.1", port).await?;
+    /// // asyncio's defaults: lines up to 64 KiB, TCP_NODELAY on.
+    /// assert_eq!(reader.limit(), 64 * 1024);
+    /// assert!(writer.transport().with_socket(|s| s.tcp_nodelay()).unwrap()?);
     /// # Ok(())
     /// # }
     /// ```
@@ -167,21 +162,17 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
-    /// use aiostreams::ConnectOptions;
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// use aiostreams::{ConnectOptions, Error};
     ///
     /// let (reader, _writer) = ConnectOptions::new()
     ///     .limit(1 << 20) // lines up to 1 MiB
     ///     .connect("127.0.0.1", port)
     ///     .await?;
     /// assert_eq!(reader.limit(), 1 << 20);
+    /// let zero = ConnectOptions::new().limit(0).connect("127.0.0.1", port).await;
+    /// assert!(matches!(zero, Err(Error::InvalidArgument(_))));
     /// # Ok(())
     /// # }
     /// ```
@@ -199,14 +190,8 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// use aiostreams::{ConnectOptions, Family};
     ///
     /// // "localhost" may resolve to ::1 and 127.0.0.1: try the IPv4 one only.
@@ -230,19 +215,14 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// let (_reader, writer) = aiostreams::ConnectOptions::new()
     ///     .local_addr("127.0.0.1", 0) // port 0: any free one
     ///     .connect("127.0.0.1", port)
     ///     .await?;
-    /// assert!(writer.sockname().unwrap().as_inet().unwrap().ip().is_loopback());
+    /// let local = writer.sockname().unwrap().as_inet().unwrap();
+    /// assert!(local.ip().is_loopback() && local.port() != 0);
     /// # Ok(())
     /// # }
     /// ```
@@ -259,20 +239,17 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// use std::time::Duration;
     ///
-    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    /// // Only 127.0.0.1 listens: if "localhost" gives ::1 first, that attempt fails (or is
+    /// // still pending after 250 ms) and the IPv4 one connects.
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
     ///     .happy_eyeballs_delay(Duration::from_millis(250)) // RFC 8305's suggestion
     ///     .connect("localhost", port)
     ///     .await?;
+    /// assert_eq!(writer.peername().unwrap().as_inet().unwrap().port(), port);
     /// # Ok(())
     /// # }
     /// ```
@@ -288,21 +265,15 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// use std::time::Duration;
     ///
-    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    /// let options = aiostreams::ConnectOptions::new()
     ///     .happy_eyeballs_delay(Duration::from_millis(250))
-    ///     .interleave(2) // two addresses of one family, then one of the other
-    ///     .connect("localhost", port)
-    ///     .await?;
+    ///     .interleave(2); // two addresses of one family, then one of the other
+    /// let (_reader, writer) = options.connect("localhost", port).await?;
+    /// assert!(writer.peername().unwrap().as_inet().unwrap().ip().is_loopback());
     /// # Ok(())
     /// # }
     /// ```
@@ -319,16 +290,10 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// let (_reader, writer) = aiostreams::ConnectOptions::new()
-    ///     .nodelay(false)
+    ///     .nodelay(false) // let Nagle batch small writes
     ///     .connect("127.0.0.1", port)
     ///     .await?;
     /// assert!(!writer.transport().with_socket(|s| s.tcp_nodelay()).unwrap()?);
@@ -348,18 +313,10 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
-    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
-    ///     .keepalive(true)
-    ///     .connect("127.0.0.1", port)
-    ///     .await?;
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
+    /// let options = aiostreams::ConnectOptions::new().keepalive(true);
+    /// let (_reader, writer) = options.connect("127.0.0.1", port).await?;
     /// assert!(writer.transport().with_socket(|s| s.keepalive()).unwrap()?);
     /// # Ok(())
     /// # }
@@ -382,7 +339,8 @@ impl ConnectOptions {
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
     /// use std::time::Duration;
     /// use socket2::TcpKeepalive;
     ///
@@ -400,7 +358,8 @@ impl ConnectOptions {
     ///     writer.transport().with_socket(|s| s.tcp_keepalive_time().ok()),
     ///     Some(Some(Duration::from_secs(30)))
     /// );
-    /// # Ok(()) }
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn tcp_keepalive(mut self, keepalive: socket2::TcpKeepalive) -> Self {
         self.tcp.tuning.keepalive = Some(keepalive);
@@ -420,7 +379,8 @@ impl ConnectOptions {
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
     /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     /// # let port = listener.local_addr()?.port();
     /// let (_reader, writer) = aiostreams::ConnectOptions::new()
@@ -428,7 +388,8 @@ impl ConnectOptions {
     ///     .connect("127.0.0.1", port)
     ///     .await?;
     /// assert_eq!(writer.transport().with_socket(|s| s.ttl_v4().ok()), Some(Some(17)));
-    /// # Ok(()) }
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn configure_socket(
         mut self,
@@ -447,20 +408,17 @@ impl ConnectOptions {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), aiostreams::Error> {
-    /// # let server = aiostreams::start_server(
-    /// #     |mut r: aiostreams::StreamReader, w: aiostreams::StreamWriter| async move {
-    /// #         while let Ok(line) = r.readline().await {
-    /// #             if line.is_empty() || w.write(&line).is_err() { break; }
-    /// #         }
-    /// #     },
-    /// #     "127.0.0.1", 0).await?;
-    /// # let port = server.sockets()[0].as_inet().unwrap().port();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// use std::time::Duration;
+    /// use aiostreams::{ConnectOptions, Error};
     ///
-    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
-    ///     .connect_timeout(Duration::from_secs(5)) // Error::TimedOut after that
-    ///     .connect("127.0.0.1", port)
-    ///     .await?;
+    /// let options = ConnectOptions::new().connect_timeout(Duration::from_secs(5));
+    /// let (_reader, _writer) = options.connect("127.0.0.1", port).await?; // or Error::TimedOut
+    /// // A socket that is connected already has no connect to time: the option is refused.
+    /// let sock = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    /// let refused = options.connect_sock(sock).await;
+    /// assert!(matches!(refused, Err(Error::InvalidArgument(_))));
     /// # Ok(())
     /// # }
     /// ```
@@ -477,35 +435,67 @@ impl ConnectOptions {
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aiostreams::Error> {
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
     /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     /// # let port = listener.local_addr()?.port();
     /// use std::time::Duration;
-    /// let (_reader, _writer) = aiostreams::ConnectOptions::new()
+    /// use aiostreams::Error;
+    ///
+    /// // The server says nothing: the read gives up after 10 s; the connection stays open.
+    /// let (mut reader, writer) = aiostreams::ConnectOptions::new()
     ///     .read_timeout(Duration::from_secs(10))
-    ///     .write_timeout(Duration::from_secs(10))
-    ///     .idle_timeout(Duration::from_secs(60))
     ///     .connect("127.0.0.1", port)
     ///     .await?;
-    /// # Ok(()) }
+    /// // (The outer timeout only keeps a broken example from hanging.)
+    /// let read = tokio::time::timeout(Duration::from_secs(60), reader.readline()).await;
+    /// let err = read.expect("the read timeout fires first").unwrap_err();
+    /// assert!(matches!(err, Error::TimedOut { operation: "read", .. }));
+    /// assert!(!writer.is_closing());
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.read = Some(timeout);
         self
     }
 
-    /// Beyond asyncio: the connection's write timeout (default none): queued bytes that
-    /// make no progress this long, or a `drain()` that does not get the queue back to
-    /// the low-water mark this long, end the connection; see
+    /// Beyond asyncio: the connection's write timeout (default none), as
+    /// [`ServerOptions::write_timeout`](crate::ServerOptions::write_timeout): queued bytes
+    /// that make no progress this long, or a `drain()` that does not get the queue back
+    /// to the low-water mark this long, end the connection; see
     /// [`Transport::set_write_timeout`](crate::Transport::set_write_timeout).
     ///
     /// # Examples
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// use std::time::Duration;
-    /// // Bytes the server does not take for 10 s end the connection (drain() fails).
-    /// let options = aiostreams::ConnectOptions::new().write_timeout(Duration::from_secs(10));
-    /// # let _ = options;
+    ///
+    /// // The server takes none of our bytes: once the socket buffers are full, the queue
+    /// // stops moving, and 10 s later drain() fails and the connection ends.
+    /// let (_reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .write_timeout(Duration::from_secs(10))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// let chunk = vec![b'x'; 64 * 1024];
+    /// let fill = async {
+    ///     loop {
+    ///         writer.write(&chunk)?;
+    ///         if let Err(e) = writer.drain().await {
+    ///             return Ok::<_, aiostreams::Error>(e);
+    ///         }
+    ///     }
+    /// };
+    /// // (The outer timeout only keeps a broken example from hanging.)
+    /// let err = tokio::time::timeout(Duration::from_secs(600), fill).await.expect("cut")?;
+    /// assert!(matches!(err, aiostreams::Error::TimedOut { operation: "write", .. }));
+    /// assert!(writer.is_closing());
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.write = Some(timeout);
@@ -520,10 +510,25 @@ impl ConnectOptions {
     /// # Examples
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let port = listener.local_addr()?.port();
     /// use std::time::Duration;
-    /// // 60 s with nothing sent or received closes the connection.
-    /// let options = aiostreams::ConnectOptions::new().idle_timeout(Duration::from_secs(60));
-    /// # let _ = options;
+    ///
+    /// // 60 s with nothing sent or received: the connection is closed, and the read waiting
+    /// // on it fails.
+    /// let (mut reader, writer) = aiostreams::ConnectOptions::new()
+    ///     .idle_timeout(Duration::from_secs(60))
+    ///     .connect("127.0.0.1", port)
+    ///     .await?;
+    /// // (The outer timeout only keeps a broken example from hanging.)
+    /// let read = tokio::time::timeout(Duration::from_secs(600), reader.read(100)).await;
+    /// let err = read.expect("the idle timeout fires first").unwrap_err();
+    /// assert!(matches!(err, aiostreams::Error::TimedOut { operation: "idle", .. }));
+    /// assert!(writer.is_closing());
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.idle = Some(timeout);
