@@ -22,7 +22,7 @@ use crate::support::{
     certs::{Kind, Pki},
     net::{
         assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok, connect_tls,
-        echo_lines, port_of, reporting_server,
+        echo_lines, port_of, reporting_server, tls_client, tls_server, tls_session,
     },
 };
 
@@ -30,10 +30,7 @@ use crate::support::{
 // write_eof: the echo server's close ends the connection on both sides.
 #[bounded_test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_lines_and_a_megabyte() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(options, echo_lines).await;
-    let (mut reader, writer) = connect_tls(&pki, port).await;
+    let (_server, mut outcomes, mut reader, writer) = tls_session(echo_lines).await;
     for i in 0..100 {
         writer.write(format!("hello {i}\n").as_bytes()).unwrap();
         assert_eq!(reader.readline().await.unwrap(), format!("hello {i}\n"));
@@ -71,10 +68,7 @@ async fn count_then_close(mut reader: StreamReader, writer: StreamWriter) -> Res
 // arrives; once both sides sent close_notify the connection closes without close().
 #[bounded_test]
 async fn write_eof_sends_close_notify_and_reading_goes_on() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(options, count_then_close).await;
-    let (mut reader, writer) = connect_tls(&pki, port).await;
+    let (_server, mut outcomes, mut reader, writer) = tls_session(count_then_close).await;
     assert!(writer.can_write_eof());
     writer.write_bytes(Bytes::from(vec![7u8; 300_000])).unwrap();
     writer.write_eof();
@@ -95,10 +89,7 @@ async fn write_eof_sends_close_notify_and_reading_goes_on() {
 // sends after the server's close_notify.
 #[bounded_test]
 async fn peer_close_notify_leaves_our_side_open_for_writing() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(
-        options,
+    let (_server, mut outcomes, mut reader, writer) = tls_session(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             writer.write(b"hello\n")?;
             writer.write_eof();
@@ -109,7 +100,6 @@ async fn peer_close_notify_leaves_our_side_open_for_writing() {
         },
     )
     .await;
-    let (mut reader, writer) = connect_tls(&pki, port).await;
     assert_eq!(reader.readline().await.unwrap(), "hello\n");
     assert_eq!(reader.read(100).await.unwrap(), "");
     // asyncio would have torn the connection down here.
@@ -125,20 +115,15 @@ async fn peer_close_notify_leaves_our_side_open_for_writing() {
 // after the close is asyncio's ConnectionResetError('Connection lost').
 #[bounded_test]
 async fn close_sends_close_notify_for_a_clean_eof() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(
-        options,
-        |_reader: StreamReader, writer: StreamWriter| async move {
+    let (_server, mut outcomes, mut reader, writer) =
+        tls_session(|_reader: StreamReader, writer: StreamWriter| async move {
             writer.write(b"bye\n")?;
             writer.close();
             writer.wait_closed().await?;
             assert!(matches!(writer.drain().await, Err(Error::ConnectionLost)));
             Ok(())
-        },
-    )
-    .await;
-    let (mut reader, writer) = connect_tls(&pki, port).await;
+        })
+        .await;
     assert_eq!(reader.readline().await.unwrap(), "bye\n");
     assert_eq!(reader.read(100).await.unwrap(), "");
     assert_eq!(reader.read_to_eof().await.unwrap(), "");
@@ -152,10 +137,7 @@ async fn close_sends_close_notify_for_a_clean_eof() {
 // abort() sends no close_notify: the peer's reader gets an error, never a clean EOF.
 #[bounded_test]
 async fn abort_is_not_a_clean_eof() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(
-        options,
+    let (_server, mut outcomes, mut reader, writer) = tls_session(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             assert_eq!(reader.readline().await?, "abort please\n");
             writer.write(b"partial\n")?;
@@ -169,7 +151,6 @@ async fn abort_is_not_a_clean_eof() {
         },
     )
     .await;
-    let (mut reader, writer) = connect_tls(&pki, port).await;
     writer.write(b"abort please\n").unwrap();
     let mut got = Vec::new();
     let err = loop {
@@ -196,17 +177,12 @@ async fn abort_is_not_a_clean_eof() {
 // drain(), not in a hang.
 #[bounded_test]
 async fn writes_to_an_aborted_peer_fail_in_drain() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(
-        options,
-        |_reader: StreamReader, writer: StreamWriter| async move {
+    let (_server, mut outcomes, _reader, writer) =
+        tls_session(|_reader: StreamReader, writer: StreamWriter| async move {
             writer.transport().abort();
             Ok(())
-        },
-    )
-    .await;
-    let (_reader, writer) = connect_tls(&pki, port).await;
+        })
+        .await;
     assert_handler_ok(&mut outcomes).await;
     let chunk = Bytes::from(vec![1u8; 64 * 1024]);
     let err = loop {
@@ -231,10 +207,7 @@ async fn writes_to_an_aborted_peer_fail_in_drain() {
 // client after the client closed, and the client's kernel answers them with a RST.)
 #[bounded_test]
 async fn dropping_the_writer_sends_close_notify() {
-    let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(
-        options,
+    let (_server, mut outcomes, reader, writer) = tls_session(
         |mut reader: StreamReader, writer: StreamWriter| async move {
             assert_eq!(reader.read_to_eof().await?, "last words\n");
             writer.close();
@@ -243,7 +216,6 @@ async fn dropping_the_writer_sends_close_notify() {
         },
     )
     .await;
-    let (reader, writer) = connect_tls(&pki, port).await;
     writer.write(b"last words\n").unwrap();
     drop((reader, writer));
     assert_handler_ok(&mut outcomes).await;
@@ -258,18 +230,15 @@ async fn shutdown_timeout_bounds_close() {
     let big = Bytes::from(vec![0u8; 32 << 20]);
 
     // Client side: the server never reads.
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, _outcomes) = reporting_server(
-        options,
+    let (_server, port, _outcomes) = tls_server(
+        &pki,
         |reader: StreamReader, writer: StreamWriter| async move {
             let _keep = (reader, writer);
             std::future::pending::<Result<(), Error>>().await
         },
     )
     .await;
-    let (_reader, writer) = ConnectOptions::new()
-        .ssl_config(pki.client_config())
-        .server_hostname("localhost")
+    let (_reader, writer) = tls_client(pki.client_config())
         .ssl_shutdown_timeout(timeout)
         .connect("127.0.0.1", port)
         .await
@@ -398,11 +367,7 @@ async fn tls_extra_info_on_both_sides() {
 async fn tls_over_unix_and_connected_sockets() {
     let pki = Pki::new();
     let config = pki.server_config(Kind::Good);
-    let client = || {
-        ConnectOptions::new()
-            .ssl_config(pki.client_config())
-            .server_hostname("localhost")
-    };
+    let client = || tls_client(pki.client_config());
     #[cfg(unix)]
     {
         let path = pki.dir.path().join("tls.sock");
@@ -478,6 +443,14 @@ fn ring() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// `err` is the peer's TLS alert `alert` (rustls's name for it).
+fn assert_peer_alert(err: &Error, alert: &str) {
+    assert!(
+        matches!(err, Error::Tls(aiostreams::tls::TlsError::PeerAlert(a)) if a == alert),
+        "{err:?}"
+    );
+}
+
 /// Answers what the handshake negotiated: `<protocol> <alpn> <client certificates>`.
 async fn describe(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
     let info = writer.transport().tls_info().expect("TLS");
@@ -500,16 +473,13 @@ async fn describe(mut reader: StreamReader, writer: StreamWriter) -> Result<(), 
 #[bounded_test]
 async fn tls12_session() {
     let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, mut outcomes) = reporting_server(options, count_then_close).await;
+    let (_server, port, mut outcomes) = tls_server(&pki, count_then_close).await;
     let config = rustls::ClientConfig::builder_with_provider(ring())
         .with_protocol_versions(&[&rustls::version::TLS12])
         .unwrap()
         .with_root_certificates(ca_roots(&pki))
         .with_no_client_auth();
-    let (mut reader, writer) = ConnectOptions::new()
-        .ssl_config(Arc::new(config))
-        .server_hostname("localhost")
+    let (mut reader, writer) = tls_client(Arc::new(config))
         .connect("127.0.0.1", port)
         .await
         .unwrap();
@@ -535,9 +505,7 @@ async fn alpn_is_negotiated_or_refused() {
     let client = |protocols: &[&[u8]]| {
         let mut config = (*pki.client_config()).clone();
         config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
-        ConnectOptions::new()
-            .ssl_config(Arc::new(config))
-            .server_hostname("localhost")
+        tls_client(Arc::new(config))
     };
     let (mut reader, writer) = client(&[b"other", b"aio/1"])
         .connect("127.0.0.1", port)
@@ -554,10 +522,7 @@ async fn alpn_is_negotiated_or_refused() {
         .connect("127.0.0.1", port)
         .await
         .expect_err("no common protocol");
-    assert!(
-        matches!(&err, Error::Tls(aiostreams::tls::TlsError::PeerAlert(a)) if a == "NoApplicationProtocol"),
-        "{err:?}"
-    );
+    assert_peer_alert(&err, "NoApplicationProtocol");
 }
 
 // Client certificates (mutual TLS) with user-built configurations: the server sees the
@@ -590,9 +555,7 @@ async fn client_certificates() {
         .with_root_certificates(ca_roots(&pki))
         .with_client_auth_cert(vec![client_cert.der().clone()], key(&client_cert))
         .unwrap();
-    let (mut reader, writer) = ConnectOptions::new()
-        .ssl_config(Arc::new(config))
-        .server_hostname("localhost")
+    let (mut reader, writer) = tls_client(Arc::new(config))
         .connect("127.0.0.1", port)
         .await
         .unwrap();
@@ -600,18 +563,13 @@ async fn client_certificates() {
     close_then_handler_ok(&writer, &mut outcomes).await;
 
     let refused = async {
-        let (mut reader, _writer) = ConnectOptions::new()
-            .ssl_config(pki.client_config())
-            .server_hostname("localhost")
+        let (mut reader, _writer) = tls_client(pki.client_config())
             .connect("127.0.0.1", port)
             .await?;
         reader.readline().await
     };
     let err = refused.await.expect_err("no client certificate");
-    assert!(
-        matches!(&err, Error::Tls(aiostreams::tls::TlsError::PeerAlert(a)) if a == "CertificateRequired"),
-        "{err:?}"
-    );
+    assert_peer_alert(&err, "CertificateRequired");
 }
 
 // close() and abort() while our own read is pending: the read ends with EOF, as asyncio's
@@ -619,9 +577,8 @@ async fn client_certificates() {
 #[bounded_test]
 async fn local_close_ends_a_pending_read() {
     let pki = Pki::new();
-    let options = ServerOptions::new().ssl(pki.server_config(Kind::Good));
-    let (_server, port, _outcomes) = reporting_server(
-        options,
+    let (_server, port, _outcomes) = tls_server(
+        &pki,
         |mut reader: StreamReader, writer: StreamWriter| async move {
             let _keep = writer;
             reader.read_to_eof().await?;

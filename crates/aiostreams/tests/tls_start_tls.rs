@@ -20,13 +20,14 @@ use crate::support::net::listener;
 use crate::support::{
     certs::{Kind, Pki},
     net::{
-        assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok, reporting_server,
+        Outcomes, assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok,
+        connect_tls, reporting_server,
     },
 };
 
 /// A plain server running `handler`; each connection's outcome (an error, or a failed
 /// assertion in the handler) arrives on the returned channel.
-async fn plain_server<F, Fut>(handler: F) -> (Server, u16, mpsc::UnboundedReceiver<String>)
+async fn plain_server<F, Fut>(handler: F) -> (Server, u16, Outcomes)
 where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
@@ -39,7 +40,7 @@ where
 async fn upgrade_failing_server(
     config: Arc<rustls::ServerConfig>,
     check: fn(&Error),
-) -> (Server, u16, mpsc::UnboundedReceiver<String>) {
+) -> (Server, u16, Outcomes) {
     plain_server(move |mut reader, writer| {
         let config = config.clone();
         async move {
@@ -113,6 +114,18 @@ async fn start_tls_upgrades_both_sides() {
 /// The server half of A46: `STARTTLS`, then the ClientHello must already be (or come)
 /// into the reader's buffer; the upgrade consumes it; then `ping` / `pong`.
 async fn buffered_hello_server(
+    pki: &Pki,
+    hello_read_with_the_line: bool,
+) -> (Server, u16, Outcomes) {
+    let config = pki.server_config(Kind::Good);
+    plain_server(move |reader, writer| {
+        buffered_hello_upgrade(config.clone(), reader, writer, hello_read_with_the_line)
+    })
+    .await
+}
+
+/// One connection of [`buffered_hello_server`].
+async fn buffered_hello_upgrade(
     config: Arc<rustls::ServerConfig>,
     mut reader: StreamReader,
     writer: StreamWriter,
@@ -139,18 +152,10 @@ async fn buffered_hello_server(
 #[bounded_test]
 async fn start_tls_takes_the_buffered_client_hello() {
     let pki = Pki::new();
-    let config = pki.server_config(Kind::Good);
-    let (server, port, mut outcomes) = plain_server(move |reader, writer| {
-        buffered_hello_server(config.clone(), reader, writer, false)
-    })
-    .await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    writer.write(b"STARTTLS\n").unwrap();
+    let (server, port, mut outcomes) = buffered_hello_server(&pki, false).await;
     // No answer awaited: the ClientHello follows at once.
-    writer
-        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-        .await
-        .unwrap();
+    let (mut reader, writer, upgraded) = starttls_client(&pki, port, b"STARTTLS\n").await;
+    upgraded.unwrap();
     writer.write(b"ping\n").unwrap();
     writer.drain().await.unwrap();
     assert_eq!(reader.readline().await.unwrap(), "pong\n");
@@ -195,11 +200,7 @@ fn pipelining_client(
 #[bounded_test]
 async fn start_tls_takes_a_client_hello_read_with_the_line() {
     let pki = Pki::new();
-    let config = pki.server_config(Kind::Good);
-    let (_server, port, mut outcomes) = plain_server(move |reader, writer| {
-        buffered_hello_server(config.clone(), reader, writer, true)
-    })
-    .await;
+    let (_server, port, mut outcomes) = buffered_hello_server(&pki, true).await;
     let client = pipelining_client(port, pki.client_config(), b"STARTTLS\n");
     assert_handler_ok(&mut outcomes).await;
     let answer = tokio::task::spawn_blocking(move || client.join().unwrap())
@@ -219,12 +220,8 @@ async fn plaintext_injected_before_the_client_hello_fails_the_upgrade() {
         assert!(matches!(err, Error::Tls(TlsError::Protocol(_))), "{err:?}");
     })
     .await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    writer.write(b"STARTTLS\nEVIL\n").unwrap();
-    let err = writer
-        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-        .await
-        .expect_err("the server refused the handshake");
+    let (_reader, _writer, upgraded) = starttls_client(&pki, port, b"STARTTLS\nEVIL\n").await;
+    let err = upgraded.expect_err("the server refused the handshake");
     eprintln!("client: {err}");
     assert_handler_ok(&mut outcomes).await;
 }
@@ -262,9 +259,7 @@ async fn plaintext_buffered_on_the_client_is_refused() {
 }
 
 /// A TLS server that echoes lines and, on `UPGRADE`, tries start_tls again.
-async fn tls_server_trying_start_tls_again(
-    pki: &Pki,
-) -> (Server, u16, mpsc::UnboundedReceiver<String>) {
+async fn tls_server_trying_start_tls_again(pki: &Pki) -> (Server, u16, Outcomes) {
     let config = pki.server_config(Kind::Good);
     let options = ServerOptions::new().ssl(config.clone());
     reporting_server(options, move |mut reader, writer| {
@@ -294,12 +289,7 @@ async fn tls_server_trying_start_tls_again(
 async fn start_tls_on_a_tls_connection_is_refused() {
     let pki = Pki::new();
     let (_server, port, mut outcomes) = tls_server_trying_start_tls_again(&pki).await;
-    let (mut reader, writer) = aiostreams::ConnectOptions::new()
-        .ssl_config(pki.client_config())
-        .server_hostname("localhost")
-        .connect("127.0.0.1", port)
-        .await
-        .unwrap();
+    let (mut reader, writer) = connect_tls(&pki, port).await;
     let err = writer
         .start_tls(&mut reader, pki.client_config(), Some("localhost"))
         .await
@@ -367,12 +357,8 @@ async fn failed_upgrade_aborts_the_connection() {
         );
     })
     .await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    writer.write(b"STARTTLS\n").unwrap();
-    let err = writer
-        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-        .await
-        .expect_err("self-signed");
+    let (_reader, writer, upgraded) = starttls_client(&pki, port, b"STARTTLS\n").await;
+    let err = upgraded.expect_err("self-signed");
     assert!(
         matches!(err, Error::Tls(TlsError::UntrustedIssuer)),
         "{err:?}"
@@ -383,17 +369,26 @@ async fn failed_upgrade_aborts_the_connection() {
     assert_handler_ok(&mut outcomes).await;
 }
 
+/// The server's side of a STARTTLS exchange: reads `STARTTLS`, answers `OK` and upgrades.
+async fn accept_starttls(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    config: Arc<rustls::ServerConfig>,
+) -> Result<(), Error> {
+    assert_eq!(reader.readline().await?, "STARTTLS\n");
+    writer.write(b"OK\n")?;
+    writer.drain().await?;
+    writer.start_tls(reader, config, None).await
+}
+
 /// A plain server that upgrades after `STARTTLS` / `OK`, then counts the bytes until the
 /// client's close_notify, answers the count and closes.
-async fn counting_starttls_server(pki: &Pki) -> (Server, u16, mpsc::UnboundedReceiver<String>) {
+async fn counting_starttls_server(pki: &Pki) -> (Server, u16, Outcomes) {
     let config = pki.server_config(Kind::Good);
     plain_server(move |mut reader, writer| {
         let config = config.clone();
         async move {
-            assert_eq!(reader.readline().await?, "STARTTLS\n");
-            writer.write(b"OK\n")?;
-            writer.drain().await?;
-            writer.start_tls(&mut reader, config, None).await?;
+            accept_starttls(&mut reader, &writer, config).await?;
             let all = reader.read_to_eof().await?;
             writer.write(format!("{}\n", all.len()).as_bytes())?;
             writer.close();
@@ -401,6 +396,21 @@ async fn counting_starttls_server(pki: &Pki) -> (Server, u16, mpsc::UnboundedRec
         }
     })
     .await
+}
+
+/// Connects, sends `first` and upgrades at once (no answer awaited): the streams and
+/// the upgrade's result.
+async fn starttls_client(
+    pki: &Pki,
+    port: u16,
+    first: &[u8],
+) -> (StreamReader, StreamWriter, Result<(), Error>) {
+    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+    writer.write(first).unwrap();
+    let upgraded = writer
+        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
+        .await;
+    (reader, writer, upgraded)
 }
 
 /// Connects, says `STARTTLS`, reads `OK` and upgrades.
@@ -453,10 +463,7 @@ async fn reader_follows_the_transport_after_start_tls() {
     let (_server, port, mut outcomes) = plain_server(move |mut reader, writer| {
         let (config, sent_tx) = (config.clone(), sent_tx.clone());
         async move {
-            assert_eq!(reader.readline().await?, "STARTTLS\n");
-            writer.write(b"OK\n")?;
-            writer.drain().await?;
-            writer.start_tls(&mut reader, config, None).await?;
+            accept_starttls(&mut reader, &writer, config).await?;
             assert_eq!(reader.readline().await?, "send\n");
             // A zero high-water mark: drain() returns once the queue is empty.
             writer
@@ -471,13 +478,7 @@ async fn reader_follows_the_transport_after_start_tls() {
         }
     })
     .await;
-    let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
-    writer.write(b"STARTTLS\n").unwrap();
-    assert_eq!(reader.readline().await.unwrap(), "OK\n");
-    writer
-        .start_tls(&mut reader, pki.client_config(), Some("localhost"))
-        .await
-        .unwrap();
+    let (mut reader, writer) = upgraded_client(&pki, port).await;
     writer.transport().pause_reading();
     assert!(!writer.transport().is_reading());
     writer.write(b"send\n").unwrap();

@@ -113,6 +113,11 @@ pub(crate) fn port_of(server: &Server) -> u16 {
     server.sockets()[0].as_inet().expect("a TCP server").port()
 }
 
+/// What each connection of a [`reporting_server`] came to, in order: `ok`, `error: ..`
+/// or `panicked: ..`.
+#[cfg(feature = "tls")]
+pub(crate) type Outcomes = tokio::sync::mpsc::UnboundedReceiver<String>;
+
 /// A server (TLS or not, as `options` say) on 127.0.0.1 port 0 running `handler`; each
 /// connection's outcome (`ok`, the error, or a failed assertion in the handler) arrives on
 /// the returned channel.
@@ -120,7 +125,7 @@ pub(crate) fn port_of(server: &Server) -> u16 {
 pub(crate) async fn reporting_server<F, Fut>(
     options: aiostreams::ServerOptions,
     handler: F,
-) -> (Server, u16, tokio::sync::mpsc::UnboundedReceiver<String>)
+) -> (Server, u16, Outcomes)
 where
     F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), aiostreams::Error>> + Send + 'static,
@@ -152,7 +157,7 @@ where
 /// Checks that the next connection of a [`reporting_server`] ended well: its handler
 /// returned `Ok`.
 #[cfg(feature = "tls")]
-pub(crate) async fn assert_handler_ok(outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn assert_handler_ok(outcomes: &mut Outcomes) {
     assert_eq!(outcomes.recv().await.unwrap(), "ok", "the server's handler");
 }
 
@@ -162,7 +167,7 @@ pub(crate) async fn assert_handler_ok(outcomes: &mut tokio::sync::mpsc::Unbounde
 pub(crate) async fn assert_closed_by_the_server(
     reader: &mut StreamReader,
     writer: &StreamWriter,
-    outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    outcomes: &mut Outcomes,
 ) {
     assert_eq!(reader.read(10).await.unwrap(), "");
     writer.wait_closed().await.unwrap();
@@ -172,10 +177,7 @@ pub(crate) async fn assert_closed_by_the_server(
 /// Closes our side, waits for the close, and checks that the [`reporting_server`]'s
 /// handler of this connection returned `Ok`.
 #[cfg(feature = "tls")]
-pub(crate) async fn close_then_handler_ok(
-    writer: &StreamWriter,
-    outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
-) {
+pub(crate) async fn close_then_handler_ok(writer: &StreamWriter, outcomes: &mut Outcomes) {
     writer.close();
     writer.wait_closed().await.unwrap();
     assert_handler_ok(outcomes).await;
@@ -194,16 +196,54 @@ pub(crate) async fn serve_loopback<H: aiostreams::ClientConnected>(
     (server, port)
 }
 
+/// A TLS client's options for the tests' servers: `config` (often a `Pki`'s
+/// `client_config()`), checking the name `localhost`.
+#[cfg(feature = "tls")]
+pub(crate) fn tls_client(config: std::sync::Arc<rustls::ClientConfig>) -> ConnectOptions {
+    ConnectOptions::new()
+        .ssl_config(config)
+        .server_hostname("localhost")
+}
+
 /// A TLS connection to 127.0.0.1 `port` as `localhost`, trusting `pki`'s CA.
 #[cfg(feature = "tls")]
 pub(crate) async fn connect_tls(
     pki: &super::certs::Pki,
     port: u16,
 ) -> (StreamReader, StreamWriter) {
-    ConnectOptions::new()
-        .ssl_config(pki.client_config())
-        .server_hostname("localhost")
+    tls_client(pki.client_config())
         .connect("127.0.0.1", port)
         .await
         .expect("a TLS connection")
+}
+
+/// A [`reporting_server`] serving TLS with `pki`'s good certificate and default options:
+/// the server, its port and the outcomes of its handlers.
+#[cfg(feature = "tls")]
+pub(crate) async fn tls_server<F, Fut>(
+    pki: &super::certs::Pki,
+    handler: F,
+) -> (Server, u16, Outcomes)
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), aiostreams::Error>> + Send + 'static,
+{
+    let options = aiostreams::ServerOptions::new().ssl(pki.server_config(super::certs::Kind::Good));
+    reporting_server(options, handler).await
+}
+
+/// A [`tls_server`] of a fresh PKI running `handler`, and one client connected to it:
+/// the server, the outcomes of its handlers, and the client's reader and writer.
+#[cfg(feature = "tls")]
+pub(crate) async fn tls_session<F, Fut>(
+    handler: F,
+) -> (Server, Outcomes, StreamReader, StreamWriter)
+where
+    F: Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), aiostreams::Error>> + Send + 'static,
+{
+    let pki = super::certs::Pki::new();
+    let (server, port, outcomes) = tls_server(&pki, handler).await;
+    let (reader, writer) = connect_tls(&pki, port).await;
+    (server, outcomes, reader, writer)
 }
