@@ -30,7 +30,6 @@ use crate::support::bounded_test;
 use crate::support::{bounded, error_type, log_capture::Logs, net::port_of, temp::TempPath};
 
 /// What the handlers built by the helpers below return.
-type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 const UNHANDLED: &str = "Unhandled exception in client_connected_cb";
 
@@ -77,9 +76,16 @@ async fn assert_echoed_then_close(server: Server, conn: (StreamReader, StreamWri
     server.wait_closed().await;
 }
 
-// A43 run 1: a listening socket made beforehand, given as `sock=`.
+/// A43/A44's plain callback: not a coroutine function, it spawns the handler as a task.
+fn plain_echo_line(reader: StreamReader, writer: StreamWriter) -> std::future::Ready<()> {
+    tokio::spawn(echo_line(reader, writer));
+    std::future::ready(())
+}
+
+// A43, run 1: a listening socket made beforehand, given as `sock=`; run 2: host and
+// port, and a plain callback.
 #[tokio::test]
-async fn test_start_server__sock() {
+async fn test_start_server() {
     bounded_without_warnings(async {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -89,53 +95,31 @@ async fn test_start_server__sock() {
             .unwrap();
         assert_eq!(port_of(&server), port);
         assert_echoed_then_close(server, open_connection("127.0.0.1", port).await.unwrap()).await;
-    })
-    .await;
-}
 
-// A43 run 2: host and port, and a plain callback that spawns the coroutine as a task.
-#[tokio::test]
-async fn test_start_server__host_port_plain_callback() {
-    bounded_without_warnings(async {
-        let plain = |reader: StreamReader, writer: StreamWriter| {
-            tokio::spawn(echo_line(reader, writer));
-            std::future::ready(())
-        };
-        let server = start_server(plain, "127.0.0.1", 0).await.unwrap();
+        let server = start_server(plain_echo_line, "127.0.0.1", 0).await.unwrap();
         let port = port_of(&server);
         assert_echoed_then_close(server, open_connection("127.0.0.1", port).await.unwrap()).await;
     })
     .await;
 }
 
-// A44 run 1: `start_unix_server(path)` and `open_unix_connection(path)`.
+// A44, run 1: `start_unix_server(path)` and `open_unix_connection(path)`; run 2: a Unix
+// listener bound beforehand, and a plain callback.
 #[cfg(unix)]
 #[tokio::test]
-async fn test_start_unix_server__path() {
+async fn test_start_unix_server() {
     let path = TempPath::new("a44-path");
+    let sock_path = TempPath::new("a44-sock");
     bounded_without_warnings(async {
         let server = start_unix_server(echo_line, &path).await.unwrap();
         assert_echoed_then_close(server, open_unix_connection(&path).await.unwrap()).await;
-    })
-    .await;
-}
 
-// A44 run 2: a Unix listener bound beforehand, and a plain callback.
-#[cfg(unix)]
-#[tokio::test]
-async fn test_start_unix_server__sock_plain_callback() {
-    let path = TempPath::new("a44-sock");
-    bounded_without_warnings(async {
-        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let plain = |reader: StreamReader, writer: StreamWriter| {
-            tokio::spawn(echo_line(reader, writer));
-            std::future::ready(())
-        };
+        let listener = std::os::unix::net::UnixListener::bind(&sock_path).unwrap();
         let server = ServerOptions::new()
-            .serve_sock(plain, listener)
+            .serve_sock(plain_echo_line, listener)
             .await
             .unwrap();
-        assert_echoed_then_close(server, open_unix_connection(&path).await.unwrap()).await;
+        assert_echoed_then_close(server, open_unix_connection(&sock_path).await.unwrap()).await;
     })
     .await;
 }
@@ -269,20 +253,30 @@ async fn test_plain_callback_raises() {
     assert!(logs.at_least(Level::ERROR)[0].contains("plain callback raised"));
 }
 
+/// A handler running `body` for each connection with a clone of `tx`.
+fn with_sender<T, F, Fut>(
+    tx: T,
+    body: F,
+) -> impl Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(StreamReader, StreamWriter, T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    move |reader, writer| body(reader, writer, tx.clone())
+}
+
 /// C1/C2's handler: `readline()`, ask the main task to cancel, write `1`, close.
-fn c1_handler(
+async fn c1_handler(
+    mut reader: StreamReader,
+    writer: StreamWriter,
     cancel: mpsc::Sender<()>,
-) -> impl Fn(StreamReader, StreamWriter) -> BoxFuture + Send + Sync + 'static {
-    move |mut reader, writer| {
-        let cancel = cancel.clone();
-        Box::pin(async move {
-            reader.readline().await?;
-            let _ = cancel.send(()).await;
-            writer.write(b"1")?;
-            writer.close();
-            writer.wait_closed().await
-        })
-    }
+) -> Result<(), Error> {
+    reader.readline().await?;
+    let _ = cancel.send(()).await;
+    writer.write(b"1")?;
+    writer.close();
+    writer.wait_closed().await
 }
 
 /// C1/C2's client: 5 KiB of `1` and a newline, then read one byte.
@@ -325,7 +319,7 @@ async fn test_start_server_1() {
     let (cancel_tx, mut cancel_rx) = mpsc::channel(1);
     let server = ServerOptions::new()
         .start_serving(false)
-        .start_server(c1_handler(cancel_tx), "127.0.0.1", 0)
+        .start_server(with_sender(cancel_tx, c1_handler), "127.0.0.1", 0)
         .await
         .unwrap();
     assert!(!server.is_serving());
@@ -346,7 +340,7 @@ async fn test_start_unix_server_1() {
         let (cancel_tx, mut cancel_rx) = mpsc::channel(1);
         let server = ServerOptions::new()
             .start_serving(false)
-            .start_unix_server(c1_handler(cancel_tx), &path)
+            .start_unix_server(with_sender(cancel_tx, c1_handler), &path)
             .await
             .unwrap();
         assert!(!server.is_serving());
@@ -362,29 +356,32 @@ async fn test_start_unix_server_1() {
     .await;
 }
 
+/// A TCP server of [`read_to_eof_handler`]s, and the channel on which they report
+/// their start.
+async fn read_to_eof_server() -> (Server, mpsc::UnboundedReceiver<()>) {
+    let (started_tx, started) = mpsc::unbounded_channel();
+    let handler = with_sender(started_tx, read_to_eof_handler);
+    let server = start_server(handler, "127.0.0.1", 0).await.unwrap();
+    (server, started)
+}
+
 /// A handler that reports its start, reads to EOF, then closes.
-fn read_to_eof_handler(
+async fn read_to_eof_handler(
+    mut reader: StreamReader,
+    writer: StreamWriter,
     started: mpsc::UnboundedSender<()>,
-) -> impl Fn(StreamReader, StreamWriter) -> BoxFuture + Send + Sync + 'static {
-    move |mut reader, writer| {
-        let started = started.clone();
-        Box::pin(async move {
-            let _ = started.send(());
-            reader.read_to_eof().await?;
-            writer.close();
-            writer.wait_closed().await
-        })
-    }
+) -> Result<(), Error> {
+    let _ = started.send(());
+    reader.read_to_eof().await?;
+    writer.close();
+    writer.wait_closed().await
 }
 
 // C3: wait_closed() waits for close() and for every connection, in any order; then it
 // returns at once.
 #[bounded_test]
 async fn test_wait_closed_basic() {
-    let (started_tx, mut started) = mpsc::unbounded_channel();
-    let server = start_server(read_to_eof_handler(started_tx), "127.0.0.1", 0)
-        .await
-        .unwrap();
+    let (server, mut started) = read_to_eof_server().await;
     let mut task1 = pin!(server.wait_closed());
     assert!(is_pending(task1.as_mut()), "open, no connections");
 
@@ -484,10 +481,7 @@ async fn handler_never_starts_after_wait_closed__multi_thread() {
 // C5: close_clients() closes every connection gracefully; the client sees EOF.
 #[bounded_test]
 async fn test_close_clients() {
-    let (started_tx, mut started) = mpsc::unbounded_channel();
-    let server = start_server(read_to_eof_handler(started_tx), "127.0.0.1", 0)
-        .await
-        .unwrap();
+    let (server, mut started) = read_to_eof_server().await;
     let (mut reader, _writer) = open_connection("127.0.0.1", port_of(&server))
         .await
         .unwrap();
@@ -554,66 +548,63 @@ async fn test_abort_clients() {
 #[cfg(unix)]
 async fn noop_handler(_reader: StreamReader, _writer: StreamWriter) {}
 
-// C7: the socket file is removed on close().
+/// C7-C11: how a Unix server's socket file came to be, and what happens to it before
+/// `close()`.
 #[cfg(unix)]
-#[tokio::test]
-async fn test_unix_server_addr_cleanup() {
-    let path = TempPath::new("c7");
-    let server = start_unix_server(noop_handler, &path).await.unwrap();
-    assert!(path.exists());
-    server.close();
-    assert!(!path.exists());
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cleanup {
+    /// C7: `start_unix_server` on a path.
+    Addr,
+    /// C8: a socket bound beforehand and given as `sock=`.
+    Sock,
+    /// C9: someone else removes the path (close() must not fail).
+    Gone,
+    /// C10: the path is replaced by another socket.
+    Replaced,
+    /// C11: `cleanup_socket(false)`.
+    Prevented,
 }
 
-// C8: a socket bound beforehand and given as `sock=` is removed on close() too.
+// C7-C11 (UnixServerCleanupTests): close() removes the socket file when it is still the
+// server's own, and leaves it otherwise.
 #[cfg(unix)]
 #[tokio::test]
-async fn test_unix_server_sock_cleanup() {
-    let path = TempPath::new("c8");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    let server = ServerOptions::new()
-        .serve_sock(noop_handler, listener)
-        .await
+async fn test_unix_server_cleanup() {
+    use Cleanup::*;
+    // The CPython test, the case, whether the file exists after close().
+    let cases = [
+        ("test_unix_server_addr_cleanup", Addr, false),
+        ("test_unix_server_sock_cleanup", Sock, false),
+        ("test_unix_server_cleanup_gone", Gone, false),
+        ("test_unix_server_cleanup_replaced", Replaced, true),
+        ("test_unix_server_cleanup_prevented", Prevented, true),
+    ];
+    for (name, case, exists_after_close) in cases {
+        let path = TempPath::new("cleanup");
+        let server = match case {
+            Sock => {
+                let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+                ServerOptions::new()
+                    .serve_sock(noop_handler, listener)
+                    .await
+            }
+            Prevented => {
+                let options = ServerOptions::new().cleanup_socket(false);
+                options.start_unix_server(noop_handler, &path).await
+            }
+            Addr | Gone | Replaced => start_unix_server(noop_handler, &path).await,
+        }
         .unwrap();
-    assert!(path.exists());
-    server.close();
-    assert!(!path.exists());
-}
-
-// C9: a path someone else removed does not make close() fail.
-#[cfg(unix)]
-#[tokio::test]
-async fn test_unix_server_cleanup_gone() {
-    let path = TempPath::new("c9");
-    let server = start_unix_server(noop_handler, &path).await.unwrap();
-    std::fs::remove_file(&*path).unwrap();
-    server.close();
-    assert!(!path.exists());
-    server.wait_closed().await;
-}
-
-// C10: a path replaced by another socket is left alone.
-#[cfg(unix)]
-#[tokio::test]
-async fn test_unix_server_cleanup_replaced() {
-    let path = TempPath::new("c10");
-    let server = start_unix_server(noop_handler, &path).await.unwrap();
-    std::fs::remove_file(&*path).unwrap();
-    let _other = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    server.close();
-    assert!(path.exists());
-}
-
-// C11: cleanup_socket(false) leaves the file.
-#[cfg(unix)]
-#[tokio::test]
-async fn test_unix_server_cleanup_prevented() {
-    let path = TempPath::new("c11");
-    let server = ServerOptions::new()
-        .cleanup_socket(false)
-        .start_unix_server(noop_handler, &path)
-        .await
-        .unwrap();
-    server.close();
-    assert!(path.exists());
+        assert!(path.exists(), "{name}");
+        if matches!(case, Gone | Replaced) {
+            std::fs::remove_file(&*path).unwrap();
+        }
+        let _other =
+            (case == Replaced).then(|| std::os::unix::net::UnixListener::bind(&path).unwrap());
+        server.close();
+        assert_eq!(path.exists(), exists_after_close, "{name}");
+        if case == Gone {
+            server.wait_closed().await;
+        }
+    }
 }
