@@ -89,15 +89,23 @@ async fn test_read_until_eof() {
     assert_eq!(reader.buffer(), b"");
 }
 
+/// A14/A39: a read of 2 from `line\n` gives `li`; then, with an exception stored, the
+/// same read fails with it: the exception wins over buffered bytes, and over the
+/// shortcut for 0 bytes; nothing is consumed.
+async fn assert_stored_exception_wins(
+    read: impl AsyncFn(&mut StreamReader, usize) -> Result<bytes::Bytes, Error>,
+) {
+    let mut reader = fed_reader(&[b"line\n"]);
+    assert_eq!(read(&mut reader, 2).await.unwrap(), "li");
+    reader.set_exception(Error::custom(ValueError));
+    assert!(is_value_error(&read(&mut reader, 2).await.unwrap_err()));
+    assert!(is_value_error(&read(&mut reader, 0).await.unwrap_err()));
+    assert_eq!(reader.buffer(), b"ne\n");
+}
+
 #[bounded_test]
 async fn test_read_exception() {
-    let mut reader = fed_reader(&[b"line\n"]);
-    assert_eq!(reader.read(2).await.unwrap(), "li");
-    reader.set_exception(Error::custom(ValueError));
-    // The stored exception wins over buffered bytes, and over the `read(0)` shortcut.
-    assert!(is_value_error(&reader.read(2).await.unwrap_err()));
-    assert!(is_value_error(&reader.read(0).await.unwrap_err()));
-    assert_eq!(reader.buffer(), b"ne\n");
+    assert_stored_exception_wins(async |reader, n| reader.read(n).await).await;
 }
 
 #[test]
@@ -113,12 +121,19 @@ fn test_invalid_limit() {
     assert_eq!(err.to_string(), "Limit cannot be <= 0");
 }
 
+/// A16/A37: the read takes all 5 bytes of `chunk` from a reader whose limit is 3: the
+/// limit bounds lines and separators, not counted reads.
+async fn assert_not_bounded_by_the_limit(
+    read: impl AsyncFnOnce(&mut StreamReader) -> Result<bytes::Bytes, Error>,
+) {
+    let mut reader = fed_reader_with_limit(3, &[b"chunk"]);
+    assert_eq!(read(&mut reader).await.unwrap(), "chunk");
+    assert_eq!(reader.buffer(), b"");
+}
+
 #[bounded_test]
 async fn test_read_limit() {
-    let mut reader = fed_reader_with_limit(3, &[b"chunk"]);
-    // read() is not bounded by the limit.
-    assert_eq!(reader.read(5).await.unwrap(), "chunk");
-    assert_eq!(reader.buffer(), b"");
+    assert_not_bounded_by_the_limit(async |reader| reader.read(5).await).await;
 }
 
 #[bounded_test]
@@ -149,9 +164,7 @@ async fn test_readexactly() {
 
 #[bounded_test]
 async fn test_readexactly_limit() {
-    let mut reader = fed_reader_with_limit(3, &[b"chunk"]);
-    assert_eq!(reader.readexactly(5).await.unwrap(), "chunk");
-    assert_eq!(reader.buffer(), b"");
+    assert_not_bounded_by_the_limit(async |reader| reader.readexactly(5).await).await;
 }
 
 #[bounded_test]
@@ -174,11 +187,7 @@ async fn test_readexactly_eof() {
 
 #[bounded_test]
 async fn test_readexactly_exception() {
-    let mut reader = fed_reader(&[b"line\n"]);
-    assert_eq!(reader.readexactly(2).await.unwrap(), "li");
-    reader.set_exception(Error::custom(ValueError));
-    assert!(is_value_error(&reader.readexactly(2).await.unwrap_err()));
-    assert_eq!(reader.buffer(), b"ne\n");
+    assert_stored_exception_wins(async |reader, n| reader.readexactly(n).await).await;
 }
 
 /// B4, over a real OS pipe written by a child process, as in CPython (limit 1, so the
