@@ -65,6 +65,20 @@ async fn round_trip(reader: &mut StreamReader, writer: &StreamWriter) {
     assert_eq!(reader.readline().await.unwrap(), "ping\n");
 }
 
+/// A [`greet_then_echo`] server on `hosts` and `port` with exactly two sockets, an IPv4
+/// and an IPv6 one: the server and their addresses.
+async fn ipv4_and_ipv6_server(
+    hosts: impl Into<Hosts>,
+    port: u16,
+) -> (Server, SocketAddr, SocketAddr) {
+    let server = start_server(greet_then_echo(), hosts, port).await.unwrap();
+    let addrs = inet_sockets(&server);
+    assert_eq!(addrs.len(), 2, "{addrs:?}");
+    let v4 = *addrs.iter().find(|a| a.is_ipv4()).expect("an IPv4 socket");
+    let v6 = *addrs.iter().find(|a| a.is_ipv6()).expect("an IPv6 socket");
+    (server, v4, v6)
+}
+
 /// A port free on both 0.0.0.0 and :: right now (a dual-stack probe), as CPython's
 /// `find_unused_port()`.
 fn free_dual_stack_port() -> u16 {
@@ -81,22 +95,19 @@ async fn any_host_binds_ipv4_and_ipv6_separately() {
         bounded(async {
             let server = start_server(greet_then_echo(), host, 0).await.unwrap();
             let addrs = inet_sockets(&server);
-            let v4 = *addrs
-                .iter()
-                .find(|a| a.ip() == IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-                .unwrap();
-            assert_ne!(v4.port(), 0);
-            served("127.0.0.1", v4.port()).await;
+            // The socket on the unspecified address `any`, served on its own port.
+            let served_on = async |any: IpAddr, client_host: &str| {
+                let addr = *addrs.iter().find(|a| a.ip() == any).unwrap();
+                assert_ne!(addr.port(), 0);
+                served(client_host, addr.port()).await;
+                addr
+            };
+            let v4 = served_on(Ipv4Addr::UNSPECIFIED.into(), "127.0.0.1").await;
             if !ipv6 {
                 return;
             }
             assert_eq!(addrs.len(), 2, "{addrs:?}");
-            let v6 = *addrs
-                .iter()
-                .find(|a| a.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED))
-                .unwrap();
-            assert_ne!(v6.port(), 0);
-            served("::1", v6.port()).await;
+            let v6 = served_on(Ipv6Addr::UNSPECIFIED.into(), "::1").await;
             if v6.port() != v4.port() {
                 // IPV6_V6ONLY: IPv4 clients cannot reach the :: socket.
                 let err = open_connection("127.0.0.1", v6.port()).await.unwrap_err();
@@ -109,45 +120,29 @@ async fn any_host_binds_ipv4_and_ipv6_separately() {
 
 // 0.0.0.0 and :: on the same port bind side by side only because the IPv6 socket is
 // IPV6_V6ONLY (a dual-stack :: would collide with 0.0.0.0).
-#[tokio::test]
+#[bounded_test]
 async fn any_host_same_port_needs_v6only() {
     if !ipv6_or_skip("any_host_same_port_needs_v6only") {
         return;
     }
-    bounded(async {
-        let port = free_dual_stack_port();
-        let server = start_server(greet_then_echo(), "", port).await.unwrap();
-        let addrs = inet_sockets(&server);
-        assert_eq!(addrs.len(), 2, "{addrs:?}");
-        assert!(addrs.iter().all(|a| a.port() == port), "{addrs:?}");
-        assert!(addrs.iter().any(|a| a.is_ipv4()));
-        assert!(addrs.iter().any(|a| a.is_ipv6()));
-        served("127.0.0.1", port).await;
-        served("::1", port).await;
-    })
-    .await;
+    let port = free_dual_stack_port();
+    let (_server, v4, v6) = ipv4_and_ipv6_server("", port).await;
+    assert_eq!((v4.port(), v6.port()), (port, port));
+    served("127.0.0.1", port).await;
+    served("::1", port).await;
 }
 
 // A list of hosts: one socket per address.
-#[tokio::test]
+#[bounded_test]
 async fn host_list_binds_each() {
     if !ipv6_or_skip("host_list_binds_each") {
         return;
     }
-    bounded(async {
-        let server = start_server(greet_then_echo(), ["127.0.0.1", "::1"], 0)
-            .await
-            .unwrap();
-        let addrs = inet_sockets(&server);
-        assert_eq!(addrs.len(), 2, "{addrs:?}");
-        let v4 = addrs.iter().find(|a| a.is_ipv4()).unwrap();
-        let v6 = addrs.iter().find(|a| a.is_ipv6()).unwrap();
-        assert_eq!(v4.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
-        assert_eq!(v6.ip(), IpAddr::V6(Ipv6Addr::LOCALHOST));
-        served("127.0.0.1", v4.port()).await;
-        served("::1", v6.port()).await;
-    })
-    .await;
+    let (_server, v4, v6) = ipv4_and_ipv6_server(["127.0.0.1", "::1"], 0).await;
+    assert_eq!(v4.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert_eq!(v6.ip(), IpAddr::V6(Ipv6Addr::LOCALHOST));
+    served("127.0.0.1", v4.port()).await;
+    served("::1", v6.port()).await;
 }
 
 // The bind error has asyncio 3.13's text (errno 98 is Linux's EADDRINUSE).
