@@ -6,15 +6,13 @@
 
 use std::time::Duration;
 
-use aiostreams::{
-    ConnectOptions, Error, ServerOptions, StreamReader, StreamWriter, open_connection,
-};
+use aiostreams::{ConnectOptions, Error, ServerOptions, open_connection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::support::net::{echo_lines, listener, serve_loopback};
+use crate::support::net::{echo_lines, listener, serve_loopback, with_sender};
 use crate::support::{assert_timed_out, bounded_test, fed_reader};
 
 /// Bound for bodies whose own timeouts run up to a minute of virtual time.
@@ -101,22 +99,19 @@ async fn idle_sockets_free_their_max_connections_slots() {
 #[bounded_test(limit = BOUND, start_paused = true)]
 async fn sending_keeps_a_connection_from_idling_and_the_read_sees_an_idle_error() {
     let (report, mut outcome) = mpsc::unbounded_channel();
-    let handler = move |mut reader: StreamReader, writer: StreamWriter| {
-        let report = report.clone();
-        async move {
-            let pusher = tokio::spawn(async move {
-                for _ in 0..4 {
-                    tokio::time::sleep(Duration::from_secs(3)).await;
-                    writer.write(b"tick\n").unwrap();
-                }
-                writer
-            });
-            let start = Instant::now();
-            let err = reader.readline().await.unwrap_err();
-            report.send((err, start.elapsed())).unwrap();
-            drop(pusher.await);
-        }
-    };
+    let handler = with_sender(report, |mut reader, writer, report| async move {
+        let pusher = tokio::spawn(async move {
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                writer.write(b"tick\n").unwrap();
+            }
+            writer
+        });
+        let start = Instant::now();
+        let err = reader.readline().await.unwrap_err();
+        report.send((err, start.elapsed())).unwrap();
+        drop(pusher.await);
+    });
     let (_server, port) = serve_loopback(
         ServerOptions::new().idle_timeout(Duration::from_secs(5)),
         handler,
@@ -142,22 +137,19 @@ async fn sending_keeps_a_connection_from_idling_and_the_read_sees_an_idle_error(
 #[bounded_test(limit = BOUND, start_paused = true)]
 async fn a_never_reading_peer_fails_drain_at_the_write_timeout() {
     let (report, mut outcome) = mpsc::unbounded_channel();
-    let handler = move |_reader: StreamReader, writer: StreamWriter| {
-        let report = report.clone();
-        async move {
-            let chunk = vec![b'x'; 64 * 1024];
-            let (drained, stalled_at) = loop {
-                writer.write(&chunk).unwrap();
-                let before = Instant::now();
-                if let Err(e) = writer.drain().await {
-                    break (e, before);
-                }
-            };
-            let waited = stalled_at.elapsed();
-            let closed = writer.wait_closed().await.unwrap_err();
-            report.send((drained, closed, waited)).unwrap();
-        }
-    };
+    let handler = with_sender(report, |_reader, writer, report| async move {
+        let chunk = vec![b'x'; 64 * 1024];
+        let (drained, stalled_at) = loop {
+            writer.write(&chunk).unwrap();
+            let before = Instant::now();
+            if let Err(e) = writer.drain().await {
+                break (e, before);
+            }
+        };
+        let waited = stalled_at.elapsed();
+        let closed = writer.wait_closed().await.unwrap_err();
+        report.send((drained, closed, waited)).unwrap();
+    });
     let (server, port) = serve_loopback(
         ServerOptions::new().write_timeout(Duration::from_secs(5)),
         handler,

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::support::bounded_test;
-use crate::support::net::port_of;
+use crate::support::net::{port_of, with_sender};
 
 const BOUND: Duration = Duration::from_secs(600);
 const IDLE: Duration = Duration::from_secs(8);
@@ -110,17 +110,14 @@ async fn a_handler_that_does_not_read_is_closed_at_the_idle_timeout() {
 #[bounded_test(limit = BOUND, start_paused = true)]
 async fn sends_keep_a_connection_whose_handler_never_reads() {
     let (last_tx, mut last_rx) = mpsc::unbounded_channel();
-    let handler = move |_reader: StreamReader, writer: StreamWriter| {
-        let last_tx = last_tx.clone();
-        async move {
-            for _ in 0..8 {
-                tokio::time::sleep(Duration::from_secs(3)).await;
-                writer.write(b"tick\n").unwrap();
-            }
-            let _ = last_tx.send(Instant::now());
-            let _ = writer.wait_closed().await; // holds the writer, sends nothing
+    let handler = with_sender(last_tx, |_reader, writer, last_tx| async move {
+        for _ in 0..8 {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            writer.write(b"tick\n").unwrap();
         }
-    };
+        let _ = last_tx.send(Instant::now());
+        let _ = writer.wait_closed().await; // holds the writer, sends nothing
+    });
     let (_server, mut sock) = serve_idle(handler).await;
     let (got, at) = read_to_eof(&mut sock).await;
     assert_eq!(

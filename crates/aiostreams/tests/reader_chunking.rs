@@ -562,27 +562,18 @@ fn cases() -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
-    /// Property 1: everything buffered before reading; every split gives the model's results.
+    /// With `feed_data`, for two splits of the same bytes. Property 1: everything
+    /// buffered before reading, every split gives the model's results. Properties 2 and
+    /// 3: fed on demand.
     #[test]
-    fn fed_whole_matches_the_model_for_any_split(
-        (data, split_a, split_b) in split_data(),
-        limit in limit(),
-        ops in ops(),
-    ) {
-        let whole = model_whole(&data, limit, &ops);
-        prop_assert_eq!(&ours_fed_whole(&split_a, limit, &ops), &whole);
-        prop_assert_eq!(&ours_fed_whole(&split_b, limit, &ops), &whole);
-    }
-
-    /// Properties 2 and 3 with `feed_data`, for two splits of the same bytes.
-    #[test]
-    fn fed_on_demand_matches_the_model(
+    fn fed_data_matches_the_model_for_any_split(
         (data, split_a, split_b) in split_data(),
         limit in limit(),
         ops in ops(),
     ) {
         let whole = model_whole(&data, limit, &ops);
         for chunks in [&split_a, &split_b] {
+            prop_assert_eq!(&ours_fed_whole(chunks, limit, &ops), &whole);
             let ours = ours_fed_on_demand(chunks, limit, &ops);
             prop_assert_eq!(&ours, &model_on_demand(&on_demand_deliveries(chunks), limit, &ops, false));
             if !whole.iter().any(Outcome::is_limit_error) {

@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use aiostreams::StreamReader;
+use aiostreams::{Feeder, StreamReader};
+use tokio::task::JoinHandle;
 
 use crate::support::bounded;
 
@@ -24,6 +25,24 @@ async fn wait_repeatedly(reader: &mut StreamReader, times: usize) {
     }
 }
 
+/// A fresh reader in a task of its own that waits 3 times there, then runs `then` on
+/// it: the reader's feeder and the task.
+fn spawn_after_repeated_waits<Fut>(
+    then: impl FnOnce(StreamReader) -> Fut + Send + 'static,
+) -> (Feeder, JoinHandle<Fut::Output>)
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send,
+{
+    let mut reader = StreamReader::new();
+    let feeder = reader.feeder();
+    let task = tokio::spawn(async move {
+        wait_repeatedly(&mut reader, 3).await;
+        then(reader).await
+    });
+    (feeder, task)
+}
+
 /// Lets the reader's task reach its next wait (its timers are shorter).
 async fn until_it_waits() {
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -31,10 +50,7 @@ async fn until_it_waits() {
 
 #[tokio::test(start_paused = true)]
 async fn bytes_and_eof_fed_after_repeated_waits_wake_the_reader() {
-    let mut reader = StreamReader::new();
-    let feeder = reader.feeder();
-    let task = tokio::spawn(async move {
-        wait_repeatedly(&mut reader, 3).await;
+    let (feeder, task) = spawn_after_repeated_waits(|mut reader| async move {
         let line = reader.readline().await.unwrap();
         // Woken once, it waits again (registering anew) and is woken again.
         wait_repeatedly(&mut reader, 2).await;
@@ -50,12 +66,8 @@ async fn bytes_and_eof_fed_after_repeated_waits_wake_the_reader() {
 
 #[tokio::test(start_paused = true)]
 async fn an_exception_set_after_repeated_waits_wakes_the_reader() {
-    let mut reader = StreamReader::new();
-    let feeder = reader.feeder();
-    let task = tokio::spawn(async move {
-        wait_repeatedly(&mut reader, 3).await;
-        reader.readline().await
-    });
+    let (feeder, task) =
+        spawn_after_repeated_waits(|mut reader| async move { reader.readline().await });
     until_it_waits().await;
     feeder.set_exception(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
     let err = bounded(task).await.unwrap().unwrap_err();

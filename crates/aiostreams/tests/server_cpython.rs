@@ -27,7 +27,12 @@ use tokio::sync::mpsc;
 use tracing::Level;
 
 use crate::support::bounded_test;
-use crate::support::{bounded, error_type, log_capture::Logs, net::port_of, temp::TempPath};
+use crate::support::{
+    bounded, error_type,
+    log_capture::Logs,
+    net::{port_of, with_sender},
+    temp::TempPath,
+};
 
 /// What the handlers built by the helpers below return.
 
@@ -251,19 +256,6 @@ async fn test_plain_callback_raises() {
     let logs = a72_scenario(plain, false).await;
     assert_first_message_unhandled(&logs);
     assert!(logs.at_least(Level::ERROR)[0].contains("plain callback raised"));
-}
-
-/// A handler running `body` for each connection with a clone of `tx`.
-fn with_sender<T, F, Fut>(
-    tx: T,
-    body: F,
-) -> impl Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static
-where
-    T: Clone + Send + Sync + 'static,
-    F: Fn(StreamReader, StreamWriter, T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Error>> + Send + 'static,
-{
-    move |reader, writer| body(reader, writer, tx.clone())
 }
 
 /// C1/C2's handler: `readline()`, ask the main task to cancel, write `1`, close.

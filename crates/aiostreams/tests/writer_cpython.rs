@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::support::bounded_test;
-use crate::support::net::{assert_close_feeds_eof, listener};
+use crate::support::net::{assert_close_feeds_eof, close_and_wait, listener};
 use crate::support::{both_runtimes, bounded, error_type};
 
 const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\n\
@@ -86,10 +86,15 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-async fn test_open_connection() {
-    let (mut reader, writer) = after_a_get().await;
+/// Reads the rest of [`RESPONSE`] after its status line, to EOF.
+async fn assert_rest_of_the_response(reader: &mut StreamReader) {
     let rest = reader.read_to_eof().await.unwrap();
     assert!(rest.ends_with(b"\r\n\r\nTest message"), "{rest:?}");
+}
+
+async fn test_open_connection() {
+    let (mut reader, writer) = after_a_get().await;
+    assert_rest_of_the_response(&mut reader).await;
     writer.close();
 }
 
@@ -235,8 +240,7 @@ async fn test_drain_raises() {
 #[bounded_test]
 async fn test_wait_closed_on_close() {
     let (mut reader, writer) = after_a_get().await;
-    let rest = reader.read_to_eof().await.unwrap();
-    assert!(rest.ends_with(b"\r\n\r\nTest message"));
+    assert_rest_of_the_response(&mut reader).await;
     assert!(!writer.is_closing());
     writer.close();
     assert!(writer.is_closing());
@@ -247,18 +251,15 @@ async fn test_wait_closed_on_close() {
 async fn test_wait_closed_on_close_with_unread_data() {
     // the body is left unread
     let (_reader, writer) = after_a_get().await;
-    writer.close();
-    writer.wait_closed().await.unwrap();
+    close_and_wait(&writer).await;
 }
 
 #[bounded_test]
 async fn test_async_writer_api() {
     let (mut reader, writer) = after_a_get().await;
     writer.drain().await.unwrap();
-    let rest = reader.read_to_eof().await.unwrap();
-    assert!(rest.ends_with(b"\r\n\r\nTest message"));
-    writer.close();
-    writer.wait_closed().await.unwrap();
+    assert_rest_of_the_response(&mut reader).await;
+    close_and_wait(&writer).await;
 }
 
 #[bounded_test]

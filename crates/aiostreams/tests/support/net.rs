@@ -174,13 +174,32 @@ pub(crate) async fn assert_closed_by_the_server(
     assert_handler_ok(outcomes).await;
 }
 
+/// Closes `writer` and waits for the close, which must succeed.
+pub(crate) async fn close_and_wait(writer: &StreamWriter) {
+    writer.close();
+    writer.wait_closed().await.unwrap();
+}
+
 /// Closes our side, waits for the close, and checks that the [`reporting_server`]'s
 /// handler of this connection returned `Ok`.
 #[cfg(feature = "tls")]
 pub(crate) async fn close_then_handler_ok(writer: &StreamWriter, outcomes: &mut Outcomes) {
-    writer.close();
-    writer.wait_closed().await.unwrap();
+    close_and_wait(writer).await;
     assert_handler_ok(outcomes).await;
+}
+
+/// A handler running `body` for each connection with a clone of `tx` (a channel on which
+/// the connections report to the test, usually).
+pub(crate) fn with_sender<T, F, Fut>(
+    tx: T,
+    body: F,
+) -> impl Fn(StreamReader, StreamWriter) -> Fut + Send + Sync + 'static
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(StreamReader, StreamWriter, T) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+{
+    move |reader, writer| body(reader, writer, tx.clone())
 }
 
 /// A server started from `options` on 127.0.0.1 port 0 with `handler`, and its port.
