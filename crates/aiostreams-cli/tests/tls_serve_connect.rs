@@ -45,26 +45,28 @@ fn serve(certs: &Certs, args: &[&str]) -> Served {
     Served::start(&all)
 }
 
+/// `serve --mode <mode>` over TLS with new certificates, and `connect <host> --tls --ca`
+/// sending `input` to it: what came back. The server then shuts down cleanly on SIGTERM.
+fn tls_round_trip(mode: &str, host: &str, input: &[u8]) -> Vec<u8> {
+    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", mode]);
+    let port = served.port();
+    let cmd = connect(&[host, &port, "--tls", "--ca", certs.ca_arg()]);
+    let answer = run_ok(cmd, input);
+    served.assert_clean_shutdown(0);
+    answer
+}
+
 #[test]
 fn tls_echo_round_trip_with_ca_then_sigterm() {
-    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "echo"]);
-    let port = served.port();
-    let cmd = connect(&["127.0.0.1", &port, "--tls", "--ca", certs.ca_arg()]);
-    assert!(run_ok(cmd, &payload()) == payload(), "echoed bytes differ");
-    served.assert_clean_shutdown(0);
+    let answer = tls_round_trip("echo", "127.0.0.1", &payload());
+    assert!(answer == payload(), "echoed bytes differ");
 }
 
 /// The certificate is for `localhost` too: the host name is what gets verified.
 #[test]
 fn tls_lines_by_host_name() {
-    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "lines"]);
-    let port = served.port();
-    let cmd = connect(&["localhost", &port, "--tls", "--ca", certs.ca_arg()]);
-    assert_eq!(
-        run_ok(cmd, b"one\ntwo\nno newline"),
-        b"one\ntwo\nno newline"
-    );
-    served.assert_clean_shutdown(0);
+    let input = b"one\ntwo\nno newline";
+    assert_eq!(tls_round_trip("lines", "localhost", input), input);
 }
 
 #[test]
@@ -167,9 +169,5 @@ fn tls_http_hello_answers_headers_https() {
 /// `discard` over TLS: everything is taken, nothing comes back, the close is clean.
 #[test]
 fn tls_discard_takes_everything() {
-    let (certs, served) = serve_with_new_certs(&["--port", "0", "--mode", "discard"]);
-    let port = served.port();
-    let cmd = connect(&["127.0.0.1", &port, "--tls", "--ca", certs.ca_arg()]);
-    assert!(run_ok(cmd, &payload()).is_empty());
-    served.assert_clean_shutdown(0);
+    assert!(tls_round_trip("discard", "127.0.0.1", &payload()).is_empty());
 }
