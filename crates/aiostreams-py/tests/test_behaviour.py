@@ -262,25 +262,25 @@ class Behaviour:
 
             return self.run_async(main())
 
+        def held_by_a_reader(kind, attach):
+            # A `kind` object that holds a reader, which holds it natively (`attach`).
+            def make(loop):
+                reader = aiostreams.StreamReader(loop=loop)
+                held = kind()
+                held.reader = reader
+                attach(reader, held)
+                return held
+
+            return make
+
         class Held(Exception):
             pass
-
-        def reader_exception(loop):
-            reader = aiostreams.StreamReader(loop=loop)
-            held = Held()
-            held.reader = reader
-            reader.set_exception(held)
-            return held
 
         class Transport(asyncio.Transport):
             pass
 
-        def reader_transport(loop):
-            reader = aiostreams.StreamReader(loop=loop)
-            transport = Transport()
-            transport.reader = reader
-            reader.set_transport(transport)
-            return transport
+        reader_exception = held_by_a_reader(Held, aiostreams.StreamReader.set_exception)
+        reader_transport = held_by_a_reader(Transport, aiostreams.StreamReader.set_transport)
 
         def protocol_drain_waiter(loop):
             protocol = aiostreams.StreamReaderProtocol(aiostreams.StreamReader(loop=loop), loop=loop)
@@ -311,15 +311,16 @@ class Behaviour:
             separator.read = aiostreams.StreamReader(loop=loop).readuntil(separator)
             return separator
 
-        for make in (
-            reader_exception,
-            reader_transport,
-            protocol_drain_waiter,
-            drain_waiter,
-            read_waiter,
-            readuntil_separator,
-        ):
-            with self.subTest(make.__name__):
+        cycles = {
+            "reader_exception": reader_exception,
+            "reader_transport": reader_transport,
+            "protocol_drain_waiter": protocol_drain_waiter,
+            "drain_waiter": drain_waiter,
+            "read_waiter": read_waiter,
+            "readuntil_separator": readuntil_separator,
+        }
+        for name, make in cycles.items():
+            with self.subTest(name):
                 self.assertTrue(collected(make))
 
     def test_docs_wait_for_data_on_a_socket_pair(self):

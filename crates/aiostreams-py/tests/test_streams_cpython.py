@@ -24,34 +24,27 @@ KNOWN = {
 }
 
 
+def _recording(outcome, add):
+    """A ``TestResult.add*`` method that also records ``outcome`` for the test."""
+
+    def method(self, test, *args):
+        add(self, test, *args)
+        self.outcomes[test.id()] = outcome
+
+    return method
+
+
 class Result(unittest.TextTestResult):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.outcomes = {}
 
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.outcomes[test.id()] = "passed"
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.outcomes[test.id()] = "failed"
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.outcomes[test.id()] = "failed"
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self.outcomes[test.id()] = "skipped"
-
-    def addExpectedFailure(self, test, err):
-        super().addExpectedFailure(test, err)
-        self.outcomes[test.id()] = "passed"
-
-    def addUnexpectedSuccess(self, test):
-        super().addUnexpectedSuccess(test)
-        self.outcomes[test.id()] = "failed"
+    addSuccess = _recording("passed", unittest.TextTestResult.addSuccess)
+    addFailure = _recording("failed", unittest.TextTestResult.addFailure)
+    addError = _recording("failed", unittest.TextTestResult.addError)
+    addSkip = _recording("skipped", unittest.TextTestResult.addSkip)
+    addExpectedFailure = _recording("passed", unittest.TextTestResult.addExpectedFailure)
+    addUnexpectedSuccess = _recording("failed", unittest.TextTestResult.addUnexpectedSuccess)
 
 
 def main():

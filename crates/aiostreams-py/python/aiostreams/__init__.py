@@ -15,6 +15,7 @@ in place of asyncio's, so an unmodified asyncio program uses them::
     asyncio.run(main())   # main() calls asyncio.open_connection(...) as before
 """
 
+from . import _streams
 from ._streams import (
     StreamReader,
     StreamReaderProtocol,
@@ -25,26 +26,10 @@ from ._streams import (
     start_unix_server,
 )
 
-__all__ = (
-    "StreamReader",
-    "StreamReaderProtocol",
-    "StreamWriter",
-    "open_connection",
-    "open_unix_connection",
-    "start_server",
-    "start_unix_server",
-    "install",
-)
+__all__ = _streams.__all__ + ("install",)
 
-_NAMES = (
-    "StreamReader",
-    "StreamReaderProtocol",
-    "StreamWriter",
-    "open_connection",
-    "open_unix_connection",
-    "start_server",
-    "start_unix_server",
-)
+# The names install() puts in asyncio: all of _streams' own.
+_NAMES = _streams.__all__
 
 
 def install():
