@@ -34,8 +34,6 @@ use crate::support::{
     temp::TempPath,
 };
 
-/// What the handlers built by the helpers below return.
-
 const UNHANDLED: &str = "Unhandled exception in client_connected_cb";
 
 /// Polls once: true if the future is not ready yet.

@@ -106,7 +106,7 @@ fn assert_quiet(logs: &Logs) {
 
 /// A server presenting a `kind` certificate: the client fails with the error `expected`
 /// names, the server logs the failure at debug level only, and serves `good` next.
-async fn certificate_failure(kind: Kind, expected: fn(&TlsError) -> bool, good: GoodClient) {
+async fn certificate_failure(kind: Kind, expected: Expected, good: GoodClient) {
     let (logs, _guard) = Logs::capture_thread();
     bounded(async {
         let pki = Pki::new();
@@ -138,6 +138,9 @@ async fn certificate_failure(kind: Kind, expected: fn(&TlsError) -> bool, good: 
     .await;
 }
 
+/// Whether the handshake's TLS error is the one a case expects.
+type Expected = fn(&TlsError) -> bool;
+
 /// What a good client needs to be served after a certificate failure: its
 /// configuration and the name it asks for.
 type GoodClient = fn(&Pki, &certs::ServerCert) -> (Arc<ClientConfig>, &'static str);
@@ -151,7 +154,7 @@ type GoodClient = fn(&Pki, &certs::ServerCert) -> (Arc<ClientConfig>, &'static s
 //   client whose clock is within their validity, they are good).
 #[tokio::test]
 async fn bad_server_certificates_are_refused_with_their_reason() {
-    let cases: [(Kind, fn(&TlsError) -> bool, GoodClient); 4] = [
+    let cases: [(Kind, Expected, GoodClient); 4] = [
         (
             Kind::SelfSigned,
             |e| matches!(e, TlsError::UntrustedIssuer),
