@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -168,13 +169,30 @@ impl Peer {
     }
 
     /// SO_LINGER 0 + close: a RST (a Unix socket just closes; unread input resets us).
-    fn reset(&mut self) {
-        if let Peer::Tcp(s) = self {
-            socket2::SockRef::from(&*s)
-                .set_linger(Some(Duration::ZERO))
-                .expect("linger");
-        }
+    /// Returns a Unix socket's inode, to wait for its release ([`unix_released`]).
+    fn reset(&mut self) -> Option<String> {
+        let inode = match self {
+            Peer::Tcp(s) => {
+                socket2::SockRef::from(&*s)
+                    .set_linger(Some(Duration::ZERO))
+                    .expect("linger");
+                None
+            }
+            Peer::Unix(s) => {
+                let link = std::fs::read_link(format!("/proc/self/fd/{}", s.as_raw_fd()))
+                    .expect("the peer's /proc/self/fd link");
+                // "socket:[12345]"
+                let link = link.to_string_lossy();
+                Some(
+                    link.trim_start_matches("socket:[")
+                        .trim_end_matches(']')
+                        .to_owned(),
+                )
+            }
+            Peer::Gone => None,
+        };
         *self = Peer::Gone;
+        inode
     }
 
     /// Reads until EOF or reset: what the peer saw.
@@ -221,9 +239,10 @@ fn pair(transport: &str, listener: &TcpListener) -> (socket2::Socket, Peer) {
 
 /// Waits until the kernel has delivered the peer's RST to our socket `local` (its
 /// connection is no longer established in /proc/net/tcp). Loopback delivers a RST within
-/// the peer's close() as a rule, but on a loaded machine the kernel may defer it, and a
-/// read issued first would return bytes that asyncio, which reads eagerly, had already
-/// replaced with the reset (a rare mismatch that was timing, not behaviour).
+/// the peer's close() as a rule, but the close may not release the socket yet (see
+/// [`unix_released`]), and a read issued first would return bytes that asyncio, which
+/// reads eagerly, had already replaced with the reset (a rare mismatch that was timing,
+/// not behaviour).
 async fn reset_delivered(local: std::net::SocketAddr) {
     let std::net::SocketAddr::V4(v4) = local else {
         return;
@@ -233,20 +252,45 @@ async fn reset_delivered(local: std::net::SocketAddr) {
         u32::from_ne_bytes(v4.ip().octets()),
         v4.port()
     );
-    let established = || {
-        std::fs::read_to_string("/proc/net/tcp")
-            .expect("/proc/net/tcp")
+    wait_while("/proc/net/tcp", &local.to_string(), |mut fields| {
+        fields.next() == Some(entry.as_str()) && fields.nth(1) == Some("01")
+    })
+    .await;
+}
+
+/// Waits until the peer's Unix socket (`inode`) is released: gone from /proc/net/unix,
+/// so that our socket has its reset (or EOF). The peer's close() alone does not prove it:
+/// a child that another test is spawning holds a copy of every descriptor from its fork
+/// until its exec closes them (close-on-exec), and the socket is released only then. A
+/// loaded gate met that window about once in 500 cases (a read or a `drain()` right
+/// after the reset saw the connection still up, where asyncio saw the reset); a thread
+/// spawning `true` in a loop beside this test reproduces it (1 to 5 of 2,000 cases, and
+/// still 1 of 2,000 with the 1 ms timer this wait replaces).
+async fn unix_released(inode: &str) {
+    wait_while("/proc/net/unix", inode, |mut fields| {
+        fields.nth(5) == Some(inode)
+    })
+    .await;
+}
+
+/// Waits, bounded, while a line of the kernel's table `table` matches `listed` (given the
+/// line's fields after the first).
+async fn wait_while(
+    table: &str,
+    what: &str,
+    listed: impl Fn(std::iter::Skip<std::str::SplitWhitespace<'_>>) -> bool,
+) {
+    let present = || {
+        std::fs::read_to_string(table)
+            .expect("the kernel's socket table")
             .lines()
-            .any(|line| {
-                let mut fields = line.split_whitespace().skip(1);
-                fields.next() == Some(entry.as_str()) && fields.nth(1) == Some("01")
-            })
+            .any(|line| listed(line.split_whitespace().skip(1)))
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while established() {
+    while present() {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the peer's RST did not reach {local} within 10 s"
+            "the peer's reset did not reach {what} within 10 s"
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -381,18 +425,17 @@ async fn apply(
             ok
         }
         "rst" => {
-            peer.reset();
-            if let Some(SocketAddress::Inet(local)) = writer.transport().sockname() {
-                reset_delivered(local).await;
+            match peer.reset() {
+                Some(inode) => unix_released(&inode).await,
+                None => {
+                    if let Some(SocketAddress::Inet(local)) = writer.transport().sockname() {
+                        reset_delivered(local).await;
+                    }
+                }
             }
-            // The kernel has the reset now (a Unix socket's at once); let the reactor see
-            // it too, as asyncio's loop runs its selector before the next op: a timer
-            // makes the runtime park in epoll_wait, which returns the reset's event at
-            // once (yields alone did not always poll the driver: a drain() right after
-            // a reset on a Unix socket answered ok in loaded gates, 1 of 500 cases,
-            // where asyncio reports ECONNRESET).
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            settle().await;
+            // The kernel has the reset now; the settle after this op lets the reactor
+            // see it, as asyncio's loop runs its selector before the next op (each yield
+            // of the current-thread runtime polls the driver without blocking).
             ok
         }
         "write" => unit(writer.write(&unhex(&op["data"]))),
