@@ -1,6 +1,8 @@
 //! `drain()` and `wait_closed()`.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use super::StreamWriter;
 use crate::Error;
@@ -87,21 +89,12 @@ impl StreamWriter {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn drain(&self) -> Result<(), Error> {
-        if let Some(err) = self.reader_exception() {
-            return Err(err);
+    pub fn drain(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        Drain {
+            writer: self,
+            started: false,
+            waited: false,
         }
-        let transport = self.transport();
-        // Nothing queued on an open connection (the common case): answered without
-        // building the wait.
-        let result = match transport.drain_now() {
-            Some(done) => done,
-            None => {
-                let mut waited = false;
-                poll_fn(|cx| transport.poll_drain(cx, &mut waited, false)).await
-            }
-        };
-        result.map_err(|e| self.reader_exception().unwrap_or(e))
     }
 
     /// Waits until the connection is closed.
@@ -143,5 +136,53 @@ impl StreamWriter {
     pub async fn wait_closed(&self) -> Result<(), Error> {
         let transport = self.transport();
         poll_fn(|cx| transport.poll_closed(cx)).await
+    }
+}
+
+/// `drain()`'s future, written out so that its common case (nothing queued on an open
+/// connection: the reader's stored error, two flags and the reactor's error bit) is
+/// inlined into the caller's future, with no state machine of its own; the wait is out
+/// of line. (An `async fn` cost ~35 instructions more per call, callgrind.)
+struct Drain<'a> {
+    writer: &'a StreamWriter,
+    /// The first poll ran asyncio's first check, the reader's stored error.
+    started: bool,
+    /// `poll_drain`'s: set once it waited.
+    waited: bool,
+}
+
+impl Future for Drain<'_> {
+    type Output = Result<(), Error>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let writer = this.writer;
+        if !this.started {
+            if let Some(err) = writer.reader_exception() {
+                return Poll::Ready(Err(err));
+            }
+            this.started = true;
+            if let Some(done) = writer.transport().drain_now() {
+                return Poll::Ready(writer.or_reader_exception(done));
+            }
+        }
+        writer.poll_drain_wait(cx, &mut this.waited)
+    }
+}
+
+impl StreamWriter {
+    /// `drain()` past its fast path: waits until the queue is at or below the low mark.
+    #[inline(never)]
+    fn poll_drain_wait(&self, cx: &mut Context<'_>, waited: &mut bool) -> Poll<Result<(), Error>> {
+        let result = std::task::ready!(self.transport().poll_drain(cx, waited, false));
+        Poll::Ready(self.or_reader_exception(result))
+    }
+
+    /// A failed drain raises the reader's stored error (a send error reaches the reader
+    /// first) rather than its own.
+    #[inline]
+    fn or_reader_exception(&self, result: Result<(), Error>) -> Result<(), Error> {
+        result.map_err(|e| self.reader_exception().unwrap_or(e))
     }
 }

@@ -314,6 +314,7 @@ impl StreamWriter {
         self.shared.transport.get_extra_info(name)
     }
 
+    #[inline]
     fn reader_exception(&self) -> Option<Error> {
         self.shared.reader.as_ref().and_then(Feeder::exception)
     }
