@@ -41,7 +41,12 @@ async fn connection_counters_count_bytes_and_queued_writes() {
     assert_eq!(writer.stats().bytes_out, 0);
     writer.write(b"one\n").unwrap(); // sent at once: not queued
     assert_eq!(reader.readline().await.unwrap(), "one\n");
-    writer.writelines([&b"tw"[..], b"o\n"]).unwrap(); // always queued
+    // Above the high mark: queued (then sent by the same call).
+    writer
+        .transport()
+        .set_write_buffer_limits(Some(3), None)
+        .unwrap();
+    writer.writelines([&b"tw"[..], b"o\n"]).unwrap();
     assert_eq!(reader.readline().await.unwrap(), "two\n");
     let stats = reader.stats().expect("a connection's reader");
     assert_eq!(counts(stats), (8, 8, 1));

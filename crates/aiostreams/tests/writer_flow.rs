@@ -359,3 +359,34 @@ async fn write_write_bytes_and_writelines_interleave_in_call_order() {
     let (drained, ()) = tokio::join!(writer.drain(), expect_pattern(&mut peer, 0, at));
     drained.unwrap();
 }
+
+/// `writelines()` with nothing queued sends its pieces from the caller's buffers and
+/// queues only what the socket did not take, which may start inside a piece: the peer
+/// gets every byte once, in order, as when more pieces than are sent directly (here 40)
+/// are all queued first.
+#[bounded_test]
+async fn writelines_left_over_by_the_socket_is_queued_in_order() {
+    let (_reader, writer, mut peer) = stalled_pair().await;
+    // A first byte, so that the reactor has seen the new socket writable (before that,
+    // tokio answers a send WouldBlock without trying it).
+    writer.write(&pattern(0, 1)).unwrap();
+    expect_pattern(&mut peer, 0, 1).await;
+    let mut at = 1;
+    for pieces in [24, 40] {
+        // 24 pieces of about 1.6 KiB (below the high mark, far above what the kernel
+        // absorbs), one of them empty.
+        let round: Vec<Vec<u8>> = (0..pieces)
+            .map(|i| {
+                let len = if i == 5 { 0 } else { 1500 + i * 13 };
+                at += len;
+                pattern(at - len, len)
+            })
+            .collect();
+        let len: usize = round.iter().map(Vec::len).sum();
+        writer.writelines(&round).unwrap();
+        let queued = writer.transport().get_write_buffer_size();
+        assert!(0 < queued && queued < len, "{queued} of {len} queued");
+        let (drained, ()) = tokio::join!(writer.drain(), expect_pattern(&mut peer, at - len, len));
+        drained.unwrap();
+    }
+}

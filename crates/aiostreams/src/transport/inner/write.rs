@@ -1,7 +1,7 @@
 //! The write path of a connection: `write()`, `write_bytes()`, `writelines()` and the
 //! sends, carrying out [`ConnState::on_write`](super::ConnState::on_write)'s plans.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
@@ -11,7 +11,12 @@ use bytes::{Buf, Bytes};
 use super::{Events, Inner, Locked, send_error, wake_all};
 use crate::Error;
 use crate::buffer::WriteQueue;
+use crate::transport::io::Socket;
 use crate::transport::state::WritePlan;
+
+/// At most this many `writelines()` pieces are sent straight from the caller's buffers
+/// (one iovec each); a call with more queues them all first.
+const DIRECT_PIECES: usize = 32;
 
 /// What a send from the caller's buffer did.
 enum Direct {
@@ -31,7 +36,7 @@ impl Inner {
     fn write_as(self: &Arc<Self>, method: &'static str, data: &[u8]) -> Result<(), Error> {
         let mut g = self.lock();
         let plan = g.conn.on_write(data.len(), self.reader_is_drained());
-        let Some(sent) = self.send_first(&mut g, plan, data) else {
+        let Some(sent) = self.send_first(&mut g, plan, data.len(), send_from(data)) else {
             return Ok(());
         };
         self.queue_rest(&mut g, method, plan, sent, data.len(), |q| {
@@ -46,7 +51,7 @@ impl Inner {
     ) -> Result<(), Error> {
         let mut g = self.lock();
         let plan = g.conn.on_write(data.len(), self.reader_is_drained());
-        let Some(sent) = self.send_first(&mut g, plan, &data) else {
+        let Some(sent) = self.send_first(&mut g, plan, data.len(), send_from(&data)) else {
             return Ok(());
         };
         let method = "Cannot call write() after write_eof()";
@@ -57,24 +62,63 @@ impl Inner {
         })
     }
 
-    /// `writelines(pieces)`: queued, so that the pieces leave in one `writev`; a single
-    /// piece is a `write()` (sent from the caller's buffer when nothing is queued).
+    /// `writelines(pieces)`: the pieces leave in one `writev`. Up to [`DIRECT_PIECES`]
+    /// of them are sent from the caller's buffers when a `write()` of their total would
+    /// be (nothing queued, the reader drained), and only what the socket did not take is
+    /// copied into the queue; more pieces are queued first, then sent. A single piece is
+    /// a `write()`.
     pub(in crate::transport) fn writelines<I>(self: &Arc<Self>, pieces: I) -> Result<(), Error>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
         let method = "Cannot call writelines() after write_eof()";
-        let mut pieces = pieces.into_iter();
+        // Fused: no piece follows a first `None`.
+        let mut pieces = pieces.into_iter().fuse();
         let (first, second) = (pieces.next(), pieces.next());
         if let (Some(only), None) = (&first, &second) {
             return self.write_as(method, only.as_ref());
         }
+        // Held for one `writev` from the caller's buffers.
+        let mut held: [Option<I::Item>; DIRECT_PIECES] = std::array::from_fn(|_| None);
+        let mut len = first.as_ref().map_or(0, |p| p.as_ref().len());
+        len += second.as_ref().map_or(0, |p| p.as_ref().len());
+        let mut count = if second.is_some() { 2 } else { 0 };
+        (held[0], held[1]) = (first, second);
+        while 0 < count && count < DIRECT_PIECES {
+            let Some(piece) = pieces.next() else {
+                break;
+            };
+            len += piece.as_ref().len();
+            held[count] = Some(piece);
+            count += 1;
+        }
+        let past_held = if count == DIRECT_PIECES {
+            pieces.next()
+        } else {
+            None
+        };
+        let held = &held[..count];
         let mut g = self.lock();
-        let plan = g.conn.on_write(0, self.reader_is_drained());
-        self.queue_rest(&mut g, method, plan, 0, 0, |q| {
+        // With more pieces than are held, ask as for nothing to send now: queue them.
+        let direct_len = if past_held.is_none() { len } else { 0 };
+        let plan = g.conn.on_write(direct_len, self.reader_is_drained());
+        let Some(sent) = self.send_first(&mut g, plan, len, |socket, sent| {
+            let (slices, n) = unsent_slices(held, sent);
+            socket.try_write_vectored(&slices[..n])
+        }) else {
+            return Ok(());
+        };
+        self.queue_rest(&mut g, method, plan, sent, len, |q| {
             let mut crossed = false;
-            for piece in first.into_iter().chain(second).chain(pieces) {
+            let mut skip = sent;
+            for piece in held.iter().flatten() {
+                let piece = piece.as_ref();
+                let from = skip.min(piece.len());
+                skip -= from;
+                crossed |= q.push(&piece[from..]);
+            }
+            for piece in past_held.into_iter().chain(pieces) {
                 crossed |= q.push(piece.as_ref());
             }
             crossed
@@ -82,15 +126,21 @@ impl Inner {
     }
 
     /// The first half of a write, inlined into each: on a [`WritePlan::SendFirst`] plan,
-    /// sends from `data` (the common case of a write that answers the last request ends
-    /// here). `None` when the write is over (every byte left, or a failed send lost the
-    /// connection); else how many bytes of `data` already left.
-    #[inline]
-    fn send_first(&self, g: &mut Locked, plan: WritePlan, data: &[u8]) -> Option<usize> {
+    /// sends the write's `len` bytes with `send` (the common case of a write that answers
+    /// the last request ends here). `None` when the write is over (every byte left, or a
+    /// failed send lost the connection); else how many bytes already left.
+    #[inline(always)]
+    fn send_first(
+        &self,
+        g: &mut Locked,
+        plan: WritePlan,
+        len: usize,
+        send: impl FnMut(&Socket, usize) -> io::Result<usize>,
+    ) -> Option<usize> {
         if plan != WritePlan::SendFirst {
             return Some(0);
         }
-        match self.send_directly(g, data) {
+        match self.send_directly(g, len, send) {
             Direct::Took(n) => Some(n),
             Direct::Done => None,
         }
@@ -149,16 +199,23 @@ impl Inner {
         }
     }
 
-    /// Sends from the caller's buffer on a plain socket with nothing queued: no copy into
-    /// the queue, and one `send` rather than a `writev`.
-    fn send_directly(&self, g: &mut Locked, data: &[u8]) -> Direct {
+    /// Sends from the caller's buffers on a plain socket with nothing queued (no copy
+    /// into the queue): `send(socket, sent)` sends what follows the first `sent` of the
+    /// write's `len` bytes.
+    #[inline(never)]
+    fn send_directly(
+        &self,
+        g: &mut Locked,
+        len: usize,
+        mut send: impl FnMut(&Socket, usize) -> io::Result<usize>,
+    ) -> Direct {
         let guard = self.socket.get();
         let Some(socket) = guard.as_ref() else {
             return Direct::Took(0);
         };
         let mut sent = 0;
-        while sent < data.len() {
-            match socket.try_write(&data[sent..]) {
+        while sent < len {
+            match send(socket, sent) {
                 Ok(0) => break,
                 Ok(n) => sent += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -172,7 +229,7 @@ impl Inner {
             }
         }
         self.counters().sent(sent);
-        if sent == data.len() {
+        if sent == len {
             Direct::Done
         } else {
             Direct::Took(sent)
@@ -242,4 +299,30 @@ impl Inner {
             None => Poll::Ready(Ok(())),
         }
     }
+}
+
+/// A single buffer's send: one `send`, not a `writev`.
+#[inline]
+fn send_from(data: &[u8]) -> impl FnMut(&Socket, usize) -> io::Result<usize> + '_ {
+    move |socket, sent| socket.try_write(&data[sent..])
+}
+
+/// The iovecs of `pieces` past their first `skip` bytes, and how many there are.
+fn unsent_slices<T: AsRef<[u8]>>(
+    pieces: &[Option<T>],
+    mut skip: usize,
+) -> ([IoSlice<'_>; DIRECT_PIECES], usize) {
+    let mut slices = [IoSlice::new(&[]); DIRECT_PIECES];
+    let mut n = 0;
+    for piece in pieces.iter().flatten() {
+        let piece = piece.as_ref();
+        if skip >= piece.len() {
+            skip -= piece.len();
+            continue;
+        }
+        slices[n] = IoSlice::new(&piece[skip..]);
+        skip = 0;
+        n += 1;
+    }
+    (slices, n)
 }

@@ -57,7 +57,7 @@ fn tls_upgrading_or_large_writes_queue_then_send_the_queue_at_once() {
     st.set_limits(10, 4);
     assert_eq!(st.on_write(11, true), send_queue);
     assert_eq!(st.on_write(10, true), WritePlan::SendFirst);
-    // writelines (no single buffer) always queues.
+    // Nothing to send now (a writelines with more pieces than it sends directly).
     assert_eq!(plain().on_write(0, true), send_queue);
 }
 
