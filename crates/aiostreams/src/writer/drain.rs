@@ -26,7 +26,7 @@ impl StreamWriter {
     /// - **It is not needed for delivery.** Queued bytes leave without it, and
     ///   [`close`](Self::close) sends what is queued before closing.
     /// - **It is cheap when there is nothing to wait for**: with at most the high-water
-    ///   mark queued it returns at once, without a system call (about 250 instructions,
+    ///   mark queued it returns at once, without a system call (about 150 instructions,
     ///   callgrind). A pipelining server may skip it while
     ///   `transport().get_write_buffer_size()` is at most the high-water mark, and await
     ///   it only above (what `aiostreams serve --mode lines` does).
