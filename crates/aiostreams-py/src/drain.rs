@@ -31,6 +31,9 @@ pub(crate) fn drain(
     if let Some(e) = exc {
         return drain_op(py, slf.clone().unbind(), Some(e), false);
     }
+    #[cfg(unix)]
+    let closing = crate::selector::is_closing(transport)?;
+    #[cfg(not(unix))]
     let closing = transport
         .call_method0(intern!(py, "is_closing"))?
         .is_truthy()?;

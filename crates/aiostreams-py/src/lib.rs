@@ -12,6 +12,8 @@ mod errors;
 mod protocol;
 mod read_op;
 mod reader;
+#[cfg(unix)]
+mod selector;
 mod writer;
 
 use pyo3::prelude::*;
@@ -25,6 +27,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<awaitable::Ready>()?;
     m.add_class::<drain::DrainOp>()?;
     m.add_class::<writer::WriterCore>()?;
+    #[cfg(unix)]
+    {
+        m.add_class::<selector::ReadReady>()?;
+        m.add_class::<selector::SendNow>()?;
+        m.add_function(wrap_pyfunction!(selector::use_native_io, m)?)?;
+    }
     m.add("DEFAULT_LIMIT", reader::DEFAULT_LIMIT)?;
     Ok(())
 }

@@ -14,6 +14,10 @@ use aiostreams::sansio::MAX_SPARE;
 use crate::drain::drain_op;
 use crate::errors::{Flavor, to_pyerr};
 use crate::reader::{StreamReader, fed};
+#[cfg(unix)]
+use crate::selector::{Io, Received, recv};
+#[cfg(unix)]
+use std::os::fd::RawFd;
 
 /// The first size of the region lent to the transport; it doubles while receives fill it
 /// (up to the core's `MAX_SPARE`, asyncio's 256 KiB receive size) and halves after two
@@ -42,6 +46,9 @@ pub struct ProtocolCore {
     hint: usize,
     /// Consecutive receives that used under a quarter of the region.
     small: u8,
+    /// What the native receive (`selector::ReadReady`) reads into, sized as the region
+    /// would be (the region itself is then never made).
+    scratch: Vec<u8>,
 }
 
 /// A bytearray of the region's size and the memoryview over it that is lent (a view, so
@@ -104,6 +111,51 @@ impl ProtocolCore {
         } else {
             self.small = 0;
         }
+    }
+
+    #[cfg(unix)]
+    /// One receive from `fd` on the stock loop's selector transport (asyncio
+    /// `_read_ready__get_buffer` without the Python calls): into the scratch region,
+    /// then to the reader as `buffer_updated` does. `Ok(Some(0))` is EOF, `Ok(None)` a
+    /// receive that would block.
+    pub(crate) fn receive(slf: &Bound<'_, Self>, fd: RawFd) -> Result<Option<usize>, Received> {
+        let py = slf.py();
+        let mut p = slf.borrow_mut();
+        let hint = p.hint.max(MIN_HINT);
+        p.hint = hint;
+        if p.scratch.len() != hint {
+            p.scratch.resize(hint, 0);
+            p.scratch.shrink_to(hint);
+        }
+        let n = match recv(fd, &mut p.scratch) {
+            Io::Done(n) => n,
+            Io::Retry => return Ok(None),
+            Io::Failed(errno) => return Err(Received::Os(errno)),
+        };
+        if n == 0 {
+            return Ok(Some(0));
+        }
+        p.adapt_hint(n);
+        let Some(reader) = p.reader(py) else {
+            return Ok(Some(n));
+        };
+        let delivered = match reader.cast::<StreamReader>() {
+            Ok(native) => {
+                let fed_now = native.borrow_mut().buf.feed(&p.scratch[..n]);
+                drop(p);
+                fed_now
+                    .map_err(|e| to_pyerr(py, e, Flavor::Plain))
+                    .and_then(|()| fed(native))
+            }
+            Err(_) => {
+                let chunk = PyBytes::new(py, &p.scratch[..n]);
+                drop(p);
+                reader
+                    .call_method1(intern!(py, "feed_data"), (chunk,))
+                    .map(drop)
+            }
+        };
+        delivered.map(|()| Some(n)).map_err(Received::Protocol)
     }
 
     fn finish_waiters(&mut self, py: Python<'_>, exc: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
@@ -278,6 +330,7 @@ impl ProtocolCore {
     fn connection_lost(&mut self, py: Python<'_>, exc: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.lost = true;
         self.region = None;
+        self.scratch = Vec::new();
         if !self.paused {
             return Ok(());
         }

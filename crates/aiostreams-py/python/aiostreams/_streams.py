@@ -8,6 +8,7 @@ to the transport, as asyncio's ``StreamWriter.write`` is).
 import socket
 import sys
 import warnings
+import asyncio.selector_events as _selector_events
 import asyncio.streams as _asyncio_streams
 from asyncio import coroutines, events, protocols, tasks
 
@@ -60,6 +61,13 @@ else:
         """From Python 3.10 on, ``loop=`` is not accepted: it stays in ``kwds`` and the
         loop's ``create_connection()`` rejects it, as with asyncio's helpers."""
         return events.get_running_loop()
+
+
+# The stock loop's socket transport: with our protocol its receive and its plain write
+# run natively (the transport stays asyncio's own object: see _native.use_native_io).
+_SELECTOR_SOCKET = getattr(_selector_events, "_SelectorSocketTransport", None)
+if not hasattr(_native, "use_native_io"):
+    _SELECTOR_SOCKET = None
 
 
 # asyncio >= 3.13 stopped keeping the server-side writer alive from its protocol
@@ -116,6 +124,17 @@ class StreamReaderProtocol(_native.ProtocolCore, protocols.Protocol, protocols.B
         self._over_ssl = False
         self._closed = loop.create_future()
 
+    def _receives_natively(self):
+        # The native receive stands for get_buffer() + buffer_updated(): not for a
+        # subclass that overrides either (or data_received, which the transport would
+        # not call anyway while the protocol is buffered).
+        cls = type(self)
+        return (
+            self._transport._protocol is self
+            and cls.get_buffer is _native.ProtocolCore.get_buffer
+            and cls.buffer_updated is _native.ProtocolCore.buffer_updated
+        )
+
     def _replace_transport(self, transport):
         self._transport = transport
         self._over_ssl = transport.get_extra_info("sslcontext") is not None
@@ -126,6 +145,8 @@ class StreamReaderProtocol(_native.ProtocolCore, protocols.Protocol, protocols.B
             reader.set_transport(transport)
         self._over_ssl = transport.get_extra_info("sslcontext") is not None
         self._transport = transport
+        if type(transport) is _SELECTOR_SOCKET and self._receives_natively():
+            _native.use_native_io(transport, self)
         if self._client_connected_cb is None:
             return
         writer = StreamWriter(transport, self, reader, self._loop)
