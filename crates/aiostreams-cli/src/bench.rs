@@ -3,9 +3,12 @@
 //! Every server runs in its own child process pinned to CPU 0; the load generator (this
 //! process, a current-thread tokio runtime, or `redis-benchmark` for the RESP cells) is
 //! pinned to CPU 1. For each repetition, each cell is run on each implementation in
-//! turn, on a fresh server, so slow drifts of the machine hit every implementation
-//! alike. The report gives the median over the repetitions with the spread, and every
-//! figure's ratio to tokio (= 1.00x). `--instructions` counts instructions instead.
+//! turn, on a fresh server, in the opposite order every other repetition, so slow drifts
+//! of the machine hit every implementation alike. The cells with a timed target get
+//! more repetitions for the Rust and Redis servers. The report gives the median over
+//! the repetitions with the spread, and every figure's ratio to tokio (= 1.00x): the
+//! median of the ratios of runs paired by repetition. `--instructions` counts
+//! instructions instead.
 
 mod bulk;
 mod cell;
@@ -52,6 +55,11 @@ pub(crate) struct Args {
     /// Runs per cell and implementation; the report gives the median [default: 3, quick: 2].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     repeat: Option<u32>,
+    /// Runs of the non-Python implementations in the cells with a timed target (bulk,
+    /// RESP, client, lines-x5-c10), where one slow run in three would decide
+    /// [default: 3 x --repeat].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    target_repeat: Option<u32>,
     /// Cells to run, comma-separated [default: all].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CELLS")]
     cells: Vec<Cell>,
@@ -134,6 +142,8 @@ struct Plan {
     cells: Vec<Cell>,
     impls: Vec<Impl>,
     repeat: u32,
+    /// Repetitions of the pairs [`Plan::repeats`] gives more of (at least `repeat`).
+    target_repeat: u32,
     window: Window,
     redis_benchmark: bool,
     /// `--instructions` without `--cells`: Python counted on `PYTHON_COUNTED` only.
@@ -174,6 +184,7 @@ impl Plan {
             measure: args.duration.unwrap_or(Duration::from_secs_f64(measure)),
         };
         let repeat = args.repeat.unwrap_or(repeat);
+        let target_repeat = args.target_repeat.unwrap_or(3 * repeat).max(repeat);
         let mut cells = chosen(&Cell::ALL, &args.cells);
         let python_subset =
             args.instructions && args.cells.is_empty() && impls.iter().any(|i| i.python());
@@ -208,6 +219,7 @@ impl Plan {
             cells,
             impls,
             repeat,
+            target_repeat,
             window,
             redis_benchmark,
             python_subset,
@@ -227,13 +239,32 @@ impl Plan {
         pairs
     }
 
+    /// How many timed runs `cell` gets on `imp`: `target_repeat` where the cell has a
+    /// timed target and `imp` is one the targets compare (every non-Python one), else
+    /// `repeat`.
+    fn repeats(&self, cell: Cell, imp: Impl) -> u32 {
+        if cell.timed_target() && !imp.python() {
+            self.target_repeat
+        } else {
+            self.repeat
+        }
+    }
+
     fn describe(&self, instructions: bool) -> String {
         let names: Vec<&str> = self.impls.iter().map(|i| i.name()).collect();
         let what = if instructions {
             "instructions under callgrind, 2 fixed-count runs each".to_owned()
         } else {
+            let more = if self.target_repeat > self.repeat {
+                format!(
+                    " ({} in the cells with a timed target, Python aside)",
+                    self.target_repeat
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{} run(s) each: {:.2} s warm-up + {:.2} s measured",
+                "{} run(s) each{more}: {:.2} s warm-up + {:.2} s measured",
                 self.repeat,
                 self.window.warmup.as_secs_f64(),
                 self.window.measure.as_secs_f64(),
@@ -337,12 +368,14 @@ fn measure_all(plan: &Plan, launcher: &Launcher, tls: Option<&TlsFiles>) -> Resu
     let runtime = crate::runtime::Runtime::Current.build()?;
     let ticks_per_sec = system::clock_ticks_per_sec();
     let pairs = plan.pairs();
-    let progress = progress_bar(plan.repeat as u64 * pairs.len() as u64);
+    let repeats: Vec<u32> = pairs.iter().map(|&(c, i)| plan.repeats(c, i)).collect();
+    let progress = progress_bar(repeats.iter().map(|&n| u64::from(n)).sum());
     let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); pairs.len()];
-    for rep in 1..=plan.repeat {
-        for (p, &(cell, imp)) in pairs.iter().enumerate() {
+    for rep in 1..=plan.target_repeat {
+        for p in run_order(&pairs, rep, |p| rep <= repeats[p]) {
+            let (cell, imp) = pairs[p];
             let what = format!("{} on {}", cell.name(), imp.name());
-            progress.set_message(format!("{what}, run {rep}/{}", plan.repeat));
+            progress.set_message(format!("{what}, run {rep}/{}", repeats[p]));
             let measured = measure(&runtime, launcher, plan, cell, imp, tls);
             let (measurement, problem) = match measured {
                 Ok(sample) => {
@@ -368,6 +401,26 @@ fn measure_all(plan: &Plan, launcher: &Launcher, tls: Option<&TlsFiles>) -> Resu
         .map(|(&(cell, imp), runs)| Summary::of(cell, imp, runs))
         .collect();
     Ok(summaries)
+}
+
+/// The pairs (indices into `pairs`, grouped by cell) that repetition `rep` (from 1) runs,
+/// those `runs` says, in order: within each cell, the implementations in report order,
+/// reversed in every other repetition, so that none always runs first or after the
+/// same neighbour.
+fn run_order(pairs: &[(Cell, Impl)], rep: u32, runs: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut order = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let cell = pairs[start].0;
+        let end = start + pairs[start..].iter().take_while(|p| p.0 == cell).count();
+        let mut group: Vec<usize> = (start..end).filter(|&p| runs(p)).collect();
+        if rep.is_multiple_of(2) {
+            group.reverse();
+        }
+        order.extend(group);
+        start = end;
+    }
+    order
 }
 
 /// `--instructions`: each pair counted once (two callgrind runs).
@@ -416,7 +469,7 @@ fn measure(
         Stop::Window(plan.window),
     ))?;
     if !cell.measures_client() {
-        sample.client_cpu_ticks = None;
+        sample.client_cpu = None;
     }
     Ok(sample)
 }
@@ -446,4 +499,24 @@ fn write_outputs(args: &Args, plan: &Plan, info: &RunInfo, summaries: &[Summary]
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_order;
+    use crate::bench::cell::{Cell, Impl};
+
+    #[test]
+    fn every_other_repetition_runs_each_cell_backwards() {
+        let pairs = [
+            (Cell::Echo1kC10, Impl::Aiostreams),
+            (Cell::Echo1kC10, Impl::Tokio),
+            (Cell::Bulk1g, Impl::Aiostreams),
+            (Cell::Bulk1g, Impl::Tokio),
+            (Cell::Bulk1g, Impl::Asyncio),
+        ];
+        assert_eq!(run_order(&pairs, 1, |_| true), [0, 1, 2, 3, 4]);
+        assert_eq!(run_order(&pairs, 2, |_| true), [1, 0, 4, 3, 2]);
+        assert_eq!(run_order(&pairs, 4, |p| p >= 2 && p != 4), [3, 2]);
+    }
 }

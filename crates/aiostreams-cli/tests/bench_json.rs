@@ -48,6 +48,8 @@ fn quick_bench_of(cell: &str) {
         "0.5",
         "--repeat",
         "1",
+        "--target-repeat",
+        "1",
         "--resp-load",
         "builtin",
     ])
@@ -105,6 +107,7 @@ fn assert_row_schema(row: &Value, cell: &str) {
         "gb_per_s",
         "cpu_s_per_gb",
         "instructions_per_req",
+        "runs",
     ];
     expected.sort_unstable();
     let mut keys = keys;
@@ -134,6 +137,16 @@ fn assert_row_schema(row: &Value, cell: &str) {
     }
     assert!(row["verified_bytes"].as_u64().unwrap() > 0, "{row}");
     assert_eq!(row["errors"], 0, "{row}");
+    // One run (--repeat 1): its own figures are the medians.
+    let runs = row["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{row}");
+    for figure in [
+        "req_per_s",
+        "server_cpu_us_per_req",
+        "client_cpu_us_per_req",
+    ] {
+        assert_eq!(runs[0][figure], row[figure], "{figure} in {row}");
+    }
 }
 
 /// `--instructions` (only where valgrind is installed; CI machines have none): both

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::load::{Sample, Target, connect};
-use super::system::{cpu_ticks, rss_bytes, threads_cpu_nanos};
+use super::system::{CpuTime, rss_bytes};
 use super::tls::server_name;
 
 /// Bytes per client write (and read).
@@ -26,8 +26,7 @@ const PERIOD: usize = 1_048_573;
 pub(crate) async fn run(target: &Target, bytes: u64, echo: bool) -> Result<Sample> {
     let pattern = pattern();
     let stream = connect(target.port).await?;
-    let cpu_before = cpu_ticks(target.pid)?;
-    let nanos_before = threads_cpu_nanos(target.pid)?;
+    let cpu_before = CpuTime::of(target.pid)?;
     let started = Instant::now();
     let verified = match &target.tls {
         None => transfer(stream, &pattern, bytes, echo).await?,
@@ -38,9 +37,7 @@ pub(crate) async fn run(target: &Target, bytes: u64, echo: bool) -> Result<Sampl
     };
     let elapsed = started.elapsed();
     let mut sample = Sample::new(elapsed.as_secs_f64());
-    sample.cpu_ticks = cpu_ticks(target.pid)?.saturating_sub(cpu_before);
-    // One transfer is a few dozen 10 ms ticks of server CPU: nanoseconds too.
-    sample.cpu_nanos = Some(threads_cpu_nanos(target.pid)?.saturating_sub(nanos_before));
+    sample.cpu = cpu_before.since(target.pid)?;
     sample.rss_bytes = rss_bytes(target.pid)?;
     sample.requests = 1;
     sample.record(elapsed);

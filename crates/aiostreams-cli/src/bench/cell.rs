@@ -180,6 +180,13 @@ impl Cell {
         matches!(self.load(), Load::Bulk { .. })
     }
 
+    /// Whether an issue's target compares timed figures of this cell (bulk, RESP,
+    /// client cells, `lines-x5-c10` against `tokio-buffered`): `bench` runs it more
+    /// often on the implementations compared.
+    pub(crate) fn timed_target(self) -> bool {
+        self.bulk() || self.resp() || self.measures_client() || self == Cell::LinesX5C10
+    }
+
     /// The server mode the cell needs (RESP cells: none; their servers speak RESP).
     pub(crate) fn mode(self) -> Mode {
         match self.load() {

@@ -16,7 +16,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use super::cell::{Cell, Impl};
-use super::report::{Measurement, RunInfo, Summary, optional_ratio, ratio};
+use super::report::{Measurement, Ratio, RunInfo, Summary, optional_ratio, ratio};
 
 const LABEL_W: f64 = 190.0;
 const PANEL_W: f64 = 470.0;
@@ -31,10 +31,10 @@ const FONT: &str = "font-family=\"DejaVu Sans, Verdana, sans-serif\"";
 /// One panel: its title and the ratio it draws for a summary.
 struct Panel {
     title: &'static str,
-    ratio: fn(&[Summary], &Summary) -> Option<f64>,
+    ratio: fn(&[Summary], &Summary) -> Option<Ratio>,
 }
 
-fn throughput(all: &[Summary], s: &Summary) -> Option<f64> {
+fn throughput(all: &[Summary], s: &Summary) -> Option<Ratio> {
     match s.cell {
         Cell::Idle1000 => None,
         c if c.bulk() => optional_ratio(all, s, |m| m.gb_per_s),
@@ -42,7 +42,7 @@ fn throughput(all: &[Summary], s: &Summary) -> Option<f64> {
     }
 }
 
-fn cost(all: &[Summary], s: &Summary) -> Option<f64> {
+fn cost(all: &[Summary], s: &Summary) -> Option<Ratio> {
     match s.cell {
         Cell::Idle1000 => None,
         c if c.bulk() => optional_ratio(all, s, |m| m.cpu_s_per_gb),
@@ -51,7 +51,7 @@ fn cost(all: &[Summary], s: &Summary) -> Option<f64> {
     }
 }
 
-fn instructions(all: &[Summary], s: &Summary) -> Option<f64> {
+fn instructions(all: &[Summary], s: &Summary) -> Option<Ratio> {
     optional_ratio(all, s, |m| m.instructions_per_req)
 }
 
@@ -181,7 +181,8 @@ fn title(svg: &mut String, info: &RunInfo, instructions_run: bool) {
     let what = if instructions_run {
         "user-space instructions per request (callgrind)"
     } else {
-        "each implementation relative to tokio (1.0x), log scale"
+        "each implementation relative to tokio (1.0x), log scale; bar: median of the \
+         runs paired with tokio's, whisker: their range"
     };
     text(
         svg,
@@ -251,7 +252,10 @@ fn axis(svg: &mut String, title: &str, x0: f64, y0: f64, h: f64) {
     }
 }
 
-fn bar(svg: &mut String, x0: f64, y: f64, r: f64, imp: Impl) {
+/// The median's bar from 1x, and across it a whisker from the lowest to the highest
+/// paired ratio when more than one repetition was paired.
+fn bar(svg: &mut String, x0: f64, y: f64, ratio: Ratio, imp: Impl) {
+    let r = ratio.median;
     let (one, at) = (x_of(x0, 1.0), x_of(x0, r));
     let (left, w) = (one.min(at), (at - one).abs().max(1.0));
     let _ = writeln!(
@@ -259,10 +263,22 @@ fn bar(svg: &mut String, x0: f64, y: f64, r: f64, imp: Impl) {
         "<rect x=\"{left:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill=\"{}\"/>",
         color(imp)
     );
-    let (tx, anchor) = if r >= 1.0 {
-        (at + 3.0, "start")
+    let (low, high) = if ratio.pairs > 1 {
+        let (low, high) = (x_of(x0, ratio.min), x_of(x0, ratio.max));
+        let mid = y + BAR_H / 2.0;
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{low:.1}\" x2=\"{high:.1}\" y1=\"{mid:.1}\" y2=\"{mid:.1}\" \
+             stroke=\"#333\" stroke-width=\"1\"/>"
+        );
+        (low, high)
     } else {
-        (at - 3.0, "end")
+        (at, at)
+    };
+    let (tx, anchor) = if r >= 1.0 {
+        (high.max(at) + 3.0, "start")
+    } else {
+        (low.min(at) - 3.0, "end")
     };
     text(svg, tx, y + BAR_H - 1.0, anchor, 9.0, &format!("{r:.2}"));
 }

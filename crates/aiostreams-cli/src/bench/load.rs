@@ -22,7 +22,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_rustls::TlsConnector;
 
 use super::cell::{Impl, LINE_LEN, Load};
-use super::system::{cpu_ticks, rss_bytes};
+use super::system::{CpuTime, rss_bytes};
 use super::tls::server_name;
 use super::{bulk, client, resp_load};
 
@@ -94,14 +94,10 @@ pub(crate) struct Sample {
     pub(crate) seconds: f64,
     /// Latency of those requests, in microseconds.
     pub(crate) latency: Histogram<u64>,
-    /// Server CPU time (user + system) during the window, in clock ticks.
-    pub(crate) cpu_ticks: u64,
-    /// The CPU time of the server's threads that were alive at the end of the window,
-    /// in nanoseconds (`/proc/<pid>/task/*/schedstat`): bulk cells only. Used instead of
-    /// the ticks when both agree (see [`Measurement::of`](super::report::Measurement::of)).
-    pub(crate) cpu_nanos: Option<u64>,
+    /// Server CPU time (user + system) during the window.
+    pub(crate) cpu: CpuTime,
     /// The client's (this process's) CPU time during the window, client cells only.
-    pub(crate) client_cpu_ticks: Option<u64>,
+    pub(crate) client_cpu: Option<CpuTime>,
     /// Bytes moved one way, bulk cells only.
     pub(crate) bulk_bytes: Option<u64>,
     /// Server RSS at the end of the window.
@@ -122,9 +118,8 @@ impl Sample {
             requests: 0,
             seconds,
             latency: new_histogram(),
-            cpu_ticks: 0,
-            cpu_nanos: None,
-            client_cpu_ticks: None,
+            cpu: CpuTime::default(),
+            client_cpu: None,
             bulk_bytes: None,
             rss_bytes: 0,
             rss_per_conn: None,
@@ -316,7 +311,7 @@ pub(crate) async fn measure_window(
     let started = Instant::now();
     sleep_until(from).await;
     let me = std::process::id();
-    let (cpu_before, client_before) = (cpu_ticks(pid)?, cpu_ticks(me)?);
+    let (cpu_before, client_before) = (CpuTime::of(pid)?, CpuTime::of(me)?);
     if let Stop::Window(_) = stop {
         sleep_until(until).await;
     }
@@ -328,8 +323,8 @@ pub(crate) async fn measure_window(
         Stop::Window(w) => w.measure.as_secs_f64(),
         Stop::Count(_) => started.elapsed().as_secs_f64(),
     });
-    sample.cpu_ticks = cpu_ticks(pid)?.saturating_sub(cpu_before);
-    sample.client_cpu_ticks = Some(cpu_ticks(me)?.saturating_sub(client_before));
+    sample.cpu = cpu_before.since(pid)?;
+    sample.client_cpu = Some(client_before.since(me)?);
     sample.rss_bytes = rss_bytes(pid)?;
     join_all(&mut clients, &mut merged).await?;
     sample.merge(merged);
@@ -500,7 +495,7 @@ impl XorShift {
 /// Opens `connections` with one 1-byte round trip each, then reads the server's RSS.
 async fn idle(port: u16, pid: u32, connections: usize) -> Result<Sample> {
     let rss_before = rss_bytes(pid)?;
-    let cpu_before = cpu_ticks(pid)?;
+    let cpu_before = CpuTime::of(pid)?;
     let started = Instant::now();
     let mut openers = JoinSet::new();
     for opener in 0..IDLE_OPENERS {
@@ -515,7 +510,7 @@ async fn idle(port: u16, pid: u32, connections: usize) -> Result<Sample> {
         sample.merge(stats);
     }
     sample.seconds = started.elapsed().as_secs_f64();
-    sample.cpu_ticks = cpu_ticks(pid)?.saturating_sub(cpu_before);
+    sample.cpu = cpu_before.since(pid)?;
     sample.rss_bytes = rss_bytes(pid)?;
     let growth = sample.rss_bytes as f64 - rss_before as f64;
     sample.rss_per_conn = Some(growth / held.len().max(1) as f64);

@@ -32,20 +32,12 @@ impl Measurement {
     /// The figures of `sample`; CPU ticks are converted with `ticks_per_sec`.
     pub(crate) fn of(sample: &Sample, ticks_per_sec: u64) -> Measurement {
         let requests = sample.requests.max(1) as f64;
-        let tick_us = 1e6 / ticks_per_sec as f64;
-        let ticks_us = sample.cpu_ticks as f64 * tick_us;
-        // The threads' nanoseconds, when they agree with the ticks within the two ticks
-        // that rounding at both ends can lose; they do not when a thread that worked
-        // exited in the window (`floor`'s thread per connection), whose time only the
-        // ticks keep.
-        let cpu_us = match sample.cpu_nanos.map(|n| n as f64 / 1e3) {
-            Some(us) if (us - ticks_us).abs() <= 2.0 * tick_us => us,
-            _ => ticks_us,
-        };
-        let client_us = |ticks: u64| ticks as f64 * 1e6 / ticks_per_sec as f64 / requests;
+        let cpu_us = sample.cpu.micros(ticks_per_sec);
         let gb = sample.bulk_bytes.map(|b| b as f64 / 1e9);
         Measurement {
-            client_cpu_us_per_req: sample.client_cpu_ticks.map(client_us),
+            client_cpu_us_per_req: sample
+                .client_cpu
+                .map(|cpu| cpu.micros(ticks_per_sec) / requests),
             gb_per_s: gb.map(|gb| gb / sample.seconds.max(1e-9)),
             cpu_s_per_gb: gb.map(|gb| cpu_us / 1e6 / gb.max(1e-12)),
             instructions_per_req: None,
@@ -78,6 +70,9 @@ pub(crate) struct Summary {
     pub(crate) median: Measurement,
     /// Lowest and highest requests/s over the runs.
     pub(crate) req_range: (f64, f64),
+    /// Every run, in repetition order: run `i` of every implementation of a cell is
+    /// repetition `i`, where they ran back to back ([`ratio`] pairs them).
+    pub(crate) runs: Vec<Measurement>,
 }
 
 impl Summary {
@@ -108,6 +103,7 @@ impl Summary {
             imp,
             median,
             req_range: range(&reqs),
+            runs: runs.to_vec(),
         }
     }
 }
@@ -128,17 +124,70 @@ fn range(values: &[f64]) -> (f64, f64) {
     (min, max)
 }
 
-/// `value / tokio's value` for the same cell, when tokio was measured.
+/// A figure of one implementation over tokio's, repetition by repetition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Ratio {
+    /// The median of the paired ratios.
+    pub(crate) median: f64,
+    /// The lowest and the highest of them.
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    /// How many repetitions were paired.
+    pub(crate) pairs: usize,
+}
+
+/// `of`'s figure over tokio's in the same cell, paired by repetition (both ran back to
+/// back, so a slow moment of the machine hits both), over the repetitions where both
+/// ran without an error; `None` when tokio was not measured or no pair is left.
+///
+/// The median of these ratios is what the report calls "vs tokio": on a shared machine
+/// one run in a few is slow for any implementation, and pairing plus the median keeps
+/// such a run from deciding (the CLI README, "Ratios").
 pub(crate) fn ratio(
     summaries: &[Summary],
     of: &Summary,
     figure: fn(&Measurement) -> f64,
-) -> Option<f64> {
+) -> Option<Ratio> {
+    paired(summaries, of, |m| Some(figure(m)))
+}
+
+/// [`ratio`] of a figure only some cells have.
+pub(crate) fn optional_ratio(
+    summaries: &[Summary],
+    of: &Summary,
+    figure: fn(&Measurement) -> Option<f64>,
+) -> Option<Ratio> {
+    paired(summaries, of, figure)
+}
+
+fn paired(
+    summaries: &[Summary],
+    of: &Summary,
+    figure: impl Fn(&Measurement) -> Option<f64>,
+) -> Option<Ratio> {
     let tokio = summaries
         .iter()
         .find(|s| s.cell == of.cell && s.imp == Impl::Tokio)?;
-    let base = figure(&tokio.median);
-    (base > 0.0 && tokio.median.errors == 0).then(|| figure(&of.median) / base)
+    let ratios: Vec<f64> = of
+        .runs
+        .iter()
+        .zip(&tokio.runs)
+        .filter(|(run, base)| run.errors == 0 && base.errors == 0)
+        .filter_map(|(run, base)| {
+            let (value, base) = (figure(run)?, figure(base)?);
+            (base > 0.0).then_some(value / base)
+        })
+        .collect();
+    if ratios.is_empty() {
+        return None;
+    }
+    let (min, max) = range(&ratios);
+    Some(Ratio {
+        median: median(&ratios),
+        min,
+        max,
+        pairs: ratios.len(),
+    })
 }
 
 /// The terminal table: one block per cell, ratios to tokio (= 1.00x). The last column
@@ -195,35 +244,30 @@ pub(crate) fn table(summaries: &[Summary]) -> String {
     out
 }
 
-fn times(ratio: Option<f64>) -> String {
-    ratio.map_or("-".to_owned(), |r| format!("{r:.2}x"))
+fn times(ratio: Option<Ratio>) -> String {
+    ratio.map_or("-".to_owned(), |r| format!("{:.2}x", r.median))
 }
 
-/// [`ratio`] of a figure only some cells have.
-pub(crate) fn optional_ratio(
-    summaries: &[Summary],
-    of: &Summary,
-    figure: fn(&Measurement) -> Option<f64>,
-) -> Option<f64> {
-    figure(&of.median)?;
-    let tokio = summaries
-        .iter()
-        .find(|s| s.cell == of.cell && s.imp == Impl::Tokio)?;
-    let base = figure(&tokio.median)?;
-    (base > 0.0 && tokio.median.errors == 0).then(|| figure(&of.median).unwrap_or(0.0) / base)
+/// The median with the range, when more than one repetition was paired.
+fn spread(ratio: Option<Ratio>) -> String {
+    match ratio {
+        Some(r) if r.pairs > 1 => format!("{:.2}x ({:.2}-{:.2})", r.median, r.min, r.max),
+        other => times(other),
+    }
 }
 
-/// The figures only some cells have, each with its ratio to tokio.
+/// The figures only some cells have, each with its ratio to tokio; the cost ratio's
+/// range over the paired repetitions.
 fn more(summaries: &[Summary], s: &Summary) -> String {
     let m = &s.median;
     let mut parts = Vec::new();
     if let Some(us) = m.client_cpu_us_per_req {
-        let r = times(optional_ratio(summaries, s, |m| m.client_cpu_us_per_req));
+        let r = spread(optional_ratio(summaries, s, |m| m.client_cpu_us_per_req));
         parts.push(format!("client cpu {us:.2} us/req {r}"));
     }
     if let (Some(rate), Some(cpu)) = (m.gb_per_s, m.cpu_s_per_gb) {
-        let r_rate = times(optional_ratio(summaries, s, |m| m.gb_per_s));
-        let r_cpu = times(optional_ratio(summaries, s, |m| m.cpu_s_per_gb));
+        let r_rate = spread(optional_ratio(summaries, s, |m| m.gb_per_s));
+        let r_cpu = spread(optional_ratio(summaries, s, |m| m.cpu_s_per_gb));
         parts.push(format!(
             "{rate:.2} GB/s {r_rate}, cpu {cpu:.3} s/GB {r_cpu}"
         ));
@@ -231,6 +275,16 @@ fn more(summaries: &[Summary], s: &Summary) -> String {
     if let Some(instructions) = m.instructions_per_req {
         let r = times(optional_ratio(summaries, s, |m| m.instructions_per_req));
         parts.push(format!("{instructions:.0} instr/req {r}"));
+    }
+    if parts.is_empty() && m.rss_per_conn.is_none() && s.imp != Impl::Tokio {
+        let cpu = ratio(summaries, s, |m| m.cpu_us_per_req).filter(|r| r.pairs > 1);
+        if let Some(r) = cpu {
+            parts.push(format!(
+                "cpu/req vs tok {} over {} runs",
+                spread(Some(r)),
+                r.pairs
+            ));
+        }
     }
     parts.join("; ")
 }
@@ -280,6 +334,21 @@ struct JsonRow {
     instructions_per_req: Option<f64>,
     verified_bytes: u64,
     errors: u64,
+    /// Every run's own figures, in repetition order (run `i` of each row of a cell ran
+    /// in repetition `i`, back to back with the others): what the ratios pair.
+    runs: Vec<JsonRun>,
+}
+
+/// One run's figures in the JSON file (`null` where the cell has no such figure).
+#[derive(Debug, Serialize)]
+struct JsonRun {
+    req_per_s: f64,
+    server_cpu_us_per_req: f64,
+    client_cpu_us_per_req: Option<f64>,
+    gb_per_s: Option<f64>,
+    cpu_s_per_gb: Option<f64>,
+    instructions_per_req: Option<f64>,
+    errors: u64,
 }
 
 impl JsonReport {
@@ -309,6 +378,19 @@ impl JsonReport {
                 instructions_per_req: s.median.instructions_per_req.map(finite),
                 verified_bytes: s.median.verified_bytes,
                 errors: s.median.errors,
+                runs: s
+                    .runs
+                    .iter()
+                    .map(|m| JsonRun {
+                        req_per_s: finite(m.req_per_s),
+                        server_cpu_us_per_req: finite(m.cpu_us_per_req),
+                        client_cpu_us_per_req: m.client_cpu_us_per_req.map(finite),
+                        gb_per_s: m.gb_per_s.map(finite),
+                        cpu_s_per_gb: m.cpu_s_per_gb.map(finite),
+                        instructions_per_req: m.instructions_per_req.map(finite),
+                        errors: m.errors,
+                    })
+                    .collect(),
             })
             .collect();
         JsonReport {
@@ -323,8 +405,16 @@ impl JsonReport {
 
 #[cfg(test)]
 mod tests {
-    use super::{Measurement, Summary, median};
+    use super::{Measurement, Summary, median, ratio};
     use crate::bench::cell::{Cell, Impl};
+
+    fn run(req_per_s: f64, errors: u64) -> Measurement {
+        Measurement {
+            req_per_s,
+            errors,
+            ..Measurement::default()
+        }
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
@@ -333,12 +423,23 @@ mod tests {
     }
 
     #[test]
+    fn ratios_pair_runs_by_repetition_and_skip_failed_ones() {
+        // Repetition 2 was slow for both: paired, it is a ratio like the others.
+        let tokio = [run(100.0, 0), run(50.0, 0), run(100.0, 0), run(100.0, 0)];
+        let ours = [run(110.0, 0), run(60.0, 0), run(90.0, 0), run(999.0, 1)];
+        let all = [
+            Summary::of(Cell::Echo1kC10, Impl::Aiostreams, &ours),
+            Summary::of(Cell::Echo1kC10, Impl::Tokio, &tokio),
+        ];
+        let r = ratio(&all, &all[0], |m| m.req_per_s).unwrap();
+        assert_eq!((r.pairs, r.min, r.max), (3, 0.9, 1.2));
+        assert!((r.median - 1.1).abs() < 1e-9, "{r:?}");
+        assert_eq!(ratio(&all, &all[1], |m| m.req_per_s).unwrap().median, 1.0);
+        assert!(ratio(&all[..1], &all[0], |m| m.req_per_s).is_none());
+    }
+
+    #[test]
     fn summary_sums_errors_and_keeps_the_spread() {
-        let run = |req_per_s, errors| Measurement {
-            req_per_s,
-            errors,
-            ..Measurement::default()
-        };
         let runs = [run(10.0, 0), run(30.0, 1), run(20.0, 0)];
         let s = Summary::of(Cell::Echo1kC10, Impl::Tokio, &runs);
         assert_eq!(s.median.req_per_s, 20.0);

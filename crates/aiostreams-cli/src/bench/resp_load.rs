@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout};
 
 use super::load::{REQUEST_TIMEOUT, Sample, Stop, Target, connect, measure_window};
-use super::system::{cpu_ticks, rss_bytes};
+use super::system::{CpuTime, rss_bytes};
 
 /// Commands per second assumed when sizing the warm-up run: a low guess for a busy
 /// machine, pipelined and not.
@@ -71,11 +71,11 @@ fn redis_benchmark(target: &Target, pipeline: usize, conns: usize, n: u64) -> Re
     cmd.args(["-c", &conns.to_string(), "-n", &n.to_string()]);
     cmd.args(["-P", &pipeline.to_string(), "-t", "set,get", "--csv"]);
     cmd.stdin(Stdio::null()).stderr(Stdio::null());
-    let cpu_before = cpu_ticks(target.pid)?;
+    let cpu_before = CpuTime::of(target.pid)?;
     let started = Instant::now();
     let out = cmd.output().context("running redis-benchmark")?;
     let elapsed = started.elapsed();
-    let cpu = cpu_ticks(target.pid)?.saturating_sub(cpu_before);
+    let cpu = cpu_before.since(target.pid)?;
     if !out.status.success() {
         bail!("redis-benchmark failed: {}", out.status);
     }
@@ -83,7 +83,7 @@ fn redis_benchmark(target: &Target, pipeline: usize, conns: usize, n: u64) -> Re
     let tests = parse_csv(&csv).with_context(|| format!("redis-benchmark printed {csv:?}"))?;
     let mut sample = Sample::new(elapsed.as_secs_f64());
     sample.requests = 2 * n;
-    sample.cpu_ticks = cpu;
+    sample.cpu = cpu;
     sample.rss_bytes = rss_bytes(target.pid)?;
     let mean = |f: fn(&Test) -> f64| tests.iter().map(f).sum::<f64>() / tests.len() as f64;
     sample.record(Duration::from_secs_f64(mean(|t| t.p50_ms) / 1e3));

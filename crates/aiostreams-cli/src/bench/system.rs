@@ -125,7 +125,7 @@ fn command_line(program: &str, args: &[&str]) -> Option<String> {
 }
 
 /// User plus system CPU time of `pid`, in clock ticks (`/proc/<pid>/stat` fields 14, 15).
-pub(crate) fn cpu_ticks(pid: u32) -> Result<u64> {
+fn cpu_ticks(pid: u32) -> Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     parse_cpu_ticks(&stat).with_context(|| format!("unexpected /proc/{pid}/stat"))
 }
@@ -142,7 +142,7 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
 /// The CPU time of `pid`'s live threads in nanoseconds (the first field of each
 /// `/proc/<pid>/task/<tid>/schedstat`): precise where `/proc/<pid>/stat` counts 10 ms
 /// ticks, but a thread that exited is no longer counted.
-pub(crate) fn threads_cpu_nanos(pid: u32) -> Result<u64> {
+fn threads_cpu_nanos(pid: u32) -> Result<u64> {
     let mut nanos = 0;
     for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         // A thread may exit between the listing and the read: it is then left out.
@@ -159,6 +159,50 @@ pub(crate) fn threads_cpu_nanos(pid: u32) -> Result<u64> {
     Ok(nanos)
 }
 
+/// A process's CPU time (user + system) so far, or over a window: its 10 ms ticks
+/// (`/proc/<pid>/stat`) and its live threads' nanoseconds (`schedstat`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CpuTime {
+    /// Clock ticks: every thread's, exited ones too, but coarse.
+    pub(crate) ticks: u64,
+    /// Nanoseconds of the threads alive at the reading: precise, but a thread that
+    /// exited in between is missing.
+    pub(crate) nanos: u64,
+}
+
+impl CpuTime {
+    /// `pid`'s CPU time so far.
+    pub(crate) fn of(pid: u32) -> Result<CpuTime> {
+        Ok(CpuTime {
+            ticks: cpu_ticks(pid)?,
+            nanos: threads_cpu_nanos(pid)?,
+        })
+    }
+
+    /// `pid`'s CPU time since `self` was read.
+    pub(crate) fn since(self, pid: u32) -> Result<CpuTime> {
+        let now = CpuTime::of(pid)?;
+        Ok(CpuTime {
+            ticks: now.ticks.saturating_sub(self.ticks),
+            nanos: now.nanos.saturating_sub(self.nanos),
+        })
+    }
+
+    /// Microseconds: the nanoseconds, when they agree with the ticks within the two
+    /// ticks that rounding at both ends can lose; else the ticks (a thread that worked
+    /// exited in the window, as `floor`'s thread per connection does).
+    pub(crate) fn micros(self, ticks_per_sec: u64) -> f64 {
+        let tick_us = 1e6 / ticks_per_sec as f64;
+        let ticks_us = self.ticks as f64 * tick_us;
+        let nanos_us = self.nanos as f64 / 1e3;
+        if (nanos_us - ticks_us).abs() <= 2.0 * tick_us {
+            nanos_us
+        } else {
+            ticks_us
+        }
+    }
+}
+
 /// The resident set size of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
 pub(crate) fn rss_bytes(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -173,7 +217,7 @@ fn parse_vm_rss(status: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_cpu_ticks, parse_vm_rss};
+    use super::{CpuTime, parse_cpu_ticks, parse_vm_rss};
 
     #[test]
     fn cpu_ticks_are_fields_14_and_15() {
@@ -185,6 +229,13 @@ mod tests {
     fn vm_rss_is_in_kib() {
         let status = "Name:\tx\nVmPeak:\t 9 kB\nVmRSS:\t    1234 kB\nThreads: 1\n";
         assert_eq!(parse_vm_rss(status), Some(1234 * 1024));
+    }
+
+    #[test]
+    fn nanoseconds_are_used_when_they_agree_with_the_ticks() {
+        let cpu = |ticks, nanos| CpuTime { ticks, nanos }.micros(100);
+        assert_eq!(cpu(3, 31_234_000), 31_234.0);
+        assert_eq!(cpu(30, 1_000_000), 300_000.0);
     }
 
     #[test]
