@@ -430,6 +430,7 @@ impl StreamReader {
     /// Waits until something changes: bytes, EOF or an exception arrive; fails when a
     /// time limit passes first (nothing consumed: see `timer.rs`). (The error is boxed:
     /// a small return value keeps the wait path cheap, and it is rare.)
+    #[inline]
     fn poll_more(&mut self, cx: &mut Context<'_>, want: Want) -> Poll<Result<(), Box<Error>>> {
         if self.sync_inbox() {
             return Poll::Ready(Ok(()));
@@ -472,6 +473,7 @@ impl StreamReader {
 
     /// One pull from the source, for a read that needs `need` bytes (and may take
     /// `bulk_units` 64 KiB windows); `Ready(true)` when bytes arrived.
+    #[inline]
     fn pull(&mut self, cx: &mut Context<'_>, need: usize) -> Poll<bool> {
         let Some(source) = self.source.as_mut() else {
             return Poll::Ready(false);
@@ -522,12 +524,20 @@ impl StreamReader {
     /// have more, up to one window, as long as the buffer stays within `want.merge_to`
     /// (below it, merging pieces cannot change what a read returns; see [`Want`]).
     /// Sockets are not merged: an extra read that finds nothing costs a system call.
+    #[inline]
     fn merge_short_reads(&mut self, cx: &mut Context<'_>, want: Want) {
-        let mergeable = self.source.as_ref().is_some_and(|s| s.merges_short_reads());
+        if self.buf.len() < want.merge_to
+            && self.source.as_ref().is_some_and(|s| s.merges_short_reads())
+        {
+            self.merge_more(cx, want);
+        }
+    }
+
+    #[inline(never)]
+    fn merge_more(&mut self, cx: &mut Context<'_>, want: Want) {
         let start = self.buf.len();
         // (Not while discarding: the buffer does not grow then.)
-        while mergeable
-            && !self.buf.eof
+        while !self.buf.eof
             && !self.buf.is_discarding()
             && self.buf.len() < want.merge_to
             && self.buf.len() - start < MAX_PULL

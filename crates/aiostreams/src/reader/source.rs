@@ -76,7 +76,7 @@ impl<R: AsyncRead + Send + Unpin> Source for IoSource<R> {
         buf: &mut BytesMut,
         window: usize,
     ) -> Poll<io::Result<usize>> {
-        buf.reserve(window);
+        crate::sansio::reserve_pull(buf, window);
         let mut limited = buf.limit(window);
         tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut limited)
     }

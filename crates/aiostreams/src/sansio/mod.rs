@@ -84,7 +84,7 @@ mod search;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use buffer::{MAX_PULL, check_limit};
+pub(crate) use buffer::{MAX_PULL, check_limit, reserve_pull};
 pub use buffer::{MAX_SPARE, ReadBuffer};
 pub use flow::{FlowControl, pause_needed, resume_allowed};
 pub(crate) use frame::take_frame;

@@ -599,20 +599,44 @@ impl<'a> ReadOp<'a> {
             self.started = true;
             return Step::NeedMore;
         }
-        // `readexactly(n)` once its bytes are there (after a wait): what the rules decide.
-        if let Kind::Exactly(n) = self.kind
-            && 0 < n
-            && n <= buf.len()
-            && !exception_stored
+        // After a wait, once the bytes are there: what the rules decide, without them.
+        if !exception_stored
             && self.record_limit == 0
+            && let Some(taken) = self.take_fast(buf)
         {
             self.started = true;
             self.resume = true;
-            return Step::Done(Ok(buf.take(n)));
+            return Step::Done(Ok(taken));
         }
         match self.record_limit {
             0 => self.step_rules(buf, exception_stored),
             limit => self.step_limited(buf, exception_stored, limit),
+        }
+    }
+
+    /// The common outcomes of `read(n)`, `readexactly(n)` and `readline()` once bytes
+    /// are buffered (no exception stored, no record limit): the bytes the full rules
+    /// would take, or `None` for every other case, the buffer unchanged. `readline` only
+    /// before its first search (a whole line arrived while it waited); a line not there
+    /// yet, within the limit, advances the search offset as the rules' search would, so
+    /// they do not search those bytes again.
+    #[inline]
+    fn take_fast(&mut self, buf: &mut ReadBuffer) -> Option<Bytes> {
+        match &mut self.kind {
+            Kind::Read(n) if *n > 0 => buf.take_some(*n),
+            Kind::Exactly(n) if *n > 0 => buf.take_exactly(*n),
+            Kind::Line {
+                offset: offset @ 0,
+                probe: None,
+            } => match super::search::find_newline(buf.buffer()) {
+                Some(newline) if newline <= buf.limit() => Some(buf.take(newline + 1)),
+                None if buf.len() <= buf.limit() => {
+                    *offset = buf.len();
+                    None
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 

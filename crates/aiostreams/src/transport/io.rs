@@ -102,7 +102,7 @@ impl Socket {
                 window,
                 |cx| s.poll_read_ready(cx),
                 || {
-                    buf.reserve(window);
+                    crate::sansio::reserve_pull(buf, window);
                     try_read_tcp(s, buf, window)
                 },
             ),
@@ -113,7 +113,7 @@ impl Socket {
                 window,
                 |cx| s.poll_read_ready(cx),
                 || {
-                    buf.reserve(window);
+                    crate::sansio::reserve_pull(buf, window);
                     s.try_read_buf(&mut (&mut *buf).limit(window))
                 },
             ),
