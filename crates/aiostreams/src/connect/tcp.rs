@@ -560,23 +560,6 @@ mod tests {
     fn interleave_matches_asyncio() {
         // Expected orders printed by CPython 3.11's asyncio.base_events._interleave_addrinfos.
         let v6_first = addrs(&["[::a]:1", "[::b]:1", "[::c]:1", "10.0.0.1:1", "10.0.0.2:1"]);
-        let pick = |order: &[usize]| order.iter().map(|&i| v6_first[i]).collect::<Vec<_>>();
-        assert_eq!(
-            interleave_families(v6_first.clone(), 1),
-            pick(&[0, 3, 1, 4, 2])
-        );
-        assert_eq!(
-            interleave_families(v6_first.clone(), 2),
-            pick(&[0, 1, 3, 2, 4])
-        );
-        assert_eq!(
-            interleave_families(v6_first.clone(), 3),
-            pick(&[0, 1, 2, 3, 4])
-        );
-        assert_eq!(
-            interleave_families(v6_first.clone(), 5),
-            pick(&[0, 1, 2, 3, 4])
-        );
         let v4_first = addrs(&[
             "10.0.0.1:1",
             "[::a]:1",
@@ -584,15 +567,19 @@ mod tests {
             "10.0.0.3:1",
             "[::b]:1",
         ]);
-        let pick = |order: &[usize]| order.iter().map(|&i| v4_first[i]).collect::<Vec<_>>();
-        assert_eq!(
-            interleave_families(v4_first.clone(), 1),
-            pick(&[0, 1, 2, 4, 3])
-        );
-        assert_eq!(
-            interleave_families(v4_first.clone(), 2),
-            pick(&[0, 2, 1, 3, 4])
-        );
+        let cases: [(&Vec<SocketAddr>, usize, [usize; 5]); 6] = [
+            (&v6_first, 1, [0, 3, 1, 4, 2]),
+            (&v6_first, 2, [0, 1, 3, 2, 4]),
+            (&v6_first, 3, [0, 1, 2, 3, 4]),
+            (&v6_first, 5, [0, 1, 2, 3, 4]),
+            (&v4_first, 1, [0, 1, 2, 4, 3]),
+            (&v4_first, 2, [0, 2, 1, 3, 4]),
+        ];
+        for (given, first_family_count, order) in cases {
+            let expected: Vec<_> = order.iter().map(|&i| given[i]).collect();
+            let got = interleave_families(given.clone(), first_family_count);
+            assert_eq!(got, expected, "{given:?}, interleave {first_family_count}");
+        }
         assert_eq!(interleave_families(Vec::new(), 1), Vec::new());
     }
 }

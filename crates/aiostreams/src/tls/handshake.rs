@@ -63,19 +63,30 @@ impl AsyncRead for SlotIo<'_> {
     }
 }
 
+impl SlotIo<'_> {
+    /// One write by `write` once the socket is writable (again after a false readiness).
+    fn poll_write_with(
+        &self,
+        cx: &mut Context<'_>,
+        write: impl Fn(&Socket) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(with_socket(self.slot, |s| Ok(s.poll_write_ready(cx)))?)?;
+            match with_socket(self.slot, &write) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+}
+
 impl AsyncWrite for SlotIo<'_> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(with_socket(self.slot, |s| Ok(s.poll_write_ready(cx)))?)?;
-            match with_socket(self.slot, |s| s.try_write(buf)) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return Poll::Ready(other),
-            }
-        }
+        self.poll_write_with(cx, |s| s.try_write(buf))
     }
 
     /// Vectored, so that the one last write tokio-rustls makes after a failed handshake
@@ -86,13 +97,7 @@ impl AsyncWrite for SlotIo<'_> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(with_socket(self.slot, |s| Ok(s.poll_write_ready(cx)))?)?;
-            match with_socket(self.slot, |s| s.try_write_vectored(bufs)) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return Poll::Ready(other),
-            }
-        }
+        self.poll_write_with(cx, |s| s.try_write_vectored(bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
