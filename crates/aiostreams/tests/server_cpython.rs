@@ -30,7 +30,7 @@ use crate::support::bounded_test;
 use crate::support::{
     bounded, error_type,
     log_capture::Logs,
-    net::{port_of, with_sender},
+    net::{closed, port_of, with_sender},
     temp::TempPath,
 };
 
@@ -47,8 +47,7 @@ async fn echo_line(mut reader: StreamReader, writer: StreamWriter) -> Result<(),
     let line = reader.readline().await?;
     writer.write(&line)?;
     writer.drain().await?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 /// A43's client: write `hello world!\n`, `readline()`, close, `wait_closed()`.
@@ -265,8 +264,7 @@ async fn c1_handler(
     reader.readline().await?;
     let _ = cancel.send(()).await;
     writer.write(b"1")?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 /// C1/C2's client: 5 KiB of `1` and a newline, then read one byte.
@@ -363,8 +361,7 @@ async fn read_to_eof_handler(
 ) -> Result<(), Error> {
     let _ = started.send(());
     reader.read_to_eof().await?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 // C3: wait_closed() waits for close() and for every connection, in any order; then it

@@ -21,7 +21,7 @@ use crate::support::{
     bounded, certs,
     certs::{Kind, Pki},
     net::{
-        assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok, connect_tls,
+        assert_closed_by_the_server, assert_handler_ok, close_then_handler_ok, closed, connect_tls,
         echo_lines, port_of, reporting_server, tls_client, tls_server, tls_session,
     },
 };
@@ -60,8 +60,7 @@ async fn echo_lines_and_a_megabyte() {
 async fn count_then_close(mut reader: StreamReader, writer: StreamWriter) -> Result<(), Error> {
     let all = reader.read_to_eof().await?;
     writer.write(format!("{}\n", all.len()).as_bytes())?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 // TLS half-close (beyond asyncio): write_eof sends close_notify, and the answer still
@@ -264,8 +263,7 @@ async fn shutdown_timeout_bounds_close() {
             let big = big.clone();
             async move {
                 writer.write_bytes(big)?;
-                writer.close();
-                writer.wait_closed().await
+                closed(&writer).await
             }
         },
     )
@@ -305,8 +303,7 @@ async fn tls_extra_info_on_both_sides() {
             assert!(writer.get_extra_info("peername").is_some());
             writer.write(format!("{name}\n").as_bytes())?;
             reader.read_to_eof().await?;
-            writer.close();
-            writer.wait_closed().await
+            closed(&writer).await
         },
     )
     .await;
@@ -465,8 +462,7 @@ async fn describe(mut reader: StreamReader, writer: StreamWriter) -> Result<(), 
         .as_bytes(),
     )?;
     reader.read_to_eof().await?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 // A TLS 1.2 session: negotiated and reported, and half-close works there too.

@@ -20,7 +20,7 @@ use tokio::process::Command;
 use tokio::sync::mpsc;
 
 use crate::support::bounded_test;
-use crate::support::net::port_of;
+use crate::support::net::{closed, port_of};
 use crate::support::{
     examples::example,
     payload::{generate, receive_and_check, send_all},
@@ -79,8 +79,7 @@ async fn echo_and_report(
     }
     let info = writer.transport().tls_info().expect("a TLS connection");
     let _ = report.send(Report { received, info });
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 /// Our TLS echo server on 127.0.0.1 port 0 and the channel its reports arrive on.
@@ -495,8 +494,7 @@ async fn echo_exactly(
     let data = reader.readexactly(n).await?;
     writer.write(&data)?;
     writer.drain().await?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 // (d) `openssl s_client` (our CA, name checked, failing on any verify error) against our

@@ -16,7 +16,7 @@ use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
 use crate::support::bounded_test;
-use crate::support::net::listener;
+use crate::support::net::{closed, listener};
 use crate::support::{
     certs::{Kind, Pki},
     net::{
@@ -84,8 +84,7 @@ async fn start_tls_upgrades_both_sides() {
             let line = reader.readline().await?;
             writer.write(&line)?;
             writer.drain().await?;
-            writer.close();
-            writer.wait_closed().await
+            closed(&writer).await
         }
     })
     .await;
@@ -111,17 +110,17 @@ async fn start_tls_upgrades_both_sides() {
     close_then_handler_ok(&writer, &mut outcomes).await;
 }
 
-/// The server half of A46: `STARTTLS`, then the ClientHello must already be (or come)
-/// into the reader's buffer; the upgrade consumes it; then `ping` / `pong`.
-async fn buffered_hello_server(
-    pki: &Pki,
-    hello_read_with_the_line: bool,
-) -> (Server, u16, Outcomes) {
+/// The server half of A46, with a fresh PKI: `STARTTLS`, then the ClientHello must
+/// already be (or come) into the reader's buffer; the upgrade consumes it; then `ping` /
+/// `pong`. The PKI (for the client), the server, its port and its outcomes.
+async fn buffered_hello_server(hello_read_with_the_line: bool) -> (Pki, Server, u16, Outcomes) {
+    let pki = Pki::new();
     let config = pki.server_config(Kind::Good);
-    plain_server(move |reader, writer| {
+    let (server, port, outcomes) = plain_server(move |reader, writer| {
         buffered_hello_upgrade(config.clone(), reader, writer, hello_read_with_the_line)
     })
-    .await
+    .await;
+    (pki, server, port, outcomes)
 }
 
 /// One connection of [`buffered_hello_server`].
@@ -143,16 +142,14 @@ async fn buffered_hello_upgrade(
     assert_eq!(reader.readline().await?, "ping\n");
     writer.write(b"pong\n")?;
     writer.drain().await?;
-    writer.close();
-    writer.wait_closed().await
+    closed(&writer).await
 }
 
 // A46 test_start_tls_buffered_data (gh-142352): the client pipelines its ClientHello
 // right after `STARTTLS`; the server's upgrade must take it from the reader's buffer.
 #[bounded_test]
 async fn start_tls_takes_the_buffered_client_hello() {
-    let pki = Pki::new();
-    let (server, port, mut outcomes) = buffered_hello_server(&pki, false).await;
+    let (pki, server, port, mut outcomes) = buffered_hello_server(false).await;
     // No answer awaited: the ClientHello follows at once.
     let (mut reader, writer, upgraded) = starttls_client(&pki, port, b"STARTTLS\n").await;
     upgraded.unwrap();
@@ -199,8 +196,7 @@ fn pipelining_client(
 // arrives with the client's Finished, inside the handshake's last read.
 #[bounded_test]
 async fn start_tls_takes_a_client_hello_read_with_the_line() {
-    let pki = Pki::new();
-    let (_server, port, mut outcomes) = buffered_hello_server(&pki, true).await;
+    let (pki, _server, port, mut outcomes) = buffered_hello_server(true).await;
     let client = pipelining_client(port, pki.client_config(), b"STARTTLS\n");
     assert_handler_ok(&mut outcomes).await;
     let answer = tokio::task::spawn_blocking(move || client.join().unwrap())
@@ -276,8 +272,7 @@ async fn tls_server_trying_start_tls_again(pki: &Pki) -> (Server, u16, Outcomes)
                 }
                 writer.write(&line)?;
             }
-            writer.close();
-            writer.wait_closed().await
+            closed(&writer).await
         }
     })
     .await
@@ -391,8 +386,7 @@ async fn counting_starttls_server(pki: &Pki) -> (Server, u16, Outcomes) {
             accept_starttls(&mut reader, &writer, config).await?;
             let all = reader.read_to_eof().await?;
             writer.write(format!("{}\n", all.len()).as_bytes())?;
-            writer.close();
-            writer.wait_closed().await
+            closed(&writer).await
         }
     })
     .await
@@ -473,8 +467,7 @@ async fn reader_follows_the_transport_after_start_tls() {
             writer.drain().await?;
             let _ = sent_tx.send(());
             reader.read_to_eof().await?;
-            writer.close();
-            writer.wait_closed().await
+            closed(&writer).await
         }
     })
     .await;

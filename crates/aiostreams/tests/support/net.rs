@@ -174,10 +174,15 @@ pub(crate) async fn assert_closed_by_the_server(
     assert_handler_ok(outcomes).await;
 }
 
+/// Closes `writer` and waits for the close (a handler's usual last step).
+pub(crate) async fn closed(writer: &StreamWriter) -> Result<(), aiostreams::Error> {
+    writer.close();
+    writer.wait_closed().await
+}
+
 /// Closes `writer` and waits for the close, which must succeed.
 pub(crate) async fn close_and_wait(writer: &StreamWriter) {
-    writer.close();
-    writer.wait_closed().await.unwrap();
+    closed(writer).await.unwrap();
 }
 
 /// Closes our side, waits for the close, and checks that the [`reporting_server`]'s
