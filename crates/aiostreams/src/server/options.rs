@@ -562,10 +562,34 @@ impl ServerOptions {
     /// # Examples
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
     /// use std::time::Duration;
-    /// // A client that takes none of our bytes for 30 s is disconnected.
-    /// let options = aiostreams::ServerOptions::new().write_timeout(Duration::from_secs(30));
-    /// # let _ = options;
+    /// use aiostreams::{Error, ServerOptions, StreamReader, StreamWriter};
+    ///
+    /// // The handler floods a client that reads nothing: once the socket buffers are full,
+    /// // nothing moves, and 30 s later drain() fails and the connection ends.
+    /// let (report, mut outcome) = tokio::sync::mpsc::unbounded_channel();
+    /// let flood = move |_reader: StreamReader, writer: StreamWriter| {
+    ///     let report = report.clone();
+    ///     async move {
+    ///         let chunk = vec![b'x'; 64 * 1024];
+    ///         while writer.write(&chunk).is_ok() && writer.drain().await.is_ok() {}
+    ///         let _ = report.send(writer.wait_closed().await);
+    ///     }
+    /// };
+    /// let server = ServerOptions::new()
+    ///     .write_timeout(Duration::from_secs(30))
+    ///     .start_server(flood, "127.0.0.1", 0)
+    ///     .await?;
+    /// let port = server.sockets()[0].as_inet().unwrap().port();
+    /// let _silent = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    /// // (The outer timeout only keeps a broken example from hanging.)
+    /// let closed = tokio::time::timeout(Duration::from_secs(600), outcome.recv()).await;
+    /// let closed = closed.expect("cut at the write timeout").unwrap();
+    /// assert!(matches!(closed, Err(Error::TimedOut { operation: "write", .. })));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.write = Some(timeout);
