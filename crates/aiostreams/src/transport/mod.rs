@@ -199,9 +199,11 @@ impl Transport {
         self.inner().write_bytes(data)
     }
 
-    /// Queues several buffers in order, as one batch (empty ones are skipped). A single
-    /// buffer is written as [`write`](Self::write) writes it: sent at once from the
-    /// caller's memory when nothing is queued.
+    /// Writes several buffers in order, as one batch that leaves in one `writev` (empty
+    /// ones are skipped). When [`write`](Self::write) would send their total at once
+    /// (nothing queued), up to 32 of them are sent from the caller's memory and only what
+    /// the kernel did not take is queued; more are queued first, then sent. A single
+    /// buffer is written as `write` writes it.
     ///
     /// asyncio: `transport.writelines(list_of_data)`.
     ///
@@ -233,8 +235,6 @@ impl Transport {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        // Several buffers are always queued (none is sent on its own), then leave
-        // together in one `writev`.
         self.inner().writelines(data)
     }
 

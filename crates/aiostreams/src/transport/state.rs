@@ -298,7 +298,8 @@ impl ConnState {
         }
     }
 
-    /// `write()` of `len` bytes (0 for `writelines`, which always queues);
+    /// `write()` of `len` bytes (0: nothing to send now, as for a `writelines` of more
+    /// pieces than it sends directly);
     /// `reader_drained`: the connection's reader holds no unparsed input.
     pub(crate) fn on_write(&mut self, len: usize, reader_drained: bool) -> WritePlan {
         if self.eof != Eof::Open {

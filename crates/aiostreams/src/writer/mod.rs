@@ -141,8 +141,10 @@ impl StreamWriter {
         self.shared.transport.write_bytes(data)
     }
 
-    /// Queues several buffers in order, to leave in one `writev`. asyncio:
-    /// `writelines(list)`. A single buffer is written as [`write`](Self::write) writes it.
+    /// Sends or queues several buffers in order, to leave in one `writev`; never blocks.
+    /// asyncio: `writelines(list)`. Sent from the caller's memory when nothing is queued
+    /// (see [`Transport::writelines`]); a single buffer is written as
+    /// [`write`](Self::write) writes it.
     ///
     /// # Errors
     ///
