@@ -9,6 +9,7 @@
 mod awaitable;
 mod drain;
 mod errors;
+mod future;
 mod protocol;
 mod read_op;
 mod reader;

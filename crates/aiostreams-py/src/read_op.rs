@@ -3,7 +3,6 @@
 //! Future from `loop.create_future()` (asyncio's `_wait_for_data`).
 
 use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError};
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
@@ -12,6 +11,7 @@ use aiostreams::sansio::{ReadOp as Op, Step};
 
 use crate::awaitable::{FutureWait, Resumed, finished, thrown};
 use crate::errors::{Flavor, to_pyerr};
+use crate::future::create_future;
 use crate::reader::{StreamReader, already_waiting, apply_flow, with_bytes};
 
 /// A read's arguments, given to the core's constructor (which checks them) when the read
@@ -143,20 +143,19 @@ impl ReadOp {
     /// asyncio `_wait_for_data(name)`.
     fn wait_for_data(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let reader = self.reader.bind(py);
-        let (event_loop, flow) = {
+        let (event_loop, class, flow) = {
             let mut r = reader.borrow_mut();
             if r.waiter.is_some() {
                 self.state = State::Finished;
                 return Err(already_waiting(self.name));
             }
             let flow = r.before_wait(py);
-            (r.event_loop.as_ref().map(|l| l.clone_ref(py)), flow)
+            let class = r.future_class.as_ref().map(|c| c.clone_ref(py));
+            (r.event_loop.as_ref().map(|l| l.clone_ref(py)), class, flow)
         };
         apply_flow(reader, flow)?;
         let event_loop = event_loop.ok_or_else(|| PyTypeError::new_err("reader has no loop"))?;
-        let fut = event_loop
-            .bind(py)
-            .call_method0(intern!(py, "create_future"))?;
+        let fut = create_future(event_loop.bind(py), class.as_ref())?;
         reader.borrow_mut().waiter = Some(fut.clone().unbind());
         self.wait.start(&fut)
     }

@@ -34,6 +34,8 @@ pub struct StreamReader {
     pub(crate) waiter: Option<Py<PyAny>>,
     pub(crate) transport: Option<Py<PyAny>>,
     pub(crate) event_loop: Option<Py<PyAny>>,
+    /// The Future class a waiting read instantiates itself (`future::plain_future_class`).
+    pub(crate) future_class: Option<Py<PyAny>>,
 }
 
 /// What the caller must do after a change to the buffer, once the borrow is released.
@@ -180,6 +182,7 @@ impl StreamReader {
             waiter: None,
             transport: None,
             event_loop: None,
+            future_class: None,
         }
     }
 
@@ -191,6 +194,7 @@ impl StreamReader {
             &self.waiter,
             &self.transport,
             &self.event_loop,
+            &self.future_class,
         ] {
             visit.call(field)?;
         }
@@ -202,12 +206,14 @@ impl StreamReader {
         self.waiter = None;
         self.transport = None;
         self.event_loop = None;
+        self.future_class = None;
     }
 
     /// Sets the limit and the loop (called by the Python constructor).
     fn _setup(&mut self, py: Python<'_>, limit: usize, event_loop: Py<PyAny>) -> PyResult<()> {
         self.buf = ReadBuffer::new(limit, Mode::AsyncioExact)
             .map_err(|e| to_pyerr(py, e, Flavor::Plain))?;
+        self.future_class = crate::future::plain_future_class(event_loop.bind(py));
         self.event_loop = Some(event_loop);
         Ok(())
     }

@@ -105,6 +105,38 @@ class SelectorTransport(LoopCase):
 
         self.assertNotIsInstance(self.run_async(main()), _native.ReadReady)
 
+    def test_a_waiting_read_asks_a_loop_that_overrides_create_future(self):
+        # The reader makes asyncio.Future(loop=...) itself only where create_future is
+        # BaseEventLoop's: a loop class or instance overriding it is asked, as asyncio's.
+        made = []
+
+        class Counting(asyncio.SelectorEventLoop):
+            def create_future(self):
+                made.append("class")
+                return super().create_future()
+
+        async def read_once():
+            loop = asyncio.get_running_loop()
+            reader = aiostreams.StreamReader(loop=loop)
+            loop.call_soon(reader.feed_data, b"x")
+            return await reader.read(1)
+
+        for loop, expected in ((Counting(), ["class"]), (asyncio.new_event_loop(), ["instance"])):
+            if not isinstance(loop, Counting):
+                plain = loop.create_future
+
+                def own():
+                    made.append("instance")
+                    return plain()
+
+                loop.create_future = own
+            try:
+                self.assertEqual(loop.run_until_complete(read_once()), b"x")
+            finally:
+                loop.close()
+            self.assertEqual(made, expected)
+            made.clear()
+
     def test_write_checks_and_messages_are_asyncios(self):
         async def scenario(streams):
             async def handler(reader, writer):
