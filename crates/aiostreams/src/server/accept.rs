@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -147,19 +147,41 @@ fn is_out_of_resources(e: &std::io::Error) -> bool {
 
 /// Runs the callback for one client; an error or a panic is logged and the connection
 /// closed, and the server goes on (asyncio 3.12.1+).
-async fn serve_client<H: Serve>(
+///
+/// Two steps in one enum, not one `async fn`, to keep an idle connection's task small:
+/// an `async fn` keeps its arguments (the socket, the admission...) for its whole life
+/// and lays its locals around them, which made the task 768 bytes where the callback's
+/// future and two pointers are all a served client needs.
+fn serve_client<H: Serve>(
     core: Arc<Core>,
     socket: Socket,
     admission: Admission,
     handler: Arc<H>,
-) {
+) -> Connection<impl Future<Output = Option<Serving<H::Future>>>, H::Future> {
+    Connection::Setup {
+        setup: setup(core, socket, admission, handler),
+    }
+}
+
+/// Prepares the socket (PROXY header, TLS handshake), builds the connection and starts
+/// the callback; `None` when the connection ended before.
+async fn setup<H: Serve>(
+    core: Arc<Core>,
+    socket: Socket,
+    admission: Admission,
+    handler: Arc<H>,
+) -> Option<Serving<H::Future>> {
     let socket = match core.prepare(socket) {
         Ok(socket) => socket,
         Err(e) => return refused(&core, &e.into(), "accepted socket unusable"),
     };
-    let (socket, proxied) = match accept_proxy(&core, socket).await {
-        Ok(accepted) => accepted,
-        Err(e) => return refused(&core, &e, "PROXY protocol header refused"),
+    // Boxed: only connections behind a proxy carry the read's state.
+    let (socket, proxied) = match core.options.proxy.policy {
+        None => (socket, None),
+        Some(_) => match Box::pin(accept_proxy(&core, socket)).await {
+            Ok(accepted) => accepted,
+            Err(e) => return refused(&core, &e, "PROXY protocol header refused"),
+        },
     };
     // Boxed: the handshake's state is large, and a plain connection's task should not
     // carry it (idle memory per connection).
@@ -188,24 +210,88 @@ async fn serve_client<H: Serve>(
     let (inner, wired) = match handler.wire(builder, core.options.limit) {
         Ok(wired) => wired,
         Err(panic) => {
-            return tracing::error!(
+            tracing::error!(
                 "Unhandled exception in protocol_factory: panicked: {}",
                 panic_message(&*panic)
             );
+            return None;
         }
     };
     if !core.track(id, &inner) {
-        return tracing::debug!("server closed before the connection's task ran; closed");
+        tracing::debug!("server closed before the connection's task ran; closed");
+        return None;
     }
     // A callback that panics before returning its future is reported like one whose
     // future panics, and its connection closed (asyncio gh-155941).
     let made = handler.run(wired);
-    // Keep the task small while the client is served: only `inner`, the server (weakly,
-    // to count how the connection ended) and the callback's future, built in place (a
-    // named local would be stored a second time).
-    let server = Arc::downgrade(&core);
-    drop((core, handler));
-    let outcome = CatchPanic::new(made, connection_span(&inner)).await;
+    let span = connection_span(&inner);
+    Some(Serving {
+        callback: CatchPanic::new(made, span),
+        // Weakly: only to count how the connection ended.
+        server: Arc::downgrade(&core),
+        inner,
+    })
+}
+
+pin_project_lite::pin_project! {
+    /// A client's task: setting up, then serving.
+    #[project = ConnectionProj]
+    enum Connection<S, F> {
+        Setup { #[pin] setup: S },
+        Serving { #[pin] serving: Serving<F> },
+        Done,
+    }
+}
+
+impl<S, F> Future for Connection<S, F>
+where
+    S: Future<Output = Option<Serving<F>>>,
+    F: Future<Output: HandlerResult>,
+{
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        loop {
+            match self.as_mut().project() {
+                ConnectionProj::Setup { setup } => match std::task::ready!(setup.poll(cx)) {
+                    Some(serving) => self.set(Connection::Serving { serving }),
+                    None => break,
+                },
+                ConnectionProj::Serving { serving } => {
+                    std::task::ready!(serving.poll(cx));
+                    break;
+                }
+                ConnectionProj::Done => return Poll::Ready(()),
+            }
+        }
+        self.set(Connection::Done);
+        Poll::Ready(())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A served client: its callback's future, the connection and the server.
+    struct Serving<F> {
+        #[pin]
+        callback: CatchPanic<F>,
+        inner: Arc<Inner>,
+        server: Weak<Core>,
+    }
+}
+
+impl<F: Future<Output: HandlerResult>> Future for Serving<F> {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let outcome = std::task::ready!(this.callback.poll(cx));
+        served(outcome, this.inner, this.server);
+        Poll::Ready(())
+    }
+}
+
+/// The callback ended: its error or panic is logged and counted, the connection closed.
+fn served(outcome: Result<Result<(), BoxError>, Panic>, inner: &Arc<Inner>, server: &Weak<Core>) {
     let peer = inner.peername();
     let peer = peer.map(ToString::to_string).unwrap_or_default();
     let closed = match outcome {
@@ -236,9 +322,10 @@ async fn serve_client<H: Serve>(
 
 /// A connection that ended before its callback ran: counted and logged (at debug: an
 /// internet server sees failed handshakes all day).
-fn refused(core: &Core, err: &crate::Error, what: &str) {
+fn refused<T>(core: &Core, err: &crate::Error, what: &str) -> Option<T> {
     core.counters.closed(Closed::of(err));
     tracing::debug!("{what}: {err}");
+    None
 }
 
 /// The connection's `tracing` span (`connection`, with its peer), entered whenever its
@@ -273,8 +360,7 @@ async fn accept_proxy(
     let Socket::Tcp(stream) = &mut socket else {
         return Err(crate::Error::ProxyProtocol("PROXY protocol is TCP only"));
     };
-    // Boxed: only connections behind a proxy carry the read's state.
-    let header = Box::pin(crate::proxy::read_header(stream, policy, settings.timeout)).await?;
+    let header = crate::proxy::read_header(stream, policy, settings.timeout).await?;
     Ok((socket, header))
 }
 
