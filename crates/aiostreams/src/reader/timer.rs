@@ -69,9 +69,15 @@ impl Timed {
     }
 }
 
-/// The limits of one reader and the clocks of its current read.
+/// The limits of one reader and the clocks of its current read, boxed and made when a
+/// limit is first set: a reader without time limits carries a null pointer, not the
+/// clocks' 128 bytes (idle memory per connection). Without clocks the mode is
+/// [`Timed::Off`], so the reader never asks.
 #[derive(Debug, Default)]
-pub(crate) struct ReadTimer {
+pub(crate) struct ReadTimer(Option<Box<Clocks>>);
+
+#[derive(Debug, Default)]
+struct Clocks {
     /// `read_timeout`: how long one read may take from its first wait.
     timeout: Option<Duration>,
     /// Go's read deadline: no read waits past it.
@@ -95,15 +101,77 @@ impl ReadTimer {
     /// A connection's reader's timer: `idle_by_connection` when its watchdog has an
     /// idle timeout.
     pub(crate) fn new(timeout: Option<Duration>, idle_by_connection: bool) -> Self {
-        ReadTimer {
-            timeout,
-            idle_by_connection,
-            ..ReadTimer::default()
-        }
+        let limited = timeout.is_some() || idle_by_connection;
+        ReadTimer(limited.then(|| {
+            Box::new(Clocks {
+                timeout,
+                idle_by_connection,
+                ..Clocks::default()
+            })
+        }))
+    }
+
+    /// The clocks, made on the first limit set.
+    fn clocks(&mut self) -> &mut Clocks {
+        self.0.get_or_insert_default()
     }
 
     /// When the reader must ask this timer (see [`Timed`]).
     pub(crate) fn mode(&self) -> Timed {
+        self.0.as_deref().map_or(Timed::Off, Clocks::mode)
+    }
+
+    /// A read already waiting keeps its start and gets the new budget.
+    pub(crate) fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.clocks().set_timeout(timeout);
+    }
+
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.clocks().deadline = deadline;
+    }
+
+    /// The idle clock starts again at the next wait.
+    pub(crate) fn set_idle(&mut self, idle: Option<Duration>) {
+        let clocks = self.clocks();
+        clocks.idle = idle;
+        clocks.idle_until = None;
+    }
+
+    /// The connection's watchdog has (or no longer has) an idle timeout.
+    pub(crate) fn set_idle_by_connection(&mut self, on: bool) {
+        if on || self.0.is_some() {
+            self.clocks().idle_by_connection = on;
+        }
+    }
+
+    /// A new read begins: its clock starts at its first wait.
+    pub(crate) fn new_read(&mut self) {
+        if let Some(clocks) = &mut self.0 {
+            clocks.read_since = None;
+            clocks.read_until = None;
+        }
+    }
+
+    /// Bytes arrived: the connection is not idle.
+    pub(crate) fn bytes_arrived(&mut self) {
+        if let Some(clocks) = &mut self.0 {
+            clocks.idle_until = None;
+        }
+    }
+
+    /// The read is about to wait (`mid_record`: part of what it reads has arrived):
+    /// `Ready` with the error it fails with when a limit passed, `Pending` with `cx`
+    /// registered to be woken by the earliest one. Nothing is consumed either way.
+    pub(crate) fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<Error> {
+        match &mut self.0 {
+            Some(clocks) => clocks.poll_timeout(cx, mid_record),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Clocks {
+    fn mode(&self) -> Timed {
         match (self.timeout, self.deadline, self.idle) {
             (None, None, None) => Timed::Off,
             (Some(_), None, None) if self.idle_by_connection => Timed::MidRecord,
@@ -111,8 +179,7 @@ impl ReadTimer {
         }
     }
 
-    /// A read already waiting keeps its start and gets the new budget.
-    pub(crate) fn set_timeout(&mut self, timeout: Option<Duration>) {
+    fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
         self.read_until = self
             .read_since
@@ -120,36 +187,7 @@ impl ReadTimer {
             .and_then(|(s, t)| s.checked_add(t));
     }
 
-    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
-    }
-
-    /// The idle clock starts again at the next wait.
-    pub(crate) fn set_idle(&mut self, idle: Option<Duration>) {
-        self.idle = idle;
-        self.idle_until = None;
-    }
-
-    /// The connection's watchdog has (or no longer has) an idle timeout.
-    pub(crate) fn set_idle_by_connection(&mut self, on: bool) {
-        self.idle_by_connection = on;
-    }
-
-    /// A new read begins: its clock starts at its first wait.
-    pub(crate) fn new_read(&mut self) {
-        self.read_since = None;
-        self.read_until = None;
-    }
-
-    /// Bytes arrived: the connection is not idle.
-    pub(crate) fn bytes_arrived(&mut self) {
-        self.idle_until = None;
-    }
-
-    /// The read is about to wait (`mid_record`: part of what it reads has arrived):
-    /// `Ready` with the error it fails with when a limit passed, `Pending` with `cx`
-    /// registered to be woken by the earliest one. Nothing is consumed either way.
-    pub(crate) fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<Error> {
+    fn poll_timeout(&mut self, cx: &mut Context<'_>, mid_record: bool) -> Poll<Error> {
         self.start_clocks(mid_record);
         let Some((at, idle)) = self.next_deadline() else {
             return Poll::Pending;
