@@ -24,7 +24,8 @@ use super::inner::{Inner, Locked};
 /// the close comes at most this fraction of `idle` late.
 const CHECKS_PER_IDLE: u32 = 16;
 
-/// The idle side of the connection's lock: the limit and its task.
+/// The idle side of the connection's lock: the limit and its task; boxed in the lock,
+/// made only when a limit is set (idle memory per connection).
 #[derive(Debug, Default)]
 pub(super) struct IdleState {
     /// `idle_timeout`; `None`: no limit (a running watchdog ends at its next look).
@@ -38,15 +39,16 @@ pub(super) struct IdleState {
 
 /// Sets the idle limit: the watchdog is spawned if there is none, or told to look again.
 pub(super) fn set(inner: &Arc<Inner>, g: &mut Locked, timeout: Option<Duration>) {
-    if g.conn.is_lost() {
+    if g.conn.is_lost() || (timeout.is_none() && g.idle.is_none()) {
         return;
     }
-    g.idle.timeout = timeout;
-    g.idle.changed = true;
-    if let Some(w) = g.idle.waker.take() {
+    let state = g.idle.get_or_insert_default();
+    state.timeout = timeout;
+    state.changed = true;
+    if let Some(w) = state.waker.take() {
         w.wake();
-    } else if timeout.is_some() && !g.idle.task {
-        g.idle.task = true;
+    } else if timeout.is_some() && !state.task {
+        state.task = true;
         inner.runtime().spawn(Watchdog {
             inner: inner.clone(),
             sleep: tokio::time::sleep(Duration::ZERO),
@@ -83,24 +85,27 @@ impl Future for Watchdog {
             if g.conn.is_lost() {
                 return Poll::Ready(());
             }
-            let Some(idle) = g.idle.timeout else {
-                g.idle.task = false;
+            // (Made before the watchdog was spawned.)
+            let Some(state) = g.idle.as_deref_mut() else {
                 return Poll::Ready(());
             };
-            if std::mem::take(&mut g.idle.changed) {
+            let Some(idle) = state.timeout else {
+                state.task = false;
+                return Poll::Ready(());
+            };
+            if std::mem::take(&mut state.changed) {
                 // A new limit: idle from now.
                 *this.idle = idle;
                 *this.seen = this.inner.counters().activity();
                 *this.last_active = Instant::now();
                 this.sleep.as_mut().reset(later(*this.last_active, idle));
             }
-            if !g
-                .idle
+            if !state
                 .waker
                 .as_ref()
                 .is_some_and(|w| w.will_wake(cx.waker()))
             {
-                g.idle.waker = Some(cx.waker().clone());
+                state.waker = Some(cx.waker().clone());
             }
             drop(g);
             if this.sleep.as_mut().poll(cx).is_pending() {

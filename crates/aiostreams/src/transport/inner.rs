@@ -50,8 +50,8 @@ pub(crate) struct Inner {
 pub(super) struct Locked {
     pub(super) conn: ConnState,
     pub(super) wakers: Wakers,
-    /// The idle timeout and its watchdog (see `idle.rs`).
-    pub(super) idle: IdleState,
+    /// The idle timeout and its watchdog (see `idle.rs`); `None` until one is set.
+    pub(super) idle: Option<Box<IdleState>>,
 }
 
 #[derive(Debug, Default)]
@@ -95,7 +95,7 @@ impl Inner {
             locked: Mutex::new(Locked {
                 conn,
                 wakers: Wakers::default(),
-                idle: IdleState::default(),
+                idle: None,
             }),
             has_queued: AtomicBool::new(false),
             closing: AtomicBool::new(false),
@@ -335,7 +335,7 @@ impl Inner {
             .for_each(Waker::wake);
         wake_all(&mut w.drain);
         wake_all(&mut w.closed);
-        if let Some(w) = g.idle.waker.take() {
+        if let Some(w) = g.idle.as_mut().and_then(|idle| idle.waker.take()) {
             w.wake();
         }
         if let Some(hook) = &self.on_lost {
