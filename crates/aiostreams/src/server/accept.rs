@@ -108,7 +108,7 @@ pub(crate) async fn accept_loop<H: Serve>(
                 core.counters.accepted();
                 match core.ip_slot(&socket) {
                     Ok(ip_slot) => {
-                        let admission = Admission { permit, ip_slot };
+                        let admission = Admission::new(permit, ip_slot);
                         tokio::spawn(serve_client(
                             core.clone(),
                             socket,
