@@ -28,7 +28,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::mode::Mode;
 use crate::numbers;
 use crate::runtime::Runtime;
-use handlers::{Config, OnOverlong};
+use handlers::{Config, OnOverlong, Shutdown};
 use stats::Stats;
 
 /// The most `--max-connections` accepts (far above any descriptor limit).
@@ -126,7 +126,7 @@ async fn serve(args: Args) -> Result<()> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let stats = Arc::new(Stats::default());
-    let server = start(&args, &stats).await?;
+    let (server, config) = start(&args, &stats).await?;
     print_serving(&server)?;
     let mut every = args
         .stats
@@ -138,6 +138,7 @@ async fn serve(args: Args) -> Result<()> {
             () = tick(&mut every) => log_stats(server.stats()),
         }
     }
+    config.shutdown.begin();
     let report = server.shutdown(args.shutdown_deadline).await;
     stats.log_summary(report);
     print_report(report)
@@ -155,7 +156,8 @@ fn given<T>(
     }
 }
 
-async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
+/// The server, and what its handlers share.
+async fn start(args: &Args, stats: &Arc<Stats>) -> Result<(Server, Arc<Config>)> {
     let mut options = ServerOptions::new().limit(args.limit);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let config = server_config_from_pem(cert, key).context("cannot serve TLS")?;
@@ -185,11 +187,12 @@ async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
         limit: args.limit,
         read_size: args.read_size,
         on_overlong: args.on_overlong,
-        shutdown: options.shutdown_signal(),
+        shutdown: Shutdown::new(options.shutdown_signal()),
         stats: stats.clone(),
     });
-    let handler = move |reader, writer| handlers::handle(config.clone(), reader, writer);
-    match &args.unix {
+    let shared = config.clone();
+    let handler = move |reader, writer| handlers::handle(shared.clone(), reader, writer);
+    let server = match &args.unix {
         Some(path) => options
             .start_unix_server(handler, path)
             .await
@@ -198,7 +201,8 @@ async fn start(args: &Args, stats: &Arc<Stats>) -> Result<Server> {
             .start_server(handler, args.host.as_str(), args.port)
             .await
             .with_context(|| format!("cannot serve on {}:{}", args.host, args.port)),
-    }
+    }?;
+    Ok((server, config))
 }
 
 /// The next `--stats` tick; never without `--stats`.

@@ -7,9 +7,9 @@
 //! `--*-timeout` flags gets one `info` line.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use aiostreams::{DEFAULT_HIGH_WATER, Error, Overlong, RecordLimit, StreamReader, StreamWriter};
 use clap::ValueEnum;
@@ -53,9 +53,35 @@ pub(super) struct Config {
     /// `echo`/`discard`: each `read(n)`'s `n` (`--read-size`).
     pub(super) read_size: usize,
     pub(super) on_overlong: OnOverlong,
-    /// Cancelled when the server starts shutting down.
-    pub(super) shutdown: CancellationToken,
+    /// The server's shutdown signal.
+    pub(super) shutdown: Shutdown,
     pub(super) stats: Arc<Stats>,
+}
+
+/// The server's shutdown signal as the handlers watch it: the token, and a flag set
+/// before it is cancelled.
+#[derive(Debug)]
+pub(super) struct Shutdown {
+    /// Cancelled when the server starts shutting down.
+    token: CancellationToken,
+    /// Set just before `token` is cancelled: a handler that registered with the token
+    /// once looks at this flag, not at the token (whose state is behind its locks).
+    stopping: AtomicBool,
+}
+
+impl Shutdown {
+    pub(super) fn new(token: CancellationToken) -> Self {
+        Shutdown {
+            token,
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// Call before the server cancels the token (`Server::shutdown`): a handler
+    /// waiting at its idle point sees the token only after this.
+    pub(super) fn begin(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
 }
 
 /// Serves one client in its mode, then closes the connection.
@@ -131,56 +157,34 @@ fn overlong(config: &Config, writer: &StreamWriter, what: &str, closing: bool) {
 /// A future of its own, not an `async fn` around `select!`: that kept the loop's future
 /// twice (the argument and `select!`'s copy), 160 bytes of every idle `echo` connection.
 fn until_shutdown<'a, F: Future<Output = Result<(), Error>>>(
-    token: &'a CancellationToken,
+    shutdown: &'a Shutdown,
     busy: &'a AtomicBool,
     serve: F,
 ) -> UntilShutdown<'a, F> {
     UntilShutdown {
         serve,
-        cancelled: token.cancelled(),
+        cancelled: shutdown.token.cancelled(),
+        stopping: &shutdown.stopping,
         busy,
-        fired: Arc::default(),
         task: None,
     }
 }
 
 pin_project_lite::pin_project! {
-    /// See [`until_shutdown`]. The server's shutdown signal is registered with the token
-    /// once: polling tokio-util's `cancelled()` future takes the token's locks on every
-    /// poll, and making one per read registered and unregistered it on every request:
-    /// together about 430 instructions per request of a 1 KiB echo (callgrind). This
-    /// future gives the token a waker of its own; later polls from the same task load one
-    /// flag.
+    /// See [`until_shutdown`]. The task registers with the token once: polling
+    /// tokio-util's `cancelled()` future takes the token's locks on every poll, and
+    /// making one per read registered and unregistered it on every request: together
+    /// about 430 instructions per request of a 1 KiB echo (callgrind). Later polls from
+    /// the same task load [`Shutdown`]'s flag, set before the token wakes the task.
     struct UntilShutdown<'a, F> {
         #[pin]
         serve: F,
         #[pin]
         cancelled: WaitForCancellationFuture<'a>,
+        stopping: &'a AtomicBool,
         busy: &'a AtomicBool,
-        fired: Arc<Fired>,
         // The task's waker when the token's future was last polled.
         task: Option<Waker>,
-    }
-}
-
-/// Set when the token wakes us; then wakes the task.
-#[derive(Debug, Default)]
-struct Fired {
-    set: AtomicBool,
-    task: Mutex<Option<Waker>>,
-}
-
-impl Wake for Fired {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.set.store(true, Ordering::Release);
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            task.wake();
-        }
     }
 }
 
@@ -198,16 +202,15 @@ impl<F: Future<Output = Result<(), Error>>> Future for UntilShutdown<'_, F> {
             return Poll::Pending;
         }
         let registered = this.task.as_ref().is_some_and(|t| t.will_wake(cx.waker()));
-        if registered && !this.fired.set.load(Ordering::Acquire) {
+        if registered && !this.stopping.load(Ordering::Acquire) {
             return Poll::Pending;
         }
-        // First poll, another task, or the token woke us: ask the token itself.
-        this.fired.set.store(false, Ordering::Release);
-        *this.fired.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
-        *this.task = Some(cx.waker().clone());
-        let waker = Waker::from(this.fired.clone());
-        let shutdown = this.cancelled.poll(&mut Context::from_waker(&waker));
-        shutdown.map(Ok)
+        // First poll, another task, or the server is stopping: ask the token itself
+        // (which keeps this waker until it is cancelled).
+        if !registered {
+            *this.task = Some(cx.waker().clone());
+        }
+        this.cancelled.poll(cx).map(Ok)
     }
 }
 
@@ -215,7 +218,7 @@ impl<F: Future<Output = Result<(), Error>>> Future for UntilShutdown<'_, F> {
 async fn echo(
     reader: &mut StreamReader,
     writer: &StreamWriter,
-    shutdown: &CancellationToken,
+    shutdown: &Shutdown,
     read_size: usize,
 ) -> Result<(), Error> {
     let busy = AtomicBool::new(false);
@@ -295,7 +298,7 @@ async fn lines(
 /// `read(65536)` (`--read-size`) and drop, until EOF.
 async fn discard(
     reader: &mut StreamReader,
-    shutdown: &CancellationToken,
+    shutdown: &Shutdown,
     read_size: usize,
 ) -> Result<(), Error> {
     let busy = AtomicBool::new(false);
