@@ -180,6 +180,20 @@
 // their "Available on ..." badge. Stable builds never see the attribute.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+// Without `tls` the TLS items named above do not exist: their links go to the docs.rs
+// pages (built with every feature), so `cargo doc --no-default-features` has no broken
+// link.
+#![cfg_attr(
+    not(feature = "tls"),
+    doc = "",
+    doc = "[`ServerOptions::ssl`]: https://docs.rs/aiostreams/latest/aiostreams/struct.ServerOptions.html#method.ssl",
+    doc = "[`ConnectOptions::ssl`]: https://docs.rs/aiostreams/latest/aiostreams/struct.ConnectOptions.html#method.ssl",
+    doc = "[`ConnectOptions::ssl_config`]: https://docs.rs/aiostreams/latest/aiostreams/struct.ConnectOptions.html#method.ssl_config",
+    doc = "[`StreamWriter::start_tls`]: https://docs.rs/aiostreams/latest/aiostreams/struct.StreamWriter.html#method.start_tls",
+    doc = "[`tls::server_config_from_pem`]: https://docs.rs/aiostreams/latest/aiostreams/tls/fn.server_config_from_pem.html",
+    doc = "[`tls::TlsError`]: https://docs.rs/aiostreams/latest/aiostreams/tls/enum.TlsError.html",
+    doc = "[`tls::TlsInfo`]: https://docs.rs/aiostreams/latest/aiostreams/tls/struct.TlsInfo.html"
+)]
 
 // Layer 1, sans-I/O: the reader's rules (public), the write queue, the error type.
 mod buffer;

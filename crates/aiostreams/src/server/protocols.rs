@@ -51,6 +51,10 @@ use crate::{DEFAULT_LIMIT, Error, Protocol};
 /// assert_eq!(reader.readline().await?, "ping\n");
 /// # Ok(()) }
 /// ```
+#[cfg_attr(
+    not(feature = "tls"),
+    doc = "[`ServerOptions::ssl`]: https://docs.rs/aiostreams/latest/aiostreams/struct.ServerOptions.html#method.ssl"
+)]
 pub async fn create_server<P: Protocol>(
     protocol_factory: impl Fn() -> P + Send + Sync + 'static,
     host: impl Into<Hosts>,

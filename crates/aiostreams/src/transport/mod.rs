@@ -838,9 +838,9 @@ impl Transport {
     /// asyncio's `get_extra_info(name)` by name: `"peername"`, `"sockname"`,
     /// `"peercred"` (Unix), and for TLS `"sslcontext"`, `"peercert"` (`None` when the
     /// peer sent no certificate, as asyncio) and `"cipher"`, each as the whole
-    /// [`TlsInfo`](crate::tls::TlsInfo); `None` for unknown keys (the `default` of
+    /// [`TlsInfo`]; `None` for unknown keys (the `default` of
     /// asyncio). `"socket"` and `"ssl_object"` are `None`: use
-    /// [`with_socket`](Self::with_socket) and [`tls_info`](Self::tls_info) (a Python
+    /// [`with_socket`](Self::with_socket) and [`tls_info`] (a Python
     /// object has no Rust equivalent that could be handed out by value).
     ///
     /// # Examples
@@ -866,6 +866,16 @@ impl Transport {
     /// # Ok(())
     /// # }
     /// ```
+    #[cfg_attr(
+        feature = "tls",
+        doc = "[`TlsInfo`]: crate::tls::TlsInfo",
+        doc = "[`tls_info`]: Self::tls_info"
+    )]
+    #[cfg_attr(
+        not(feature = "tls"),
+        doc = "[`TlsInfo`]: https://docs.rs/aiostreams/latest/aiostreams/tls/struct.TlsInfo.html",
+        doc = "[`tls_info`]: https://docs.rs/aiostreams/latest/aiostreams/struct.Transport.html#method.tls_info"
+    )]
     pub fn get_extra_info(&self, name: &str) -> Option<ExtraInfo> {
         match name {
             "peername" => self.peername().map(ExtraInfo::Address),
