@@ -120,10 +120,25 @@ pub(super) fn handle(
             tracing::info!(peer, "{e}: closed");
             return Ok(());
         }
+        if let Err(e) = &served
+            && is_truncation(e)
+        {
+            // A TLS client gone without close_notify (load generators close so): the end
+            // of its stream, as asyncio's reader sees it, not a handler error.
+            let peer = writer.peername().map(|p| p.to_string()).unwrap_or_default();
+            tracing::debug!(peer, "{e}: closed");
+            return Ok(());
+        }
         served.inspect_err(failed)?;
         // (`served` is scoped above so it is not kept across this await.)
         writer.wait_closed().await.inspect_err(failed)
     }
+}
+
+/// The client closed its TLS connection without close_notify (a truncation): the read's
+/// error, which asyncio does not raise (its reader sees EOF) and logs nothing for.
+fn is_truncation(e: &Error) -> bool {
+    matches!(e, Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof)
 }
 
 /// Logs and counts a line or head over the limit; `closing` when the connection ends.

@@ -56,6 +56,11 @@ impl Certs {
         self.pki.dir.write(name, contents)
     }
 
+    /// A rustls client configuration trusting the CA.
+    pub(crate) fn client_config(&self) -> std::sync::Arc<rustls::ClientConfig> {
+        self.pki.client_config()
+    }
+
     /// The CA file as a `&str` argument.
     pub(crate) fn ca_arg(&self) -> &str {
         path(&self.ca)
