@@ -3,10 +3,12 @@
 //!
 //! `valgrind --tool=callgrind target/release/deps/reader_instructions-HASH KIND N` runs
 //! `N` operations of `KIND` on `N` buffered 16-byte lines (`readline`, `try_readline`,
-//! `readexactly`, `readuntil`; `memchr` + split of the same bytes in a slice, the
+//! `readexactly`, `readuntil`; `buffer_consume`, a line looked at in place:
+//! `buffer()`, `memchr`, `consume`; `memchr` + split of the same bytes in a slice, the
 //! baseline; `bytesmut` and `bytes`, `memchr` + `bytes`' own split into a `Bytes` per
-//! line, from a `BytesMut` or from a frozen `Bytes`, for reference), or only sets them up
-//! (`fed`: the reader holding them; `data`: the bytes). Run each with two values of `N`:
+//! line, from a `BytesMut` or from a frozen `Bytes`, and `bytes_slice`, `memchr` + the
+//! `slice` and `advance` the reader cuts its lines with, for reference), or only sets
+//! them up (`fed`: the reader holding them; `data`: the bytes). Run each with two values of `N`:
 //! the difference in instructions over the difference in `N`, minus the same for its
 //! set-up (`fed` for the reads, `data` for the others), is the cost of one operation.
 //! The results are in the docs of `StreamReader::readline` and in `docs/DESIGN.md`.
@@ -36,6 +38,30 @@ fn memchr_split(mut data: &[u8], n: usize) -> usize {
     sum
 }
 
+/// `n` buffered lines by `try_readline`. (Each kind's loop in a function of its own, so
+/// that what the compiler inlines into it does not depend on the other kinds.)
+#[inline(never)]
+fn try_readlines(mut r: StreamReader, n: usize) -> usize {
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += black_box(r.try_readline().expect("ok").expect("line")).len();
+    }
+    sum
+}
+
+/// `n` buffered lines looked at in place: `buffer()`, `memchr`, `consume`.
+#[inline(never)]
+fn consume_lines(mut r: StreamReader, n: usize) -> usize {
+    let mut sum = 0;
+    for _ in 0..n {
+        let buffered = r.buffer();
+        let i = memchr::memchr(b'\n', buffered).expect("a line");
+        sum += black_box(&buffered[..=i]).len();
+        tokio::io::AsyncBufReadExt::consume(&mut r, i + 1);
+    }
+    sum
+}
+
 fn run(kind: &str, n: usize) -> usize {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -59,18 +85,23 @@ fn run(kind: &str, n: usize) -> usize {
                 sum += black_box(b.split_to(i + 1)).len();
             }
         }
+        "bytes_slice" => {
+            let mut b = bytes::Bytes::from(black_box(LINE.repeat(n)));
+            for _ in 0..n {
+                let i = memchr::memchr(b'\n', &b).expect("a line");
+                let line = b.slice(..i + 1);
+                bytes::Buf::advance(&mut b, i + 1);
+                sum += black_box(line).len();
+            }
+        }
+        "buffer_consume" => sum = consume_lines(reader(n), n),
         "readline" => rt.block_on(async {
             let mut r = reader(n);
             for _ in 0..n {
                 sum += black_box(r.readline().await.expect("line")).len();
             }
         }),
-        "try_readline" => {
-            let mut r = reader(n);
-            for _ in 0..n {
-                sum += black_box(r.try_readline().expect("ok").expect("line")).len();
-            }
-        }
+        "try_readline" => sum = try_readlines(reader(n), n),
         "readexactly" => rt.block_on(async {
             let mut r = reader(n);
             for _ in 0..n {
@@ -103,6 +134,8 @@ fn main() {
                 "try_readline",
                 "readexactly",
                 "readuntil",
+                "buffer_consume",
+                "bytes_slice",
             ] {
                 assert_eq!(run(kind, 100), 100 * LINE.len(), "{kind}");
             }

@@ -157,3 +157,25 @@ async fn readexactly_of_a_huge_size_reserves_nothing_up_front() {
         "what came, kept for the next read"
     );
 }
+
+/// Lines looked at in place and consumed (`buffer()` + `consume`, which freezes a buffer
+/// of several lines as the reads do), mixed with reads and with bytes fed between them:
+/// every byte comes out once, in order.
+#[tokio::test]
+async fn lines_consumed_in_place_mix_with_reads_and_later_feeds() {
+    use tokio::io::AsyncBufReadExt;
+
+    let mut reader = StreamReader::new();
+    reader.feed_data(b"one\ntwo\nthree\nfour\n").unwrap();
+    let end = reader.buffer().iter().position(|&b| b == b'\n').unwrap();
+    assert_eq!(&reader.buffer()[..=end], b"one\n");
+    reader.consume(end + 1);
+    assert_eq!(reader.readline().await.unwrap(), "two\n");
+    reader.consume(3); // "thr"
+    reader.feed_data(b"five").unwrap(); // appended behind the consumed-from buffer
+    assert_eq!(reader.buffer(), b"ee\nfour\nfive");
+    reader.consume(3);
+    assert_eq!(reader.readline().await.unwrap(), "four\n");
+    reader.feed_eof();
+    assert_eq!(reader.read_to_eof().await.unwrap(), "five");
+}

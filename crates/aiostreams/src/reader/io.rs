@@ -32,6 +32,7 @@ impl AsyncBufRead for StreamReader {
         self.get_mut().poll_fill_buf_inner(cx)
     }
 
+    #[inline]
     fn consume(self: Pin<&mut Self>, amt: usize) {
         let this = self.get_mut();
         this.buf.discard(amt);

@@ -193,6 +193,17 @@ impl StreamReader {
     /// It takes `&mut self` to move what feeders sent into the buffer first (one atomic
     /// load when nothing was fed), so reads need no extra lock or atomic for it.
     ///
+    /// # Parsing in place
+    ///
+    /// A parser that only needs to look at each record, not keep it, can parse it here
+    /// and drop it with `consume` (`tokio::io::AsyncBufReadExt`): no [`Bytes`] is handed
+    /// out, so no reference count is touched. A 16-byte line found with `memchr` costs
+    /// 104 instructions this way, 1.7x a bare `memchr` + slice split, against 147 for
+    /// [`readline`](Self::readline), whose `Bytes` alone costs about 50 (callgrind,
+    /// `benches/reader_instructions.rs`). Unlike the reads, this form does not raise a
+    /// stored exception before the buffered bytes (it is tokio's `AsyncBufRead`): when
+    /// the buffer holds no whole record, go on with an `await`ed read, which does.
+    ///
     /// # Examples
     ///
     /// ```
@@ -206,6 +217,29 @@ impl StreamReader {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Counting pipelined `PING`s in place, then waiting for the rest with `readline`:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), aiostreams::Error> {
+    /// use tokio::io::AsyncBufReadExt; // consume
+    ///
+    /// let mut reader = aiostreams::StreamReader::new();
+    /// reader.feed_data(b"PING\r\nPING\r\nPI")?;
+    /// let mut pings = 0;
+    /// while let Some(end) = reader.buffer().iter().position(|&b| b == b'\n') {
+    ///     assert_eq!(&reader.buffer()[..=end], b"PING\r\n");
+    ///     pings += 1;
+    ///     reader.consume(end + 1);
+    /// }
+    /// assert_eq!(pings, 2);
+    /// reader.feed_data(b"NG\r\n")?;
+    /// assert_eq!(reader.readline().await?, "PING\r\n");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
     pub fn buffer(&mut self) -> &[u8] {
         self.sync_inbox();
         self.buf.buffer()
@@ -502,6 +536,7 @@ impl StreamReader {
         Poll::Ready(false)
     }
 
+    #[inline]
     fn adapt_pull_hint(&mut self, got: usize, window: usize) {
         if got >= window {
             // Twice the window that filled: a hint above `MAX_PULL` comes only from
