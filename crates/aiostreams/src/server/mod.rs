@@ -663,7 +663,12 @@ impl Server {
         self.core.stats()
     }
 
-    /// How many client connections are live.
+    /// How many client connections are live: accepted and not yet lost.
+    ///
+    /// A connection in a lingering close (see
+    /// [`ServerOptions::linger`](crate::ServerOptions::linger)) is over for the API and not
+    /// counted here, as [`wait_closed`](Self::wait_closed) does not wait for it; its socket
+    /// still holds its `max_connections` slot until it is closed.
     ///
     /// # Examples
     ///

@@ -382,10 +382,13 @@ impl ServerOptions {
     /// Without it, a client that sent more (a pipelined request) while its answer was
     /// arriving makes the kernel reset the connection, which destroys the part of the
     /// answer still in flight. For the API the connection is over when the close starts
-    /// (`wait_closed()` returns, the reader sees EOF); the server counts it, for
-    /// [`max_connections`](Self::max_connections) and `wait_closed()`, until the socket
-    /// is closed. [`Server::shutdown`](crate::Server::shutdown) closes lingering sockets
-    /// at its deadline. An `abort()` or an error does not linger.
+    /// (`wait_closed()` returns, the reader sees EOF, and
+    /// [`Server::wait_closed`](crate::Server::wait_closed) and
+    /// [`Server::active_connections`](crate::Server::active_connections) no longer count
+    /// it); the socket keeps its [`max_connections`](Self::max_connections) and per-IP
+    /// slots until it is closed, and [`Server::shutdown`](crate::Server::shutdown) waits
+    /// for it, closing lingering sockets at its deadline. An `abort()` or an error does not
+    /// linger.
     ///
     /// # Examples
     ///
