@@ -213,15 +213,36 @@ impl SendNow {
     }
 }
 
+/// The private names of asyncio's selector socket transport that the native path reads
+/// or replaces. They are the same on CPython 3.9 to 3.13; a Python whose transport lacks
+/// one of them keeps the transport's own Python methods (checked per connection, once).
+const TRANSPORT_NAMES: [&str; 9] = [
+    "_sock_fd",
+    "_read_ready_cb",
+    "_read_ready__on_eof",
+    "_fatal_error",
+    "_conn_lost",
+    "_eof",
+    "_empty_waiter",
+    "_buffer",
+    "_closing",
+];
+
 /// Puts the native `_read_ready_cb` and `write` on asyncio's selector socket transport
 /// `transport` whose protocol is `protocol` (called from `connection_made`, before the
-/// transport's reader callback is registered).
+/// transport's reader callback is registered). Does nothing when the transport lacks one
+/// of [`TRANSPORT_NAMES`] (another CPython's transport: its own code stays in place).
 #[pyfunction]
 pub(crate) fn use_native_io(
     transport: &Bound<'_, PyAny>,
     protocol: &Bound<'_, ProtocolCore>,
 ) -> PyResult<()> {
     let py = transport.py();
+    for name in TRANSPORT_NAMES {
+        if !transport.hasattr(name)? {
+            return Ok(());
+        }
+    }
     let fd: RawFd = transport.getattr(intern!(py, "_sock_fd"))?.extract()?;
     let weak = PyWeakrefReference::new(transport)?.unbind();
     let read = ReadReady {

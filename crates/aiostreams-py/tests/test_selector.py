@@ -105,6 +105,31 @@ class SelectorTransport(LoopCase):
 
         self.assertNotIsInstance(self.run_async(main()), _native.ReadReady)
 
+    def test_a_transport_missing_a_private_name_keeps_its_own_methods(self):
+        # The native path reads these private names of asyncio's transport; a CPython
+        # whose transport lacks one must keep the transport's own Python code.
+        names = ["_sock_fd", "_read_ready_cb", "_read_ready__on_eof", "_fatal_error",
+                 "_conn_lost", "_eof", "_empty_waiter", "_buffer", "_closing"]
+
+        class Transport:
+            pass
+
+        def installed(missing):
+            t = Transport()
+            for name in names:
+                if name != missing:
+                    setattr(t, name, -1 if name == "_sock_fd" else None)
+            _native.use_native_io(t, protocol)
+            return type(t.__dict__.get("write")).__name__
+
+        async def main():
+            return aiostreams.StreamReaderProtocol(aiostreams.StreamReader())
+
+        protocol = self.run_async(main())
+        self.assertEqual(installed(None), "SendNow")
+        for name in names:
+            self.assertEqual(installed(name), "NoneType", name)
+
     def test_a_waiting_read_asks_a_loop_that_overrides_create_future(self):
         # The reader makes asyncio.Future(loop=...) itself only where create_future is
         # BaseEventLoop's: a loop class or instance overriding it is asked, as asyncio's.
