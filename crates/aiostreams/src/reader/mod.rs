@@ -198,7 +198,7 @@ impl StreamReader {
     /// A parser that only needs to look at each record, not keep it, can parse it here
     /// and drop it with `consume` (`tokio::io::AsyncBufReadExt`): no [`Bytes`] is handed
     /// out, so no reference count is touched. A 16-byte line found with `memchr` costs
-    /// 104 instructions this way, 1.7x a bare `memchr` + slice split, against 147 for
+    /// 106 instructions this way, 1.77x a bare `memchr` + slice split, against 147 for
     /// [`readline`](Self::readline), whose `Bytes` alone costs about 50 (callgrind,
     /// `benches/reader_instructions.rs`). Unlike the reads, this form does not raise a
     /// stored exception before the buffered bytes (it is tokio's `AsyncBufRead`): when
