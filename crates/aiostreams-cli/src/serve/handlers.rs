@@ -116,7 +116,7 @@ pub(super) fn handle(
         if let Err(e @ Error::TimedOut { .. }) = &served {
             // Closed by a --*-timeout: one line, and no error (the client was too slow).
             config.stats.count(Event::ClosedByTimeout);
-            let peer = writer.peername().map(|p| p.to_string()).unwrap_or_default();
+            let peer = peer(&writer);
             tracing::info!(peer, "{e}: closed");
             return Ok(());
         }
@@ -125,7 +125,7 @@ pub(super) fn handle(
         {
             // A TLS client gone without close_notify (load generators close so): the end
             // of its stream, as asyncio's reader sees it, not a handler error.
-            let peer = writer.peername().map(|p| p.to_string()).unwrap_or_default();
+            let peer = peer(&writer);
             tracing::debug!(peer, "{e}: closed");
             return Ok(());
         }
@@ -133,6 +133,11 @@ pub(super) fn handle(
         // (`served` is scoped above so it is not kept across this await.)
         writer.wait_closed().await.inspect_err(failed)
     }
+}
+
+/// The client's address for a log line (empty when the socket has none).
+fn peer(writer: &StreamWriter) -> String {
+    writer.peername().map(|p| p.to_string()).unwrap_or_default()
 }
 
 /// The client closed its TLS connection without close_notify (a truncation): the read's
@@ -143,7 +148,7 @@ fn is_truncation(e: &Error) -> bool {
 
 /// Logs and counts a line or head over the limit; `closing` when the connection ends.
 fn overlong(config: &Config, writer: &StreamWriter, what: &str, closing: bool) {
-    let peer = writer.peername().map(|p| p.to_string()).unwrap_or_default();
+    let peer = peer(writer);
     let limit = config.limit;
     if closing {
         config.stats.count(Event::ClosedByLimit);
