@@ -12,7 +12,7 @@ use std::time::Duration;
 use aiostreams::{Feeder, StreamReader};
 use tokio::task::JoinHandle;
 
-use crate::support::bounded;
+use crate::support::{bounded, bounded_test};
 
 /// Makes `reader` wait `times` times in the current task, dropping each read.
 async fn wait_repeatedly(reader: &mut StreamReader, times: usize) {
@@ -88,4 +88,54 @@ async fn a_reader_waiting_in_another_task_than_before_is_woken() {
     until_it_waits().await;
     feeder.feed_data(b"moved\n").unwrap();
     assert_eq!(bounded(task).await.unwrap().unwrap(), "moved\n");
+}
+
+/// Polls `read` (which must keep waiting) until the connection has received `total`
+/// bytes: the read pulled them and waits again.
+async fn until_pulled<F: Future>(
+    mut read: std::pin::Pin<&mut F>,
+    writer: &aiostreams::StreamWriter,
+    total: u64,
+) {
+    loop {
+        let waits = std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx)))
+            .await
+            .is_pending();
+        assert!(waits, "the read completed early");
+        if writer.stats().bytes_in == total {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A socket read woken after its pull found nothing pulls again without stepping first
+/// (`StreamReader::poll_op`): a record arriving in pieces, each after the read waited
+/// again, is read whole; and an exception stored while it waits still wins.
+#[bounded_test]
+async fn a_socket_read_woken_again_and_again_reads_its_record_whole() {
+    use tokio::io::AsyncWriteExt;
+    let (mut reader, writer, mut peer) = crate::support::net::tcp_pair().await;
+    {
+        let mut read = std::pin::pin!(reader.readexactly(9));
+        let mut sent = 0;
+        for piece in [&b"abc"[..], b"def"] {
+            peer.write_all(piece).await.unwrap();
+            sent += piece.len() as u64;
+            until_pulled(read.as_mut(), &writer, sent).await;
+        }
+        peer.write_all(b"ghi").await.unwrap();
+        assert_eq!(read.await.unwrap(), "abcdefghi");
+    }
+    let feeder = reader.feeder();
+    let mut read = std::pin::pin!(reader.readline());
+    peer.write_all(b"half a li").await.unwrap();
+    until_pulled(read.as_mut(), &writer, 18).await;
+    feeder.set_exception(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+    let err = read.await.unwrap_err();
+    assert_eq!(
+        err.io_kind(),
+        std::io::ErrorKind::ConnectionReset,
+        "{err:?}"
+    );
 }

@@ -142,6 +142,8 @@ pub struct StreamReader {
     bulk_units: u8,
     /// When the wait path asks the source's timer (see `timer.rs`).
     timed: Timed,
+    /// The last read's last poll returned `Pending` from its wait (see `poll_op`).
+    waiting: bool,
     source: Option<Box<dyn Source>>,
     shared: Arc<Shared>,
 }
@@ -168,6 +170,7 @@ impl StreamReader {
             bulk_units: 0,
             small_pulls: 0,
             timed,
+            waiting: false,
             source,
             shared,
         }
@@ -350,58 +353,74 @@ impl StreamReader {
     /// The core decides every outcome; this adds the waking rule: a wait ended while an
     /// exception is stored raises it (asyncio's waiter would; we cannot tell whether
     /// bytes came before it, and let the exception win).
+    ///
+    /// A read woken after its pull found nothing goes straight back to the pull when
+    /// nothing was fed and no exception stored meanwhile: the buffer is then as its last
+    /// step left it, and the step would say "need more" again.
     pub(crate) fn poll_op(
         &mut self,
         cx: &mut Context<'_>,
         op: &mut impl Op,
     ) -> Poll<Result<Bytes, Error>> {
+        let resumed = std::mem::take(&mut self.waiting) && op.has_started();
         if !op.has_started() && self.timed.new_read() {
             self.with_timer(ReadTimer::new_read);
         }
+        let mut step = !(resumed && self.shared.is_quiet());
         let mut discarding_pulls = 0;
         loop {
-            self.sync_inbox();
-            let stored = self.shared.has_exception();
-            if stored
-                && op.has_started()
-                && !op.is_probing()
-                && let Some(err) = self.shared.exception()
-            {
-                return Poll::Ready(Err(err));
-            }
-            let result = match op.step(&mut self.buf, stored) {
-                Step::Done(result) => result,
-                Step::RaiseStored => match self.shared.exception() {
-                    Some(err) => Err(err),
-                    None => continue, // cleared meanwhile: read on
-                },
-                Step::NeedMore => {
-                    if self.buf.is_discarding() || op.is_skipping() {
-                        // An endless over-long line from a fast source: yield now and
-                        // then, as a socket read would, instead of looping in one poll.
-                        discarding_pulls += 1;
-                        if discarding_pulls > DISCARDING_PULLS_PER_POLL {
-                            cx.waker().wake_by_ref();
-                            return Poll::Pending;
-                        }
-                    }
-                    self.publish_flow(true);
-                    if let Err(timed_out) =
-                        std::task::ready!(self.poll_more(cx, op.want(&self.buf)))
-                    {
-                        self.publish_flow(false);
-                        return Poll::Ready(Err(*timed_out));
-                    }
-                    continue;
+            if step {
+                self.sync_inbox();
+                let stored = self.shared.has_exception();
+                if stored
+                    && op.has_started()
+                    && !op.is_probing()
+                    && let Some(err) = self.shared.exception()
+                {
+                    return Poll::Ready(Err(err));
                 }
-                Step::NeedMoreIfReady if self.pull_ready(cx) => continue,
-                Step::NeedMoreIfReady => match op.finish_without_more(&mut self.buf) {
-                    Step::Done(result) => result,
-                    _ => unreachable!("a probing read finishes without more input"),
-                },
-            };
-            self.publish_flow(false);
-            return Poll::Ready(result);
+                let done = match op.step(&mut self.buf, stored) {
+                    Step::Done(result) => Some(result),
+                    Step::RaiseStored => match self.shared.exception() {
+                        Some(err) => Some(Err(err)),
+                        None => continue, // cleared meanwhile: read on
+                    },
+                    Step::NeedMore => {
+                        if self.buf.is_discarding() || op.is_skipping() {
+                            // An endless over-long line from a fast source: yield now and
+                            // then, as a socket read would, instead of looping in one poll.
+                            discarding_pulls += 1;
+                            if discarding_pulls > DISCARDING_PULLS_PER_POLL {
+                                cx.waker().wake_by_ref();
+                                return Poll::Pending;
+                            }
+                        }
+                        self.publish_flow(true);
+                        None
+                    }
+                    Step::NeedMoreIfReady if self.pull_ready(cx) => continue,
+                    Step::NeedMoreIfReady => match op.finish_without_more(&mut self.buf) {
+                        Step::Done(result) => Some(result),
+                        _ => unreachable!("a probing read finishes without more input"),
+                    },
+                };
+                if let Some(result) = done {
+                    self.publish_flow(false);
+                    return Poll::Ready(result);
+                }
+            }
+            step = true;
+            match self.poll_more(cx, op.want(&self.buf)) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(timed_out)) => {
+                    self.publish_flow(false);
+                    return Poll::Ready(Err(*timed_out));
+                }
+                Poll::Pending => {
+                    self.waiting = true;
+                    return Poll::Pending;
+                }
+            }
         }
     }
 
@@ -585,6 +604,7 @@ impl StreamReader {
     }
 
     /// Registers for wake-ups from feeders (only needed when a feeder can exist).
+    #[inline]
     fn park(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if Arc::strong_count(&self.shared) == 1 && self.source.is_some() {
             return Poll::Pending;

@@ -65,6 +65,7 @@ impl ParkedWaker {
 
     /// The inbox holds a waker that wakes the same task as `waker` (`Waker::will_wake`:
     /// same data and vtable).
+    #[inline]
     fn holds(&self, waker: &Waker) -> bool {
         let (data, vtable) = Self::addresses(waker);
         data != 0
@@ -208,10 +209,17 @@ impl Shared {
     /// does from then on (bytes, EOF, an exception) it does under the lock before it
     /// takes that waker and wakes this task, so checking `pending` and the exception
     /// after seeing the waker there is enough (one is seen, or the wake-up comes).
+    /// (Inlined to that check: the lock and the waker's clone are out of line.)
+    #[inline]
     pub(crate) fn park(&self, cx: &Context<'_>) -> bool {
         if self.parked.holds(cx.waker()) {
             return self.is_quiet();
         }
+        self.park_locked(cx)
+    }
+
+    #[inline(never)]
+    fn park_locked(&self, cx: &Context<'_>) -> bool {
         let mut inbox = self.lock();
         if !self.is_quiet() {
             return false;

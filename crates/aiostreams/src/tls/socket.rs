@@ -112,6 +112,8 @@ impl TlsSocket {
             // Copied chunk by chunk from rustls' plaintext buffer (`fill_buf`), not read
             // into a zero-filled region: zeroing cost as much as the copy (callgrind).
             let n = available.min(window);
+            // (The room for it: the thread's spare buffer, if the reader has none.)
+            crate::sansio::reserve_pull(buf, n);
             let start = buf.len();
             let mut reader = session.reader();
             while buf.len() - start < n {
