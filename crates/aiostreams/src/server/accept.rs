@@ -250,22 +250,40 @@ where
 {
     type Output = ();
 
+    /// A served connection's poll is its callback's, the setup out of line: a
+    /// request/response connection polls its task once per request, and the loop over
+    /// the three states (with the setup's inlined) cost 15-20 instructions more per poll
+    /// (callgrind).
+    #[inline]
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        loop {
-            match self.as_mut().project() {
-                ConnectionProj::Setup { setup } => match std::task::ready!(setup.poll(cx)) {
-                    Some(serving) => self.set(Connection::Serving { serving }),
-                    None => break,
-                },
-                ConnectionProj::Serving { serving } => {
-                    std::task::ready!(serving.poll(cx));
-                    break;
-                }
-                ConnectionProj::Done => return Poll::Ready(()),
-            }
+        if let ConnectionProj::Serving { serving } = self.as_mut().project() {
+            std::task::ready!(serving.poll(cx));
+            self.set(Connection::Done);
+            return Poll::Ready(());
         }
-        self.set(Connection::Done);
-        Poll::Ready(())
+        self.poll_setup(cx)
+    }
+}
+
+impl<S, F> Connection<S, F>
+where
+    S: Future<Output = Option<Serving<F>>>,
+    F: Future<Output: HandlerResult>,
+{
+    /// [`Connection::poll`] before the callback runs, or after the connection ended.
+    #[inline(never)]
+    fn poll_setup(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let serving = match self.as_mut().project() {
+            ConnectionProj::Setup { setup } => std::task::ready!(setup.poll(cx)),
+            // (`Serving` never gets here: `poll` polls it.)
+            ConnectionProj::Serving { .. } | ConnectionProj::Done => return Poll::Ready(()),
+        };
+        let Some(serving) = serving else {
+            self.set(Connection::Done);
+            return Poll::Ready(());
+        };
+        self.set(Connection::Serving { serving });
+        self.poll(cx)
     }
 }
 
