@@ -6,7 +6,7 @@
 //! silent close, and a warning line in the log. A connection closed by one of the
 //! `--*-timeout` flags gets one `info` line.
 
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -165,72 +165,83 @@ fn overlong(config: &Config, writer: &StreamWriter, what: &str, closing: bool) {
     }
 }
 
-/// Runs one mode's loop, `serve`, until it ends, or until the server shuts down while
-/// the loop waits for the client's next message: the loop is then dropped at that read
-/// (reads are cancel safe) and the handler ends as at EOF.
-///
-/// The loop sets `busy` around its other waits (a `drain()`, the rest of a request), where
-/// a shutdown must not cut it: the signal is taken only when the loop waits with `busy`
-/// clear, so a request already read is still answered. One race around the whole loop,
-/// not one per read: racing each read against the signal moved the read's future into the
-/// race on every request (about 200 instructions per request of a 1 KiB echo, callgrind).
-/// A future of its own, not an `async fn` around `select!`: that kept the loop's future
-/// twice (the argument and `select!`'s copy), 160 bytes of every idle `echo` connection.
-fn until_shutdown<'a, F: Future<Output = Result<(), Error>>>(
-    shutdown: &'a Shutdown,
-    busy: &'a AtomicBool,
-    serve: F,
-) -> UntilShutdown<'a, F> {
-    UntilShutdown {
-        serve,
-        cancelled: shutdown.token.cancelled(),
-        stopping: &shutdown.stopping,
-        busy,
-        task: None,
-    }
-}
-
 pin_project_lite::pin_project! {
-    /// See [`until_shutdown`]. The task registers with the token once: polling
-    /// tokio-util's `cancelled()` future takes the token's locks on every poll, and
-    /// making one per read registered and unregistered it on every request: together
-    /// about 430 instructions per request of a 1 KiB echo (callgrind). Later polls from
-    /// the same task load [`Shutdown`]'s flag, set before the token wakes the task.
-    struct UntilShutdown<'a, F> {
-        #[pin]
-        serve: F,
+    /// The shutdown signal as one connection's loop watches it at its idle points.
+    ///
+    /// The loop awaits each read that waits for the client's next message through
+    /// [`Watch::idle`]: once the server starts shutting down, that read is dropped (reads
+    /// are cancel safe) and the loop ends as at EOF. Its other waits (a `drain()`, the rest of
+    /// a request) are not watched, so a request already read is still answered.
+    ///
+    /// The task registers with the token once: polling tokio-util's `cancelled()` future
+    /// takes the token's locks on every poll, and making one per read registered and
+    /// unregistered it on every request (about 430 instructions per request of a 1 KiB echo,
+    /// callgrind). Later waits from the same task load [`Shutdown`]'s flag, set before the
+    /// token wakes the task. One small wrapper per read, not a race around the whole loop
+    /// (a future of its own with a `busy` flag the loop set around its other waits): that
+    /// layer cost about 50 instructions per request. Not `select!` per read either: it moved
+    /// the read's future into the race on every request (about 200 instructions).
+    struct Watch<'a> {
         #[pin]
         cancelled: WaitForCancellationFuture<'a>,
         stopping: &'a AtomicBool,
-        busy: &'a AtomicBool,
         // The task's waker when the token's future was last polled.
         task: Option<Waker>,
     }
 }
 
-impl<F: Future<Output = Result<(), Error>>> Future for UntilShutdown<'_, F> {
-    type Output = Result<(), Error>;
+impl<'a> Watch<'a> {
+    fn new(shutdown: &'a Shutdown) -> Self {
+        Watch {
+            cancelled: shutdown.token.cancelled(),
+            stopping: &shutdown.stopping,
+            task: None,
+        }
+    }
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    /// `read`, or `None` when the server starts shutting down while it waits.
+    fn idle<'w, F: Future>(self: Pin<&'w mut Self>, read: F) -> Idle<'w, 'a, F> {
+        Idle { read, watch: self }
+    }
+
+    /// Whether the server is shutting down; registers the task with the token on its
+    /// first wait (or a wait from another task).
+    fn stopping(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
         let this = self.project();
-        if let Poll::Ready(result) = this.serve.poll(cx) {
-            return Poll::Ready(result);
-        }
-        // (Not woken when `busy` clears: the loop clears it and goes on in the same poll,
-        // so its next wait is followed by a look at the signal.)
-        if this.busy.load(Ordering::Relaxed) {
-            return Poll::Pending;
-        }
         let registered = this.task.as_ref().is_some_and(|t| t.will_wake(cx.waker()));
         if registered && !this.stopping.load(Ordering::Acquire) {
-            return Poll::Pending;
+            return false;
         }
-        // First poll, another task, or the server is stopping: ask the token itself
-        // (which keeps this waker until it is cancelled).
         if !registered {
             *this.task = Some(cx.waker().clone());
         }
-        this.cancelled.poll(cx).map(Ok)
+        // The token keeps this waker until it is cancelled.
+        this.cancelled.poll(cx).is_ready()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// See [`Watch::idle`].
+    struct Idle<'w, 'a, F> {
+        #[pin]
+        read: F,
+        watch: Pin<&'w mut Watch<'a>>,
+    }
+}
+
+impl<F: Future> Future for Idle<'_, '_, F> {
+    type Output = Option<F::Output>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.read.poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if this.watch.as_mut().stopping(cx) {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
     }
 }
 
@@ -241,20 +252,18 @@ async fn echo(
     shutdown: &Shutdown,
     read_size: usize,
 ) -> Result<(), Error> {
-    let busy = AtomicBool::new(false);
-    until_shutdown(shutdown, &busy, async {
-        loop {
-            let data = reader.read(read_size).await?;
-            if data.is_empty() {
-                return Ok(());
-            }
-            writer.write_bytes(data)?;
-            busy.store(true, Ordering::Relaxed);
-            writer.drain().await?;
-            busy.store(false, Ordering::Relaxed);
+    let mut watch = pin!(Watch::new(shutdown));
+    loop {
+        let Some(data) = watch.as_mut().idle(reader.read(read_size)).await else {
+            return Ok(());
+        };
+        let data = data?;
+        if data.is_empty() {
+            return Ok(());
         }
-    })
-    .await
+        writer.write_bytes(data)?;
+        writer.drain().await?;
+    }
 }
 
 /// `readline`, `write`, until EOF. Lines answered between two reads leave together:
@@ -277,42 +286,38 @@ async fn lines(
             Some(RecordLimit::new(config.limit)?.on_overlong(Overlong::DiscardToSeparator))
         }
     };
-    let busy = AtomicBool::new(false);
-    until_shutdown(&config.shutdown, &busy, async {
-        loop {
-            // `readline()` when over-long lines close: the reader's own fast path.
-            let next = match skip {
-                Some(limit) => reader.readline_with(limit).await,
-                None => reader.readline().await,
-            };
-            let line = match next {
-                Ok(line) if line.is_empty() => return Ok(()),
-                Ok(line) => line,
-                Err(e @ (Error::LimitOverrun { .. } | Error::OverlongDiscarded { .. })) => {
-                    let closing = matches!(e, Error::LimitOverrun { .. });
-                    overlong(config, writer, "line", closing);
-                    let action = if closing { "closing" } else { "skipped" };
-                    let answer = format!(
-                        "error: line over the limit of {} bytes; {action}\n",
-                        config.limit
-                    );
-                    writer.write(answer.as_bytes())?;
-                    if closing {
-                        return Ok(());
-                    }
-                    continue;
+    let mut watch = pin!(Watch::new(&config.shutdown));
+    loop {
+        // `readline()` when over-long lines close: the reader's own fast path.
+        let next = match skip {
+            Some(limit) => watch.as_mut().idle(reader.readline_with(limit)).await,
+            None => watch.as_mut().idle(reader.readline()).await,
+        };
+        let line = match next {
+            None => return Ok(()),
+            Some(Ok(line)) if line.is_empty() => return Ok(()),
+            Some(Ok(line)) => line,
+            Some(Err(e @ (Error::LimitOverrun { .. } | Error::OverlongDiscarded { .. }))) => {
+                let closing = matches!(e, Error::LimitOverrun { .. });
+                overlong(config, writer, "line", closing);
+                let action = if closing { "closing" } else { "skipped" };
+                let answer = format!(
+                    "error: line over the limit of {} bytes; {action}\n",
+                    config.limit
+                );
+                writer.write(answer.as_bytes())?;
+                if closing {
+                    return Ok(());
                 }
-                Err(e) => return Err(e),
-            };
-            writer.write_bytes(line)?;
-            if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
-                busy.store(true, Ordering::Relaxed);
-                writer.drain().await?;
-                busy.store(false, Ordering::Relaxed);
+                continue;
             }
+            Some(Err(e)) => return Err(e),
+        };
+        writer.write_bytes(line)?;
+        if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
+            writer.drain().await?;
         }
-    })
-    .await
+    }
 }
 
 /// `read(65536)` (`--read-size`) and drop, until EOF.
@@ -321,12 +326,13 @@ async fn discard(
     shutdown: &Shutdown,
     read_size: usize,
 ) -> Result<(), Error> {
-    let busy = AtomicBool::new(false);
-    until_shutdown(shutdown, &busy, async {
-        while !reader.read(read_size).await?.is_empty() {}
-        Ok(())
-    })
-    .await
+    let mut watch = pin!(Watch::new(shutdown));
+    while let Some(data) = watch.as_mut().idle(reader.read(read_size)).await {
+        if data?.is_empty() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// HTTP/1.1 keep-alive: `readuntil(b"\r\n\r\n")`, skip the body, answer `Hello, World!`.
@@ -339,36 +345,34 @@ async fn http_hello(
     reader: &mut StreamReader,
     writer: &StreamWriter,
 ) -> Result<(), Error> {
-    let busy = AtomicBool::new(false);
-    until_shutdown(&config.shutdown, &busy, async {
-        loop {
-            let head = match reader.readuntil(b"\r\n\r\n").await {
-                Ok(head) => head,
-                // The client closed between requests.
-                Err(Error::IncompleteRead { partial, .. }) if partial.is_empty() => return Ok(()),
-                Err(Error::LimitOverrun { .. }) => {
-                    overlong(config, writer, "request head", true);
-                    return writer.write(HEAD_TOO_LARGE);
-                }
-                Err(e) => return Err(e),
-            };
-            let Ok(request) = RequestHead::parse(&head) else {
-                return writer.write(BAD_REQUEST);
-            };
-            busy.store(true, Ordering::Relaxed);
-            skip_body(reader, request.content_length).await?;
-            if request.keep_alive {
-                writer.write(HELLO)?;
-            } else {
-                return writer.write(HELLO_CLOSE);
+    let mut watch = pin!(Watch::new(&config.shutdown));
+    loop {
+        let head = match watch.as_mut().idle(reader.readuntil(b"\r\n\r\n")).await {
+            None => return Ok(()),
+            Some(Ok(head)) => head,
+            // The client closed between requests.
+            Some(Err(Error::IncompleteRead { partial, .. })) if partial.is_empty() => {
+                return Ok(());
             }
-            if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
-                writer.drain().await?;
+            Some(Err(Error::LimitOverrun { .. })) => {
+                overlong(config, writer, "request head", true);
+                return writer.write(HEAD_TOO_LARGE);
             }
-            busy.store(false, Ordering::Relaxed);
+            Some(Err(e)) => return Err(e),
+        };
+        let Ok(request) = RequestHead::parse(&head) else {
+            return writer.write(BAD_REQUEST);
+        };
+        skip_body(reader, request.content_length).await?;
+        if request.keep_alive {
+            writer.write(HELLO)?;
+        } else {
+            return writer.write(HELLO_CLOSE);
         }
-    })
-    .await
+        if writer.transport().get_write_buffer_size() > DEFAULT_HIGH_WATER {
+            writer.drain().await?;
+        }
+    }
 }
 
 /// Reads and drops `len` body bytes, a chunk at a time.
@@ -438,7 +442,50 @@ fn connection_keeps_alive(value: &str, default: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::RequestHead;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::{RequestHead, Shutdown, Watch};
+
+    /// Counts its wake-ups.
+    struct Counted(AtomicUsize);
+
+    impl Wake for Counted {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_waiting_read_ends_at_shutdown_and_a_ready_one_is_taken() {
+        let token = CancellationToken::new();
+        let shutdown = Shutdown::new(token.clone());
+        let mut watch = pin!(Watch::new(&shutdown));
+        let woken = Arc::new(Counted(AtomicUsize::new(0)));
+        let waker = Waker::from(woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        {
+            let mut waiting = pin!(watch.as_mut().idle(std::future::pending::<()>()));
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        }
+        // A read that waits again in the same task: still registered, still waiting.
+        let mut next = pin!(watch.as_mut().idle(std::future::pending::<()>()));
+        assert!(next.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(woken.0.load(Ordering::SeqCst), 0);
+        shutdown.begin();
+        token.cancel();
+        // The token wakes the task it registered, and the waiting read ends.
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(None));
+        // A read that does not wait is still taken while the server stops.
+        let mut ready = pin!(watch.as_mut().idle(std::future::ready(7)));
+        assert_eq!(ready.as_mut().poll(&mut cx), Poll::Ready(Some(7)));
+    }
 
     fn parse(head: &str) -> Result<RequestHead, &'static str> {
         RequestHead::parse(head.as_bytes())
