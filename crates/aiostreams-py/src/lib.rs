@@ -15,6 +15,7 @@ mod read_op;
 mod reader;
 #[cfg(unix)]
 mod selector;
+mod wakeup;
 mod writer;
 
 use pyo3::prelude::*;

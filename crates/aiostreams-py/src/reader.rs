@@ -10,6 +10,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::{Flavor, to_pyerr};
 use crate::read_op::{Args, ReadOp};
+use crate::wakeup::Waker;
 
 /// asyncio's `_DEFAULT_LIMIT`.
 pub(crate) const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -36,6 +37,8 @@ pub struct StreamReader {
     pub(crate) event_loop: Option<Py<PyAny>>,
     /// The Future class a waiting read instantiates itself (`future::plain_future_class`).
     pub(crate) future_class: Option<Py<PyAny>>,
+    /// Wakes the waiting read's task without the loop's Python `call_soon` (`wakeup.rs`).
+    pub(crate) waker: Option<Waker>,
 }
 
 /// What the caller must do after a change to the buffer, once the borrow is released.
@@ -86,16 +89,25 @@ impl StreamReader {
         if added { fed(slf) } else { Ok(()) }
     }
 
-    /// The waiter to wake (it is cleared, as asyncio's `_wakeup_waiter` does).
-    pub(crate) fn take_waiter(&mut self) -> Option<Py<PyAny>> {
-        self.waiter.take()
+    /// The waiter to wake (it is cleared, as asyncio's `_wakeup_waiter` does), with the
+    /// reader's waker.
+    pub(crate) fn take_waiter(&mut self) -> Option<(Py<PyAny>, Option<Waker>)> {
+        let waiter = self.waiter.take()?;
+        Some((waiter, self.waker.clone()))
     }
 }
 
 /// Completes a waiter with `None` unless it was cancelled (asyncio `_wakeup_waiter`).
-pub(crate) fn wake(py: Python<'_>, waiter: Option<Py<PyAny>>) -> PyResult<()> {
-    let Some(w) = waiter else { return Ok(()) };
+pub(crate) fn wake(py: Python<'_>, waiter: Option<(Py<PyAny>, Option<Waker>)>) -> PyResult<()> {
+    let Some((w, waker)) = waiter else {
+        return Ok(());
+    };
     let w = w.bind(py);
+    if let Some(waker) = waker
+        && waker.wake(w)?
+    {
+        return Ok(());
+    }
     // One call on the hot path: a waiter is done only if it was cancelled, and then
     // set_result raises InvalidStateError, which asyncio's check avoids; same outcome.
     match w.call_method1(intern!(py, "set_result"), (py.None(),)) {
@@ -183,6 +195,7 @@ impl StreamReader {
             transport: None,
             event_loop: None,
             future_class: None,
+            waker: None,
         }
     }
 
@@ -198,7 +211,10 @@ impl StreamReader {
         ] {
             visit.call(field)?;
         }
-        Ok(())
+        match &self.waker {
+            Some(waker) => waker.traverse(&visit),
+            None => Ok(()),
+        }
     }
 
     fn __clear__(&mut self) {
@@ -207,6 +223,7 @@ impl StreamReader {
         self.transport = None;
         self.event_loop = None;
         self.future_class = None;
+        self.waker = None;
     }
 
     /// Sets the limit and the loop (called by the Python constructor).
@@ -214,6 +231,10 @@ impl StreamReader {
         self.buf = ReadBuffer::new(limit, Mode::AsyncioExact)
             .map_err(|e| to_pyerr(py, e, Flavor::Plain))?;
         self.future_class = crate::future::plain_future_class(event_loop.bind(py));
+        self.waker = self
+            .future_class
+            .as_ref()
+            .and_then(|class| Waker::for_loop(event_loop.bind(py), class));
         self.event_loop = Some(event_loop);
         Ok(())
     }

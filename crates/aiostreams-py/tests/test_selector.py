@@ -9,7 +9,9 @@ import asyncio.streams
 import hashlib
 import importlib.util
 import logging
+import re
 import socket
+import sys
 import unittest
 
 import aiostreams
@@ -293,6 +295,170 @@ class SelectorTransport(LoopCase):
             return info, paused, back, t.is_closing()
 
         self.assertEqual(self.assert_same(scenario)[2], b"cba")
+
+
+CALL_SOON_FRAMES = {"call_soon", "_call_soon"}
+
+
+def python_call_soon_frames(f):
+    """f()'s result, and how many frames of the loop's Python call_soon it ran."""
+    seen = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_name in CALL_SOON_FRAMES:
+            seen.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        result = f()
+    finally:
+        sys.setprofile(None)
+    return result, len(seen)
+
+
+def handle_fields(handle):
+    """What a queued Handle holds, with object addresses taken out of its repr."""
+    return (
+        type(handle),
+        getattr(handle._callback, "__qualname__", type(handle._callback).__name__),
+        [type(a).__name__ for a in handle._args],
+        handle._cancelled,
+        handle._repr,
+        handle._source_traceback is None,
+        re.sub(r" at 0x[0-9a-f]+", "", repr(handle)),
+    )
+
+
+class WakeUp(LoopCase):
+    """A waiting read's task is woken without the loop's Python call_soon (wakeup.rs),
+    with the same Handle at the same place in loop._ready as asyncio's."""
+
+    loop_kind = "stock"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.asyncio = asyncio_own_streams()
+
+    def wake_once(self, streams, loop=None):
+        """A task waits in read(1); feed_data() wakes it. Gives the Python call_soon frames
+        the wake-up ran, what it queued, its context and the order the task ran in."""
+
+        async def scenario():
+            loop = asyncio.get_running_loop()
+            reader = streams.StreamReader(loop=loop)
+            order = []
+
+            async def wait():
+                order.append(("read", await reader.read(1)))
+
+            task = loop.create_task(wait())
+            await asyncio.sleep(0)
+            before = len(loop._ready)
+            loop.call_soon(order.append, "queued before")
+            _, frames = python_call_soon_frames(lambda: reader.feed_data(b"x"))
+            loop.call_soon(order.append, "queued after")
+            queued = list(loop._ready)[before:]
+            fields = [handle_fields(h) for h in queued]
+            same_context = queued[1]._context is task.get_context() if sys.version_info >= (3, 12) else None
+            await task
+            return frames, fields, same_context, order
+
+        if loop is None:
+            return self.run_async(scenario())
+        return loop.run_until_complete(scenario())
+
+    def test_a_wake_up_queues_asyncios_handle_without_the_python_call_soon(self):
+        ours = self.wake_once(aiostreams)
+        theirs = self.wake_once(self.asyncio)
+        self.assertEqual(ours[0], 0)
+        self.assertEqual(theirs[0], 2)
+        self.assertEqual(ours[1:], theirs[1:])
+        self.assertEqual(ours[3], ["queued before", ("read", b"x"), "queued after"])
+
+    def test_a_second_wake_up_while_the_first_is_queued_is_asyncios(self):
+        # Two wake-ups of one reader in one loop iteration: the reused Handle is still
+        # queued, so the second goes through call_soon; the order is asyncio's. (Each
+        # woken read finds bytes: where a woken read(n) finds none, asyncio returns b""
+        # and aiostreams waits again, a difference of the read itself.)
+        def scenario(streams):
+            async def main():
+                loop = asyncio.get_running_loop()
+                reader = streams.StreamReader(loop=loop)
+                order = []
+
+                async def read(name, times):
+                    for _ in range(times):
+                        order.append((name, await reader.read(1)))
+
+                a = loop.create_task(read("a", 1))
+                await asyncio.sleep(0)
+                loop.call_soon(reader.feed_data, b"1")
+                b = loop.create_task(read("b", 3))
+                loop.call_soon(reader.feed_data, b"2")
+                loop.call_soon(reader.feed_data, b"3")
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                a.cancel()
+                b.cancel()
+                await asyncio.gather(a, b, return_exceptions=True)
+                return order
+
+            return main()
+
+        self.assertEqual(self.run_async(scenario(aiostreams)), self.run_async(scenario(self.asyncio)))
+
+    def test_debug_mode_and_overrides_keep_the_loops_call_soon(self):
+        # Where call_soon would do more than append a Handle (debug mode: thread check and
+        # traceback; a loop class or instance overriding it; a Handle class with other
+        # slots), the wake-up calls it.
+        class Subclass(asyncio.SelectorEventLoop):
+            def call_soon(self, *args, **kwargs):
+                return super().call_soon(*args, **kwargs)
+
+        def debug():
+            loop = asyncio.new_event_loop()
+            loop.set_debug(True)
+            return loop
+
+        def instance():
+            loop = asyncio.new_event_loop()
+            loop.call_soon = loop.call_soon
+            return loop
+
+        for make, frames in ((debug, 2), (Subclass, 3), (instance, 2)):
+            loop = make()
+            try:
+                ours = self.wake_once(aiostreams, loop)
+            finally:
+                loop.close()
+            self.assertEqual(ours[0], frames, make)
+            self.assertEqual(ours[3], ["queued before", ("read", b"x"), "queued after"])
+
+        handle = asyncio.events.Handle
+        slots = handle.__slots__
+        handle.__slots__ = slots + ("_added",)
+        try:
+            self.assertEqual(self.wake_once(aiostreams)[0], 2)
+        finally:
+            handle.__slots__ = slots
+
+    def test_a_wake_up_on_a_closed_loop_raises_as_asyncios(self):
+        def scenario(streams):
+            loop = asyncio.new_event_loop()
+            reader = streams.StreamReader(loop=loop)
+            waiter = loop.create_task(reader.read(1))
+            loop.run_until_complete(asyncio.sleep(0))
+            loop._closed = True  # what close() sets; close() itself would drop the task
+            try:
+                return attempt(reader.feed_data, b"x"), waiter.done()
+            finally:
+                loop._closed = False
+                waiter.cancel()
+                loop.run_until_complete(asyncio.sleep(0))
+                loop.close()
+
+        self.assertEqual(scenario(aiostreams), scenario(self.asyncio))
 
 
 if __name__ == "__main__":
