@@ -57,7 +57,9 @@ impl StreamReader {
     /// ```
     pub fn feed_data(&mut self, data: &[u8]) -> Result<(), Error> {
         self.sync_inbox();
-        self.buf.feed(data)
+        self.buf.feed(data)?;
+        self.publish_buffered();
+        Ok(())
     }
 
     /// Marks EOF: once the buffer is read, reads return empty or `IncompleteRead`.

@@ -23,6 +23,7 @@ mod try_read;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -201,7 +202,7 @@ impl StreamReader {
     /// A parser that only needs to look at each record, not keep it, can parse it here
     /// and drop it with `consume` (`tokio::io::AsyncBufReadExt`): no [`Bytes`] is handed
     /// out, so no reference count is touched. A 16-byte line found with `memchr` costs
-    /// 106 instructions this way, 1.77x a bare `memchr` + slice split, against 147 for
+    /// 106 instructions this way, 1.77x a bare `memchr` + slice split, against 120 for
     /// [`readline`](Self::readline), whose `Bytes` alone costs about 50 (callgrind,
     /// `benches/reader_instructions.rs`). Unlike the reads, this form does not raise a
     /// stored exception before the buffered bytes (it is tokio's `AsyncBufRead`): when
@@ -252,6 +253,7 @@ impl StreamReader {
     /// hands them out).
     pub(crate) fn take_buffered(&mut self) -> bytes::BytesMut {
         self.sync_inbox();
+        self.shared.buffered.store(0, Ordering::Relaxed);
         self.buf.take_data()
     }
 
@@ -328,23 +330,41 @@ impl StreamReader {
         if eof {
             self.buf.feed_eof();
         }
+        self.publish_buffered();
         true
     }
 
+    /// Tells the writer how much is buffered (see [`fast`](Self::fast)).
+    #[inline]
+    pub(crate) fn publish_buffered(&self) {
+        self.shared
+            .buffered
+            .store(self.buf.len(), Ordering::Relaxed);
+    }
+
     /// A read the buffer already answers: no pull, no lock, no waker, none of our
-    /// atomics written (two loads: nothing fed is pending, no exception is stored; one
-    /// relaxed store: what is left, for the writer). `take` is one of the core's fast
-    /// takes, which complete only with the outcome the full rules would give.
+    /// atomics written (one load: nothing fed is pending, no exception is stored; a
+    /// relaxed store of 0 for the writer when the read empties the buffer). `take` is
+    /// one of the core's fast takes, which complete only with the outcome the full
+    /// rules would give.
     #[inline]
     pub(crate) fn fast(
         &mut self,
         take: impl FnOnce(&mut ReadBuffer) -> Option<Bytes>,
     ) -> Option<Bytes> {
-        if self.buf.is_empty() || !self.shared.is_quiet() {
+        if !self.shared.is_quiet() {
             return None;
         }
         let out = take(&mut self.buf)?;
-        self.publish_flow(false);
+        // The writer reads the hint only as "is anything left", and every other path
+        // that adds or removes bytes publishes the count: a cut that leaves bytes keeps
+        // it non-zero without a store (7 instructions of a 16-byte `readline`).
+        if self.buf.is_drained() {
+            self.shared.buffered.store(0, Ordering::Relaxed);
+        }
+        if let Some(flow) = self.shared.flow.get() {
+            self.publish_to_flow(flow, false);
+        }
         Some(out)
     }
 
@@ -461,9 +481,7 @@ impl StreamReader {
     /// (the flow control may resume the transport).
     #[inline]
     pub(crate) fn publish_flow(&self, waiting: bool) {
-        self.shared
-            .buffered
-            .store(self.buf.len(), std::sync::atomic::Ordering::Relaxed);
+        self.publish_buffered();
         if let Some(flow) = self.shared.flow.get() {
             self.publish_to_flow(flow, waiting);
         }

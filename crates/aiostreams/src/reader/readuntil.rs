@@ -90,18 +90,18 @@ impl StreamReader {
     /// # Cost
     ///
     /// A line already buffered (nothing fed pending, no exception stored) takes a fast
-    /// path: a search for `\n` (the first 16 bytes inline, then `memchr`) and a cut of
-    /// the buffer, no pull, no lock, no waker registration. The only atomic
-    /// read-modify-write is `bytes`' reference count of the returned [`Bytes`] (one
-    /// increment, one decrement when it is dropped): the price of handing the line out
-    /// without a copy. Several buffered lines (pipelined requests) are cut from one
-    /// frozen `Bytes`, without a `BytesMut` split and freeze per line. Measured with
-    /// callgrind (`benches/reader_instructions.rs`, 16-byte lines): 147 instructions per
-    /// buffered `readline` (144 for [`try_readline`](Self::try_readline)), against 60 for
-    /// a bare `memchr` + slice split of the same bytes (2.45x), 112 for `memchr` and the
-    /// `Bytes` cut alone (the `slice` and `advance` this path uses, and the drop) and 127
-    /// for `memchr` + `Bytes::split_to`. A parser that does not keep the line can look at
-    /// it in place for 106 ([`buffer`](Self::buffer), "Parsing in place").
+    /// path: a search for `\n` (the first 16 bytes as two words, inline, then
+    /// `memchr`) and a cut of the buffer, no pull, no lock, no waker registration. The
+    /// only atomic read-modify-write is `bytes`' reference count of the returned
+    /// [`Bytes`] (one increment, one decrement when it is dropped): the price of handing
+    /// the line out without a copy. Several buffered lines (pipelined requests) are cut
+    /// from one frozen `Bytes`, without a `BytesMut` split and freeze per line. Measured
+    /// with callgrind (`benches/reader_instructions.rs`, 16-byte lines): 120 instructions
+    /// per buffered `readline` (122 for [`try_readline`](Self::try_readline)), against 60
+    /// for a bare `memchr` + slice split of the same bytes (2.0x), 112 for `memchr` and
+    /// the `Bytes` cut alone (the `slice` and `advance` this path uses, and the drop) and
+    /// 127 for `memchr` + `Bytes::split_to`. A parser that does not keep the line can
+    /// look at it in place for 106 ([`buffer`](Self::buffer), "Parsing in place").
     /// [`readuntil`](Self::readuntil), [`readexactly`](Self::readexactly) and
     /// [`read`](Self::read) have the same fast path, and
     /// [`try_readline`](Self::try_readline) is its synchronous form.

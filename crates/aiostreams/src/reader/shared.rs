@@ -4,7 +4,7 @@
 //! lock. Bytes fed from another task wait in the inbox until the reader's next step moves
 //! them over (one atomic load when nothing was fed).
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Waker};
 
@@ -12,6 +12,11 @@ use bytes::BytesMut;
 
 use crate::Error;
 use crate::sansio::{pause_needed, resume_allowed};
+
+/// `Shared::flags`: the inbox holds bytes or EOF the reader has not taken yet.
+const PENDING: u8 = 1;
+/// `Shared::flags`: an exception is stored (checked by every read before anything else).
+const EXCEPTION: u8 = 2;
 
 /// The transport a fed reader pauses and resumes (asyncio's `StreamReader._transport`).
 pub(crate) trait ReadFlow: Send + Sync + std::fmt::Debug {
@@ -36,10 +41,10 @@ pub(crate) struct Shared {
     /// Bytes in the reader's own buffer after its last read (a hint for the writer: a
     /// reader with nothing left to parse is answering its last request).
     pub(crate) buffered: AtomicUsize,
-    /// The inbox holds bytes or EOF the reader has not taken yet.
-    pending: AtomicBool,
-    /// An exception is stored (checked by every read before anything else).
-    has_exception: AtomicBool,
+    /// [`PENDING`] and [`EXCEPTION`]: one byte, so that a read the buffer answers
+    /// checks both with one load. Written only under the inbox lock
+    /// ([`set_flag`](Self::set_flag)), read without it.
+    flags: AtomicU8,
     /// The waker `park` left in the inbox, as its (data, vtable) addresses; data 0 once
     /// a feeder took it. `park` reads it without the lock: a reader that waits again in
     /// the same task (every request of a connection) then takes no lock.
@@ -92,9 +97,17 @@ impl Shared {
         self.inbox.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sets or clears `bit` of `flags`; the guard proves the inbox lock is held, so a
+    /// load and a store suffice (no other writer can come in between).
+    fn set_flag(&self, _inbox: &MutexGuard<'_, Inbox>, bit: u8, on: bool) {
+        let flags = self.flags.load(Ordering::Relaxed);
+        let flags = if on { flags | bit } else { flags & !bit };
+        self.flags.store(flags, Ordering::Release);
+    }
+
     #[inline]
     pub(crate) fn has_pending(&self) -> bool {
-        self.pending.load(Ordering::Acquire)
+        self.flags.load(Ordering::Acquire) & PENDING != 0
     }
 
     /// True when the reader has consumed everything it received (the hint above).
@@ -106,19 +119,19 @@ impl Shared {
     /// then complete from the reader's own buffer alone.
     #[inline]
     pub(crate) fn is_quiet(&self) -> bool {
-        !self.has_pending() && !self.has_exception.load(Ordering::Acquire)
+        self.flags.load(Ordering::Acquire) & (PENDING | EXCEPTION) == 0
     }
 
     /// True when an exception is stored (one load).
     #[inline]
     pub(crate) fn has_exception(&self) -> bool {
-        self.has_exception.load(Ordering::Acquire)
+        self.flags.load(Ordering::Acquire) & EXCEPTION != 0
     }
 
     /// Checked before every read step: inlined, so that "none" costs one load.
     #[inline]
     pub(crate) fn exception(&self) -> Option<Error> {
-        if !self.has_exception.load(Ordering::Acquire) {
+        if !self.has_exception() {
             return None;
         }
         self.stored_exception()
@@ -132,14 +145,14 @@ impl Shared {
     pub(crate) fn set_exception(&self, err: Error) {
         let mut inbox = self.lock();
         inbox.exception = Some(Box::new(err));
-        self.has_exception.store(true, Ordering::Release);
+        self.set_flag(&inbox, EXCEPTION, true);
         self.wake(inbox);
     }
 
     pub(crate) fn clear_exception(&self) {
         let mut inbox = self.lock();
         inbox.exception = None;
-        self.has_exception.store(false, Ordering::Release);
+        self.set_flag(&inbox, EXCEPTION, false);
     }
 
     /// Appends fed bytes; refused after EOF (asyncio asserts, even for empty data).
@@ -152,7 +165,7 @@ impl Shared {
             return Ok(());
         }
         inbox.data.extend_from_slice(bytes);
-        self.pending.store(true, Ordering::Release);
+        self.set_flag(&inbox, PENDING, true);
         // Pause before the reader can see these bytes: a reader woken first could find
         // the transport not yet paused, decide to wait, and then wait forever once paused.
         if let Some(flow) = self.flow.get() {
@@ -185,7 +198,7 @@ impl Shared {
         if !inbox.eof {
             inbox.eof = true;
             inbox.eof_pending = true;
-            self.pending.store(true, Ordering::Release);
+            self.set_flag(&inbox, PENDING, true);
         }
         self.wake(inbox);
     }
@@ -193,7 +206,7 @@ impl Shared {
     /// Takes what was fed: `(bytes, eof)`. Call only when `has_pending()`.
     pub(crate) fn take_pending(&self) -> (BytesMut, bool) {
         let mut inbox = self.lock();
-        self.pending.store(false, Ordering::Release);
+        self.set_flag(&inbox, PENDING, false);
         let eof = std::mem::take(&mut inbox.eof_pending);
         (std::mem::take(&mut inbox.data), eof)
     }

@@ -4,18 +4,24 @@ use std::borrow::Cow;
 
 use crate::Error;
 
-/// The first `\n` in `haystack`: the first 16 bytes (or 8) as one word, inline, then
+/// The first `\n` in `haystack`: the first 16 bytes as two words, inline, then
 /// `memchr`. Most lines a reader takes from its buffer are short (RESP's `*3\r\n`,
 /// `$5\r\n`, `+OK\r\n`), and `memchr`'s call and dispatch cost more than that search.
+/// (Two `u64` words rather than one `u128`: a line within 8 bytes is found with one,
+/// and each costs 7 instructions where the `u128` carry chain took 27 for both.)
 #[inline]
 pub(crate) fn find_newline(haystack: &[u8]) -> Option<usize> {
     let at = if let Some(word) = haystack.first_chunk::<16>() {
-        if let Some(i) = first_newline(u128::from_le_bytes(*word)) {
+        let word = u128::from_le_bytes(*word);
+        if let Some(i) = first_newline(word as u64) {
             return Some(i);
+        }
+        if let Some(i) = first_newline((word >> 64) as u64) {
+            return Some(8 + i);
         }
         16
     } else if let Some(word) = haystack.first_chunk::<8>() {
-        if let Some(i) = first_newline(u128::from(u64::from_le_bytes(*word))) {
+        if let Some(i) = first_newline(u64::from_le_bytes(*word)) {
             return Some(i);
         }
         8
@@ -28,11 +34,11 @@ pub(crate) fn find_newline(haystack: &[u8]) -> Option<usize> {
 /// The index of the first `\n` byte of `word` (little-endian), if any: the classic
 /// "has a zero byte" test on `word ^ 0x0a0a...`. The lowest high bit it sets marks the
 /// first zero byte (higher ones may be false positives, from the borrow; never the
-/// lowest). The zero bytes of a `u64` widened to `u128` are no `\n`.
+/// lowest).
 #[inline]
-fn first_newline(word: u128) -> Option<usize> {
-    const ONES: u128 = u128::MAX / 0xff;
-    let x = word ^ (ONES * u128::from(b'\n'));
+fn first_newline(word: u64) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 0xff;
+    let x = word ^ (ONES * u64::from(b'\n'));
     let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
     (zero != 0).then(|| (zero.trailing_zeros() / 8) as usize)
 }
