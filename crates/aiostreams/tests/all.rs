@@ -87,5 +87,6 @@ mod writer_detach;
 mod writer_faults;
 mod writer_flow;
 mod writer_many;
+mod writer_pipelined;
 #[cfg(unix)]
 mod writer_sendfile;

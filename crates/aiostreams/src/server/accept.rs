@@ -302,7 +302,10 @@ impl<F: Future<Output: HandlerResult>> Future for Serving<F> {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
         let this = self.project();
-        let outcome = std::task::ready!(this.callback.poll(cx));
+        let own_task = this.inner.enter_own_task();
+        let poll = this.callback.poll(cx);
+        drop(own_task);
+        let outcome = std::task::ready!(poll);
         served(outcome, this.inner, this.server);
         Poll::Ready(())
     }

@@ -10,6 +10,7 @@
 //! Each step is [`ConnState::before_flush`](super::state::ConnState::before_flush) /
 //! [`after_flush`](super::state::ConnState::after_flush)'s plan, carried out.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,6 +21,41 @@ use tokio::time::Instant;
 use super::alarm::Alarm;
 use super::inner::{Inner, Locked};
 use super::state::{AfterFlush, FlushPlan};
+
+thread_local! {
+    /// The connection whose server task this thread is polling (null: none); see
+    /// [`Inner::enter_own_task`].
+    static OWN_TASK: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
+}
+
+/// This thread polls `inner`'s own server task while it lives (see
+/// [`Inner::enter_own_task`]); it puts the outer value back when dropped, even if the
+/// poll unwinds (a stale pointer could match a later connection at the same address).
+pub(crate) struct OwnTask<'a> {
+    inner: &'a Arc<Inner>,
+    outer: *const Inner,
+}
+
+impl<'a> OwnTask<'a> {
+    #[inline]
+    pub(super) fn enter(inner: &'a Arc<Inner>) -> Self {
+        let outer = OWN_TASK.replace(Arc::as_ptr(inner));
+        OwnTask { inner, outer }
+    }
+}
+
+impl Drop for OwnTask<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        OWN_TASK.set(self.outer);
+        self.inner.left_own_task();
+    }
+}
+
+/// Whether this thread is polling `inner`'s own server task now.
+pub(super) fn in_own_task(inner: &Arc<Inner>) -> bool {
+    OWN_TASK.get() == Arc::as_ptr(inner)
+}
 
 /// Makes sure the queued bytes will be sent: wakes or spawns the flush task.
 pub(super) fn kick(inner: &Arc<Inner>, g: &mut Locked) {

@@ -3,7 +3,7 @@
 //! (see `state.rs`); the methods here carry its plans out with the socket.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -28,8 +28,13 @@ pub(crate) struct Inner {
     socket: SocketSlot,
     locked: Mutex<Locked>,
     /// Mirrors of the state read without the lock on the fast paths (`drain()` with
-    /// nothing queued, the reader's checks), stored by the methods below.
-    has_queued: AtomicBool,
+    /// nothing queued, `get_write_buffer_size()`, the reader's checks), stored by the
+    /// methods below: `queued` is the queue's length, stored under the lock whenever it
+    /// changes.
+    queued: AtomicUsize,
+    /// A write inside the connection's own server task left the flush task's kick to the
+    /// end of the task's poll (see `enter_own_task`).
+    kick_deferred: AtomicBool,
     closing: AtomicBool,
     reading_paused: AtomicBool,
     /// The reader fed EOF or the error on connection loss (asyncio's `connection_lost`
@@ -97,7 +102,8 @@ impl Inner {
                 wakers: Wakers::default(),
                 idle: None,
             }),
-            has_queued: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
+            kick_deferred: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             reading_paused: AtomicBool::new(false),
             reader,
@@ -146,16 +152,17 @@ impl Inner {
         self.extra.peername.as_ref()
     }
 
-    /// `get_write_buffer_size()`.
-    /// Without the lock when nothing is queued (`has_queued` is set whenever a write
-    /// leaves bytes in the queue, under the lock, and cleared when it empties), so that a
-    /// handler that checks it after every write (as asyncio code checks it before
+    /// `get_write_buffer_size()`, without the lock (the mirror of the queue's length), so
+    /// that a handler that checks it after every write (as asyncio code checks it before
     /// `drain()`) takes no lock for it.
+    #[inline]
     pub(super) fn queued(&self) -> usize {
-        if !self.has_queued.load(Ordering::Acquire) {
-            return 0;
-        }
-        self.lock().conn.queue().len()
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Stores the queue's length in its mirror (under the lock, after every change).
+    fn mirror_queued(&self, g: &Locked) {
+        self.queued.store(g.conn.queue().len(), Ordering::Release);
     }
 
     /// `get_write_buffer_limits()`: `(low, high)`.
@@ -214,12 +221,12 @@ impl Inner {
     }
 
     /// `drain()`'s answer without the lock: nothing queued on an open connection (the
-    /// common case) is done, unless the reactor reported a reset. (`has_queued` is
-    /// cleared after `closing` is set when the connection is lost, so a connection seen
+    /// common case) is done, unless the reactor reported a reset. (`queued` is
+    /// zeroed after `closing` is set when the connection is lost, so a connection seen
     /// open here was not lost before this call.) `None`: ask the state.
     #[inline]
     pub(crate) fn drain_now(&self) -> Option<Result<(), Error>> {
-        if self.has_queued.load(Ordering::Acquire) || self.is_closing() {
+        if self.queued() != 0 || self.is_closing() {
             return None;
         }
         Some(self.check_reported_error())
@@ -270,10 +277,50 @@ impl Inner {
         }
     }
 
+    /// Marks this thread as polling this connection's own server task until the guard
+    /// drops: the kick that a write made meanwhile would give the flush task is made when
+    /// the guard drops, and only if bytes are still queued then (the reader sends them
+    /// before it waits). The task cannot run its flush task before it yields anyway:
+    /// this saves waking it for nothing on every pipelined batch.
+    #[inline]
+    pub(crate) fn enter_own_task(self: &Arc<Self>) -> super::flush::OwnTask<'_> {
+        super::flush::OwnTask::enter(self)
+    }
+
+    /// The guard of [`enter_own_task`](Self::enter_own_task) dropped: a deferred kick.
+    #[inline]
+    pub(super) fn left_own_task(self: &Arc<Self>) {
+        if self.kick_deferred.load(Ordering::Relaxed) {
+            self.deferred_kick();
+        }
+    }
+
+    #[inline(never)]
+    fn deferred_kick(self: &Arc<Self>) {
+        self.kick_deferred.store(false, Ordering::Relaxed);
+        if self.queued() == 0 {
+            return;
+        }
+        let mut g = self.lock();
+        if !g.conn.is_lost() && !g.conn.queue().is_empty() {
+            super::flush::kick(self, &mut g);
+        }
+    }
+
+    /// A write left bytes for the flush task: kick it now, or at the end of the poll
+    /// when the write was made inside this connection's own server task.
+    pub(super) fn kick_after_write(self: &Arc<Self>, g: &mut Locked) {
+        if super::flush::in_own_task(self) {
+            self.kick_deferred.store(true, Ordering::Relaxed);
+        } else {
+            super::flush::kick(self, g);
+        }
+    }
+
     /// Sends the queued bytes the reader would otherwise leave for the flush task.
     #[inline]
     pub(super) fn flush_before_read(&self) {
-        if self.has_queued.load(Ordering::Acquire) {
+        if self.queued() != 0 {
             self.flush_queued();
         }
     }
@@ -311,7 +358,7 @@ impl Inner {
             return;
         }
         self.closing.store(true, Ordering::Release);
-        self.has_queued.store(false, Ordering::Release);
+        self.queued.store(0, Ordering::Release);
         let lingering = match (&self.on_lost, ending) {
             (Some(hook), Ending::Linger) => hook.linger().map(|l| (hook.clone(), l)),
             _ => None,

@@ -193,8 +193,6 @@ pub(crate) struct Notices {
     pub(crate) resume_writing: bool,
     /// Wake the `drain()` waiters.
     pub(crate) wake_drain: bool,
-    /// The queue is empty now.
-    pub(crate) emptied: bool,
 }
 
 /// What `close()` does.
@@ -355,11 +353,9 @@ impl ConnState {
             self.pause = Pause::Running;
             self.over_high_since = None;
         }
-        let emptied = self.queue.is_empty();
         Notices {
             resume_writing,
-            wake_drain: resumed || emptied,
-            emptied,
+            wake_drain: resumed || self.queue.is_empty(),
         }
     }
 

@@ -3,7 +3,6 @@
 
 use std::io::{self, IoSlice};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
@@ -182,16 +181,14 @@ impl Inner {
     /// hand them to the flush task as planned, and tell the protocol about a pause.
     fn finish_write(self: &Arc<Self>, g: &mut Locked, crossed: bool, plan: WritePlan) {
         self.counters().queued();
+        self.mirror_queued(g);
         g.conn.on_pushed(crossed);
         if let WritePlan::Queue { flush, kick: true } = plan
             && !g.conn.queue().is_empty()
         {
             let all_sent = flush && self.flush_now(g);
             if !all_sent && !g.conn.is_lost() {
-                if !g.conn.queue().is_empty() {
-                    self.has_queued.store(true, Ordering::Release);
-                }
-                crate::transport::flush::kick(self, g);
+                self.kick_after_write(g);
             }
         }
         if g.conn.end_write() {
@@ -281,9 +278,7 @@ impl Inner {
         if notices.resume_writing {
             self.event(Events::resume_writing);
         }
-        if notices.emptied {
-            self.has_queued.store(false, Ordering::Release);
-        }
+        self.mirror_queued(g);
         if notices.wake_drain {
             wake_all(&mut g.wakers.drain);
         }
