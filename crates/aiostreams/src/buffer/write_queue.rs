@@ -95,6 +95,12 @@ impl WriteQueue {
         self.check_pause()
     }
 
+    /// Whether a write of `len` bytes is copied into the queue (coalesced into its tail)
+    /// rather than kept as its own chunk.
+    pub(crate) fn copies(len: usize) -> bool {
+        len <= COALESCE
+    }
+
     /// Queues a copy of `data`; returns true if the queue just crossed the high mark.
     pub(crate) fn push(&mut self, data: &[u8]) -> bool {
         if data.is_empty() {
@@ -117,7 +123,7 @@ impl WriteQueue {
 
     /// Queues an owned chunk without copying it (unless it is small).
     pub(crate) fn push_bytes(&mut self, data: Bytes) -> bool {
-        if data.len() <= COALESCE {
+        if Self::copies(data.len()) {
             return self.push(&data);
         }
         self.seal_tail();

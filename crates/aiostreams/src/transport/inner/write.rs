@@ -13,6 +13,12 @@ use crate::buffer::WriteQueue;
 use crate::transport::io::Socket;
 use crate::transport::state::WritePlan;
 
+/// The plan of a write behind bytes already queued (pipelined answers after the first).
+const BEHIND_QUEUED: WritePlan = WritePlan::Queue {
+    flush: false,
+    kick: false,
+};
+
 /// At most this many `writelines()` pieces are sent straight from the caller's buffers
 /// (one iovec each); a call with more queues them all first.
 const DIRECT_PIECES: usize = 32;
@@ -34,31 +40,57 @@ impl Inner {
     /// [`write`](Self::write), refused after `write_eof()` with `method`'s message.
     fn write_as(self: &Arc<Self>, method: &'static str, data: &[u8]) -> Result<(), Error> {
         let mut g = self.lock();
-        let plan = g.conn.on_write(data.len(), self.reader_is_drained());
+        let plan = self.plan_write(&mut g, data.len());
         let Some(sent) = self.send_first(&mut g, plan, data.len(), send_from(data)) else {
             return Ok(());
         };
+        if plan == BEHIND_QUEUED {
+            self.append(&mut g, data);
+            return Ok(());
+        }
         self.queue_rest(&mut g, method, plan, sent, data.len(), |q| {
             q.push(&data[sent..])
         })
     }
 
-    /// `write_bytes(data)`: as [`write`](Self::write), queued without a copy.
+    /// `write_bytes(data)`: as [`write`](Self::write), queued without a copy (unless it
+    /// is small: then it is copied into the queue's tail, as `write` copies it).
     pub(in crate::transport) fn write_bytes(
         self: &Arc<Self>,
         mut data: Bytes,
     ) -> Result<(), Error> {
         let mut g = self.lock();
-        let plan = g.conn.on_write(data.len(), self.reader_is_drained());
+        let plan = self.plan_write(&mut g, data.len());
         let Some(sent) = self.send_first(&mut g, plan, data.len(), send_from(&data)) else {
             return Ok(());
         };
+        if plan == BEHIND_QUEUED && WriteQueue::copies(data.len()) {
+            self.append(&mut g, &data);
+            return Ok(());
+        }
         let method = "Cannot call write() after write_eof()";
         let len = data.len();
         self.queue_rest(&mut g, method, plan, sent, len, move |q| {
             data.advance(sent);
             q.push_bytes(data)
         })
+    }
+
+    /// A write behind bytes already queued (pipelined answers after the first): only the
+    /// copy into the queue's tail.
+    #[inline(never)]
+    fn append(&self, g: &mut Locked, data: &[u8]) {
+        let crossed = g.conn.queue_mut().push(data);
+        self.pushed(g, crossed);
+        self.end_write(g);
+    }
+
+    /// The state's plan for a write of `len` bytes. (Whether the reader is drained
+    /// matters only to a write that finds the queue empty: it is not asked otherwise.)
+    #[inline]
+    fn plan_write(&self, g: &mut Locked, len: usize) -> WritePlan {
+        let drained = g.conn.queue().is_empty() && self.reader_is_drained();
+        g.conn.on_write(len, drained)
     }
 
     /// `writelines(pieces)`: the pieces leave in one `writev`. Up to [`DIRECT_PIECES`]
@@ -101,7 +133,7 @@ impl Inner {
         let mut g = self.lock();
         // With more pieces than are held, ask as for nothing to send now: queue them.
         let direct_len = if past_held.is_none() { len } else { 0 };
-        let plan = g.conn.on_write(direct_len, self.reader_is_drained());
+        let plan = self.plan_write(&mut g, direct_len);
         let Some(sent) = self.send_first(&mut g, plan, len, |socket, sent| {
             let (slices, n) = unsent_slices(held, sent);
             socket.try_write_vectored(&slices[..n])
@@ -180,9 +212,7 @@ impl Inner {
     /// The second half: the bytes are queued (`crossed`: above the high mark); send or
     /// hand them to the flush task as planned, and tell the protocol about a pause.
     fn finish_write(self: &Arc<Self>, g: &mut Locked, crossed: bool, plan: WritePlan) {
-        self.counters().queued();
-        self.mirror_queued(g);
-        g.conn.on_pushed(crossed);
+        self.pushed(g, crossed);
         if let WritePlan::Queue { flush, kick: true } = plan
             && !g.conn.queue().is_empty()
         {
@@ -191,6 +221,20 @@ impl Inner {
                 self.kick_after_write(g);
             }
         }
+        self.end_write(g);
+    }
+
+    /// A write's bytes were pushed (`crossed`: the queue went above the high mark).
+    #[inline]
+    fn pushed(&self, g: &mut Locked, crossed: bool) {
+        self.counters().queued();
+        self.mirror_queued(g);
+        g.conn.on_pushed(crossed);
+    }
+
+    /// The write is over: tells the protocol about a pause it is left in.
+    #[inline]
+    fn end_write(&self, g: &mut Locked) {
         if g.conn.end_write() {
             self.event(Events::pause_writing);
         }
