@@ -38,6 +38,9 @@ pub(crate) struct WriteQueue {
     high: usize,
     low: usize,
     paused: bool,
+    /// The tail's view no longer starts at its allocation (a partial send or a seal
+    /// moved it): it must be moved back before it is left to the thread.
+    tail_moved: bool,
 }
 
 impl Default for WriteQueue {
@@ -49,6 +52,7 @@ impl Default for WriteQueue {
             high: DEFAULT_HIGH_WATER,
             low: DEFAULT_HIGH_WATER / 4,
             paused: false,
+            tail_moved: false,
         }
     }
 }
@@ -135,6 +139,7 @@ impl WriteQueue {
     fn seal_tail(&mut self) {
         if !self.tail.is_empty() {
             self.chunks.push_back(self.tail.split().freeze());
+            self.tail_moved = true;
         }
     }
 
@@ -168,7 +173,14 @@ impl WriteQueue {
     /// Drops `n` sent bytes; returns true if the queue just resumed (size <= low).
     pub(crate) fn advance(&mut self, mut n: usize) -> bool {
         self.size -= n;
-        while n > 0 {
+        if self.size == 0 {
+            // Everything left (the common case): the tail is emptied where it is.
+            if !self.chunks.is_empty() {
+                self.chunks.clear();
+            }
+            self.release_tail();
+        }
+        while self.size > 0 && n > 0 {
             match self.chunks.front_mut() {
                 Some(front) if front.len() <= n => {
                     n -= front.len();
@@ -180,18 +192,9 @@ impl WriteQueue {
                 }
                 None => {
                     self.tail.advance(n);
+                    self.tail_moved = true;
                     n = 0;
                 }
-            }
-        }
-        if self.size == 0 {
-            // An idle connection keeps no write buffer: it becomes the thread's spare.
-            // (Asking `try_reclaim` for more than the view past the sent bytes moves the
-            // empty view back to the start of its allocation.)
-            let mut tail = std::mem::take(&mut self.tail);
-            if tail.try_reclaim(tail.capacity() + 1) && tail.capacity() <= RETAIN_TAIL {
-                // Fails only while the thread exits: the buffer is then simply dropped.
-                let _ = SPARE_TAIL.try_with(|spare| spare.set(Some(tail)));
             }
         }
         if self.paused && self.size <= self.low {
@@ -201,10 +204,24 @@ impl WriteQueue {
         false
     }
 
+    /// The queue is empty: an idle connection keeps no write buffer, its tail becomes
+    /// the thread's spare. (A tail whose view moved is moved back to the start of its
+    /// allocation first: asking `try_reclaim` for more than the view holds does that.)
+    fn release_tail(&mut self) {
+        let mut tail = std::mem::take(&mut self.tail);
+        tail.clear();
+        let whole = !std::mem::take(&mut self.tail_moved) || tail.try_reclaim(tail.capacity() + 1);
+        if whole && tail.capacity() <= RETAIN_TAIL {
+            // Fails only while the thread exits: the buffer is then simply dropped.
+            let _ = SPARE_TAIL.try_with(|spare| spare.set(Some(tail)));
+        }
+    }
+
     /// Drops everything (abort); returns true if the queue was paused.
     pub(crate) fn clear(&mut self) -> bool {
         self.chunks.clear();
         self.tail = BytesMut::new();
+        self.tail_moved = false;
         self.size = 0;
         std::mem::take(&mut self.paused)
     }
@@ -258,6 +275,26 @@ mod tests {
             }
             big.advance(big.len());
             assert!(SPARE_TAIL.with(Cell::take).is_none());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_tail_moved_by_a_partial_send_is_left_whole() {
+        std::thread::spawn(|| {
+            let mut q = WriteQueue::default();
+            q.push(&[b'l'; 500]);
+            let grown = q.tail.capacity();
+            q.advance(200); // a partial send moves the tail's view
+            assert!(q.tail.capacity() < grown);
+            q.advance(300);
+            let spare = SPARE_TAIL.with(Cell::take).expect("left to the thread");
+            assert_eq!(
+                spare.capacity(),
+                grown,
+                "back at the start of its allocation"
+            );
         })
         .join()
         .unwrap();
