@@ -3,7 +3,7 @@
 //! (see `state.rs`); the methods here carry its plans out with the socket.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -30,8 +30,9 @@ pub(crate) struct Inner {
     /// Mirrors of the state read without the lock on the fast paths (`drain()` with
     /// nothing queued, `get_write_buffer_size()`, the reader's checks), stored by the
     /// methods below: `queued` is the queue's length, stored under the lock whenever it
-    /// changes.
-    queued: AtomicUsize,
+    /// changes (`u32::MAX`: that or more, ask the state; 4 bytes, so that it fits beside
+    /// the flags where a bool was).
+    queued: AtomicU32,
     /// A write inside the connection's own server task left the flush task's kick to the
     /// end of the task's poll (see `enter_own_task`).
     kick_deferred: AtomicBool,
@@ -102,7 +103,7 @@ impl Inner {
                 wakers: Wakers::default(),
                 idle: None,
             }),
-            queued: AtomicUsize::new(0),
+            queued: AtomicU32::new(0),
             kick_deferred: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             reading_paused: AtomicBool::new(false),
@@ -157,12 +158,28 @@ impl Inner {
     /// `drain()`) takes no lock for it.
     #[inline]
     pub(super) fn queued(&self) -> usize {
-        self.queued.load(Ordering::Acquire)
+        match self.queued.load(Ordering::Acquire) {
+            u32::MAX => self.queued_locked(),
+            n => n as usize,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn queued_locked(&self) -> usize {
+        self.lock().conn.queue().len()
+    }
+
+    /// Whether bytes are queued (without the lock).
+    #[inline]
+    fn has_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire) != 0
     }
 
     /// Stores the queue's length in its mirror (under the lock, after every change).
     fn mirror_queued(&self, g: &Locked) {
-        self.queued.store(g.conn.queue().len(), Ordering::Release);
+        let len = g.conn.queue().len().min(u32::MAX as usize) as u32;
+        self.queued.store(len, Ordering::Release);
     }
 
     /// `get_write_buffer_limits()`: `(low, high)`.
@@ -226,7 +243,7 @@ impl Inner {
     /// open here was not lost before this call.) `None`: ask the state.
     #[inline]
     pub(crate) fn drain_now(&self) -> Option<Result<(), Error>> {
-        if self.queued() != 0 || self.is_closing() {
+        if self.has_queued() || self.is_closing() {
             return None;
         }
         Some(self.check_reported_error())
@@ -298,7 +315,7 @@ impl Inner {
     #[inline(never)]
     fn deferred_kick(self: &Arc<Self>) {
         self.kick_deferred.store(false, Ordering::Relaxed);
-        if self.queued() == 0 {
+        if !self.has_queued() {
             return;
         }
         let mut g = self.lock();
@@ -320,7 +337,7 @@ impl Inner {
     /// Sends the queued bytes the reader would otherwise leave for the flush task.
     #[inline]
     pub(super) fn flush_before_read(&self) {
-        if self.queued() != 0 {
+        if self.has_queued() {
             self.flush_queued();
         }
     }
