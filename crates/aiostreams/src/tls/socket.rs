@@ -74,6 +74,8 @@ impl TlsSocket {
     ///
     /// A TLS error (the alert is sent to the peer first), or `UnexpectedEof` when the
     /// socket ended without close_notify (a truncation).
+    /// (Never inlined: it would swell the plain socket's pull, which it sits beside.)
+    #[inline(never)]
     pub(crate) fn poll_read_buf(
         &self,
         cx: &mut Context<'_>,

@@ -5,8 +5,11 @@
 //! either when the connection's reader is about to wait for input (so a handler's
 //! answers to pipelined requests leave in one `writev`), when `drain()` runs, or here.
 //! What the kernel does not take at once is queued too.
-//! The task is spawned on the first queued write, yields once before sending so that
-//! writes made in the same turn of the caller are batched, and ends with the connection.
+//! The task is spawned on the first queued write and ends with the connection. A write
+//! made inside its connection's own server task wakes it only when that task's poll ends,
+//! and only if bytes are still queued then ([`OwnTask`]): the reader usually sent them
+//! before waiting. When the socket would block, the task yields once before it waits, so
+//! that writes made in the same turn of the caller join the batch.
 //! Each step is [`ConnState::before_flush`](super::state::ConnState::before_flush) /
 //! [`after_flush`](super::state::ConnState::after_flush)'s plan, carried out.
 
