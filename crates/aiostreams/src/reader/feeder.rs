@@ -110,6 +110,7 @@ impl Feeder {
     /// reader.set_exception(aiostreams::Error::ConnectionLost);
     /// assert!(matches!(feeder.exception(), Some(aiostreams::Error::ConnectionLost)));
     /// ```
+    #[inline]
     pub fn exception(&self) -> Option<Error> {
         self.shared.exception()
     }

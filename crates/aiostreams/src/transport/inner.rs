@@ -141,6 +141,7 @@ impl Inner {
         self.events.as_deref()
     }
 
+    #[inline]
     pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Acquire)
     }

@@ -96,16 +96,7 @@ impl Socket {
         ready: &mut bool,
     ) -> Poll<io::Result<usize>> {
         match self {
-            Socket::Tcp(s) => poll_read_plain(
-                cx,
-                ready,
-                window,
-                |cx| s.poll_read_ready(cx),
-                || {
-                    crate::sansio::reserve_pull(buf, window);
-                    try_read_tcp(s, buf, window)
-                },
-            ),
+            Socket::Tcp(s) => poll_read_tcp(s, cx, buf, window, ready),
             #[cfg(unix)]
             Socket::Unix(s) => poll_read_plain(
                 cx,
@@ -222,6 +213,29 @@ impl Socket {
     }
 }
 
+/// [`Socket::poll_read_buf`] of a TCP socket. The transport's pull calls it directly,
+/// matching the socket's kind once: TCP leaves no TLS records to send and its EOF needs
+/// no word to a TLS session.
+#[inline]
+pub(crate) fn poll_read_tcp(
+    s: &TcpStream,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    window: usize,
+    ready: &mut bool,
+) -> Poll<io::Result<usize>> {
+    poll_read_plain(
+        cx,
+        ready,
+        window,
+        |cx| s.poll_read_ready(cx),
+        || {
+            crate::sansio::reserve_pull(buf, window);
+            try_read_tcp(s, buf, window)
+        },
+    )
+}
+
 /// One read of a plain socket (see [`Socket::poll_read_buf`] for `ready`): `read` tries
 /// the non-blocking read, `poll_ready` waits for readiness.
 #[inline]
@@ -324,6 +338,8 @@ impl SocketSlot {
         SocketSlot(RwLock::new(Some(socket)))
     }
 
+    /// (Inlined: `drain()`'s check runs in the caller's crate.)
+    #[inline]
     pub(crate) fn get(&self) -> RwLockReadGuard<'_, Option<Socket>> {
         self.0.read().unwrap_or_else(|e| e.into_inner())
     }

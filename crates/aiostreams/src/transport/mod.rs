@@ -412,6 +412,7 @@ impl Transport {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn get_write_buffer_size(&self) -> usize {
         self.inner().queued()
     }

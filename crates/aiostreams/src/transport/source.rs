@@ -7,6 +7,7 @@ use std::task::{Context, Poll, ready};
 use bytes::BytesMut;
 
 use super::inner::Inner;
+use super::io::{Socket, poll_read_tcp};
 use crate::reader::source::Source;
 use crate::reader::timer::ReadTimer;
 
@@ -57,13 +58,22 @@ impl Source for TransportSource {
             return Poll::Pending;
         }
         let guard = inner.socket().get();
-        let Some(socket) = guard.as_ref() else {
-            return Poll::Ready(Ok(0));
+        // TCP first: its read leaves nothing to send and its EOF needs no word to TLS.
+        let (result, pending_output, tls_eof) = match guard.as_ref() {
+            None => return Poll::Ready(Ok(0)),
+            Some(Socket::Tcp(tcp)) => (
+                ready!(poll_read_tcp(tcp, cx, buf, window, &mut self.ready)),
+                false,
+                false,
+            ),
+            Some(socket) => {
+                let result = ready!(socket.poll_read_buf(cx, buf, window, &mut self.ready));
+                // A TLS read may leave records to send (alerts, key updates).
+                let pending_output = socket.has_pending_output();
+                let tls_eof = socket.is_tls() && matches!(result, Ok(0));
+                (result, pending_output, tls_eof)
+            }
         };
-        let result = ready!(socket.poll_read_buf(cx, buf, window, &mut self.ready));
-        // A TLS read may leave records to send (alerts, key updates).
-        let pending_output = socket.has_pending_output();
-        let tls_eof = socket.is_tls() && matches!(result, Ok(0));
         drop(guard);
         if pending_output {
             inner.kick_flush();
