@@ -100,13 +100,11 @@ impl Socket {
             #[cfg(unix)]
             Socket::Unix(s) => poll_read_plain(
                 cx,
-                ready,
+                buf,
                 window,
+                ready,
                 |cx| s.poll_read_ready(cx),
-                || {
-                    crate::sansio::reserve_pull(buf, window);
-                    s.try_read_buf(&mut (&mut *buf).limit(window))
-                },
+                |buf| s.try_read_buf(&mut buf.limit(window)),
             ),
             #[cfg(feature = "tls")]
             Socket::Tls(tls) => tls.poll_read_buf(cx, buf, window),
@@ -226,25 +224,25 @@ pub(crate) fn poll_read_tcp(
 ) -> Poll<io::Result<usize>> {
     poll_read_plain(
         cx,
-        ready,
+        buf,
         window,
+        ready,
         |cx| s.poll_read_ready(cx),
-        || {
-            crate::sansio::reserve_pull(buf, window);
-            try_read_tcp(s, buf, window)
-        },
+        |buf| try_read_tcp(s, buf, window),
     )
 }
 
-/// One read of a plain socket (see [`Socket::poll_read_buf`] for `ready`): `read` tries
-/// the non-blocking read, `poll_ready` waits for readiness.
+/// One read of a plain socket into `buf`, up to `window` bytes (see
+/// [`Socket::poll_read_buf`] for `ready`): `read` tries the non-blocking read (room for
+/// the window reserved), `poll_ready` waits for readiness.
 #[inline]
 fn poll_read_plain(
     cx: &mut Context<'_>,
-    ready: &mut bool,
+    buf: &mut BytesMut,
     window: usize,
+    ready: &mut bool,
     mut poll_ready: impl FnMut(&mut Context<'_>) -> Poll<io::Result<()>>,
-    mut read: impl FnMut() -> io::Result<usize>,
+    mut read: impl FnMut(&mut BytesMut) -> io::Result<usize>,
 ) -> Poll<io::Result<usize>> {
     loop {
         // Tokio's readiness wait spends the budget itself; a read tried first spends it
@@ -261,7 +259,8 @@ fn poll_read_plain(
                 Poll::Ready(Ok(())) => None,
             }
         };
-        match read() {
+        crate::sansio::reserve_pull(buf, window);
+        match read(buf) {
             Ok(n) => {
                 if let Some(budget) = budget {
                     budget.made_progress();
