@@ -4,27 +4,42 @@
 //! a Future. Ours return one small object that is its own iterator (`__await__` returns
 //! `self`) and also has `send`/`throw`/`close`, so `collections.abc.Coroutine` (and so
 //! `asyncio.create_task`, `ensure_future`, `wait_for`) accepts it. An operation the
-//! buffer can answer finishes in its first step by raising `StopIteration(value)`: no
-//! Future, no loop iteration. Only an operation that must wait creates
-//! `loop.create_future()` and yields it, exactly as `await future` would.
+//! buffer can answer finishes in its first step: no Future, no loop iteration (how a
+//! step hands its result back without a `StopIteration` is `step_slots.rs`). Only an
+//! operation that must wait creates `loop.create_future()` and yields it, exactly as
+//! `await future` would.
 
 use pyo3::exceptions::PyStopIteration;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
 
-/// `StopIteration(value)`: how an awaitable's step returns its result (`value` is not a
-/// tuple or an exception: bytes).
-///
-/// The instance is made here and raised as it is: pyo3 (for Python < 3.12, which the
-/// abi3-py39 build always assumes) restores a lazy error by raising it, fetching it and
-/// normalising it into an instance, which costs more than making the instance once. This
-/// is the cost of every completed read.
-pub(crate) fn finished(value: Bound<'_, PyAny>) -> PyErr {
-    let py = value.py();
-    match py.get_type::<PyStopIteration>().call1((value,)) {
-        Ok(exc) => PyErr::from_value(exc),
-        Err(e) => e,
+/// What one step of an awaitable did (the generator protocol's two outcomes besides an
+/// error).
+#[derive(Debug)]
+pub(crate) enum Stepped {
+    /// Suspended: this goes to the task (the Future waited on, marked as blocking).
+    Yield(Py<PyAny>),
+    /// Finished with this result (bytes: never a tuple or an exception).
+    Return(Py<PyAny>),
+}
+
+impl Stepped {
+    /// The step as the generator protocol's `send()` returns it: a yielded value, or
+    /// `StopIteration(result)` raised. The `await` path does not come here
+    /// (`step_slots.rs`).
+    ///
+    /// The instance is made here and raised as it is: pyo3 (for Python < 3.12, which the
+    /// abi3-py39 build always assumes) restores a lazy error by raising it, fetching it
+    /// and normalising it into an instance, which costs more than making the instance once.
+    pub(crate) fn into_next(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            Stepped::Yield(v) => Ok(v),
+            Stepped::Return(v) => Err(match py.get_type::<PyStopIteration>().call1((v,)) {
+                Ok(exc) => PyErr::from_value(exc),
+                Err(e) => e,
+            }),
+        }
     }
 }
 

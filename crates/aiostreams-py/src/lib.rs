@@ -15,6 +15,7 @@ mod read_op;
 mod reader;
 #[cfg(unix)]
 mod selector;
+mod step_slots;
 mod wakeup;
 mod writer;
 
@@ -26,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reader::StreamReader>()?;
     m.add_class::<protocol::ProtocolCore>()?;
     m.add_class::<read_op::ReadOp>()?;
+    step_slots::init(m.py())?;
     m.add_class::<awaitable::Ready>()?;
     m.add_class::<drain::DrainOp>()?;
     m.add_class::<writer::WriterCore>()?;

@@ -9,7 +9,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use aiostreams::sansio::{ReadOp as Op, Step};
 
-use crate::awaitable::{FutureWait, Resumed, finished, thrown};
+use crate::awaitable::{FutureWait, Resumed, Stepped, thrown};
 use crate::errors::{Flavor, to_pyerr};
 use crate::future::create_future;
 use crate::reader::{StreamReader, already_waiting, apply_flow, with_bytes};
@@ -56,7 +56,9 @@ enum State {
 
 /// The awaitable returned by `StreamReader.read()`, `readline()`, `readexactly()`,
 /// `readuntil()` and `__anext__()` (asyncio: the coroutine those methods return).
-#[pyclass(module = "aiostreams._native", name = "ReadOp")]
+/// On this class the generator protocol's methods are pyo3's; what `await` calls is on its
+/// subtype (`step_slots`), which the reads make where it exists.
+#[pyclass(subclass, module = "aiostreams._native", name = "ReadOp")]
 #[derive(Debug)]
 pub struct ReadOp {
     reader: Py<StreamReader>,
@@ -74,7 +76,7 @@ impl ReadOp {
         args: Args,
         anext: bool,
     ) -> PyResult<Py<ReadOp>> {
-        Py::new(
+        crate::step_slots::new_read_op(
             py,
             ReadOp {
                 reader,
@@ -87,9 +89,9 @@ impl ReadOp {
         )
     }
 
-    /// Runs steps until the read completes (`Err(StopIteration)` or its error) or must
-    /// wait (`Ok(future)` to yield).
-    fn run(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// Runs steps until the read completes (its result or its error) or must wait (the
+    /// future to yield).
+    fn run(&mut self, py: Python<'_>) -> PyResult<Stepped> {
         if let State::Start(_) = self.state {
             let State::Start(args) = std::mem::replace(&mut self.state, State::Finished) else {
                 unreachable!("checked just above")
@@ -124,7 +126,9 @@ impl ReadOp {
                     Ok(bytes) if self.anext && bytes.is_empty() => {
                         Err(PyStopAsyncIteration::new_err(()))
                     }
-                    Ok(bytes) => Err(finished(PyBytes::new(py, &bytes).into_any())),
+                    Ok(bytes) => Ok(Stepped::Return(
+                        PyBytes::new(py, &bytes).into_any().unbind(),
+                    )),
                     Err(e) => Err(to_pyerr(py, e, self.flavor)),
                 }
             }
@@ -136,7 +140,7 @@ impl ReadOp {
                     |e| PyErr::from_value(e.into_bound(py)),
                 ))
             }
-            Step::NeedMore | Step::NeedMoreIfReady => self.wait_for_data(py),
+            Step::NeedMore | Step::NeedMoreIfReady => self.wait_for_data(py).map(Stepped::Yield),
         }
     }
 
@@ -164,10 +168,11 @@ impl ReadOp {
         self.reader.bind(py).borrow_mut().waiter = None;
     }
 
-    fn step(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// One step of the generator protocol (the task sent `None`).
+    pub(crate) fn step(&mut self, py: Python<'_>) -> PyResult<Stepped> {
         if self.wait.is_waiting() {
             match self.wait.resume(py) {
-                Ok(Resumed::Yield(v)) => return Ok(v),
+                Ok(Resumed::Yield(v)) => return Ok(Stepped::Yield(v)),
                 Ok(Resumed::Ready) => self.clear_waiter(py),
                 Err(e) => {
                     self.clear_waiter(py);
@@ -230,11 +235,11 @@ impl ReadOp {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.step(py)
+        self.step(py)?.into_next(py)
     }
 
     fn send(&mut self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.step(py)
+        self.step(py)?.into_next(py)
     }
 
     #[pyo3(signature = (typ, val = None, _tb = None))]
