@@ -7,6 +7,7 @@
 //! `StreamWriter`, the connection helpers and `install()`.
 
 mod awaitable;
+mod call;
 mod drain;
 mod errors;
 mod future;

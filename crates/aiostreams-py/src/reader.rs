@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::call::call_method1;
 use crate::errors::{Flavor, to_pyerr};
 use crate::read_op::{Args, ReadOp};
 use crate::wakeup::Waker;
@@ -110,7 +111,7 @@ pub(crate) fn wake(py: Python<'_>, waiter: Option<(Py<PyAny>, Option<Waker>)>) -
     }
     // One call on the hot path: a waiter is done only if it was cancelled, and then
     // set_result raises InvalidStateError, which asyncio's check avoids; same outcome.
-    match w.call_method1(intern!(py, "set_result"), (py.None(),)) {
+    match call_method1(w, intern!(py, "set_result"), py.None().bind(py)) {
         Ok(_) => Ok(()),
         Err(e) if w.call_method0(intern!(py, "cancelled"))?.is_truthy()? => {
             drop(e);
@@ -300,7 +301,7 @@ impl StreamReader {
         if let Some(w) = self.waiter.take() {
             let w = w.bind(py);
             if !w.call_method0(intern!(py, "cancelled"))?.is_truthy()? {
-                w.call_method1(intern!(py, "set_exception"), (exc,))?;
+                call_method1(w, intern!(py, "set_exception"), exc.bind(py))?;
             }
         }
         Ok(())
