@@ -1,5 +1,5 @@
 //! What `await` calls on a read: the type the reads return is a subtype of the pyo3
-//! class `ReadOp` with two of CPython's slots written here, so that a completed read hands
+//! class `ReadOp` with three of CPython's slots written here, so that a completed read hands
 //! its bytes back without a `StopIteration` (3.10, 3.11) or with the cheapest one
 //! CPython makes (3.9, 3.12+).
 //!
@@ -13,10 +13,12 @@
 //!   unnormalised and `await` takes it back without ever making the instance; on 3.12+
 //!   the instance is made by one vectorcall. pyo3's own `__next__` would build the
 //!   instance, then restore, fetch and normalise it.
+//! - `am_await` (what `await` calls first): the object itself, without pyo3's method
+//!   trampoline.
 //!
-//! Everything else (`send`, `throw`, `close`, `__await__`, `__iter__`, the garbage
-//! collector's slots, deallocation) is inherited from the pyo3 class unchanged, and both
-//! slots run the same step as `send()`.
+//! Everything else (`send`, `throw`, `close`, `__iter__`, the garbage collector's slots,
+//! deallocation) is inherited from the pyo3 class unchanged, and the two step slots run the
+//! same step as `send()`.
 #![allow(
     unsafe_code,
     reason = "a type made with PyType_FromSpecWithBases and its slots, through pyo3-ffi"
@@ -46,7 +48,7 @@ const PYGEN_NEXT: c_int = 1;
 /// The subtype, made once by [`init`] (absent only if making it failed).
 static AWAITED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-/// Makes the subtype of `ReadOp` with the two slots (`am_send` only on 3.10+).
+/// Makes the subtype of `ReadOp` with the slots (`am_send` only on 3.10+).
 pub(crate) fn init(py: Python<'_>) -> PyResult<()> {
     let base = py.get_type::<ReadOp>();
     let base_ptr = base.as_type_ptr();
@@ -59,6 +61,7 @@ pub(crate) fn init(py: Python<'_>) -> PyResult<()> {
         )
     };
     let mut slots = vec![
+        slot(ffi::Py_am_await, await_slot as *mut c_void),
         slot(ffi::Py_tp_iternext, next_slot as *mut c_void),
         // The same garbage-collector functions as the base (pyo3's, which handle subtypes).
         slot(ffi::Py_tp_traverse, traverse),
@@ -126,6 +129,14 @@ unsafe fn step<R>(
     };
     // SAFETY: CPython calls a type's slots on a thread that holds the GIL.
     unsafe { Python::attach_unchecked(body) }
+}
+
+/// `am_await` (`__await__`, which `await` calls first): the object itself. pyo3's
+/// `__await__` does the same through its method trampoline.
+unsafe extern "C" fn await_slot(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live object (the GIL held); the new reference is returned.
+    unsafe { ffi::Py_IncRef(slf) };
+    slf
 }
 
 /// `am_send`: the value sent is `None` from `await` and a task (a read takes no value).
