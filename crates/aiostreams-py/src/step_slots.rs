@@ -45,7 +45,7 @@ const PYGEN_RETURN: c_int = 0;
 const PYGEN_ERROR: c_int = -1;
 const PYGEN_NEXT: c_int = 1;
 
-/// The subtype, made once by [`init`] (absent only if making it failed).
+/// The subtype, made by [`init`] when the module is imported (which fails without it).
 static AWAITED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Makes the subtype of `ReadOp` with the slots (`am_send` only on 3.10+).
@@ -94,7 +94,8 @@ fn slot(slot: c_int, pfunc: *mut c_void) -> ffi::PyType_Slot {
     ffi::PyType_Slot { slot, pfunc }
 }
 
-/// A new read awaitable: an instance of the subtype, or of `ReadOp` itself without one.
+/// A new read awaitable: an instance of the subtype (of `ReadOp` itself only before
+/// [`init`], which no read can come before).
 pub(crate) fn new_read_op(py: Python<'_>, op: ReadOp) -> PyResult<Py<ReadOp>> {
     let Some(awaited) = AWAITED.get(py) else {
         return Py::new(py, op);
