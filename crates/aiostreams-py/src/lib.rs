@@ -7,7 +7,6 @@
 //! `StreamWriter`, the connection helpers and `install()`.
 
 mod awaitable;
-mod call;
 mod drain;
 mod errors;
 mod future;

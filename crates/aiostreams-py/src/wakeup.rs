@@ -248,7 +248,7 @@ fn new_handle<'py>(
 /// `target.method(arg)` through `PyObject_CallMethodObjArgs`, or `target(arg)` through
 /// `PyObject_CallFunctionObjArgs`: no bound method and no argument tuple (pyo3's
 /// `call_method1` and `call1` make them under the abi3-py39 limited API).
-fn call_one<'py>(
+pub(crate) fn call_one<'py>(
     target: &Bound<'py, PyAny>,
     method: Option<&Bound<'py, PyString>>,
     arg: &Bound<'py, PyAny>,
