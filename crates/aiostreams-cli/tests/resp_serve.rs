@@ -182,6 +182,45 @@ fn a_one_mib_value_round_trips_across_connections() {
 }
 
 #[test]
+fn commands_cut_anywhere_are_answered_whole() {
+    // The example parses whole buffered commands in place and waits (`peek`) for the
+    // rest of a cut one: pieces of 1 to 7 bytes cut every header, payload and CRLF, and
+    // a 40 KiB value (under the reader's 64 KiB limit) arrives in 1,000-byte pieces.
+    let value: Vec<u8> = (0..40 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let mut batch = Vec::new();
+    for i in 0..20 {
+        batch.extend(encode(&[b"SET", b"k", format!("v{i}").as_bytes()]));
+        batch.extend(encode(&[b"GET", b"k"]));
+    }
+    batch.extend_from_slice(b"PING\r\nECHO  cut\r\n");
+    for imp in IMPLS {
+        let served = serve(imp);
+        let mut c = Client::connect(&served);
+        c.0.get_ref().set_nodelay(true).unwrap();
+        let mut rest = &batch[..];
+        for size in (1..=7).cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, after) = rest.split_at(size.min(rest.len()));
+            c.send(piece);
+            rest = after;
+        }
+        for i in 0..20 {
+            assert_eq!(c.reply(), ok(), "{imp}");
+            assert_eq!(c.reply(), bulk(format!("v{i}").as_bytes()), "{imp}");
+        }
+        assert_eq!(c.reply(), Reply::Simple("PONG".into()), "{imp}");
+        assert_eq!(c.reply(), bulk(b"cut"), "{imp}");
+        for piece in encode(&[b"SET", b"mid", &value]).chunks(1_000) {
+            c.send(piece);
+        }
+        assert_eq!(c.reply(), ok(), "{imp}");
+        assert_eq!(c.command(&[b"GET", b"mid"]), bulk(&value), "{imp}");
+    }
+}
+
+#[test]
 fn protocol_errors_are_answered_then_the_connection_closes() {
     let cases: [&[u8]; 4] = [
         b"*1\r\n$x\r\n",                 // not a length
@@ -200,6 +239,13 @@ fn protocol_errors_are_answered_then_the_connection_closes() {
             }
             assert!(c.closed(), "{imp}: still open after {case:?}");
         }
+        // The commands before the bad one, in the same read, are answered first.
+        let mut c = Client::connect(&served);
+        c.send(b"PING\r\n*1\r\n$1\r\nx\r\n*1\r\n$x\r\n");
+        assert_eq!(c.reply(), Reply::Simple("PONG".into()), "{imp}");
+        assert!(matches!(c.reply(), Reply::Error(e) if e.starts_with("ERR unknown command")));
+        assert!(matches!(c.reply(), Reply::Error(e) if e.starts_with("ERR Protocol error")));
+        assert!(c.closed(), "{imp}: still open after a protocol error");
     }
 }
 

@@ -206,7 +206,10 @@ impl StreamReader {
     /// [`readline`](Self::readline), whose `Bytes` alone costs about 50 (callgrind,
     /// `benches/reader_instructions.rs`). Unlike the reads, this form does not raise a
     /// stored exception before the buffered bytes (it is tokio's `AsyncBufRead`): when
-    /// the buffer holds no whole record, go on with an `await`ed read, which does.
+    /// the buffer holds no whole record, go on with an `await`ed read, which does:
+    /// [`peek(n)`](Self::peek) waits for the `n` bytes the cut record needs without
+    /// consuming any (`examples/resp_server.rs` parses RESP commands this way, and
+    /// keeps `readline`/`readexactly` for a command larger than the limit).
     ///
     /// # Examples
     ///

@@ -13,6 +13,12 @@ impl StreamReader {
     /// `n` bytes come back only at EOF (empty at EOF with nothing buffered). The next read
     /// sees the same bytes. `peek(0)` returns at once (after the stored-exception check).
     ///
+    /// It is also how a parser that works in place ([`buffer`](Self::buffer), "Parsing
+    /// in place") waits for the rest of a record cut by a read: it asks for the bytes it
+    /// knows the record needs (`examples/resp_server.rs` does, for RESP commands). A peek
+    /// the buffer already answers completes without waiting; one that waits costs what a
+    /// `readexactly` that waits costs, and hands out no `Bytes`.
+    ///
     /// `n` is bounded by the reader's [limit](Self::limit), so a peek cannot make the
     /// reader hold more than the limit: `n > limit` fails at once with
     /// [`Error::InvalidArgument`] (where Go returns `ErrBufferFull`); use
