@@ -28,6 +28,10 @@ pub(crate) fn find_newline(haystack: &[u8]) -> Option<usize> {
     } else {
         0
     };
+    // (An empty rest, a request/response reader's empty buffer above all, is no call.)
+    if at == haystack.len() {
+        return None;
+    }
     memchr::memchr(b'\n', &haystack[at..]).map(|i| at + i)
 }
 
