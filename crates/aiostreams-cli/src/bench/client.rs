@@ -138,6 +138,9 @@ impl Client {
     }
 }
 
+/// Inlined into both clients alike (the compiler inlined it into one and not the other,
+/// about 20 instructions per request of difference that was no client's).
+#[inline(always)]
 fn check(request: &[u8], answer: &[u8]) -> Result<()> {
     if answer.len() != request.len() {
         bail!("an answer of {} bytes to {}", answer.len(), request.len());
