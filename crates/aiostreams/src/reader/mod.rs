@@ -379,7 +379,8 @@ impl StreamReader {
     ///
     /// A read woken after its pull found nothing goes straight back to the pull when
     /// nothing was fed and no exception stored meanwhile: the buffer is then as its last
-    /// step left it, and the step would say "need more" again.
+    /// step left it, and the step would say "need more" again; the pull takes the window
+    /// it had (what decides it is as it was: the buffer, the read, the hint).
     pub(crate) fn poll_op(
         &mut self,
         cx: &mut Context<'_>,
@@ -390,6 +391,11 @@ impl StreamReader {
             self.with_timer(ReadTimer::new_read);
         }
         let mut step = !(resumed && self.shared.is_quiet());
+        // The woken read's pull: no merging of short reads (the next step merges).
+        let mut want = Want {
+            need: self.shared.wait_window.load(Ordering::Relaxed) as usize,
+            merge_to: 0,
+        };
         let mut discarding_pulls = 0;
         loop {
             if step {
@@ -431,9 +437,11 @@ impl StreamReader {
                     self.publish_flow(false);
                     return Poll::Ready(result);
                 }
+                want = op.want(&self.buf);
+                want.need = self.window(want.need);
             }
             step = true;
-            match self.poll_more(cx, op.want(&self.buf)) {
+            match self.poll_more(cx, want) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(timed_out)) => {
                     self.publish_flow(false);
@@ -464,7 +472,7 @@ impl StreamReader {
             }
             self.publish_flow(true);
             let want = Want {
-                need: 1,
+                need: self.window(1),
                 merge_to: 0,
             };
             std::task::ready!(self.poll_more(cx, want)).map_err(|e| *e)?;
@@ -477,7 +485,7 @@ impl StreamReader {
         if self.sync_inbox() {
             return true;
         }
-        !self.buf.eof() && matches!(self.pull(cx, 1), Poll::Ready(true))
+        !self.buf.eof() && matches!(self.pull(cx, self.window(1)), Poll::Ready(true))
     }
 
     /// Tells the writer and, for fed readers, the flow control how much is buffered
@@ -501,19 +509,23 @@ impl StreamReader {
         flow.after_read(self.buf.len(), inbox_len, waiting);
     }
 
-    /// Waits until something changes: bytes, EOF or an exception arrive; fails when a
-    /// time limit passes first (nothing consumed: see `timer.rs`). (The error is boxed:
+    /// Waits until something changes: bytes, EOF or an exception arrive (`want.need`
+    /// is the pull's window, see [`window`](Self::window)); fails when a time limit
+    /// passes first (nothing consumed: see `timer.rs`). (The error is boxed:
     /// a small return value keeps the wait path cheap, and it is rare.)
+    ///
+    /// Its callers have just moved the inbox (or seen it empty), so it does not look
+    /// again before the pull: what a feeder sends from then on, the park sees.
     #[inline]
     fn poll_more(&mut self, cx: &mut Context<'_>, want: Want) -> Poll<Result<(), Box<Error>>> {
-        if self.sync_inbox() {
-            return Poll::Ready(Ok(()));
-        }
         if self.source.is_none() || self.buf.eof {
             return self.park(cx).map(Ok);
         }
         match self.pull(cx, want.need) {
             Poll::Pending => {
+                self.shared
+                    .wait_window
+                    .store(want.need as u32, Ordering::Relaxed);
                 self.buf.release_if_empty();
                 if self.timed.wait_asks(!self.buf.is_empty())
                     && let Poll::Ready(timed_out) = self.poll_timer(cx)
@@ -545,18 +557,23 @@ impl StreamReader {
         }
     }
 
-    /// One pull from the source, for a read that needs `need` bytes (and may take
-    /// `bulk_units` 64 KiB windows); `Ready(true)` when bytes arrived.
+    /// How much a pull for a read that needs `need` bytes asks for (it may take
+    /// `bulk_units` 64 KiB windows); at most `MAX_BULK_PULL`.
     #[inline]
-    fn pull(&mut self, cx: &mut Context<'_>, need: usize) -> Poll<bool> {
+    fn window(&self, need: usize) -> usize {
+        self.buf
+            .pull_window(need)
+            .max(self.bulk_units as usize * MAX_PULL)
+            .min((self.pull_hint as usize).max(need))
+    }
+
+    /// One pull from the source of at most `window` bytes; `Ready(true)` when bytes
+    /// arrived.
+    #[inline]
+    fn pull(&mut self, cx: &mut Context<'_>, window: usize) -> Poll<bool> {
         let Some(source) = self.source.as_mut() else {
             return Poll::Ready(false);
         };
-        let window = self
-            .buf
-            .pull_window(need)
-            .max(self.bulk_units as usize * MAX_PULL)
-            .min((self.pull_hint as usize).max(need));
         match source.poll_pull(cx, self.buf.pull_target(), window) {
             Poll::Ready(Ok(0)) => self.mark_eof(),
             Poll::Ready(Ok(n)) => {
@@ -617,7 +634,7 @@ impl StreamReader {
             && self.buf.len() < want.merge_to
             && self.buf.len() - start < MAX_PULL
         {
-            match self.pull(cx, 1) {
+            match self.pull(cx, self.window(1)) {
                 Poll::Ready(true) => {}
                 Poll::Ready(false) | Poll::Pending => break,
             }

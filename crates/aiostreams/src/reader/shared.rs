@@ -4,7 +4,7 @@
 //! lock. Bytes fed from another task wait in the inbox until the reader's next step moves
 //! them over (one atomic load when nothing was fed).
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Waker};
 
@@ -45,6 +45,10 @@ pub(crate) struct Shared {
     /// checks both with one load. Written only under the inbox lock
     /// ([`set_flag`](Self::set_flag)), read without it.
     flags: AtomicU8,
+    /// The reader's own note, touched by no feeder: the window of its last pull that
+    /// found nothing, which a woken read pulls again (`StreamReader::poll_op`). Kept
+    /// here, in this allocation's padding, as the reader has no room left (112 bytes).
+    pub(crate) wait_window: AtomicU32,
     /// The waker `park` left in the inbox, as its (data, vtable) addresses; data 0 once
     /// a feeder took it. `park` reads it without the lock: a reader that waits again in
     /// the same task (every request of a connection) then takes no lock.
