@@ -9,6 +9,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::{Flavor, to_pyerr};
+use crate::future::PlainFuture;
 use crate::read_op::{Args, ReadOp};
 use crate::wakeup::{Waker, call_one};
 
@@ -35,8 +36,8 @@ pub struct StreamReader {
     pub(crate) waiter: Option<Py<PyAny>>,
     pub(crate) transport: Option<Py<PyAny>>,
     pub(crate) event_loop: Option<Py<PyAny>>,
-    /// The Future class a waiting read instantiates itself (`future::plain_future_class`).
-    pub(crate) future_class: Option<Py<PyAny>>,
+    /// How a waiting read makes its Future itself (`future::plain_future`).
+    pub(crate) future_class: Option<PlainFuture>,
     /// Wakes the waiting read's task without the loop's Python `call_soon` (`wakeup.rs`).
     pub(crate) waker: Option<Waker>,
 }
@@ -209,9 +210,11 @@ impl StreamReader {
             &self.waiter,
             &self.transport,
             &self.event_loop,
-            &self.future_class,
         ] {
             visit.call(field)?;
+        }
+        if let Some(plain) = &self.future_class {
+            plain.traverse(&visit)?;
         }
         match &self.waker {
             Some(waker) => waker.traverse(&visit),
@@ -232,11 +235,11 @@ impl StreamReader {
     fn _setup(&mut self, py: Python<'_>, limit: usize, event_loop: Py<PyAny>) -> PyResult<()> {
         self.buf = ReadBuffer::new(limit, Mode::AsyncioExact)
             .map_err(|e| to_pyerr(py, e, Flavor::Plain))?;
-        self.future_class = crate::future::plain_future_class(event_loop.bind(py));
+        self.future_class = crate::future::plain_future(event_loop.bind(py));
         self.waker = self
             .future_class
             .as_ref()
-            .and_then(|class| Waker::for_loop(event_loop.bind(py), class));
+            .and_then(|plain| Waker::for_loop(event_loop.bind(py), plain.class()));
         self.event_loop = Some(event_loop);
         Ok(())
     }

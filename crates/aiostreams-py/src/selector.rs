@@ -2,7 +2,8 @@
 //! (`asyncio.selector_events._SelectorSocketTransport`) keeps every behaviour it has, but
 //! its two per-request Python methods are replaced on the instance for our protocol:
 //! `_read_ready_cb` (what its `_read_ready` calls when the socket is readable) receives
-//! straight into the reader, and `write` sends at once. Anything but the plain case
+//! straight into the reader, and is registered with the selector in place of
+//! `_read_ready` itself; `write` sends at once. Anything but the plain case
 //! (a write while data is queued, after `write_eof()`, during `sendfile()`, on a lost
 //! connection, a partial send, a type other than `bytes`) is handed to the class's own
 //! `write`, so every check, queue and message stays asyncio's.
@@ -13,7 +14,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PySystemExit};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyType, PyWeakrefMethods, PyWeakrefReference};
+use pyo3::types::{PyBytes, PyTuple, PyType, PyWeakrefMethods, PyWeakrefReference};
 
 use crate::protocol::ProtocolCore;
 
@@ -104,7 +105,7 @@ pub(crate) fn fatal(
 
 /// The transport's `_read_ready_cb` for our protocol: asyncio's `_read_ready__get_buffer`
 /// with the receive made here, straight into the protocol's region and on to the reader.
-#[pyclass(module = "aiostreams._native", name = "ReadReady")]
+#[pyclass(frozen, module = "aiostreams._native", name = "ReadReady")]
 #[derive(Debug)]
 pub struct ReadReady {
     transport: Py<PyWeakrefReference>,
@@ -114,18 +115,26 @@ pub struct ReadReady {
 
 #[pymethods]
 impl ReadReady {
-    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+    fn __call__(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.get();
         let (Some(transport), Some(protocol)) = (
-            self.transport.bind(py).upgrade(),
-            self.protocol.bind(py).upgrade(),
+            this.transport.bind(py).upgrade(),
+            this.protocol.bind(py).upgrade(),
         ) else {
             return Ok(());
         };
+        // Registered as the transport's `_read_ready` too, whose one line this is: a
+        // protocol set since (`set_protocol`) has the class's own callback here.
+        let callback = transport.getattr(intern!(py, "_read_ready_cb"))?;
+        if !callback.is(slf) {
+            return callback.call0().map(drop);
+        }
         if transport.getattr(intern!(py, "_conn_lost"))?.is_truthy()? {
             return Ok(());
         }
         let protocol = protocol.cast_into::<ProtocolCore>()?;
-        let received = ProtocolCore::receive(&protocol, self.fd);
+        let received = ProtocolCore::receive(&protocol, this.fd);
         match received {
             Ok(Some(0)) => transport
                 .call_method0(intern!(py, "_read_ready__on_eof"))
@@ -213,11 +222,42 @@ impl SendNow {
     }
 }
 
+/// Puts `read` in place of the transport's `_read_ready` bound method: as an instance
+/// attribute (what `resume_reading` registers) and in the `_add_reader(fd,
+/// self._read_ready)` call its `__init__` queued in `loop._ready` after `connection_made`
+/// (the transport's own `_add_reader` or, on 3.9, the loop's). Where that queued call is
+/// not found, the first registration keeps the bound method, which calls `read` too.
+fn register_directly(transport: &Bound<'_, PyAny>, read: &Bound<'_, ReadReady>) -> PyResult<()> {
+    let py = transport.py();
+    let bound = transport.getattr(intern!(py, "_read_ready"))?;
+    let queued = transport
+        .getattr(intern!(py, "_loop"))
+        .and_then(|l| l.getattr(intern!(py, "_ready")))
+        .and_then(|r| r.try_iter());
+    for handle in queued.into_iter().flatten() {
+        let handle = handle?;
+        let Ok(args) = handle.getattr(intern!(py, "_args")) else {
+            continue;
+        };
+        let Ok(args) = args.cast_into::<PyTuple>() else {
+            continue;
+        };
+        if args.len() == 2 && args.get_item(1)?.eq(&bound)? {
+            let fd = args.get_item(0)?;
+            handle.setattr(intern!(py, "_args"), (fd, read))?;
+            break;
+        }
+    }
+    transport.setattr(intern!(py, "_read_ready"), read)
+}
+
 /// The private names of asyncio's selector socket transport that the native path reads
 /// or replaces. They are the same on CPython 3.9 to 3.13; a Python whose transport lacks
 /// one of them keeps the transport's own Python methods (checked per connection, once).
-const TRANSPORT_NAMES: [&str; 9] = [
+const TRANSPORT_NAMES: [&str; 11] = [
     "_sock_fd",
+    "_loop",
+    "_read_ready",
     "_read_ready_cb",
     "_read_ready__on_eof",
     "_fatal_error",
@@ -250,7 +290,12 @@ pub(crate) fn use_native_io(
         protocol: PyWeakrefReference::new(protocol)?.unbind(),
         fd,
     };
-    transport.setattr(intern!(py, "_read_ready_cb"), Py::new(py, read)?)?;
+    let read = Bound::new(py, read)?;
+    transport.setattr(intern!(py, "_read_ready_cb"), &read)?;
+    // The selector calls the transport's `_read_ready` (one Python line calling
+    // `_read_ready_cb`): register `ReadReady` itself instead, for the registration
+    // `__init__` queued after `connection_made` and for `resume_reading`'s.
+    register_directly(transport, &read)?;
     transport.setattr(
         intern!(py, "write"),
         Py::new(

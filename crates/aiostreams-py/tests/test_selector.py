@@ -88,6 +88,47 @@ class SelectorTransport(LoopCase):
         self.assertEqual(len(seen), 2)
         self.assertEqual(seen, [(SELECTOR_SOCKET, _native.ReadReady, _native.SendNow)] * 2)
 
+    def test_the_selector_calls_the_native_receive_itself_and_a_new_protocol_is_served(self):
+        # The selector's reader callback is ReadReady itself (not the transport's
+        # one-line _read_ready), also after resume_reading; after set_protocol() it hands
+        # each receive to the transport's own callback for the new protocol.
+        async def main():
+            loop = asyncio.get_running_loop()
+            got = loop.create_future()
+
+            async def handler(reader, writer):
+                writer.write(await reader.readexactly(3))
+                await reader.readexactly(1)
+                writer.write(b"later")
+                await reader.read()
+                writer.close()
+
+            server, reader, writer = await self.pair(aiostreams, handler)
+            t = writer.transport
+            fd = t.get_extra_info("socket").fileno()
+
+            def registered():
+                return type(loop._selector.get_key(fd).data[0]._callback).__name__
+
+            writer.write(b"abc")
+            first = await reader.readexactly(3), registered()
+            t.pause_reading()
+            t.resume_reading()
+            resumed = registered()
+
+            class Plain(asyncio.Protocol):
+                def data_received(self, data):
+                    got.set_result(data)
+
+            t.set_protocol(Plain())
+            t.write(b"!")
+            later = await got
+            t.close()
+            server.close()
+            return first, resumed, later
+
+        self.assertEqual(self.run_async(main()), ((b"abc", "ReadReady"), "ReadReady", b"later"))
+
     def test_a_subclass_overriding_get_buffer_keeps_the_transports_own_path(self):
         class Counting(aiostreams.StreamReaderProtocol):
             def get_buffer(self, sizehint):
@@ -110,8 +151,8 @@ class SelectorTransport(LoopCase):
     def test_a_transport_missing_a_private_name_keeps_its_own_methods(self):
         # The native path reads these private names of asyncio's transport; a CPython
         # whose transport lacks one must keep the transport's own Python code.
-        names = ["_sock_fd", "_read_ready_cb", "_read_ready__on_eof", "_fatal_error",
-                 "_conn_lost", "_eof", "_empty_waiter", "_buffer", "_closing"]
+        names = ["_sock_fd", "_loop", "_read_ready", "_read_ready_cb", "_read_ready__on_eof",
+                 "_fatal_error", "_conn_lost", "_eof", "_empty_waiter", "_buffer", "_closing"]
 
         class Transport:
             pass
