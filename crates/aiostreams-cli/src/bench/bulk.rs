@@ -94,10 +94,12 @@ impl AsyncWrite for NoFin {
     }
 }
 
-/// Twice the period, so that any chunk of up to `CHUNK` bytes is one slice.
+/// Three periods, so that any chunk of up to `CHUNK` bytes is one slice from any offset
+/// within the first (`CHUNK` is a little more than one period: with two, a full chunk
+/// read at one of the period's last two offsets ran past the end).
 fn pattern() -> Vec<u8> {
     let period: Vec<u8> = (0..PERIOD).map(|i| (i * 31 % 251) as u8).collect();
-    [period.as_slice(), period.as_slice()].concat()
+    period.repeat(3)
 }
 
 /// The pattern's bytes `offset..offset + len` (`len <= CHUNK`).
@@ -148,4 +150,26 @@ async fn transfer<S: AsyncRead + AsyncWrite>(
     let (sent, received) = tokio::join!(send, receive);
     sent?;
     received
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CHUNK, PERIOD, pattern, slice};
+
+    #[test]
+    fn a_full_chunk_is_one_slice_from_every_offset_of_the_period() {
+        let pattern = pattern();
+        for offset in [
+            0,
+            1,
+            PERIOD as u64 - 2,
+            PERIOD as u64 - 1,
+            5 * PERIOD as u64 - 1,
+        ] {
+            let got = slice(&pattern, offset, CHUNK);
+            let start = offset as usize % PERIOD;
+            assert_eq!(got[0], pattern[start]);
+            assert_eq!(got[CHUNK - 1], pattern[(start + CHUNK - 1) % PERIOD]);
+        }
+    }
 }
