@@ -396,6 +396,25 @@ class Behaviour:
 
         self.assertEqual(self.run_async(main()), b"partial line\n")
 
+    def test_a_woken_read_whose_bytes_another_task_took_waits_again(self):
+        # Deliberately unlike asyncio, whose read(n) returns b"" here (a false EOF):
+        # docs/DESIGN.md, "A woken read(n) whose bytes another task took waits again".
+        async def main():
+            reader = asyncio.StreamReader()
+            waiting = asyncio.ensure_future(reader.read(5))
+            await asyncio.sleep(0)
+            self.assertIsNotNone(reader._waiter)
+            reader.feed_data(b"abc")
+            self.assertEqual(await reader.read(5), b"abc")
+            for _ in range(3):
+                await asyncio.sleep(0)
+            self.assertFalse(waiting.done())
+            self.assertFalse(reader.at_eof())
+            reader.feed_data(b"xyz")
+            return await waiting
+
+        self.assertEqual(self.run_async(main()), b"xyz")
+
     def test_wait_for_timeout_on_a_read_then_read_again(self):
         async def main():
             reader = asyncio.StreamReader()
