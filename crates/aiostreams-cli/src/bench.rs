@@ -16,6 +16,7 @@ mod chart;
 mod client;
 mod instructions;
 mod load;
+mod python_package;
 mod report;
 mod resp_load;
 mod server;
@@ -302,6 +303,15 @@ pub(crate) fn run(args: Args) -> Result<()> {
     let mut launcher = Launcher::new(server_cpu)?;
     launcher.timeouts = args.timeouts;
     let plan = Plan::new(&args, &launcher, &mut notes);
+    let package = plan
+        .impls
+        .iter()
+        .any(|&i| python_package::uses_package(i))
+        .then(|| launcher.package().ok())
+        .flatten();
+    if let Some(package) = package {
+        notes.push(package.note());
+    }
     if plan.pairs().is_empty() {
         bail!("nothing can run: {}", notes.join("; "));
     }
@@ -319,6 +329,7 @@ pub(crate) fn run(args: Args) -> Result<()> {
         kernel: system::kernel(),
         cpu_model: system::cpu_model(),
         notes,
+        python_package: package.map(|p| p.info.clone()),
     };
     let tls = if plan.cells.iter().any(|c| c.tls()) {
         Some(TlsFiles::generate().context("making the TLS cells' certificates")?)

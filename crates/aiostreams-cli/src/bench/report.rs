@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::cell::{Cell, Impl};
 use super::load::Sample;
+use super::python_package::PackageInfo;
 
 /// The figures of one run of one cell on one implementation.
 #[derive(Clone, Debug, Default)]
@@ -304,6 +305,8 @@ pub(crate) struct RunInfo {
     pub(crate) cpu_model: String,
     /// Notes printed before the run (skipped implementations, ...).
     pub(crate) notes: Vec<String>,
+    /// The Python package build the `py-aiostreams*` rows measured (null without them).
+    pub(crate) python_package: Option<PackageInfo>,
 }
 
 /// The `--json` file (schema version 2, documented in the CLI README).

@@ -1,5 +1,6 @@
 //! Starting each implementation's server as a child process, pinned to its own CPU.
 
+use std::cell::OnceCell;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::cell::{Cell, Impl};
+use super::python_package::{self, Package};
 use super::tls::TlsFiles;
 
 /// The asyncio/uvloop server script, written to a temporary directory at run time.
@@ -34,6 +36,8 @@ pub(crate) struct Launcher {
     cpu: Option<usize>,
     /// `bench --timeouts`: `aiostreams serve` runs with read, write and idle timeouts.
     pub(crate) timeouts: bool,
+    /// The Python package built from this tree (or why not), made on first need.
+    package: OnceCell<Result<Package, String>>,
 }
 
 /// The timeouts `bench --timeouts` gives `aiostreams serve` (long enough never to fire).
@@ -68,7 +72,19 @@ impl Launcher {
             script_dir,
             cpu,
             timeouts: false,
+            package: OnceCell::new(),
         })
+    }
+
+    /// The Python package the `py-aiostreams*` servers import: built from this tree on
+    /// the first call (`python_package`), or why it cannot be.
+    pub(crate) fn package(&self) -> Result<&Package, &str> {
+        let package = self.package.get_or_init(|| {
+            let python = self.python.as_deref().ok_or("python3 not found")?;
+            let (tree, out) = python_package::tree_and_out();
+            Package::prepare(&tree, &out, python)
+        });
+        package.as_ref().map_err(String::as_str)
     }
 
     /// Why `imp` cannot run here, if it cannot.
@@ -91,18 +107,15 @@ impl Launcher {
             probe.status().is_ok_and(|s| s.success())
         };
         let uvloop = matches!(imp, Impl::Uvloop | Impl::PyAiostreamsUvloop);
-        let package = matches!(imp, Impl::PyAiostreams | Impl::PyAiostreamsUvloop);
+        let package = python_package::uses_package(imp);
         if uvloop && !imports("uvloop") {
             return Some(format!(
                 "{} skipped: `python3 -c 'import uvloop'` fails (pip install uvloop)",
                 imp.name()
             ));
         }
-        if package && !imports("aiostreams") {
-            return Some(format!(
-                "{} skipped: `python3 -c 'import aiostreams'` fails (install crates/aiostreams-py)",
-                imp.name()
-            ));
+        if package && let Err(why) = self.package() {
+            return Some(format!("{} skipped: {why}", imp.name()));
         }
         None
     }
@@ -128,6 +141,10 @@ impl Launcher {
         argv.extend(self.server_argv(server, cell, tls, redis_port));
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..]);
+        if python_package::uses_package(server) {
+            let package = self.package().map_err(|why| anyhow::anyhow!("{why}"))?;
+            cmd.env("PYTHONPATH", package.python_path());
+        }
         cmd.stdin(Stdio::null()).stdout(Stdio::piped());
         let child = cmd
             .spawn()
@@ -195,7 +212,7 @@ impl Launcher {
                 if matches!(imp, Impl::Uvloop | Impl::PyAiostreamsUvloop) {
                     args.push("--uvloop".into());
                 }
-                if matches!(imp, Impl::PyAiostreams | Impl::PyAiostreamsUvloop) {
+                if python_package::uses_package(imp) {
                     args.push("--aiostreams".into());
                 }
             }
