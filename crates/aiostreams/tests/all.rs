@@ -3,7 +3,9 @@
 //!
 //! **Add a new test file here**: put it beside this one (`tests/my_topic.rs`) and add
 //! `mod my_topic;` below, in order. Shared helpers live in `tests/support/` and are used
-//! as `crate::support::...`.
+//! as `crate::support::...`. A file grown past a few hundred lines becomes a directory
+//! module (`tests/my_topic/mod.rs`: its docs and the helpers its tests share, then one
+//! file per concept; `tls_failures/`, `tls_interop/`, `reader_chunking/`).
 //!
 //! Run one file's tests with its module path as the filter:
 //! `cargo test -p aiostreams --test all reader_parity::` (or one test:

@@ -23,7 +23,7 @@
 //! `readuntil` with a tuple of separators exists only in Python 3.13+. The oracle says
 //! whether its asyncio has it; when not (Debian's 3.11, CI's `python3`), `readuntil_any`
 //! operations are still drawn from the seeds but left out of the cases, and
-//! `readuntil_any` is then covered only against the model in `reader_chunking.rs`.
+//! `readuntil_any` is then covered only against the model in `reader_chunking/model.rs`.
 //!
 //! The cases also pass with Python 3.8 to 3.13 (3.13 includes `readuntil_any`). 3.7
 //! differs in one message only: `IncompleteReadError` said "None expected bytes" where

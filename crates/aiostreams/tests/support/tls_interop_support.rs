@@ -1,4 +1,4 @@
-//! Helpers of `tests/tls_interop.rs`: certificates as strict verifiers (Python 3.13) want
+//! Helpers of `tests/tls_interop/`: certificates as strict verifiers (Python 3.13) want
 //! them, the `tls_peers.py` script.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-"""CPython TLS peers (asyncio streams and http.server): the other side of tests/tls_interop.rs.
+"""CPython TLS peers (asyncio streams and http.server): the other side of tests/tls_interop/.
 
 Usage:  python3 tls_peers.py MODE ARGS...
 
@@ -24,7 +24,7 @@ Usage:  python3 tls_peers.py MODE ARGS...
 Client contexts verify the certificate chain and the host name (ssl.create_default_context
 with VERIFY_X509_STRICT where available, as Python 3.13 does by default). generate(n, seed)
 is xorshift64 (13, 7, 17) from `seed` (0 becomes 1), each state as 8 little-endian bytes,
-cut to n bytes; tests/tls_interop.rs has the same generator.
+cut to n bytes; tests/support/payload.rs has the same generator (used by tests/tls_interop/).
 """
 
 import asyncio
