@@ -9,6 +9,7 @@
 mod awaitable;
 mod drain;
 mod errors;
+mod fast_handle;
 mod future;
 mod protocol;
 mod read_op;
@@ -38,5 +39,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(selector::use_native_io, m)?)?;
     }
     m.add("DEFAULT_LIMIT", reader::DEFAULT_LIMIT)?;
+    // The stock loop's `events.Handle` with a native `_run` (absent where not applicable).
+    if let Some(handle) = fast_handle::class(m.py()) {
+        m.add("Handle", handle)?;
+    }
     Ok(())
 }

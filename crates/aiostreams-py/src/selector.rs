@@ -9,13 +9,15 @@
 //! `write`, so every check, queue and message stays asyncio's.
 
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PySystemExit};
+use pyo3::exceptions::PyOSError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyTuple, PyType, PyWeakrefMethods, PyWeakrefReference};
 
+use crate::fast_handle::{self, must_propagate};
 use crate::protocol::ProtocolCore;
 
 static CLASS_WRITE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -86,11 +88,6 @@ pub(crate) fn os_error(py: Python<'_>, errno: i32) -> PyResult<Bound<'_, PyAny>>
     py.get_type::<PyOSError>().call1((errno, text))
 }
 
-/// Whether `err` must propagate, as asyncio re-raises `SystemExit`/`KeyboardInterrupt`.
-pub(crate) fn must_propagate(py: Python<'_>, err: &PyErr) -> bool {
-    err.is_instance_of::<PySystemExit>(py) || err.is_instance_of::<PyKeyboardInterrupt>(py)
-}
-
 /// asyncio's `transport._fatal_error(exc, message)`.
 pub(crate) fn fatal(
     transport: &Bound<'_, PyAny>,
@@ -111,6 +108,8 @@ pub struct ReadReady {
     transport: Py<PyWeakrefReference>,
     protocol: Py<PyWeakrefReference>,
     fd: RawFd,
+    /// Whether its first call made the selector's `Handle` for it a `fast_handle` one.
+    adopted: AtomicBool,
 }
 
 #[pymethods]
@@ -129,6 +128,9 @@ impl ReadReady {
         let callback = transport.getattr(intern!(py, "_read_ready_cb"))?;
         if !callback.is(slf) {
             return callback.call0().map(drop);
+        }
+        if !this.adopted.swap(true, Ordering::Relaxed) {
+            adopt_registration(&transport, slf.as_any(), this.fd);
         }
         if transport.getattr(intern!(py, "_conn_lost"))?.is_truthy()? {
             return Ok(());
@@ -152,6 +154,29 @@ impl ReadReady {
                 "Fatal error: protocol.buffer_updated() call failed.",
             ),
         }
+    }
+}
+
+/// The selector's reader `Handle` for `fd`, when its callback is `read`, made a
+/// `fast_handle` one (its `_run` native; the same object and fields). Once per
+/// connection; where the registration is not found as expected it stays as it is.
+fn adopt_registration(transport: &Bound<'_, PyAny>, read: &Bound<'_, PyAny>, fd: RawFd) {
+    let py = transport.py();
+    let handle = transport
+        .getattr(intern!(py, "_loop"))
+        .and_then(|l| l.getattr(intern!(py, "_selector")))
+        .and_then(|s| s.call_method1(intern!(py, "get_key"), (fd,)))
+        .and_then(|key| key.getattr(intern!(py, "data")))
+        .and_then(|data| data.get_item(0));
+    let Ok(handle) = handle else {
+        return;
+    };
+    let ours = handle
+        .getattr(intern!(py, "_callback"))
+        .is_ok_and(|c| c.is(read));
+    if ours {
+        // A failure leaves the loop's own `Handle`, which calls `read` the same way.
+        let _ = fast_handle::adopt(&handle);
     }
 }
 
@@ -289,6 +314,7 @@ pub(crate) fn use_native_io(
         transport: weak.clone_ref(py),
         protocol: PyWeakrefReference::new(protocol)?.unbind(),
         fd,
+        adopted: AtomicBool::new(false),
     };
     let read = Bound::new(py, read)?;
     transport.setattr(intern!(py, "_read_ready_cb"), &read)?;

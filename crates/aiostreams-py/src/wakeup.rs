@@ -4,8 +4,10 @@
 //! is three Python frames on the stock loop (`call_soon`, `_call_soon`,
 //! `events.Handle.__init__` with its `get_debug()` call) around one append of an
 //! `events.Handle` to `loop._ready`. Here the callback is taken off the Future first, the
-//! result set, and the same `Handle` (same class, same seven fields) appended to the same
-//! `_ready` at the same moment: the callback order asyncio programs observe is unchanged.
+//! result set, and a `Handle` with the same seven fields appended to the same `_ready` at
+//! the same moment: the callback order asyncio programs observe is unchanged. Its class is
+//! `fast_handle`'s subclass of `events.Handle` (the same fields and methods, `_run`
+//! native) where there is one.
 //!
 //! Only where that is exactly what `call_soon` would do: the loop's class uses
 //! `BaseEventLoop`'s `call_soon`, `_call_soon` and `get_debug` (checked once per reader),
@@ -17,6 +19,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -24,25 +27,13 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-/// `events.Handle.__slots__` as CPython 3.9 to 3.13 define it; another set (a Python that
-/// adds a field) keeps `call_soon`.
-const HANDLE_SLOTS: [&str; 8] = [
-    "_callback",
-    "_args",
-    "_cancelled",
-    "_loop",
-    "_source_traceback",
-    "_repr",
-    "__weakref__",
-    "_context",
-];
+use crate::fast_handle;
 
 /// The `BaseEventLoop` methods `call_soon` runs; a loop class or instance overriding one
 /// keeps `call_soon`.
 const LOOP_METHODS: [&str; 3] = ["call_soon", "_call_soon", "get_debug"];
 
 static BASE_LOOP: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static HANDLE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// What a reader on asyncio's own loop needs to wake its task itself (cheap to clone).
 #[derive(Debug, Clone)]
@@ -80,15 +71,7 @@ impl Waker {
                 return None;
             }
         }
-        let handle = HANDLE.import(py, "asyncio.events", "Handle").ok()?;
-        let slots: Vec<String> = handle
-            .getattr(intern!(py, "__slots__"))
-            .ok()?
-            .extract()
-            .ok()?;
-        if slots != HANDLE_SLOTS {
-            return None;
-        }
+        fast_handle::asyncio_handle(py)?;
         let loop_dict = event_loop
             .getattr(intern!(py, "__dict__"))
             .ok()?
@@ -241,7 +224,12 @@ fn new_handle<'py>(
     context: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = event_loop.py();
-    let class = HANDLE.import(py, "asyncio.events", "Handle")?;
+    let class = match fast_handle::class(py) {
+        Some(fast) => fast,
+        None => fast_handle::asyncio_handle(py).ok_or_else(|| {
+            PyRuntimeError::new_err("asyncio.events.Handle changed since the waker was made")
+        })?,
+    };
     class.call1((callback, PyTuple::new(py, [fut])?, event_loop, context))
 }
 

@@ -6,6 +6,7 @@ write(), queueing and flow control above the send buffer, half-close, errors."""
 import asyncio
 import asyncio.selector_events
 import asyncio.streams
+import contextvars
 import hashlib
 import importlib.util
 import logging
@@ -360,7 +361,8 @@ def python_call_soon_frames(f):
 def handle_fields(handle):
     """What a queued Handle holds, with object addresses taken out of its repr."""
     return (
-        type(handle),
+        type(handle).__name__,
+        isinstance(handle, asyncio.events.Handle),
         getattr(handle._callback, "__qualname__", type(handle._callback).__name__),
         [type(a).__name__ for a in handle._args],
         handle._cancelled,
@@ -403,7 +405,7 @@ class WakeUp(LoopCase):
             fields = [handle_fields(h) for h in queued]
             same_context = queued[1]._context is task.get_context() if sys.version_info >= (3, 12) else None
             await task
-            return frames, fields, same_context, order
+            return frames, fields, same_context, order, [type(h) for h in queued]
 
         if loop is None:
             return self.run_async(scenario())
@@ -414,7 +416,9 @@ class WakeUp(LoopCase):
         theirs = self.wake_once(self.asyncio)
         self.assertEqual(ours[0], 0)
         self.assertEqual(theirs[0], 2)
-        self.assertEqual(ours[1:], theirs[1:])
+        self.assertEqual(ours[1:4], theirs[1:4])
+        # The wake-up's Handle is the one with the native _run (NativeRun below).
+        self.assertEqual(ours[4], [asyncio.events.Handle, _native.Handle, asyncio.events.Handle])
         self.assertEqual(ours[3], ["queued before", ("read", b"x"), "queued after"])
 
     def test_a_second_wake_up_while_the_first_is_queued_is_asyncios(self):
@@ -500,6 +504,122 @@ class WakeUp(LoopCase):
                 loop.close()
 
         self.assertEqual(scenario(aiostreams), scenario(self.asyncio))
+
+
+class NativeRun(LoopCase):
+    """_native.Handle (fast_handle.rs): events.Handle with a native _run, for the
+    selector's read callback and the wake-ups, runs and reports as events.Handle._run."""
+
+    loop_kind = "stock"
+
+    def test_the_read_callbacks_and_wake_ups_handles_are_events_handles_with_a_native_run(self):
+        native = _native.Handle
+        self.assertTrue(issubclass(native, asyncio.events.Handle))
+        self.assertEqual((native.__name__, native.__slots__), ("Handle", ()))
+        self.assertEqual(type(native.__dict__["_run"]).__name__, "method_descriptor")
+
+        async def scenario():
+            loop = asyncio.get_running_loop()
+
+            done = asyncio.Event()
+
+            async def echo(reader, writer):
+                while line := await reader.readline():
+                    writer.write(line)
+                writer.close()
+                await writer.wait_closed()
+                done.set()
+
+            server = await asyncio.start_server(echo, "127.0.0.1", 0)
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+            for _ in range(3):
+                writer.write(b"ping\n")
+                self.assertEqual(await reader.readline(), b"ping\n")
+            keys = [k for k in loop._selector.get_map().values() if k.fileobj != server.sockets[0].fileno()]
+            readers = [type(k.data[0]) for k in keys if k.data[0] is not None and k.fileobj != loop._ssock.fileno()]
+            writer.close()
+            await writer.wait_closed()
+            await done.wait()
+            server.close()
+            await server.wait_closed()
+            return readers
+
+        # The client's and the server's socket, each read callback adopted at its first call.
+        self.assertEqual(self.run_async(scenario()), [_native.Handle, _native.Handle])
+
+    def run_both(self, callback, args, handler=None):
+        """callback(*args) run by events.Handle._run and by the native one, in a context
+        of its own; what each returned or raised and what the exception handler saw."""
+        var = contextvars.ContextVar("var", default="outside")
+        results = []
+        for kind in (asyncio.events.Handle, _native.Handle):
+            loop = asyncio.new_event_loop()
+            seen = []
+
+            def record(loop, context):
+                exc = context["exception"]
+                seen.append((
+                    list(context),
+                    re.sub(r" at 0x[0-9a-f]+", "", context["message"]),
+                    type(exc).__name__,
+                    str(exc),
+                    context["handle"] is handle,
+                    sys.exc_info()[1] is exc,
+                ))
+                if handler:
+                    handler()
+
+            loop.set_exception_handler(record)
+            context = contextvars.copy_context()
+            context.run(var.set, "inside")
+            handle = kind(callback, args, loop, context)
+            try:
+                outcome = attempt(handle._run)
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt
+                outcome = ("raised", type(exc).__name__, type(exc.__context__).__name__)
+            finally:
+                loop.close()
+            results.append((outcome, seen, var.get()))
+        self.assertEqual(results[0], results[1])
+        return results[1]
+
+    def test_the_callback_runs_in_the_handles_context_with_its_arguments(self):
+        var_values = []
+
+        def callback(*args):
+            var_values.append((args, [v.get() for v in contextvars.copy_context().keys()]))
+
+        for args in ((), ("a",), ("a", "b", "c")):
+            var_values.clear()
+            outcome, seen, outside = self.run_both(callback, args)
+            self.assertEqual((outcome, seen, outside), (("ok", None), [], "outside"))
+            self.assertEqual(var_values, [(args, ["inside"])] * 2)
+
+    def test_an_exception_is_reported_as_events_handle_reports_it(self):
+        def fails(x):
+            raise ValueError(f"bad {x}")
+
+        outcome, seen, _ = self.run_both(fails, (1,))
+        self.assertEqual(outcome, ("ok", None))
+        self.assertEqual(len(seen), 1)
+        keys, message, kind, text, same_handle, handled = seen[0]
+        self.assertEqual((keys, kind, text, same_handle, handled), (["message", "exception", "handle"], "ValueError", "bad 1", True, True))
+        self.assertTrue(message.startswith("Exception in callback "), message)
+
+    def test_system_exit_keyboard_interrupt_and_a_failing_handler_propagate(self):
+        for exc in (SystemExit, KeyboardInterrupt):
+            def raises(exc=exc):
+                raise exc()
+
+            outcome, seen, _ = self.run_both(raises, ())
+            self.assertEqual((outcome, seen), (("raised", exc.__name__, "NoneType"), []))
+
+        def handler_fails():
+            raise KeyboardInterrupt
+
+        outcome, seen, _ = self.run_both(lambda: 1 / 0, (), handler_fails)
+        self.assertEqual(outcome, ("raised", "KeyboardInterrupt", "ZeroDivisionError"))
+        self.assertEqual(len(seen), 1)
 
 
 if __name__ == "__main__":
