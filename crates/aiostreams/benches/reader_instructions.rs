@@ -3,7 +3,7 @@
 //!
 //! `valgrind --tool=callgrind target/release/deps/reader_instructions-HASH KIND N` runs
 //! `N` operations of `KIND` on `N` buffered 16-byte lines (`readline`, `try_readline`,
-//! `readexactly`, `readuntil`; `buffer_consume`, a line looked at in place:
+//! `readexactly`, `read`, `readuntil`; `buffer_consume`, a line looked at in place:
 //! `buffer()`, `memchr`, `consume`; `memchr` + split of the same bytes in a slice, the
 //! baseline; `bytesmut` and `bytes`, `memchr` + `bytes`' own split into a `Bytes` per
 //! line, from a `BytesMut` or from a frozen `Bytes`, and `bytes_slice`, `memchr` + the
@@ -108,6 +108,12 @@ fn run(kind: &str, n: usize) -> usize {
                 sum += black_box(r.readexactly(LINE.len()).await.expect("bytes")).len();
             }
         }),
+        "read" => rt.block_on(async {
+            let mut r = reader(n);
+            for _ in 0..n {
+                sum += black_box(r.read(LINE.len()).await.expect("bytes")).len();
+            }
+        }),
         "readuntil" => rt.block_on(async {
             let mut r = reader(n);
             for _ in 0..n {
@@ -133,6 +139,7 @@ fn main() {
                 "readline",
                 "try_readline",
                 "readexactly",
+                "read",
                 "readuntil",
                 "buffer_consume",
                 "bytes_slice",

@@ -232,7 +232,7 @@ pin_project_lite::pin_project! {
 impl<F: Future> Future for Idle<'_, '_, F> {
     type Output = Option<F::Output>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Poll::Ready(out) = this.read.poll(cx) {
