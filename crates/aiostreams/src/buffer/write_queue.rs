@@ -151,6 +151,16 @@ impl WriteQueue {
         false
     }
 
+    /// The queued bytes when they are one buffer (small writes coalesced into the tail,
+    /// the common case), for one `send` instead of a `writev` of one iovec.
+    pub(crate) fn contiguous(&self) -> Option<&[u8]> {
+        match (self.chunks.len(), self.tail.is_empty()) {
+            (0, _) => Some(&self.tail),
+            (1, true) => self.chunks.front().map(|c| &c[..]),
+            _ => None,
+        }
+    }
+
     /// Calls `f` with the queued bytes in order as iovecs, for one `writev`.
     pub(crate) fn with_slices<R>(&self, f: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
         if self.chunks.is_empty() {
@@ -298,6 +308,21 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn only_a_queue_of_one_buffer_is_contiguous() {
+        let mut q = WriteQueue::default();
+        assert_eq!(q.contiguous(), Some(&b""[..]));
+        q.push(b"ab");
+        q.push(b"cd");
+        assert_eq!(q.contiguous(), Some(&b"abcd"[..]));
+        q.push_bytes(Bytes::from(vec![7u8; COALESCE + 1]));
+        assert_eq!(q.contiguous(), None, "tail sealed before a large chunk");
+        q.advance(4);
+        assert_eq!(q.contiguous(), Some(&[7u8; COALESCE + 1][..]));
+        q.push(b"ef");
+        assert_eq!(q.contiguous(), None, "a chunk and a tail");
     }
 
     #[test]

@@ -279,6 +279,11 @@ impl ConnState {
         matches!(self.close, Close::Lost(_))
     }
 
+    /// Bytes go to the socket as they are (no TLS session, nothing borrows the socket).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.layer == Layer::Plain
+    }
+
     pub(crate) fn is_tls(&self) -> bool {
         matches!(self.layer, Layer::Tls { .. })
     }

@@ -292,8 +292,17 @@ impl Inner {
         if g.conn.is_borrowed() {
             return false;
         }
+        // One buffer leaves with `send`, as tokio's `BufWriter` flush sends it: a
+        // `writev` of one iovec costs the kernel more (the file layer's checks and
+        // notification). Only on a plain socket: a TLS socket's `try_write` is raw.
+        let plain = g.conn.is_plain();
         while !g.conn.queue().is_empty() {
-            match g.conn.queue().with_slices(|s| socket.try_write_vectored(s)) {
+            let queue = g.conn.queue();
+            let result = match queue.contiguous() {
+                Some(bytes) if plain => socket.try_write(bytes),
+                _ => queue.with_slices(|s| socket.try_write_vectored(s)),
+            };
+            match result {
                 Ok(n) => self.sent(g, n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
