@@ -8,16 +8,21 @@ use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::awaitable::{FutureWait, Resumed, ready, thrown};
+use crate::outbox::Outbox;
 use crate::protocol::ProtocolCore;
 use crate::reader::StreamReader;
 
 /// `StreamWriter.drain()` in one call: the reader's stored exception, then one yield if the
 /// transport is closing, then the flow-control wait. Below the high-water mark of an open
-/// transport it returns the completed awaitable at once.
+/// transport it returns the completed awaitable at once, leaving `outbox`'s pending bytes
+/// pending (so that writes between two waits coalesce) unless the transport already has
+/// bytes queued: then they are counted in the water marks by flushing them first. A
+/// `drain()` that waits or raises flushes them first.
 pub(crate) fn drain(
     slf: &Bound<'_, ProtocolCore>,
     reader: &Bound<'_, PyAny>,
     transport: &Bound<'_, PyAny>,
+    outbox: Option<&Bound<'_, Outbox>>,
 ) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let exc = if reader.is_none() {
@@ -29,6 +34,7 @@ pub(crate) fn drain(
         (!e.is_none()).then(|| e.unbind())
     };
     if let Some(e) = exc {
+        flush(outbox)?;
         return drain_op(py, slf.clone().unbind(), Some(e), false);
     }
     #[cfg(unix)]
@@ -37,13 +43,30 @@ pub(crate) fn drain(
     let closing = transport
         .call_method0(intern!(py, "is_closing"))?
         .is_truthy()?;
-    {
-        let p = slf.borrow();
-        if !closing && !p.paused && !p.lost {
+    let open = |p: &ProtocolCore| !closing && !p.paused && !p.lost;
+    if open(&slf.borrow()) {
+        let backed_up = match outbox {
+            Some(o) => {
+                let o = o.borrow();
+                o.has_pending() && o.transport_backed_up(py)?
+            }
+            None => false,
+        };
+        if !backed_up {
             return Ok(ready(py)?.into_any());
         }
+        flush(outbox)?;
+        if open(&slf.borrow()) {
+            return Ok(ready(py)?.into_any());
+        }
+    } else {
+        flush(outbox)?;
     }
     drain_op(py, slf.clone().unbind(), None, closing)
+}
+
+fn flush(outbox: Option<&Bound<'_, Outbox>>) -> PyResult<()> {
+    outbox.map_or(Ok(()), Outbox::flush)
 }
 
 /// A `drain()` that may have to wait: the exception `error` is raised first if set;

@@ -11,6 +11,7 @@ mod drain;
 mod errors;
 mod fast_handle;
 mod future;
+mod outbox;
 mod protocol;
 mod read_op;
 mod reader;
@@ -32,6 +33,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<awaitable::Ready>()?;
     m.add_class::<drain::DrainOp>()?;
     m.add_class::<writer::WriterCore>()?;
+    m.add_class::<outbox::Outbox>()?;
+    m.add_class::<outbox::Flusher>()?;
     #[cfg(unix)]
     {
         m.add_class::<selector::ReadReady>()?;

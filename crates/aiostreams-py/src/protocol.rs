@@ -13,6 +13,7 @@ use aiostreams::sansio::MAX_SPARE;
 
 use crate::drain::drain_op;
 use crate::errors::{Flavor, to_pyerr};
+use crate::outbox::Outbox;
 use crate::reader::{StreamReader, fed};
 #[cfg(unix)]
 use crate::selector::{Io, Received, recv};
@@ -49,6 +50,8 @@ pub struct ProtocolCore {
     /// What the native receive (`selector::ReadReady`) reads into, sized as the region
     /// would be (the region itself is then never made).
     scratch: Vec<u8>,
+    /// The connection's pending writes (`outbox.rs`), shared with its writers and reader.
+    pub(crate) outbox: Option<Py<Outbox>>,
 }
 
 /// A bytearray of the region's size and the memoryview over it that is lent (a view, so
@@ -205,7 +208,7 @@ impl ProtocolCore {
             visit.call(&region.array)?;
             visit.call(&region.view)?;
         }
-        Ok(())
+        visit.call(&self.outbox)
     }
 
     fn __clear__(&mut self) {
@@ -329,6 +332,9 @@ impl ProtocolCore {
     #[pyo3(signature = (exc = None))]
     fn connection_lost(&mut self, py: Python<'_>, exc: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.lost = true;
+        if let Some(outbox) = &self.outbox {
+            Outbox::lost(outbox.bind(py))?;
+        }
         self.region = None;
         self.scratch = Vec::new();
         if !self.paused {

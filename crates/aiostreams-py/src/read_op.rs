@@ -12,6 +12,7 @@ use aiostreams::sansio::{ReadOp as Op, Step};
 use crate::awaitable::{FutureWait, Resumed, Stepped, thrown};
 use crate::errors::{Flavor, to_pyerr};
 use crate::future::create_future;
+use crate::outbox::Outbox;
 use crate::reader::{StreamReader, already_waiting, apply_flow, with_bytes};
 
 /// A read's arguments, given to the core's constructor (which checks them) when the read
@@ -147,7 +148,7 @@ impl ReadOp {
     /// asyncio `_wait_for_data(name)`.
     fn wait_for_data(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let reader = self.reader.bind(py);
-        let (event_loop, class, flow) = {
+        let (event_loop, class, flow, outbox) = {
             let mut r = reader.borrow_mut();
             if r.waiter.is_some() {
                 self.state = State::Finished;
@@ -155,8 +156,18 @@ impl ReadOp {
             }
             let flow = r.before_wait(py);
             let class = r.future_class.as_ref().map(|c| c.clone_ref(py));
-            (r.event_loop.as_ref().map(|l| l.clone_ref(py)), class, flow)
+            let outbox = r.outbox.as_ref().map(|o| o.clone_ref(py));
+            (
+                r.event_loop.as_ref().map(|l| l.clone_ref(py)),
+                class,
+                flow,
+                outbox,
+            )
         };
+        // The task is about to wait: what it wrote leaves now, in one send.
+        if let Some(outbox) = outbox {
+            Outbox::flush(outbox.bind(py))?;
+        }
         apply_flow(reader, flow)?;
         let event_loop = event_loop.ok_or_else(|| PyTypeError::new_err("reader has no loop"))?;
         let fut = create_future(event_loop.bind(py), class.as_ref())?;

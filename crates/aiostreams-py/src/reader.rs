@@ -10,6 +10,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::errors::{Flavor, to_pyerr};
 use crate::future::PlainFuture;
+use crate::outbox::Outbox;
 use crate::read_op::{Args, ReadOp};
 use crate::wakeup::{Waker, call_one};
 
@@ -40,6 +41,8 @@ pub struct StreamReader {
     pub(crate) future_class: Option<PlainFuture>,
     /// Wakes the waiting read's task without the loop's Python `call_soon` (`wakeup.rs`).
     pub(crate) waker: Option<Waker>,
+    /// The connection's pending writes, flushed before a read waits (`outbox.rs`).
+    pub(crate) outbox: Option<Py<Outbox>>,
 }
 
 /// What the caller must do after a change to the buffer, once the borrow is released.
@@ -199,6 +202,7 @@ impl StreamReader {
             event_loop: None,
             future_class: None,
             waker: None,
+            outbox: None,
         }
     }
 
@@ -216,6 +220,7 @@ impl StreamReader {
         if let Some(plain) = &self.future_class {
             plain.traverse(&visit)?;
         }
+        visit.call(&self.outbox)?;
         match &self.waker {
             Some(waker) => waker.traverse(&visit),
             None => Ok(()),
@@ -229,6 +234,7 @@ impl StreamReader {
         self.event_loop = None;
         self.future_class = None;
         self.waker = None;
+        self.outbox = None;
     }
 
     /// Sets the limit and the loop (called by the Python constructor).

@@ -60,23 +60,8 @@ impl Waker {
         event_loop: &Bound<'_, PyAny>,
         future_class: &Py<PyAny>,
     ) -> Option<Waker> {
+        let loop_dict = plain_loop_class(event_loop)?;
         let py = event_loop.py();
-        let base = BASE_LOOP
-            .import(py, "asyncio.base_events", "BaseEventLoop")
-            .ok()?;
-        let class = event_loop.get_type();
-        for name in LOOP_METHODS {
-            let own = class.getattr(name).ok()?;
-            if !own.is(base.getattr(name).ok()?) {
-                return None;
-            }
-        }
-        fast_handle::asyncio_handle(py)?;
-        let loop_dict = event_loop
-            .getattr(intern!(py, "__dict__"))
-            .ok()?
-            .cast_into::<PyDict>()
-            .ok()?;
         let append = loop_dict
             .get_item(intern!(py, "_ready"))
             .ok()??
@@ -168,9 +153,33 @@ impl Waker {
     }
 }
 
+/// `event_loop.__dict__` if the loop's class runs `BaseEventLoop`'s `call_soon` (see the
+/// module docs) and `events.Handle` has the slots set here: then appending an
+/// `events.Handle` to its `_ready` is what `call_soon` does, on a loop that
+/// [`plain_loop`] finds plain at that moment (also used by `outbox::Flusher`).
+pub(crate) fn plain_loop_class<'py>(event_loop: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>> {
+    let py = event_loop.py();
+    let base = BASE_LOOP
+        .import(py, "asyncio.base_events", "BaseEventLoop")
+        .ok()?;
+    let class = event_loop.get_type();
+    for name in LOOP_METHODS {
+        let own = class.getattr(name).ok()?;
+        if !own.is(base.getattr(name).ok()?) {
+            return None;
+        }
+    }
+    fast_handle::asyncio_handle(py)?;
+    event_loop
+        .getattr(intern!(py, "__dict__"))
+        .ok()?
+        .cast_into::<PyDict>()
+        .ok()
+}
+
 /// Whether `call_soon` would only append to `_ready`: the loop is not closed, not in
 /// debug mode, and its instance overrides none of the methods `call_soon` runs.
-fn plain_loop(dict: &Bound<'_, PyDict>) -> PyResult<bool> {
+pub(crate) fn plain_loop(dict: &Bound<'_, PyDict>) -> PyResult<bool> {
     let py = dict.py();
     for flag in [intern!(py, "_debug"), intern!(py, "_closed")] {
         match dict.get_item(flag)? {

@@ -1,5 +1,6 @@
 //! The native part of `StreamWriter`: its four references (`_transport`, `_protocol`,
-//! `_reader`, `_loop`) and `drain()`, so that a `drain()` below the high-water mark is one
+//! `_reader`, `_loop`), `write()`/`writelines()` (coalesced until the task waits:
+//! `outbox.rs`) and `drain()`, so that a `drain()` below the high-water mark is one
 //! native call with no Python frame.
 
 use pyo3::exceptions::PyAttributeError;
@@ -9,12 +10,15 @@ use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::drain::drain;
+use crate::outbox::{Flusher, Outbox, Pushed};
 use crate::protocol::ProtocolCore;
+use crate::reader::StreamReader;
+use crate::wakeup::call_one;
 
 /// Native base of `aiostreams.StreamWriter` (asyncio: `asyncio.StreamWriter`).
 ///
-/// The Python subclass adds the constructor, `write`/`writelines` (one-line delegations
-/// to the transport, as asyncio's), `start_tls`, `wait_closed` and `__del__`.
+/// The Python subclass adds the constructor, `start_tls`, `wait_closed`, `__del__` and
+/// the one-line delegations to the transport (which flush the pending writes first).
 #[pyclass(subclass, module = "aiostreams._native", name = "WriterCore")]
 #[derive(Debug, Default)]
 pub struct WriterCore {
@@ -22,6 +26,8 @@ pub struct WriterCore {
     protocol: Option<Py<PyAny>>,
     reader: Option<Py<PyAny>>,
     event_loop: Option<Py<PyAny>>,
+    /// The connection's pending writes, when they are coalesced (`_coalesce`).
+    outbox: Option<Py<Outbox>>,
 }
 
 /// A field's value, or `AttributeError` before it was set (as a Python attribute).
@@ -50,7 +56,7 @@ impl WriterCore {
         ] {
             visit.call(field)?;
         }
-        Ok(())
+        visit.call(&self.outbox)
     }
 
     fn __clear__(&mut self) {
@@ -103,6 +109,78 @@ impl WriterCore {
     /// is not aiostreams' it is asyncio's coroutine (`_drain_generic`).
     fn drain(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
+        let (protocol, reader, transport, outbox) = {
+            let w = slf.borrow();
+            (
+                field(py, &w.protocol, "_protocol")?,
+                field(py, &w.reader, "_reader")?,
+                field(py, &w.transport, "_transport")?,
+                w.outbox.as_ref().map(|o| o.clone_ref(py)),
+            )
+        };
+        match protocol.bind(py).cast::<ProtocolCore>() {
+            Ok(core) => drain(
+                core,
+                reader.bind(py),
+                transport.bind(py),
+                outbox.as_ref().map(|o| o.bind(py)),
+            ),
+            Err(_) => slf
+                .call_method0(intern!(py, "_drain_generic"))
+                .map(Bound::unbind),
+        }
+    }
+
+    /// asyncio `StreamWriter.write(data)`: `transport.write(data)`, or, when writes are
+    /// coalesced, kept until the task waits (then one `transport.write()` of everything
+    /// written meanwhile, in order).
+    fn write(slf: &Bound<'_, Self>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let outbox = slf.borrow().outbox.as_ref().map(|o| o.clone_ref(py));
+        if let Some(outbox) = outbox
+            && let Pushed::Kept = Outbox::push(outbox.bind(py), data)?
+        {
+            return Ok(());
+        }
+        let transport = field(py, &slf.borrow().transport, "_transport")?;
+        call_one(transport.bind(py), Some(intern!(py, "write")), data).map(drop)
+    }
+
+    /// asyncio `StreamWriter.writelines(data)`: `transport.writelines(data)`, or each
+    /// item kept as `write()` keeps it when all are bytes-like (otherwise the transport
+    /// gets the list, after what is pending, and raises its own error).
+    fn writelines(slf: &Bound<'_, Self>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let (outbox, transport) = {
+            let w = slf.borrow();
+            (
+                w.outbox.as_ref().map(|o| o.clone_ref(py)),
+                field(py, &w.transport, "_transport")?,
+            )
+        };
+        let method = intern!(py, "writelines");
+        let Some(outbox) = outbox else {
+            return call_one(transport.bind(py), Some(method), data).map(drop);
+        };
+        let outbox = outbox.bind(py);
+        let items = pyo3::types::PyList::new(py, data.try_iter()?.collect::<PyResult<Vec<_>>>()?)?;
+        if Outbox::takes_all(&items) {
+            for item in items.iter() {
+                if let Pushed::Through = Outbox::push(outbox, &item)? {
+                    call_one(transport.bind(py), Some(intern!(py, "write")), &item)?;
+                }
+            }
+            return Ok(());
+        }
+        Outbox::flush(outbox)?;
+        call_one(transport.bind(py), Some(method), items.as_any()).map(drop)
+    }
+
+    /// Coalesces this writer's writes (on a transport and loop `aiostreams._streams`
+    /// knows): the connection's outbox (the protocol's, made on first use) is shared with
+    /// the protocol's other writers and its reader, flushed at the latest by `flusher`.
+    fn _coalesce(slf: &Bound<'_, Self>, flusher: Py<Flusher>) -> PyResult<()> {
+        let py = slf.py();
         let (protocol, reader, transport) = {
             let w = slf.borrow();
             (
@@ -111,11 +189,42 @@ impl WriterCore {
                 field(py, &w.transport, "_transport")?,
             )
         };
-        match protocol.bind(py).cast::<ProtocolCore>() {
-            Ok(core) => drain(core, reader.bind(py), transport.bind(py)),
-            Err(_) => slf
-                .call_method0(intern!(py, "_drain_generic"))
-                .map(Bound::unbind),
+        let Ok(core) = protocol.bind(py).cast::<ProtocolCore>() else {
+            return Ok(());
+        };
+        let existing = core.borrow().outbox.as_ref().map(|o| o.clone_ref(py));
+        let outbox = match existing {
+            Some(o) => o,
+            None => {
+                let o = Py::new(py, Outbox::new(transport.bind(py), flusher)?)?;
+                core.borrow_mut().outbox = Some(o.clone_ref(py));
+                if core.borrow().lost {
+                    Outbox::lost(o.bind(py))?;
+                }
+                o
+            }
+        };
+        if let Ok(native) = reader.bind(py).cast::<StreamReader>() {
+            native.borrow_mut().outbox = Some(outbox.clone_ref(py));
+        }
+        slf.borrow_mut().outbox = Some(outbox);
+        Ok(())
+    }
+
+    /// Hands the pending writes to the transport (before the transport is used directly).
+    fn _flush(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.outbox {
+            Some(o) => Outbox::flush(o.bind(py)),
+            None => Ok(()),
+        }
+    }
+
+    /// Hands the pending writes to the transport and writes through from now on (the
+    /// transport is closed, half-closed, replaced or handed out).
+    fn _write_through(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.outbox {
+            Some(o) => Outbox::stop(o.bind(py)),
+            None => Ok(()),
         }
     }
 }

@@ -1,8 +1,7 @@
 """The Python side of aiostreams' streams: constructors, StreamWriter, the helpers.
 
-Everything that runs per read, per received chunk or per ``drain()`` is in the native
-module; what is here runs once per connection (or per write, as a one-line delegation
-to the transport, as asyncio's ``StreamWriter.write`` is).
+Everything that runs per read, per received chunk, per write or per ``drain()`` is in
+the native module; what is here runs once per connection.
 """
 
 import socket
@@ -68,6 +67,31 @@ else:
 _SELECTOR_SOCKET = getattr(_selector_events, "_SelectorSocketTransport", None)
 if not hasattr(_native, "use_native_io"):
     _SELECTOR_SOCKET = None
+
+
+# Transports whose writes the writer coalesces until the task waits (one transport.write
+# of everything written between two waits: _native.Outbox). Any other transport (TLS,
+# pipes, another loop's) gets each write at once, as with asyncio's StreamWriter.
+def _coalesced_transport(transport):
+    cls = type(transport)
+    if cls is _selector_events._SelectorSocketTransport:
+        return True
+    return cls.__module__ == "uvloop.loop" and cls.__name__ in ("TCPTransport", "UnixTransport")
+
+
+def _flusher(loop):
+    """The loop's one fallback that flushes coalesced writes in its next iteration (kept
+    on the loop), or None for a loop that takes no attribute (then writes go through)."""
+    try:
+        return loop.__dict__["_aiostreams_flusher"]
+    except (AttributeError, KeyError):
+        pass
+    flusher = _native.Flusher(loop)
+    try:
+        loop._aiostreams_flusher = flusher
+    except (AttributeError, TypeError):
+        return None
+    return flusher
 
 
 # asyncio >= 3.13 stopped keeping the server-side writer alive from its protocol
@@ -217,7 +241,10 @@ class StreamReaderProtocol(_native.ProtocolCore, protocols.Protocol, protocols.B
 
 class StreamWriter(_native.WriterCore):
     """asyncio ``StreamWriter``; ``drain()`` (native) below the high-water mark completes
-    at once.
+    at once, and on the loops' own socket transports the bytes written between two waits
+    leave in one ``transport.write()``: when a read on the connection is about to wait,
+    when ``drain()`` waits, before ``close()``/``write_eof()``/``start_tls()``/
+    ``get_extra_info()``/``transport``, and at the latest in the loop's next iteration.
 
     Normally created by ``open_connection``/``start_server``, as in asyncio.
     """
@@ -229,6 +256,10 @@ class StreamWriter(_native.WriterCore):
         self._loop = loop
         self._complete_fut = self._loop.create_future()
         self._complete_fut.set_result(None)
+        if _coalesced_transport(transport):
+            flusher = _flusher(loop)
+            if flusher is not None:
+                self._coalesce(flusher)
 
     def __repr__(self):
         info = [self.__class__.__name__, f"transport={self._transport!r}"]
@@ -238,21 +269,20 @@ class StreamWriter(_native.WriterCore):
 
     @property
     def transport(self):
+        # Whoever holds the transport may write, close or abort it: from now on this
+        # writer's writes go to it at once, after what is pending.
+        self._write_through()
         return self._transport
 
-    def write(self, data):
-        self._transport.write(data)
-
-    def writelines(self, data):
-        self._transport.writelines(data)
-
     def write_eof(self):
+        self._write_through()
         return self._transport.write_eof()
 
     def can_write_eof(self):
         return self._transport.can_write_eof()
 
     def close(self):
+        self._write_through()
         return self._transport.close()
 
     def is_closing(self):
@@ -262,6 +292,8 @@ class StreamWriter(_native.WriterCore):
         await self._protocol._get_close_waiter(self)
 
     def get_extra_info(self, name, default=None):
+        # The socket itself is among the extras: what was written goes before its use.
+        self._flush()
         return self._transport.get_extra_info(name, default)
 
     async def _drain_generic(self):
@@ -285,6 +317,7 @@ class StreamWriter(_native.WriterCore):
         """Upgrade the connection to TLS (asyncio ``StreamWriter.start_tls()``)."""
         server_side = self._protocol._client_connected_cb is not None
         protocol = self._protocol
+        self._write_through()
         await self.drain()
         new_transport = await self._loop.start_tls(
             self._transport,
