@@ -262,7 +262,7 @@ impl Outbox {
 /// ready-made `events.Handle` appended to `loop._ready` (what `call_soon` would append,
 /// without its Python frames) and taken back off the end of `_ready` when the last
 /// outbox was flushed before it ran (a read about to wait, in the common case: no extra
-/// loop iteration); on any other loop through `loop.call_soon`.
+/// loop iteration); on any other loop through `loop.call_soon`, its handle cancelled then.
 #[pyclass(module = "aiostreams._native", name = "Flusher")]
 #[derive(Debug)]
 pub struct Flusher {
@@ -357,7 +357,8 @@ impl Flusher {
     }
 
     /// `outbox` was flushed before the fallback ran; with none left, the queued `Handle`
-    /// is taken back if it is still the last one in `_ready`.
+    /// is taken back if it is still the last one in `_ready`, or the handle `call_soon`
+    /// returned is cancelled.
     fn dequeue(slf: &Bound<'_, Self>, outbox: &Bound<'_, Outbox>) -> PyResult<()> {
         let py = slf.py();
         let (ready, handle) = {
