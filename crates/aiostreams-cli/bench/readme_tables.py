@@ -219,6 +219,27 @@ def targets(t, n):
     return "\n".join(lines)
 
 
+PY_CELLS = ["echo-1k-c10", "lines-x1-c10", "lines-x5-c10"]
+# Issue 12's targets: (package impl, reference impl, limit), server CPU per request.
+PY_TARGETS = [("py-aiostreams", "asyncio", 0.5, "stock loop vs stock asyncio"),
+              ("py-aiostreams", "uvloop", 1.0, "stock loop vs uvloop with asyncio's streams"),
+              ("py-aiostreams-uvloop", "uvloop", 0.75,
+               "on uvloop vs uvloop with asyncio's streams")]
+
+
+def python_targets(t, n):
+    """Issue 12's targets for the Python package, cell by cell."""
+    lines = []
+    for c in PY_CELLS:
+        for imp, base, limit, what in PY_TARGETS:
+            target(lines, f"{c}: {what}, server CPU/req",
+                   t.ratio(c, imp, base, "server_cpu_us_per_req"), limit)
+            r = n.ratio(c, imp, base, "instructions_per_req") if n else None
+            if r:
+                lines[-1] += f" (instructions/req {x(r)})"
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--timing", required=True, help="`bench --json` of the timing run")
@@ -240,6 +261,9 @@ def main():
     blocks.append("Targets of issues 16 and 17, from these runs (ratios: the median of "
                   "the runs paired with the reference's, with the lowest and highest):\n\n"
                   + targets(t, n))
+    if any(t.row(c, i) for c in PY_CELLS for i in ("py-aiostreams", "py-aiostreams-uvloop")):
+        blocks.append("Targets of issue 12 (the Python package; its servers ran 3 paired "
+                      "runs per cell), from the same runs:\n\n" + python_targets(t, n))
     text = "\n\n".join(blocks)
     if not args.readme:
         print(text)
