@@ -2,6 +2,10 @@
 //! `transport.write`, which sends at once: five `write()`s between two awaits are five
 //! sends; here they are one).
 //!
+//! The writer keeps a write here only while the connection's reader holds bytes not read
+//! yet (more answers are coming) or bytes are pending; with the read buffer empty it is
+//! written at once, behind what is pending (`WriterCore::more_to_answer`).
+//!
 //! A connection's [`Outbox`] keeps the bytes written through its `StreamWriter`s (bytes
 //! objects by reference, a `bytearray`/`memoryview` copied as asyncio's transports copy
 //! what they keep) and hands them to the transport as one `transport.write()` of the

@@ -37,6 +37,20 @@ fn field(py: Python<'_>, value: &Option<Py<PyAny>>, name: &str) -> PyResult<Py<P
     })
 }
 
+impl WriterCore {
+    /// Whether the connection's native reader holds bytes not read yet: the handler
+    /// answers them before its read waits, so a write is kept to leave in one send with
+    /// theirs (the expert's rule: flush when the read buffer is empty). With nothing
+    /// buffered a write goes to the transport at once, with what is pending before it.
+    fn more_to_answer(&self, py: Python<'_>) -> bool {
+        self.reader
+            .as_ref()
+            .and_then(|r| r.bind(py).cast::<StreamReader>().ok().cloned())
+            .and_then(|r| r.try_borrow().ok().map(|r| !r.buf.is_empty()))
+            .unwrap_or(false)
+    }
+}
+
 #[pymethods]
 impl WriterCore {
     #[new]
@@ -136,10 +150,20 @@ impl WriterCore {
     /// written meanwhile, in order).
     fn write(slf: &Bound<'_, Self>, data: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = slf.py();
-        let outbox = slf.borrow().outbox.as_ref().map(|o| o.clone_ref(py));
+        let (outbox, more) = {
+            let w = slf.borrow();
+            (
+                w.outbox.as_ref().map(|o| o.clone_ref(py)),
+                w.more_to_answer(py),
+            )
+        };
         if let Some(outbox) = outbox
+            && (more || outbox.borrow(py).has_pending())
             && let Pushed::Kept = Outbox::push(outbox.bind(py), data)?
         {
+            if !more {
+                Outbox::flush(outbox.bind(py))?;
+            }
             return Ok(());
         }
         let transport = field(py, &slf.borrow().transport, "_transport")?;
@@ -169,6 +193,9 @@ impl WriterCore {
                 if let Pushed::Through = Outbox::push(outbox, &item)? {
                     call_one(transport.bind(py), Some(intern!(py, "write")), &item)?;
                 }
+            }
+            if !slf.borrow().more_to_answer(py) {
+                Outbox::flush(outbox)?;
             }
             return Ok(());
         }

@@ -113,7 +113,9 @@ class Coalesce:
             await reader.read()
             writer.close()
 
-        sends, got = self.sends(aiostreams, serve, b"go\n", 9)
+        # "more" is still to be read while the writes are made: they are kept (with
+        # nothing left to read, each write would go at once, as asyncio's).
+        sends, got = self.sends(aiostreams, serve, b"go\nmore", 9)
         self.assertEqual((sends, got), (1, b"abacdefg\n"))
 
     def test_a_write_before_a_wait_that_is_not_a_read_still_arrives(self):
@@ -297,10 +299,11 @@ class StockLoop(Coalesce, LoopCase):
     loop_kind = "stock"
 
     def test_a_read_that_waits_takes_the_fallback_back_off_the_ready_queue(self):
-        # The fallback is queued at the first write; the read about to wait sends the
-        # bytes and removes it, so the loop's next iteration does not run it for nothing
-        # (a wait that is not a read leaves it queued).
-        async def main(wait):
+        # The fallback is queued at the first write kept; the read about to wait sends
+        # the bytes and removes it, so the loop's next iteration does not run it for
+        # nothing (a wait that is not a read leaves it queued). A write made with nothing
+        # left to read goes at once and queues nothing.
+        async def main(wait, request):
             loop = asyncio.get_running_loop()
             seen = []
 
@@ -321,15 +324,16 @@ class StockLoop(Coalesce, LoopCase):
             server = await aiostreams.start_server(serve, "127.0.0.1", 0)
             sock = await peer(server.sockets[0].getsockname()[1])
             try:
-                await loop.sock_sendall(sock, b"go\n")
+                await loop.sock_sendall(sock, request)
                 self.assertEqual(await receive(sock, 2), b"a\n")
             finally:
                 sock.close()
                 server.close()
             return seen
 
-        self.assertEqual(self.run_async(main("read")), [False])
-        self.assertEqual(self.run_async(main("sleep")), [True])
+        self.assertEqual(self.run_async(main("read", b"go\nmore")), [False])
+        self.assertEqual(self.run_async(main("sleep", b"go\nmore")), [True])
+        self.assertEqual(self.run_async(main("sleep", b"go\n")), [False])
 
 
 class Uvloop(Coalesce, LoopCase):
