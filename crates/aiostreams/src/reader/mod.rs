@@ -30,6 +30,7 @@ use bytes::Bytes;
 
 pub use feeder::Feeder;
 pub use lines::Lines;
+#[cfg(feature = "codec")]
 pub(crate) use poll::Op;
 
 pub(crate) use crate::sansio::check_limit;
