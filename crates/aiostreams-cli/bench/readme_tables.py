@@ -227,9 +227,29 @@ PY_TARGETS = [("py-aiostreams", "asyncio", 0.5, "stock loop vs stock asyncio"),
                "on uvloop vs uvloop with asyncio's streams")]
 
 
+PY_IMPLS = ["asyncio", "uvloop", "py-aiostreams", "py-aiostreams-uvloop"]
+
+
+def python_table(t, n):
+    """Server CPU (and instructions) per request of the four Python servers."""
+    rows = []
+    for c in PY_CELLS:
+        row = [c]
+        for imp in PY_IMPLS:
+            r = t.row(c, imp)
+            cpu = "-" if not r or r.get("server_cpu_us_per_req") is None \
+                else f"{r['server_cpu_us_per_req']:.1f} us"
+            m = n.row(c, imp) if n else None
+            if m and m.get("instructions_per_req"):
+                cpu += f", {m['instructions_per_req']:,.0f} instr"
+            row.append(cpu)
+        rows.append(row)
+    return table(["server cpu/req (instructions/req)"] + PY_IMPLS, rows)
+
+
 def python_targets(t, n):
     """Issue 12's targets for the Python package, cell by cell."""
-    lines = []
+    lines = [python_table(t, n), ""]
     for c in PY_CELLS:
         for imp, base, limit, what in PY_TARGETS:
             target(lines, f"{c}: {what}, server CPU/req",

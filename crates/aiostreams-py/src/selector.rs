@@ -16,6 +16,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyTuple, PyType, PyWeakrefMethods, PyWeakrefReference};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::fast_handle::{self, must_propagate};
 use crate::protocol::ProtocolCore;
@@ -107,6 +108,13 @@ pub(crate) fn fatal(
 pub struct ReadReady {
     transport: Py<PyWeakrefReference>,
     protocol: Py<PyWeakrefReference>,
+    /// The transport, held strongly: registered with the selector in place of the
+    /// transport's `_read_ready`, this object is what keeps a connection alive, as the
+    /// bound method in asyncio's registration does. With only the weak references, a
+    /// connection whose task waits on a read is a cycle nobody holds (the loop's
+    /// `_transports` is weak): the garbage collector destroyed it with its pending
+    /// task, and the peer saw an early EOF.
+    keep: Py<PyAny>,
     fd: RawFd,
     /// Whether its first call made the selector's `Handle` for it a `fast_handle` one.
     adopted: AtomicBool,
@@ -114,6 +122,12 @@ pub struct ReadReady {
 
 #[pymethods]
 impl ReadReady {
+    /// Shows the transport to the garbage collector (the transport holds this object as
+    /// its `_read_ready_cb`: a cycle, collected once the selector lets go of it).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.keep)
+    }
+
     fn __call__(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let this = slf.get();
@@ -315,6 +329,7 @@ pub(crate) fn use_native_io(
         protocol: PyWeakrefReference::new(protocol)?.unbind(),
         fd,
         adopted: AtomicBool::new(false),
+        keep: transport.clone().unbind(),
     };
     let read = Bound::new(py, read)?;
     transport.setattr(intern!(py, "_read_ready_cb"), &read)?;

@@ -7,6 +7,7 @@ import asyncio
 import asyncio.selector_events
 import asyncio.streams
 import contextvars
+import gc
 import hashlib
 import importlib.util
 import logging
@@ -285,6 +286,33 @@ class SelectorTransport(LoopCase):
             return queued > 0, int(answer) == writes * len(chunk)
 
         self.assertEqual(self.assert_same(scenario), (True, True))
+
+    def test_a_connection_whose_read_waits_outlives_a_garbage_collection(self):
+        # The selector's registration is what holds a served connection (the loop's
+        # `_transports` is weak): a collection while every handler waits on a read
+        # must not destroy the connections with their tasks.
+        async def scenario(streams):
+            async def handler(reader, writer):
+                while data := await reader.read(100):
+                    writer.write(data)
+                writer.close()
+
+            server = await streams.start_server(handler, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            clients = [await streams.open_connection("127.0.0.1", port) for _ in range(5)]
+            for _, writer in clients:
+                writer.write(b"ping")
+            got = [await reader.readexactly(4) for reader, _ in clients]
+            gc.collect()
+            for _, writer in clients:
+                writer.write(b"pong")
+            got += [await asyncio.wait_for(reader.readexactly(4), 10) for reader, _ in clients]
+            for _, writer in clients:
+                writer.close()
+            server.close()
+            return got
+
+        self.assertEqual(self.assert_same(scenario), [b"ping"] * 5 + [b"pong"] * 5)
 
     def test_a_peer_reset_ends_reads_and_drain_as_with_asyncio(self):
         async def scenario(streams):
