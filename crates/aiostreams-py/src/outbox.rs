@@ -23,7 +23,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::wakeup::{call_one, plain_loop, plain_loop_class};
+use crate::wakeup::{call_one, plain_loop, plain_loop_class, revive};
 
 /// The most bytes kept before they go to the transport at once (asyncio's default
 /// high-water mark; a lower mark set before the writer was made lowers it).
@@ -353,10 +353,7 @@ impl Flusher {
             return Ok(None);
         }
         let handle = handle.into_bound(py);
-        if handle.getattr(intern!(py, "_cancelled"))?.is_truthy()? {
-            handle.setattr(intern!(py, "_cancelled"), false)?;
-            handle.setattr(intern!(py, "_repr"), py.None())?;
-        }
+        revive(&handle)?;
         Ok(Some(handle))
     }
 

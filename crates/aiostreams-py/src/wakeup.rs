@@ -141,11 +141,7 @@ impl Waker {
             return Ok(None);
         }
         let handle = handle.bind(py);
-        // Only a holder of the Handle could have cancelled it (from `loop._ready`).
-        if handle.getattr(intern!(py, "_cancelled"))?.is_truthy()? {
-            handle.setattr(intern!(py, "_cancelled"), false)?;
-            handle.setattr(intern!(py, "_repr"), py.None())?;
-        }
+        revive(handle)?;
         handle.setattr(intern!(py, "_callback"), callback)?;
         handle.setattr(intern!(py, "_args"), PyTuple::new(py, [fut])?)?;
         handle.setattr(intern!(py, "_context"), context)?;
@@ -157,6 +153,17 @@ impl Waker {
 /// module docs) and `events.Handle` has the slots set here: then appending an
 /// `events.Handle` to its `_ready` is what `call_soon` does, on a loop that
 /// [`plain_loop`] finds plain at that moment (also used by `outbox::Flusher`).
+/// Makes a reused `events.Handle` that nobody else holds runnable again: only a holder
+/// could have cancelled it (from `loop._ready`), so its cancel is undone.
+pub(crate) fn revive(handle: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = handle.py();
+    if handle.getattr(intern!(py, "_cancelled"))?.is_truthy()? {
+        handle.setattr(intern!(py, "_cancelled"), false)?;
+        handle.setattr(intern!(py, "_repr"), py.None())?;
+    }
+    Ok(())
+}
+
 pub(crate) fn plain_loop_class<'py>(event_loop: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>> {
     let py = event_loop.py();
     let base = BASE_LOOP
