@@ -11,6 +11,8 @@ mod drain;
 mod errors;
 mod fast_handle;
 mod future;
+#[cfg(unix)]
+mod loop_events;
 mod outbox;
 mod protocol;
 mod read_op;
@@ -39,6 +41,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     {
         m.add_class::<selector::ReadReady>()?;
         m.add_class::<selector::SendNow>()?;
+        m.add_class::<loop_events::Select>()?;
+        m.add_class::<loop_events::ProcessEvents>()?;
+        m.add_function(wrap_pyfunction!(loop_events::use_native_loop_events, m)?)?;
         m.add_function(wrap_pyfunction!(selector::use_native_io, m)?)?;
     }
     m.add("DEFAULT_LIMIT", reader::DEFAULT_LIMIT)?;

@@ -347,5 +347,6 @@ pub(crate) fn use_native_io(
             },
         )?,
     )?;
-    Ok(())
+    // The loop's own `select()` and `_process_events()` natively too (once per loop).
+    crate::loop_events::install(&transport.getattr(intern!(py, "_loop"))?)
 }

@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def run_unittests():
     sys.path.insert(0, HERE)
-    suite = unittest.defaultTestLoader.loadTestsFromNames(["test_behaviour", "test_awaitables", "test_selector", "test_coalesce", "test_differential"])
+    suite = unittest.defaultTestLoader.loadTestsFromNames(["test_behaviour", "test_awaitables", "test_selector", "test_loop_events", "test_coalesce", "test_differential"])
     result = unittest.TextTestRunner(verbosity=1).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     return result.testsRun - failed - len(result.skipped), failed, len(result.skipped)
