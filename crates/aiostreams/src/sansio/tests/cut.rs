@@ -4,10 +4,12 @@ use super::*;
 
 #[test]
 fn find_newline_agrees_with_memchr() {
-    // Every length to 40 and every position of the first `\n`, among bytes that trip a
-    // careless "zero byte" trick: 0x00, 0x01, 0x0b, 0x8a, 0xff and `\n` itself later on.
+    // Every length to 40 (the inline words, then the vector search's short and long
+    // haystacks: under 16, under 32, more) and a few longer ones, and every position of
+    // the first `\n`, among bytes that trip a careless "zero byte" trick: 0x00, 0x01,
+    // 0x0b, 0x8a, 0xff and `\n` itself later on.
     let fillers = [0x00, 0x01, 0x09, 0x0b, 0x8a, 0xff, b'a'];
-    for len in 0..40 {
+    for len in (0..80).chain([130, 300]) {
         for newline in (0..len).map(Some).chain([None]) {
             for (f, &filler) in fillers.iter().enumerate() {
                 let mut hay: Vec<u8> = (0..len)
