@@ -18,6 +18,8 @@ mod protocol;
 mod read_op;
 mod reader;
 #[cfg(unix)]
+mod run_once;
+#[cfg(unix)]
 mod selector;
 mod step_slots;
 mod wakeup;
@@ -43,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_class::<selector::SendNow>()?;
         m.add_class::<loop_events::Select>()?;
         m.add_class::<loop_events::ProcessEvents>()?;
+        m.add_class::<run_once::RunOnce>()?;
         m.add_function(wrap_pyfunction!(loop_events::use_native_loop_events, m)?)?;
         m.add_function(wrap_pyfunction!(selector::use_native_io, m)?)?;
     }

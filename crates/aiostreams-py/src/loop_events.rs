@@ -35,6 +35,7 @@ use pyo3::types::{
 };
 
 use crate::fast_handle;
+use crate::run_once::{self, RunOnce};
 use crate::wakeup::call_one;
 
 /// `selectors.EVENT_READ`, `selectors.EVENT_WRITE`.
@@ -52,7 +53,8 @@ static BASE_SELECTOR_LOOP: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 const PROCESS_EVENTS: &str = "_process_events";
 
 /// Puts the native `select` and `_process_events` on `event_loop` (asyncio's selector
-/// loop, whose socket transport our protocol got) and its selector, once per loop. Does
+/// loop, whose socket transport our protocol got) and its selector, once per loop, and
+/// the native `_run_once` (`run_once.rs`) where the loop's is `BaseEventLoop`'s. Does
 /// nothing where they would not be exactly the Python methods (see the module docs) or
 /// are already there.
 pub(crate) fn install(event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -88,7 +90,12 @@ pub(crate) fn install(event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
         },
     )?;
     selector.setattr(intern!(py, "select"), select)?;
-    dict.set_item(PROCESS_EVENTS, process)
+    dict.set_item(PROCESS_EVENTS, process)?;
+    if run_once::plain(event_loop, &dict)? {
+        let run = Bound::new(py, RunOnce::new(event_loop)?)?;
+        dict.set_item(run_once::RUN_ONCE, run)?;
+    }
+    Ok(())
 }
 
 /// `install` for tests and for a loop made before any connection: the native `select`

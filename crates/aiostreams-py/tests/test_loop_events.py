@@ -62,11 +62,13 @@ class LoopEvents(LoopCase):
                 line,
                 type(loop.__dict__["_process_events"]),
                 type(loop._selector.__dict__["select"]),
+                type(loop.__dict__["_run_once"]),
                 type(loop),
                 type(loop._selector),
             )
 
-        line, process, select, loop_class, selector_class = self.run_async(scenario())
+        line, process, select, run_once, loop_class, selector_class = self.run_async(scenario())
+        self.assertIs(run_once, _native.RunOnce)
         self.assertEqual(line, b"hi\n")
         self.assertIs(process, _native.ProcessEvents)
         self.assertIs(select, _native.EpollSelect)
@@ -83,6 +85,7 @@ class LoopEvents(LoopCase):
             _native.use_native_loop_events(loop)
             self.assertNotIn("_process_events", loop.__dict__)
             self.assertNotIn("select", loop._selector.__dict__)
+            self.assertNotIn("_run_once", loop.__dict__)
 
     def test_select_returns_what_the_python_select_returns(self):
         sel = self.loop._selector
@@ -157,6 +160,90 @@ class LoopEvents(LoopCase):
         self.loop._ready.clear()
         theirs = attempt(PYTHON_PROCESS, self.loop, [(key, 1)])
         self.assertEqual((ours, ours_ready), (theirs, list(self.loop._ready)))
+
+    def test_run_once_runs_callbacks_and_timers_as_the_python_method(self):
+        def scenario(native):
+            loop = asyncio.new_event_loop()
+            try:
+                if native:
+                    _native.use_native_loop_events(loop)
+                    self.assertIs(type(loop.__dict__["_run_once"]), _native.RunOnce)
+                trace = []
+
+                def cb(name):
+                    trace.append((name, len(loop._ready), len(loop._scheduled)))
+
+                def spawn():
+                    trace.append("spawn")
+                    loop.call_soon(cb, "next iteration")
+                    loop.call_later(0, cb, "timer from a callback")
+
+                loop.call_soon(cb, "a")
+                loop.call_later(0, cb, "due")
+                loop.call_later(0, cb, "cancelled").cancel()
+                loop.call_soon(spawn)
+                loop.call_soon(cb, "b").cancel()
+                loop.call_later(0.01, cb, "later")
+                loop.call_later(0.02, loop.stop)
+                loop.run_forever()
+                loop.call_soon(cb, "after stop")
+                loop.call_soon(loop.stop)
+                loop.run_forever()
+                return trace
+            finally:
+                loop.close()
+
+        self.assertEqual(scenario(True), scenario(False))
+        self.assertIn(("timer from a callback", 0, 2), scenario(True))
+
+    def test_run_once_debug_mode_reports_a_slow_callback(self):
+        def scenario(native):
+            loop = asyncio.new_event_loop()
+            try:
+                if native:
+                    _native.use_native_loop_events(loop)
+                loop.set_debug(True)
+                loop.slow_callback_duration = 0
+                current = []
+                loop.call_soon(lambda: current.append(loop._current_handle is not None))
+                loop.call_soon(loop.stop)
+                with self.assertLogs("asyncio", "WARNING") as logs:
+                    loop.run_forever()
+                return current, loop._current_handle, [
+                    m.split(" at ")[0].split("(")[0] for m in logs.output
+                ]
+            finally:
+                loop.close()
+
+        ours = scenario(True)
+        self.assertEqual(ours, scenario(False))
+        self.assertEqual(ours[0], [True])
+        self.assertTrue(ours[2] and ours[2][0].startswith("WARNING:asyncio:Executing <Handle"), ours)
+
+    def test_run_once_an_exception_that_propagates_leaves_the_rest_queued(self):
+        def scenario(native):
+            loop = asyncio.new_event_loop()
+            try:
+                if native:
+                    _native.use_native_loop_events(loop)
+                trace = []
+
+                def interrupt():
+                    raise KeyboardInterrupt
+
+                loop.call_soon(trace.append, 1)
+                loop.call_soon(interrupt)
+                loop.call_soon(trace.append, 2)
+                try:
+                    loop.run_forever()
+                except KeyboardInterrupt:
+                    trace.append("interrupted")
+                return trace, len(loop._ready)
+            finally:
+                loop.close()
+
+        self.assertEqual(scenario(True), scenario(False))
+        self.assertEqual(scenario(True), ([1, "interrupted"], 1))
 
 
 if __name__ == "__main__":
