@@ -281,14 +281,16 @@ fn poll_read_plain(
 /// for proves the socket empty, so its readiness is cleared (by answering `WouldBlock`
 /// to `try_io`, which clears only the readiness it saw before the read): the next pull
 /// waits for the next event instead of making a read that fails with EAGAIN, one system
-/// call less per request on a request/response connection. The read itself goes through
-/// `try_read_buf`, whose own readiness check passes since `try_io` saw the socket ready.
+/// call less per request on a request/response connection. The read itself is one
+/// `recv(2)` into the buffer's spare capacity ([`recv_into_spare`]), inside that one
+/// `try_io`: tokio's `try_read_buf` would nest a second `try_io` (its readiness check,
+/// which the outer one has just made) and two more layers of read (round 12 of issue 16).
 /// (Not for Unix sockets: there a read stops early at a message that carries file
 /// descriptors or credentials, so a short read proves nothing.)
 fn try_read_tcp(s: &TcpStream, buf: &mut BytesMut, window: usize) -> io::Result<usize> {
     let mut got = None;
     let result = s.try_io(Interest::READABLE, || {
-        let n = s.try_read_buf(&mut (&mut *buf).limit(window))?;
+        let n = recv_into_spare(socket2::SockRef::from(s), buf, window)?;
         got = Some(n);
         if SHORT_READ_DRAINS && 0 < n && n < window {
             Err(io::ErrorKind::WouldBlock.into())
@@ -306,6 +308,33 @@ fn try_read_tcp(s: &TcpStream, buf: &mut BytesMut, window: usize) -> io::Result<
         }
         None => result,
     }
+}
+
+/// One `recv(2)` of at most `window` bytes into `buf`'s spare capacity, appended to it.
+///
+/// The crate's one `unsafe` (the library denies it everywhere else): a safe read into
+/// `BytesMut` goes through an initialised slice, so it must either zero the spare
+/// capacity first (a `memset` of the window on every pull) or go through tokio's
+/// `try_read_buf`, which does this same `unsafe` step behind a second readiness check.
+#[allow(
+    unsafe_code,
+    reason = "marks the bytes recv(2) wrote as initialised; see the SAFETY comment"
+)]
+#[inline]
+fn recv_into_spare(
+    sock: socket2::SockRef<'_>,
+    buf: &mut BytesMut,
+    window: usize,
+) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    let room = spare.len().min(window);
+    let n = sock.recv(&mut spare[..room])?;
+    // SAFETY: socket2's `recv` passes the slice to recv(2) and returns how many bytes
+    // the kernel wrote at its start (it never writes uninitialised bytes into it), so
+    // `n <= room <= spare.len()` and the `n` bytes after `buf.len()` are initialised
+    // and within the allocation.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
 }
 
 /// Reads and drops what is already in the kernel's receive buffer (bounded).
